@@ -1,0 +1,83 @@
+//! Errors of the storage and domain layer.
+//!
+//! Expected outcomes of a command (a stale version, a taken slug, a post that is not there) are
+//! variants here too, so the API can map each one to its own problem type; storage failures carry
+//! the context a reader needs but are never shown to clients.
+
+use ulid::Ulid;
+
+/// Everything that can go wrong in the storage and domain layer.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Input that breaks a rule of the domain; `field` names the offending field.
+    #[error("invalid {field}: {message}")]
+    Invalid { field: &'static str, message: String },
+
+    /// No post with this id (or no such version of it).
+    #[error("post {id} not found")]
+    PostNotFound { id: Ulid },
+
+    /// The post exists but has no version `version` (it is at `latest`).
+    #[error("post {id} has no version {version} (latest is {latest})")]
+    VersionNotFound { id: Ulid, version: u64, latest: u64 },
+
+    /// The caller's `If-Match` version is not the post's current version.
+    #[error("post {id} is at version {actual}, not {expected}")]
+    VersionConflict { id: Ulid, expected: u64, actual: u64 },
+
+    /// An explicitly requested slug belongs to another live post.
+    #[error("slug {slug:?} is already used by post {owner}")]
+    SlugTaken { slug: String, owner: Ulid },
+
+    /// The command does not apply to the post in its current state (e.g. editing a deleted post).
+    #[error("{message}")]
+    InvalidState { id: Ulid, message: String },
+
+    /// A user with this name already exists.
+    #[error("user {username:?} already exists")]
+    UserExists { username: String },
+
+    /// Login, refresh or setup failed; deliberately vague.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+
+    /// A sled operation failed.
+    #[error("storage failure: {0}")]
+    Sled(#[from] sled::Error),
+
+    /// A stored record could not be decoded (corruption or an incompatible version).
+    #[error("corrupt record in tree {tree}: {source}")]
+    Corrupt {
+        tree: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// The writer thread is gone (the store is shutting down).
+    #[error("the event log is closed")]
+    Closed,
+
+    /// Password hashing failed.
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+
+    /// File-system work around the store (key files, folders) failed.
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Result of the storage and domain layer.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+}

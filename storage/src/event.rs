@@ -1,0 +1,129 @@
+//! Event types: the envelope every event is stored in and the payloads of post events.
+//!
+//! An event, once appended, is never changed. Schema changes add new payload variants or
+//! optional fields (`#[serde(default)]`), so old logs always decode.
+//!
+//! Encoding: each envelope is one JSON object, for example
+//! `{"seq":1,"id":"01J…","stream":"01J…","version":1,"type":"PostCreated","actor":"ada",
+//! "at":"2026-11-26T13:00:00Z","idempotency_key":null,"data":{…}}`.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use ulid::Ulid;
+
+use crate::post::Status;
+
+/// One event as stored in the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    /// Global position in the log: gap-free, from 1.
+    pub seq: u64,
+    /// Unique id of this event.
+    pub id: Ulid,
+    /// The stream (post id) the event belongs to.
+    pub stream: Ulid,
+    /// Version of the stream after this event: 1, 2, 3… per stream.
+    pub version: u64,
+    /// Username of the user who caused the event.
+    pub actor: String,
+    /// When the event was recorded.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// The `Idempotency-Key` of the request that caused it, if any.
+    pub idempotency_key: Option<String>,
+    /// What happened.
+    #[serde(flatten)]
+    pub payload: EventPayload,
+}
+
+/// What happened to a post. The variant name is the event `type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum EventPayload {
+    /// A post was written for the first time.
+    PostCreated {
+        slug: String,
+        title: String,
+        body: String,
+        tags: Vec<String>,
+        status: Status,
+        #[serde(with = "time::serde::rfc3339::option")]
+        publish_at: Option<OffsetDateTime>,
+        author: String,
+    },
+    /// Content fields changed; only the changed fields are present.
+    PostUpdated {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        slug: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        body: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tags: Option<Vec<String>>,
+    },
+    /// The post became public at `publish_at`.
+    PostPublished {
+        #[serde(with = "time::serde::rfc3339")]
+        publish_at: OffsetDateTime,
+    },
+    /// The post will become public at `publish_at`.
+    PostScheduled {
+        #[serde(with = "time::serde::rfc3339")]
+        publish_at: OffsetDateTime,
+    },
+    /// The post went back to draft.
+    PostUnpublished {},
+    /// The post was deleted (soft: its history stays).
+    PostDeleted {},
+    /// A deleted post came back; `slug` is set when its old slug had been taken meanwhile.
+    PostRestored {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        slug: Option<String>,
+    },
+}
+
+impl EventPayload {
+    /// The event type name, as stored in `type`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::PostCreated { .. } => "PostCreated",
+            Self::PostUpdated { .. } => "PostUpdated",
+            Self::PostPublished { .. } => "PostPublished",
+            Self::PostScheduled { .. } => "PostScheduled",
+            Self::PostUnpublished {} => "PostUnpublished",
+            Self::PostDeleted {} => "PostDeleted",
+            Self::PostRestored { .. } => "PostRestored",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_round_trips_with_type_and_data() {
+        let env = Envelope {
+            seq: 7,
+            id: Ulid::new(),
+            stream: Ulid::new(),
+            version: 2,
+            actor: "ada".into(),
+            at: time::macros::datetime!(2026-11-26 13:00 UTC),
+            idempotency_key: Some("k1".into()),
+            payload: EventPayload::PostUpdated {
+                slug: None,
+                title: Some("New".into()),
+                body: None,
+                tags: None,
+            },
+        };
+        let json = serde_json::to_value(&env).expect("serializes");
+        assert_eq!(json["type"], "PostUpdated");
+        assert_eq!(json["data"], serde_json::json!({"title": "New"}));
+        assert_eq!(json["at"], "2026-11-26T13:00:00Z");
+        let back: Envelope = serde_json::from_value(json).expect("deserializes");
+        assert_eq!(back, env);
+    }
+}

@@ -1,0 +1,27 @@
+//! Quire's storage and domain layer.
+//!
+//! The event log is the single source of truth: every change to a post is an [`Envelope`]
+//! appended durably (flushed before the caller hears back, with concurrent appends sharing one
+//! flush) and atomically with the read model that the API reads. Projections (git, the site)
+//! follow the log through [`Store::subscribe`]. Users and tokens live beside the log, never in it.
+//!
+//! The domain services ([`Posts`], [`Accounts`], [`Idempotency`]) hold the rules; the
+//! [`Store`]/[`SecretStore`] traits are the small set of operations they need from a backend.
+
+pub mod error;
+pub mod event;
+pub mod idempotency;
+pub mod post;
+pub mod posts;
+pub mod sled_store;
+pub mod store;
+pub mod users;
+
+pub use error::{Error, Result};
+pub use event::{Envelope, EventPayload};
+pub use idempotency::{Begin, Idempotency, InFlight};
+pub use post::{Post, Status};
+pub use posts::{system_clock, Actor, Clock, NewPost, PostPatch, Posts};
+pub use sled_store::{SledOptions, SledStore};
+pub use store::{AppendBatch, AppendOutcome, IdempotencyRecord, IdempotencyWrite, PostQuery, SecretStore, Store};
+pub use users::{Accounts, Role, User};

@@ -1,0 +1,312 @@
+//! Post commands and queries: the domain rules on top of the [`Store`].
+//!
+//! Commands validate their input, turn it into events and append them with the version they
+//! were built against, so a concurrent change is a conflict, never a silent overwrite.
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use ulid::Ulid;
+
+use crate::event::{Envelope, EventPayload};
+use crate::post::{new_post_id, normalize_tags, normalize_title, slug_candidate, slugify, validate_slug, Post, Status};
+use crate::store::{AppendBatch, AppendOutcome, IdempotencyWrite, PostQuery, Store};
+use crate::{Error, Result};
+
+/// How many numbered candidates a derived slug tries before giving up.
+const MAX_SLUG_TRIES: u32 = 1000;
+
+/// Who is acting.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Ulid,
+    pub username: String,
+}
+
+/// Input of `create`.
+#[derive(Debug, Clone, Default)]
+pub struct NewPost {
+    pub title: String,
+    pub body: String,
+    pub slug: Option<String>,
+    pub tags: Vec<String>,
+    pub status: Option<Status>,
+    pub publish_at: Option<OffsetDateTime>,
+}
+
+/// Input of `update`: absent fields stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct PostPatch {
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub slug: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub status: Option<Status>,
+    pub publish_at: Option<OffsetDateTime>,
+}
+
+/// The clock commands use for event times (injectable for tests).
+pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
+
+/// The post service.
+#[derive(Clone)]
+pub struct Posts {
+    store: Arc<dyn Store>,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for Posts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Posts").finish_non_exhaustive()
+    }
+}
+
+/// The system clock, to the millisecond.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        let now = OffsetDateTime::now_utc();
+        now.replace_millisecond(now.millisecond()).unwrap_or(now)
+    })
+}
+
+impl Posts {
+    /// Posts over `store` with `clock`.
+    pub fn new(store: Arc<dyn Store>, clock: Clock) -> Self {
+        Self { store, clock }
+    }
+
+    /// The underlying store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Creates a post. A derived slug that is taken gets a numeric suffix; an explicit one is a conflict.
+    pub fn create(&self, actor: &Actor, input: NewPost, idem: Option<IdempotencyWrite>) -> Result<Post> {
+        let title = normalize_title(&input.title)?;
+        let tags = normalize_tags(&input.tags)?;
+        let now = (self.clock)();
+        let status = input.status.unwrap_or(Status::Draft);
+        let publish_at = publish_time(status, input.publish_at, None, now)?;
+        let id = new_post_id();
+        let make = |slug: String| EventPayload::PostCreated {
+            slug,
+            title: title.clone(),
+            body: input.body.clone(),
+            tags: tags.clone(),
+            status,
+            publish_at,
+            author: actor.username.clone(),
+        };
+        match input.slug {
+            Some(slug) => {
+                validate_slug(&slug)?;
+                self.commit(id, 0, actor, now, idem, vec![make(slug)])
+            }
+            None => self.with_free_slug(&slugify(&title), |slug| {
+                self.append(id, 0, actor, now, idem.clone(), vec![make(slug)])
+            }),
+        }
+    }
+
+    /// Applies a patch to the post at version `expected` (`None`: whatever is current).
+    pub fn update(
+        &self,
+        actor: &Actor,
+        id: Ulid,
+        expected: Option<u64>,
+        patch: PostPatch,
+        idem: Option<IdempotencyWrite>,
+    ) -> Result<Post> {
+        let current = self.current(id, expected)?;
+        if !current.is_live() {
+            return Err(Error::InvalidState {
+                id,
+                message: "the post is deleted; restore it before editing".into(),
+            });
+        }
+        let now = (self.clock)();
+        let events = patch_events(&current, patch, now)?;
+        if events.is_empty() {
+            return Ok(current);
+        }
+        self.commit(id, current.version, actor, now, idem, events)
+    }
+
+    /// Deletes a post (soft: the history stays, the slug is freed).
+    pub fn delete(&self, actor: &Actor, id: Ulid, expected: Option<u64>, idem: Option<IdempotencyWrite>) -> Result<Post> {
+        let current = self.current(id, expected)?;
+        if !current.is_live() {
+            return Err(Error::InvalidState {
+                id,
+                message: "the post is already deleted".into(),
+            });
+        }
+        let now = (self.clock)();
+        self.commit(id, current.version, actor, now, idem, vec![EventPayload::PostDeleted {}])
+    }
+
+    /// Brings a deleted post back; if its slug was taken meanwhile it gets a numbered one.
+    pub fn restore(&self, actor: &Actor, id: Ulid, expected: Option<u64>, idem: Option<IdempotencyWrite>) -> Result<Post> {
+        let current = self.current(id, expected)?;
+        if current.is_live() {
+            return Err(Error::InvalidState {
+                id,
+                message: "the post is not deleted".into(),
+            });
+        }
+        let now = (self.clock)();
+        self.with_free_slug(&current.slug, |slug| {
+            let slug = (slug != current.slug).then_some(slug);
+            let events = vec![EventPayload::PostRestored { slug }];
+            self.append(id, current.version, actor, now, idem.clone(), events)
+        })
+    }
+
+    /// The current post (also when deleted).
+    pub fn get(&self, id: Ulid) -> Result<Post> {
+        self.store.post(id)?.ok_or(Error::PostNotFound { id })
+    }
+
+    /// One page of posts, newest first.
+    pub fn list(&self, query: &PostQuery) -> Result<Vec<Post>> {
+        self.store.list_posts(query)
+    }
+
+    /// The events of one post.
+    pub fn history(&self, id: Ulid) -> Result<Vec<Envelope>> {
+        let events = self.store.stream_events(id)?;
+        if events.is_empty() {
+            return Err(Error::PostNotFound { id });
+        }
+        Ok(events)
+    }
+
+    /// The post as it was at version `n`.
+    pub fn version(&self, id: Ulid, n: u64) -> Result<Post> {
+        let events = self.history(id)?;
+        let latest = events.last().map_or(0, |e| e.version);
+        if n == 0 || n > latest {
+            return Err(Error::VersionNotFound { id, version: n, latest });
+        }
+        Post::fold(events.iter().take_while(|e| e.version <= n)).ok_or(Error::PostNotFound { id })
+    }
+
+    fn current(&self, id: Ulid, expected: Option<u64>) -> Result<Post> {
+        let post = self.get(id)?;
+        match expected {
+            Some(v) if v != post.version => Err(Error::VersionConflict {
+                id,
+                expected: v,
+                actual: post.version,
+            }),
+            _ => Ok(post),
+        }
+    }
+
+    /// Tries `base`, `base-2`, `base-3`… until `attempt` does not hit a taken slug.
+    fn with_free_slug(&self, base: &str, attempt: impl Fn(String) -> Result<AppendOutcome>) -> Result<Post> {
+        for n in 1..=MAX_SLUG_TRIES {
+            let slug = slug_candidate(base, n);
+            if self.store.slug_owner(&slug)?.is_some() {
+                continue;
+            }
+            match attempt(slug)? {
+                AppendOutcome::SlugTaken { .. } => continue,
+                outcome => return outcome_to_post(outcome),
+            }
+        }
+        Err(Error::invalid("slug", format!("no free slug found for {base:?}; give one explicitly")))
+    }
+
+    fn append(
+        &self,
+        stream: Ulid,
+        expected_version: u64,
+        actor: &Actor,
+        at: OffsetDateTime,
+        idempotency: Option<IdempotencyWrite>,
+        events: Vec<EventPayload>,
+    ) -> Result<AppendOutcome> {
+        self.store.append(AppendBatch {
+            stream,
+            expected_version,
+            actor: actor.username.clone(),
+            at,
+            idempotency,
+            events,
+        })
+    }
+
+    fn commit(
+        &self,
+        stream: Ulid,
+        expected: u64,
+        actor: &Actor,
+        at: OffsetDateTime,
+        idem: Option<IdempotencyWrite>,
+        events: Vec<EventPayload>,
+    ) -> Result<Post> {
+        outcome_to_post(self.append(stream, expected, actor, at, idem, events)?).map_err(|e| match e {
+            Error::VersionConflict { actual, .. } => Error::VersionConflict { id: stream, expected, actual },
+            e => e,
+        })
+    }
+}
+
+fn outcome_to_post(outcome: AppendOutcome) -> Result<Post> {
+    match outcome {
+        AppendOutcome::Appended { post, .. } => Ok(post),
+        AppendOutcome::VersionConflict { actual, current } => Err(Error::VersionConflict {
+            id: current.map(|p| p.id).unwrap_or_default(),
+            expected: 0,
+            actual,
+        }),
+        AppendOutcome::SlugTaken { slug, owner } => Err(Error::SlugTaken { slug, owner }),
+    }
+}
+
+/// The `publish_at` a post with `status` gets.
+fn publish_time(
+    status: Status,
+    given: Option<OffsetDateTime>,
+    current: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Result<Option<OffsetDateTime>> {
+    match status {
+        Status::Draft if given.is_some() => Err(Error::invalid(
+            "publish_at",
+            "a draft has no publish_at; set status to published or scheduled",
+        )),
+        Status::Draft => Ok(None),
+        Status::Published => Ok(Some(given.or(current).unwrap_or(now))),
+        Status::Scheduled => given.or(current).map(Some).ok_or_else(|| {
+            Error::invalid("publish_at", "a scheduled post needs publish_at (RFC 3339 date-time)")
+        }),
+    }
+}
+
+/// The events that turn `current` into what `patch` asks for (none if nothing changes).
+fn patch_events(current: &Post, patch: PostPatch, now: OffsetDateTime) -> Result<Vec<EventPayload>> {
+    let title = patch.title.map(|t| normalize_title(&t)).transpose()?.filter(|t| *t != current.title);
+    let tags = patch.tags.map(|t| normalize_tags(&t)).transpose()?.filter(|t| *t != current.tags);
+    let body = patch.body.filter(|b| *b != current.body);
+    if let Some(slug) = &patch.slug {
+        validate_slug(slug)?;
+    }
+    let slug = patch.slug.filter(|s| *s != current.slug);
+    let mut events = Vec::new();
+    if title.is_some() || tags.is_some() || body.is_some() || slug.is_some() {
+        events.push(EventPayload::PostUpdated { slug, title, body, tags });
+    }
+    let status = patch.status.unwrap_or(current.status);
+    let keep = (status == current.status).then_some(current.publish_at).flatten();
+    let publish_at = publish_time(status, patch.publish_at, keep, now)?;
+    if status != current.status || publish_at != current.publish_at {
+        events.push(match (status, publish_at) {
+            (Status::Published, Some(at)) => EventPayload::PostPublished { publish_at: at },
+            (Status::Scheduled, Some(at)) => EventPayload::PostScheduled { publish_at: at },
+            _ => EventPayload::PostUnpublished {},
+        });
+    }
+    Ok(events)
+}

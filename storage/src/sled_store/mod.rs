@@ -1,0 +1,332 @@
+//! The sled backend: one named tree per concern, one writer thread that group-commits.
+//!
+//! Trees: `events` (seq → envelope JSON), `stream_idx` (stream ‖ version → seq), `meta` (log
+//! head), `posts` (id → post JSON), `slugs` (slug → id of the live post), `post_idx` (status and
+//! tag index keys), `idempotency` (user ‖ key → record), and the secret trees `users`,
+//! `usernames`, `refresh`, `settings`, which never enter the log.
+
+mod secrets;
+mod writer;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+
+use time::OffsetDateTime;
+use tokio::sync::watch;
+use ulid::Ulid;
+
+use crate::event::Envelope;
+use crate::post::Post;
+use crate::store::{AppendBatch, AppendOutcome, IdempotencyRecord, PostQuery, Store};
+use crate::{Error, Result};
+
+use writer::Job;
+
+/// Tunables of the sled backend.
+#[derive(Debug, Clone)]
+pub struct SledOptions {
+    /// sled's page cache, in bytes.
+    pub cache_bytes: u64,
+    /// Most appends that share one flush.
+    pub max_batch: usize,
+}
+
+impl Default for SledOptions {
+    fn default() -> Self {
+        Self {
+            cache_bytes: 64 * 1024 * 1024,
+            max_batch: 512,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct Trees {
+    pub(crate) events: sled::Tree,
+    pub(crate) stream_idx: sled::Tree,
+    pub(crate) meta: sled::Tree,
+    pub(crate) posts: sled::Tree,
+    pub(crate) slugs: sled::Tree,
+    pub(crate) post_idx: sled::Tree,
+    pub(crate) idempotency: sled::Tree,
+    pub(crate) users: sled::Tree,
+    pub(crate) usernames: sled::Tree,
+    pub(crate) refresh: sled::Tree,
+    pub(crate) settings: sled::Tree,
+}
+
+/// The event log, read model and secrets in one sled database under `<data>/log`.
+pub struct SledStore {
+    db: sled::Db,
+    trees: Trees,
+    jobs: Option<mpsc::Sender<Job>>,
+    writer: Option<JoinHandle<()>>,
+    durable_head: Arc<AtomicU64>,
+    head_rx: watch::Receiver<u64>,
+    flushes: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for SledStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SledStore").field("head", &self.head()).finish_non_exhaustive()
+    }
+}
+
+pub(crate) const HEAD_KEY: &[u8] = b"head";
+
+impl SledStore {
+    /// Opens (or creates) the database in `dir` and starts the writer thread.
+    pub fn open(dir: &Path, options: &SledOptions) -> Result<Self> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(options.cache_bytes)
+            .open()?;
+        let tree = |name: &str| db.open_tree(name);
+        let trees = Trees {
+            events: tree("events")?,
+            stream_idx: tree("stream_idx")?,
+            meta: tree("meta")?,
+            posts: tree("posts")?,
+            slugs: tree("slugs")?,
+            post_idx: tree("post_idx")?,
+            idempotency: tree("idempotency")?,
+            users: tree("users")?,
+            usernames: tree("usernames")?,
+            refresh: tree("refresh")?,
+            settings: tree("settings")?,
+        };
+        let head = read_u64(trees.meta.get(HEAD_KEY)?);
+        let durable_head = Arc::new(AtomicU64::new(head));
+        let (head_tx, head_rx) = watch::channel(head);
+        let flushes = Arc::new(AtomicU64::new(0));
+        let (jobs, rx) = mpsc::channel();
+        let writer = writer::spawn(writer::Writer {
+            db: db.clone(),
+            trees: trees.clone(),
+            rx,
+            head_tx,
+            durable_head: durable_head.clone(),
+            flushes: flushes.clone(),
+            max_batch: options.max_batch.max(1),
+        })
+        .map_err(|source| Error::Io {
+            context: "starting the log writer thread".into(),
+            source,
+        })?;
+        Ok(Self {
+            db,
+            trees,
+            jobs: Some(jobs),
+            writer: Some(writer),
+            durable_head,
+            head_rx,
+            flushes,
+        })
+    }
+
+    fn decode_post(bytes: &[u8]) -> Result<Post> {
+        serde_json::from_slice(bytes).map_err(|source| Error::Corrupt { tree: "posts", source })
+    }
+
+    fn decode_event(bytes: &[u8]) -> Result<Envelope> {
+        serde_json::from_slice(bytes).map_err(|source| Error::Corrupt { tree: "events", source })
+    }
+
+    fn posts_by_keys(
+        &self,
+        keys: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
+        query: &PostQuery,
+        id_of_key: impl Fn(&[u8]) -> Option<Ulid>,
+    ) -> Result<Vec<Post>> {
+        let mut out = Vec::new();
+        for entry in keys {
+            let (key, value) = entry?;
+            let post = match id_of_key(&key) {
+                Some(id) => match self.post(id)? {
+                    Some(post) => post,
+                    None => continue,
+                },
+                None => Self::decode_post(&value)?,
+            };
+            if post.is_live() == query.deleted {
+                continue;
+            }
+            if query.status.is_some_and(|s| s != post.status) {
+                continue;
+            }
+            out.push(post);
+            if out.len() >= query.limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Drop for SledStore {
+    fn drop(&mut self) {
+        // Closing the channel ends the writer after it has flushed what it holds.
+        self.jobs.take();
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+pub(crate) fn read_u64(value: Option<sled::IVec>) -> u64 {
+    value
+        .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+        .map(u64::from_be_bytes)
+        .unwrap_or(0)
+}
+
+pub(crate) fn id_key(id: Ulid) -> [u8; 16] {
+    id.0.to_be_bytes()
+}
+
+fn ulid_suffix(key: &[u8]) -> Option<Ulid> {
+    let tail: [u8; 16] = key.get(key.len().checked_sub(16)?..)?.try_into().ok()?;
+    Some(Ulid(u128::from_be_bytes(tail)))
+}
+
+/// Index keys of a post: `s\0<state>\0<id>` and `t\0<tag>\0<id>`.
+pub(crate) fn index_keys(post: &Post) -> Vec<Vec<u8>> {
+    let state = if post.is_live() { post.status.as_str() } else { "deleted" };
+    let mut keys = vec![index_prefix(b's', state)];
+    keys.extend(post.tags.iter().map(|t| index_prefix(b't', t)));
+    for key in &mut keys {
+        key.extend_from_slice(&id_key(post.id));
+    }
+    keys
+}
+
+fn index_prefix(kind: u8, value: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(value.len() + 19);
+    key.extend_from_slice(&[kind, 0]);
+    key.extend_from_slice(value.as_bytes());
+    key.push(0);
+    key
+}
+
+/// Iterates the keys under `prefix`, newest first, strictly before `after` when given.
+fn newest_first(
+    tree: &sled::Tree,
+    prefix: &[u8],
+    after: Option<Ulid>,
+) -> Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> {
+    match after {
+        Some(id) => {
+            let mut end = prefix.to_vec();
+            end.extend_from_slice(&id_key(id));
+            Box::new(tree.range(prefix.to_vec()..end).rev())
+        }
+        None => Box::new(tree.scan_prefix(prefix).rev()),
+    }
+}
+
+impl Store for SledStore {
+    fn append(&self, batch: AppendBatch) -> Result<AppendOutcome> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let jobs = self.jobs.as_ref().ok_or(Error::Closed)?;
+        jobs.send(Job { batch, reply }).map_err(|_| Error::Closed)?;
+        answer.recv().map_err(|_| Error::Closed)?
+    }
+
+    fn head(&self) -> u64 {
+        self.durable_head.load(Ordering::Acquire)
+    }
+
+    fn subscribe(&self) -> watch::Receiver<u64> {
+        self.head_rx.clone()
+    }
+
+    fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Envelope>> {
+        let head = self.head();
+        let start = after.saturating_add(1);
+        if start > head {
+            return Ok(Vec::new());
+        }
+        let range = start.to_be_bytes()..=head.to_be_bytes();
+        self.trees
+            .events
+            .range(range)
+            .take(limit)
+            .map(|entry| Self::decode_event(&entry?.1))
+            .collect()
+    }
+
+    fn stream_events(&self, stream: Ulid) -> Result<Vec<Envelope>> {
+        let head = self.head();
+        let mut out = Vec::new();
+        for entry in self.trees.stream_idx.scan_prefix(id_key(stream)) {
+            let seq = read_u64(Some(entry?.1));
+            if seq > head {
+                break;
+            }
+            if let Some(bytes) = self.trees.events.get(seq.to_be_bytes())? {
+                out.push(Self::decode_event(&bytes)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn post(&self, id: Ulid) -> Result<Option<Post>> {
+        self.trees.posts.get(id_key(id))?.map(|b| Self::decode_post(&b)).transpose()
+    }
+
+    fn slug_owner(&self, slug: &str) -> Result<Option<Ulid>> {
+        Ok(self.trees.slugs.get(slug)?.and_then(|v| ulid_suffix(&v)))
+    }
+
+    fn list_posts(&self, query: &PostQuery) -> Result<Vec<Post>> {
+        if let Some(tag) = &query.tag {
+            let prefix = index_prefix(b't', tag);
+            let keys = newest_first(&self.trees.post_idx, &prefix, query.after);
+            return self.posts_by_keys(keys, query, |k| ulid_suffix(k));
+        }
+        if query.deleted || query.status.is_some() {
+            let state = query.status.filter(|_| !query.deleted).map_or("deleted", |s| s.as_str());
+            let prefix = index_prefix(b's', state);
+            let keys = newest_first(&self.trees.post_idx, &prefix, query.after);
+            return self.posts_by_keys(keys, query, |k| ulid_suffix(k));
+        }
+        let keys = newest_first(&self.trees.posts, &[], query.after);
+        self.posts_by_keys(keys, query, |_| None)
+    }
+
+    fn idempotency_record(&self, scope: &[u8]) -> Result<Option<IdempotencyRecord>> {
+        self.trees
+            .idempotency
+            .get(scope)?
+            .map(|b| serde_json::from_slice(&b).map_err(|source| Error::Corrupt { tree: "idempotency", source }))
+            .transpose()
+    }
+
+    fn purge_idempotency(&self, before: OffsetDateTime) -> Result<usize> {
+        let mut removed = 0;
+        for entry in self.trees.idempotency.iter() {
+            let (key, value) = entry?;
+            let old = serde_json::from_slice::<IdempotencyRecord>(&value)
+                .map(|r| r.created_at < before)
+                .unwrap_or(true);
+            if old && self.trees.idempotency.compare_and_swap(&key, Some(value), None::<&[u8]>)?.is_ok() {
+                removed += 1;
+            }
+        }
+        self.db.flush()?;
+        Ok(removed)
+    }
+
+    fn check_writable(&self) -> Result<()> {
+        let now = OffsetDateTime::now_utc().unix_timestamp().to_be_bytes();
+        self.trees.settings.insert("readyz_probe", &now)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn flush_count(&self) -> u64 {
+        self.flushes.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,115 @@
+//! [`SecretStore`] on sled: users, refresh tokens and settings, each write flushed before it
+//! returns. These trees never enter the event log.
+
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional as _;
+use ulid::Ulid;
+
+use super::{id_key, SledStore};
+use crate::store::SecretStore;
+use crate::users::{RefreshToken, User};
+use crate::{Error, Result};
+
+fn decode<T: serde::de::DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|source| Error::Corrupt { tree, source })
+}
+
+fn encode<T: serde::Serialize>(tree: &'static str, value: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(value).map_err(|source| Error::Corrupt { tree, source })
+}
+
+impl SecretStore for SledStore {
+    fn user_count(&self) -> Result<usize> {
+        Ok(self.trees.users.len())
+    }
+
+    fn user(&self, id: Ulid) -> Result<Option<User>> {
+        self.trees.users.get(id_key(id))?.map(|b| decode("users", &b)).transpose()
+    }
+
+    fn user_by_name(&self, username: &str) -> Result<Option<User>> {
+        match self.trees.usernames.get(username)? {
+            Some(id) => match <[u8; 16]>::try_from(id.as_ref()) {
+                Ok(id) => self.user(Ulid(u128::from_be_bytes(id))),
+                Err(_) => Ok(None),
+            },
+            None => Ok(None),
+        }
+    }
+
+    fn insert_user(&self, user: &User) -> Result<()> {
+        let json = encode("users", user)?;
+        let result = (&self.trees.users, &self.trees.usernames).transaction(|(users, names)| {
+            if names.get(user.username.as_str())?.is_some() {
+                return Err(ConflictableTransactionError::Abort(()));
+            }
+            names.insert(user.username.as_str(), &id_key(user.id))?;
+            users.insert(&id_key(user.id), json.as_slice())?;
+            Ok(())
+        });
+        match result {
+            Ok(()) => {}
+            Err(TransactionError::Abort(())) => {
+                return Err(Error::UserExists {
+                    username: user.username.clone(),
+                })
+            }
+            Err(TransactionError::Storage(e)) => return Err(e.into()),
+        }
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn refresh_token(&self, hash: &[u8]) -> Result<Option<RefreshToken>> {
+        self.trees.refresh.get(hash)?.map(|b| decode("refresh", &b)).transpose()
+    }
+
+    fn put_refresh_token(&self, hash: &[u8], token: &RefreshToken) -> Result<()> {
+        self.trees.refresh.insert(hash, encode("refresh", token)?)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn swap_refresh_token(&self, hash: &[u8], old: &RefreshToken, new: &RefreshToken) -> Result<bool> {
+        let swapped = self
+            .trees
+            .refresh
+            .compare_and_swap(hash, Some(encode("refresh", old)?), Some(encode("refresh", new)?))?
+            .is_ok();
+        self.db.flush()?;
+        Ok(swapped)
+    }
+
+    fn revoke_refresh_family(&self, family: Ulid) -> Result<usize> {
+        let mut removed = 0;
+        for entry in self.trees.refresh.iter() {
+            let (key, value) = entry?;
+            let token: RefreshToken = decode("refresh", &value)?;
+            if token.family == family {
+                self.trees.refresh.remove(key)?;
+                removed += 1;
+            }
+        }
+        self.db.flush()?;
+        Ok(removed)
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.trees.settings.get(key)?.map(|v| v.to_vec()))
+    }
+
+    fn set_meta(&self, key: &str, value: Option<&[u8]>) -> Result<()> {
+        match value {
+            Some(v) => self.trees.settings.insert(key, v)?,
+            None => self.trees.settings.remove(key)?,
+        };
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn swap_meta(&self, key: &str, old: Option<&[u8]>, new: Option<&[u8]>) -> Result<bool> {
+        let swapped = self.trees.settings.compare_and_swap(key, old, new)?.is_ok();
+        self.db.flush()?;
+        Ok(swapped)
+    }
+}

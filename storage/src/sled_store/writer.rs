@@ -1,0 +1,200 @@
+//! The single writer thread: applies appends in sled transactions and group-commits them.
+//!
+//! Callers queue a [`Job`] and block on its reply. The writer takes every job that is waiting,
+//! applies each in its own multi-tree transaction (events, stream index, head, read model,
+//! idempotency record), then flushes once for all of them and only then replies. A lone writer
+//! pays one flush per append; many concurrent writers share flushes. Being the only writer also
+//! makes the gap-free `seq` counter trivial: it lives in the `meta` tree and moves inside the
+//! same transaction as the events.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use tokio::sync::watch;
+use ulid::Ulid;
+
+use super::{id_key, index_keys, read_u64, Trees, HEAD_KEY};
+use crate::event::Envelope;
+use crate::post::Post;
+use crate::store::{AppendBatch, AppendOutcome};
+use crate::{Error, Result};
+
+pub(crate) struct Job {
+    pub(crate) batch: AppendBatch,
+    pub(crate) reply: mpsc::SyncSender<Result<AppendOutcome>>,
+}
+
+pub(crate) struct Writer {
+    pub(crate) db: sled::Db,
+    pub(crate) trees: Trees,
+    pub(crate) rx: mpsc::Receiver<Job>,
+    pub(crate) head_tx: watch::Sender<u64>,
+    pub(crate) durable_head: Arc<AtomicU64>,
+    pub(crate) flushes: Arc<AtomicU64>,
+    pub(crate) max_batch: usize,
+}
+
+pub(crate) fn spawn(writer: Writer) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("quire-log-writer".into())
+        .spawn(move || writer.run())
+}
+
+impl Writer {
+    fn run(self) {
+        while let Ok(first) = self.rx.recv() {
+            let mut done = vec![self.apply(first)];
+            // Take whatever queued up meanwhile, including jobs sent while we were applying.
+            while done.len() < self.max_batch {
+                match self.rx.try_recv() {
+                    Ok(job) => done.push(self.apply(job)),
+                    Err(_) => break,
+                }
+            }
+            let flushed = self.db.flush();
+            self.flushes.fetch_add(1, Ordering::Relaxed);
+            if flushed.is_ok() {
+                let head = read_u64(self.trees.meta.get(HEAD_KEY).ok().flatten());
+                self.durable_head.store(head, Ordering::Release);
+                self.head_tx.send_replace(head);
+            }
+            for (reply, result) in done {
+                let result = match &flushed {
+                    Ok(_) => result,
+                    Err(e) => Err(Error::Sled(e.clone())),
+                };
+                // A caller that gave up waiting is not an error here.
+                let _ = reply.send(result);
+            }
+        }
+    }
+
+    fn apply(&self, job: Job) -> (mpsc::SyncSender<Result<AppendOutcome>>, Result<AppendOutcome>) {
+        let result = self.transact(&job.batch);
+        if let Err(e) = &result {
+            tracing::error!(stream = %job.batch.stream, error = %e, "append failed");
+        }
+        (job.reply, result)
+    }
+
+    fn transact(&self, batch: &AppendBatch) -> Result<AppendOutcome> {
+        if batch.events.is_empty() {
+            return Err(Error::invalid("events", "an append needs at least one event"));
+        }
+        // Ids are made outside the closure: sled may run it more than once.
+        let ids: Vec<Ulid> = batch.events.iter().map(|_| Ulid::new()).collect();
+        let t = &self.trees;
+        let trees = (&t.events, &t.stream_idx, &t.meta, &t.posts, &t.slugs, &t.post_idx, &t.idempotency);
+        let result = sled::Transactional::transaction(&trees, |(events, stream_idx, meta, posts, slugs, post_idx, idem)| {
+            let key = id_key(batch.stream);
+            let before = posts.get(key)?.map(|b| decode_post(&b)).transpose().map_err(abort_err)?;
+            let actual = before.as_ref().map_or(0, |p| p.version);
+            if actual != batch.expected_version {
+                return abort(AppendOutcome::VersionConflict { actual, current: before });
+            }
+            let mut head = read_u64(meta.get(HEAD_KEY)?);
+            let mut post = before.clone();
+            let mut stored = Vec::with_capacity(batch.events.len());
+            for (payload, id) in batch.events.iter().zip(&ids) {
+                head += 1;
+                let env = Envelope {
+                    seq: head,
+                    id: *id,
+                    stream: batch.stream,
+                    version: actual + stored.len() as u64 + 1,
+                    actor: batch.actor.clone(),
+                    at: batch.at,
+                    idempotency_key: batch.idempotency.as_ref().map(|i| i.key.clone()),
+                    payload: payload.clone(),
+                };
+                post = Post::apply(post, &env);
+                let json = serde_json::to_vec(&env).map_err(|source| abort_err(Error::Corrupt { tree: "events", source }))?;
+                events.insert(&head.to_be_bytes(), json)?;
+                let mut idx = key.to_vec();
+                idx.extend_from_slice(&env.version.to_be_bytes());
+                stream_idx.insert(idx, &head.to_be_bytes())?;
+                stored.push(env);
+            }
+            let after = post.ok_or_else(|| {
+                abort_err(Error::InvalidState {
+                    id: batch.stream,
+                    message: "a post's first event must be PostCreated".into(),
+                })
+            })?;
+            if let Some(outcome) = update_slugs(slugs, before.as_ref(), &after)? {
+                return abort(outcome);
+            }
+            for k in before.iter().flat_map(index_keys) {
+                post_idx.remove(k)?;
+            }
+            for k in index_keys(&after) {
+                post_idx.insert(k, &[])?;
+            }
+            let json = serde_json::to_vec(&after).map_err(|source| abort_err(Error::Corrupt { tree: "posts", source }))?;
+            posts.insert(&key, json)?;
+            meta.insert(HEAD_KEY, &head.to_be_bytes())?;
+            if let Some(write) = &batch.idempotency {
+                let mut record = write.record.clone();
+                record.stream = batch.stream;
+                record.version = after.version;
+                let record = serde_json::to_vec(&record)
+                    .map_err(|source| abort_err(Error::Corrupt { tree: "idempotency", source }))?;
+                idem.insert(write.scope.as_slice(), record)?;
+            }
+            Ok(AppendOutcome::Appended { post: after, events: stored })
+        });
+        match result {
+            Ok(outcome) => Ok(outcome),
+            Err(TransactionError::Abort(Abort::Outcome(outcome))) => Ok(outcome),
+            Err(TransactionError::Abort(Abort::Error(e))) => Err(e),
+            Err(TransactionError::Storage(e)) => Err(Error::Sled(e)),
+        }
+    }
+}
+
+/// Moves the slug claim from `before` to `after`; `Some(SlugTaken)` when another post has it.
+fn update_slugs(
+    slugs: &TransactionalTree,
+    before: Option<&Post>,
+    after: &Post,
+) -> Result<Option<AppendOutcome>, ConflictableTransactionError<Abort>> {
+    let old = before.filter(|p| p.is_live()).map(|p| p.slug.as_str());
+    let new = after.is_live().then_some(after.slug.as_str());
+    if old == new {
+        return Ok(None);
+    }
+    if let Some(slug) = new {
+        if let Some(owner) = slugs.get(slug)? {
+            let owner = super::ulid_suffix(&owner).unwrap_or_default();
+            if owner != after.id {
+                return Ok(Some(AppendOutcome::SlugTaken { slug: slug.to_owned(), owner }));
+            }
+        }
+    }
+    if let Some(slug) = old {
+        slugs.remove(slug)?;
+    }
+    if let Some(slug) = new {
+        slugs.insert(slug, &id_key(after.id))?;
+    }
+    Ok(None)
+}
+
+enum Abort {
+    Outcome(AppendOutcome),
+    Error(Error),
+}
+
+fn abort<T>(outcome: AppendOutcome) -> Result<T, ConflictableTransactionError<Abort>> {
+    Err(ConflictableTransactionError::Abort(Abort::Outcome(outcome)))
+}
+
+fn abort_err(e: Error) -> ConflictableTransactionError<Abort> {
+    ConflictableTransactionError::Abort(Abort::Error(e))
+}
+
+fn decode_post(bytes: &[u8]) -> Result<Post> {
+    serde_json::from_slice(bytes).map_err(|source| Error::Corrupt { tree: "posts", source })
+}

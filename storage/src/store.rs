@@ -1,0 +1,142 @@
+//! The operations the domain needs from a storage backend.
+//!
+//! [`Store`] is the event log plus the read model that is updated atomically with it;
+//! [`SecretStore`] holds what must never enter the log (users, password hashes, refresh tokens).
+//! `SledStore` implements both; a second backend is a new file, not a rewrite.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tokio::sync::watch;
+use ulid::Ulid;
+
+use crate::event::{Envelope, EventPayload};
+use crate::post::{Post, Status};
+use crate::users::{RefreshToken, User};
+use crate::Result;
+
+/// Events to append to one stream, atomically and durably.
+#[derive(Debug, Clone)]
+pub struct AppendBatch {
+    /// The post id.
+    pub stream: Ulid,
+    /// The stream's version the events were built against; 0 for a new stream.
+    pub expected_version: u64,
+    /// Username of the user causing the events.
+    pub actor: String,
+    /// Event time.
+    pub at: OffsetDateTime,
+    /// The idempotency record to store with the events, if the request carried a key.
+    pub idempotency: Option<IdempotencyWrite>,
+    /// The events, in order; never empty.
+    pub events: Vec<EventPayload>,
+}
+
+/// What `append` decided. Conflicts are expected outcomes, not errors.
+#[derive(Debug, Clone)]
+pub enum AppendOutcome {
+    /// The events are in the log and on disk.
+    Appended {
+        /// The post after the events.
+        post: Post,
+        /// The stored envelopes.
+        events: Vec<Envelope>,
+    },
+    /// The stream is not at `expected_version`.
+    VersionConflict { actual: u64, current: Option<Post> },
+    /// The post's slug is used by another live post.
+    SlugTaken { slug: String, owner: Ulid },
+}
+
+/// An idempotency record written in the same transaction as the events it answers for.
+#[derive(Debug, Clone)]
+pub struct IdempotencyWrite {
+    /// `user id \0 key`: keys are scoped per user.
+    pub scope: Vec<u8>,
+    /// The client's key, kept in the event envelope.
+    pub key: String,
+    /// The record.
+    pub record: IdempotencyRecord,
+}
+
+/// What a completed idempotent request answered, enough to replay it byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    /// SHA-256 (hex) of method, path and body.
+    pub fingerprint: String,
+    /// HTTP status of the first response.
+    pub status: u16,
+    /// The post the response showed…
+    pub stream: Ulid,
+    /// …at this version.
+    pub version: u64,
+    /// When the record was made; records older than the retention are purged.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// Filters and cursor of a post listing. Order: newest first (by id), stable.
+#[derive(Debug, Clone, Default)]
+pub struct PostQuery {
+    pub status: Option<Status>,
+    pub tag: Option<String>,
+    /// List deleted posts instead of live ones.
+    pub deleted: bool,
+    /// Start after this id (exclusive), as given by the previous page.
+    pub after: Option<Ulid>,
+    /// Page size.
+    pub limit: usize,
+}
+
+/// The event log and its read model.
+pub trait Store: Send + Sync {
+    /// Appends `batch` atomically with the read-model update; returns once durable.
+    fn append(&self, batch: AppendBatch) -> Result<AppendOutcome>;
+    /// The seq of the last durable event (0 for an empty log).
+    fn head(&self) -> u64;
+    /// A receiver that sees every new durable head.
+    fn subscribe(&self) -> watch::Receiver<u64>;
+    /// Up to `limit` events with `seq > after`, in order.
+    fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Envelope>>;
+    /// All events of one stream, in version order.
+    fn stream_events(&self, stream: Ulid) -> Result<Vec<Envelope>>;
+    /// The current state of a post (also when deleted).
+    fn post(&self, id: Ulid) -> Result<Option<Post>>;
+    /// The live post that owns `slug`.
+    fn slug_owner(&self, slug: &str) -> Result<Option<Ulid>>;
+    /// One page of posts.
+    fn list_posts(&self, query: &PostQuery) -> Result<Vec<Post>>;
+    /// The idempotency record under `scope`.
+    fn idempotency_record(&self, scope: &[u8]) -> Result<Option<IdempotencyRecord>>;
+    /// Removes idempotency records made before `before`; returns how many.
+    fn purge_idempotency(&self, before: OffsetDateTime) -> Result<usize>;
+    /// Proves the store accepts a durable write (for `/readyz`).
+    fn check_writable(&self) -> Result<()>;
+    /// How many flushes the log has done (group commit makes this far less than appends).
+    fn flush_count(&self) -> u64;
+}
+
+/// Users, refresh tokens and settings: never in the log.
+pub trait SecretStore: Send + Sync {
+    /// How many users exist.
+    fn user_count(&self) -> Result<usize>;
+    /// A user by id.
+    fn user(&self, id: Ulid) -> Result<Option<User>>;
+    /// A user by name.
+    fn user_by_name(&self, username: &str) -> Result<Option<User>>;
+    /// Adds a user; `Error::UserExists` if the name is taken.
+    fn insert_user(&self, user: &User) -> Result<()>;
+    /// A refresh token record by the token's hash.
+    fn refresh_token(&self, hash: &[u8]) -> Result<Option<RefreshToken>>;
+    /// Stores a refresh token record under the token's hash.
+    fn put_refresh_token(&self, hash: &[u8], token: &RefreshToken) -> Result<()>;
+    /// Replaces `old` by `new` only if the stored record is still `old`; false if it changed.
+    fn swap_refresh_token(&self, hash: &[u8], old: &RefreshToken, new: &RefreshToken) -> Result<bool>;
+    /// Deletes every refresh token of a family; returns how many.
+    fn revoke_refresh_family(&self, family: Ulid) -> Result<usize>;
+    /// A setting.
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>>;
+    /// Sets (or with `None` removes) a setting, durably.
+    fn set_meta(&self, key: &str, value: Option<&[u8]>) -> Result<()>;
+    /// Sets `key` to `new` only if it currently holds `old`, durably; false otherwise.
+    fn swap_meta(&self, key: &str, old: Option<&[u8]>, new: Option<&[u8]>) -> Result<bool>;
+}

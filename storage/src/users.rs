@@ -1,0 +1,265 @@
+//! Accounts: users with argon2id password hashes, rotating refresh tokens with reuse
+//! detection, and the one-time setup token that creates the first admin.
+//!
+//! Refresh tokens are opaque random strings; only their SHA-256 is stored. Every refresh marks
+//! the presented token used and issues a new one in the same family; presenting a used token
+//! again means it leaked, so the whole family is revoked.
+
+use std::sync::{Arc, OnceLock};
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::Argon2;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use time::{Duration, OffsetDateTime};
+use ulid::Ulid;
+
+use crate::store::SecretStore;
+use crate::{Error, Result};
+
+/// Shortest accepted password.
+pub const MIN_PASSWORD_LEN: usize = 8;
+const MAX_PASSWORD_LEN: usize = 1024;
+const SETUP_KEY: &str = "setup_token_sha256";
+
+/// What a user may do. Enforcement beyond "logged in" grows with the access-control work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Editor,
+    Author,
+    Contributor,
+}
+
+impl std::str::FromStr for Role {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "admin" => Ok(Self::Admin),
+            "editor" => Ok(Self::Editor),
+            "author" => Ok(Self::Author),
+            "contributor" => Ok(Self::Contributor),
+            _ => Err(Error::invalid("role", format!("{s:?} is not a role; use admin, editor, author or contributor"))),
+        }
+    }
+}
+
+/// A user account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: Ulid,
+    pub username: String,
+    pub role: Role,
+    /// PHC string of the argon2id hash.
+    pub password_hash: String,
+    pub disabled: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// A stored refresh token (keyed by the token's SHA-256).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefreshToken {
+    pub user: Ulid,
+    /// All tokens descending from one login share a family.
+    pub family: Ulid,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    /// Set once the token has been exchanged for a new one.
+    pub used: bool,
+}
+
+/// Account operations on top of a [`SecretStore`].
+#[derive(Clone)]
+pub struct Accounts {
+    store: Arc<dyn SecretStore>,
+    refresh_ttl: Duration,
+}
+
+impl std::fmt::Debug for Accounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Accounts").finish_non_exhaustive()
+    }
+}
+
+impl Accounts {
+    /// Accounts whose refresh tokens live `refresh_ttl`.
+    pub fn new(store: Arc<dyn SecretStore>, refresh_ttl: Duration) -> Self {
+        Self { store, refresh_ttl }
+    }
+
+    /// Whether any user exists.
+    pub fn has_users(&self) -> Result<bool> {
+        Ok(self.store.user_count()? > 0)
+    }
+
+    /// A user by id.
+    pub fn user(&self, id: Ulid) -> Result<Option<User>> {
+        self.store.user(id)
+    }
+
+    /// Creates a user after checking the name and password. Blocking (argon2).
+    pub fn create_user(&self, username: &str, password: &str, role: Role) -> Result<User> {
+        validate_username(username)?;
+        validate_password(password)?;
+        let user = User {
+            id: Ulid::new(),
+            username: username.to_owned(),
+            role,
+            password_hash: hash_password(password)?,
+            disabled: false,
+            created_at: OffsetDateTime::now_utc(),
+        };
+        self.store.insert_user(&user)?;
+        Ok(user)
+    }
+
+    /// Checks a username and password. Takes the same time whether or not the user exists.
+    pub fn authenticate(&self, username: &str, password: &str) -> Result<User> {
+        let user = self.store.user_by_name(username)?;
+        let hash = user.as_ref().map_or_else(|| dummy_hash().as_str(), |u| u.password_hash.as_str());
+        let ok = verify_password(password, hash);
+        match user {
+            Some(user) if ok && !user.disabled => Ok(user),
+            _ => Err(Error::InvalidCredentials),
+        }
+    }
+
+    /// Starts a new refresh-token family for `user`; returns the secret token.
+    pub fn issue_refresh(&self, user: &User) -> Result<String> {
+        self.issue_in_family(user.id, Ulid::new())
+    }
+
+    fn issue_in_family(&self, user: Ulid, family: Ulid) -> Result<String> {
+        let token = random_token("qr_");
+        let record = RefreshToken {
+            user,
+            family,
+            expires_at: OffsetDateTime::now_utc() + self.refresh_ttl,
+            used: false,
+        };
+        self.store.put_refresh_token(&sha256(&token), &record)?;
+        Ok(token)
+    }
+
+    /// Exchanges a refresh token for a new one. A token presented twice revokes its family.
+    pub fn rotate_refresh(&self, token: &str) -> Result<(User, String)> {
+        let hash = sha256(token);
+        let record = self.store.refresh_token(&hash)?.ok_or(Error::InvalidCredentials)?;
+        if record.used {
+            let revoked = self.store.revoke_refresh_family(record.family)?;
+            tracing::warn!(user = %record.user, family = %record.family, revoked, "refresh token reused: family revoked");
+            return Err(Error::InvalidCredentials);
+        }
+        if record.expires_at <= OffsetDateTime::now_utc() {
+            return Err(Error::InvalidCredentials);
+        }
+        let used = RefreshToken { used: true, ..record.clone() };
+        if !self.store.swap_refresh_token(&hash, &record, &used)? {
+            // Someone exchanged it at the same moment: treat as reuse.
+            self.store.revoke_refresh_family(record.family)?;
+            return Err(Error::InvalidCredentials);
+        }
+        let user = self.store.user(record.user)?.filter(|u| !u.disabled).ok_or(Error::InvalidCredentials)?;
+        let next = self.issue_in_family(user.id, record.family)?;
+        Ok((user, next))
+    }
+
+    /// Revokes the family of a refresh token (logout). Unknown tokens are ignored.
+    pub fn revoke_refresh(&self, token: &str) -> Result<()> {
+        if let Some(record) = self.store.refresh_token(&sha256(token))? {
+            self.store.revoke_refresh_family(record.family)?;
+        }
+        Ok(())
+    }
+
+    /// With no users yet, makes a new one-time setup token (replacing any earlier one).
+    pub fn new_setup_token(&self) -> Result<Option<String>> {
+        if self.has_users()? {
+            return Ok(None);
+        }
+        let token = random_token("qs_");
+        self.store.set_meta(SETUP_KEY, Some(&sha256(&token)))?;
+        Ok(Some(token))
+    }
+
+    /// Creates the first admin with the setup token; the token works once.
+    pub fn complete_setup(&self, token: &str, username: &str, password: &str) -> Result<User> {
+        validate_username(username)?;
+        validate_password(password)?;
+        let stored = self.store.meta(SETUP_KEY)?.ok_or(Error::InvalidCredentials)?;
+        if !constant_time_eq(&stored, &sha256(token)) || self.has_users()? {
+            return Err(Error::InvalidCredentials);
+        }
+        if !self.store.swap_meta(SETUP_KEY, Some(&stored), None)? {
+            return Err(Error::InvalidCredentials);
+        }
+        self.create_user(username, password, Role::Admin)
+    }
+}
+
+fn validate_username(name: &str) -> Result<()> {
+    let ok = (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        && name.as_bytes()[0].is_ascii_alphanumeric();
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "username",
+            "use 1 to 64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit",
+        ))
+    }
+}
+
+fn validate_password(password: &str) -> Result<()> {
+    let n = password.chars().count();
+    if (MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&n) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "password",
+            format!("use {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters"),
+        ))
+    }
+}
+
+fn hash_password(password: &str) -> Result<String> {
+    let hash: PasswordHash = Argon2::default()
+        .hash_password(password.as_bytes())
+        .map_err(|e| Error::Hash(e.to_string()))?;
+    Ok(hash.to_string())
+}
+
+fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+        .unwrap_or(false)
+}
+
+/// A real argon2id hash of a random password, so unknown users cost as much as known ones.
+fn dummy_hash() -> &'static String {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| hash_password(&random_token("dummy_")).unwrap_or_default())
+}
+
+/// `prefix` followed by 32 random bytes, base64url.
+pub fn random_token(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// SHA-256 of a string.
+pub fn sha256(value: &str) -> Vec<u8> {
+    Sha256::digest(value.as_bytes()).to_vec()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
