@@ -1,1 +1,5 @@
-fn main() {}
+//! The `quire` binary.
+
+fn main() -> std::process::ExitCode {
+    quire_api::cli::main()
+}

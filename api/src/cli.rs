@@ -1,0 +1,119 @@
+//! The command line: `quire [serve]`, `quire user add`.
+
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use quire_storage::Role;
+
+use crate::config::Config;
+
+/// Quire: a self-hosted publishing server.
+#[derive(Debug, Parser)]
+#[command(name = "quire", version, about)]
+struct Cli {
+    /// A quire.toml with settings.
+    #[arg(long, global = true, env = "QUIRE_CONFIG")]
+    config: Option<PathBuf>,
+    /// The data folder (overrides QUIRE_DATA_DIR and the file).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API, editor and site (the default).
+    Serve {
+        /// Address to listen on (overrides QUIRE_LISTEN and the file).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Manage users (while the server is stopped).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from a prompt, or from stdin when it is not a terminal.
+    Add {
+        name: String,
+        #[arg(long, default_value = "author")]
+        role: String,
+    },
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    init_tracing();
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("quire: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("QUIRE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(dir) = cli.data_dir {
+        config.data_dir = dir;
+    }
+    match cli.command.unwrap_or(Command::Serve { listen: None }) {
+        Command::Serve { listen } => {
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            serve(config)
+        }
+        Command::User(UserCommand::Add { name, role }) => add_user(&config, &name, &role),
+    }
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    config.validate()?;
+    let addr = config.listen_addr()?;
+    let listener = TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?;
+    actix_web::rt::System::new().block_on(async move {
+        let running = crate::start(config, listener).await?;
+        running.server.await.context("server failed")?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+fn add_user(config: &Config, name: &str, role: &str) -> anyhow::Result<()> {
+    let role: Role = role.parse()?;
+    let password = read_password()?;
+    let state = crate::server::open_state(config)?;
+    let user = state.accounts.create_user(name, &password, role)?;
+    println!("created user {} ({:?}, id {})", user.username, user.role, user.id);
+    Ok(())
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let second = rpassword::prompt_password("Repeat: ")?;
+        anyhow::ensure!(first == second, "the passwords differ");
+        return Ok(first);
+    }
+    print!("");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}

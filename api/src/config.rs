@@ -1,0 +1,197 @@
+//! Configuration: built-in defaults, then an optional `quire.toml`, then `QUIRE_*` environment
+//! variables (`QUIRE_SECTION__KEY` for nested keys), then command-line flags. Unknown keys are
+//! rejected with the key's name.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use figment::providers::{Env, Format as _, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// Everything Quire can be told.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address and port to listen on (`QUIRE_LISTEN`).
+    pub listen: String,
+    /// Folder with the event log, git repository, site and keys (`QUIRE_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// Login and tokens.
+    pub auth: AuthConfig,
+    /// HTTP API limits.
+    pub api: ApiConfig,
+    /// Storage tuning.
+    pub storage: StorageConfig,
+    /// The first admin to create when there is no user yet (`QUIRE_ADMIN_USER`,
+    /// `QUIRE_ADMIN_PASSWORD`); never read from the file.
+    #[serde(skip)]
+    pub initial_admin: Option<(String, String)>,
+}
+
+/// `[auth]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Lifetime of access tokens, in seconds.
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of refresh tokens, in days.
+    pub refresh_token_ttl_days: u64,
+    /// `iss` of issued tokens, checked on every request.
+    pub issuer: String,
+    /// `aud` of issued tokens, checked on every request.
+    pub audience: String,
+}
+
+/// `[api]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Largest accepted request body, in bytes (larger ones get 413).
+    pub max_body_bytes: usize,
+    /// How long idempotency keys are remembered, in hours (at least 168, 7 days).
+    pub idempotency_retention_hours: u64,
+    /// HTTP worker threads (0: one per CPU).
+    pub workers: usize,
+}
+
+/// `[storage]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// sled's page cache, in MiB.
+    pub cache_mb: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./quire-data"),
+            auth: AuthConfig::default(),
+            api: ApiConfig::default(),
+            storage: StorageConfig::default(),
+            initial_admin: None,
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_secs: 900,
+            refresh_token_ttl_days: 30,
+            issuer: "quire".into(),
+            audience: "quire-api".into(),
+        }
+    }
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            idempotency_retention_hours: 168,
+            workers: 0,
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self { cache_mb: 64 }
+    }
+}
+
+/// Environment variables that are read elsewhere and are not configuration keys.
+const NOT_KEYS: &[&str] = &["config", "admin_user", "admin_password", "log", "log_format"];
+
+impl Config {
+    /// Layers defaults, the optional file and the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            anyhow::ensure!(file.is_file(), "config file {} does not exist", file.display());
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment = figment.merge(Env::prefixed("QUIRE_").split("__").ignore(NOT_KEYS));
+        let mut config: Config = figment.extract().context("invalid configuration")?;
+        let admin = (std::env::var("QUIRE_ADMIN_USER"), std::env::var("QUIRE_ADMIN_PASSWORD"));
+        if let (Ok(user), Ok(password)) = admin {
+            config.initial_admin = Some((user, password));
+        }
+        Ok(config)
+    }
+
+    /// Explains the first bad value.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        self.listen_addr()?;
+        anyhow::ensure!(
+            self.auth.access_token_ttl_secs >= 30,
+            "auth.access_token_ttl_secs must be at least 30"
+        );
+        anyhow::ensure!(self.auth.refresh_token_ttl_days >= 1, "auth.refresh_token_ttl_days must be at least 1");
+        anyhow::ensure!(
+            self.api.max_body_bytes >= 1024,
+            "api.max_body_bytes must be at least 1024"
+        );
+        anyhow::ensure!(
+            self.api.idempotency_retention_hours >= 168,
+            "api.idempotency_retention_hours must be at least 168 (7 days): offline clients replay late"
+        );
+        anyhow::ensure!(self.storage.cache_mb >= 4, "storage.cache_mb must be at least 4");
+        Ok(())
+    }
+
+    /// `listen` as an address.
+    pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.listen
+            .parse()
+            .with_context(|| format!("listen = {:?} is not an address like 127.0.0.1:8080", self.listen))
+    }
+
+    /// A configuration for tests: everything in `dir`, an ephemeral port.
+    pub fn for_test(dir: &Path) -> Self {
+        Self {
+            listen: "127.0.0.1:0".into(),
+            data_dir: dir.to_path_buf(),
+            ..Self::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_and_environment_override_defaults_and_unknown_keys_are_named() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("quire.toml", "listen = \"0.0.0.0:9000\"\n[api]\nmax_body_bytes = 4096\n")?;
+            jail.set_env("QUIRE_API__MAX_BODY_BYTES", "8192");
+            jail.set_env("QUIRE_LOG", "debug");
+            let config = Config::load(Some(Path::new("quire.toml"))).expect("loads");
+            assert_eq!(config.listen, "0.0.0.0:9000");
+            assert_eq!(config.api.max_body_bytes, 8192, "environment wins over the file");
+            config.validate().expect("valid");
+
+            jail.create_file("bad.toml", "[api]\nmax_body = 1\n")?;
+            let err = Config::load(Some(Path::new("bad.toml"))).expect_err("unknown key");
+            assert!(format!("{err:#}").contains("max_body"), "{err:#}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn validate_explains_bad_values() {
+        let mut config = Config {
+            listen: "nowhere".into(),
+            ..Config::default()
+        };
+        assert!(config.validate().expect_err("bad").to_string().contains("listen"));
+        config.listen = "127.0.0.1:1".into();
+        config.api.idempotency_retention_hours = 1;
+        assert!(config.validate().expect_err("bad").to_string().contains("idempotency"));
+    }
+}

@@ -1,0 +1,56 @@
+//! Routes, one file per resource. Every resource answers undeclared methods with 405 and an
+//! `Allow` header; unknown paths get a problem+json 404.
+
+pub mod auth;
+pub mod events;
+pub mod health;
+pub mod posts;
+
+use actix_web::{web, HttpRequest};
+
+use crate::error::ApiError;
+
+/// Registers every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/healthz", "GET, HEAD").route(web::get().to(health::healthz)))
+        .service(resource("/readyz", "GET, HEAD").route(web::get().to(health::readyz)))
+        .service(
+            web::scope("/api/v1")
+                .service(resource("/auth/login", "POST").route(web::post().to(auth::login)))
+                .service(resource("/auth/refresh", "POST").route(web::post().to(auth::refresh)))
+                .service(resource("/auth/logout", "POST").route(web::post().to(auth::logout)))
+                .service(resource("/auth/setup", "POST").route(web::post().to(auth::setup)))
+                .service(
+                    resource("/posts", "GET, HEAD, POST")
+                        .route(web::get().to(posts::list_posts))
+                        .route(web::post().to(posts::create_post)),
+                )
+                .service(
+                    resource("/posts/{id}", "GET, HEAD, PATCH, DELETE")
+                        .route(web::get().to(posts::get_post))
+                        .route(web::patch().to(posts::patch_post))
+                        .route(web::delete().to(posts::delete_post)),
+                )
+                .service(resource("/posts/{id}/restore", "POST").route(web::post().to(posts::restore_post)))
+                .service(resource("/posts/{id}/history", "GET, HEAD").route(web::get().to(posts::post_history)))
+                .service(
+                    resource("/posts/{id}/versions/{n}", "GET, HEAD").route(web::get().to(posts::post_version)),
+                )
+                .service(resource("/events", "GET, HEAD").route(web::get().to(events::list_events))),
+        );
+}
+
+/// A resource whose other methods get 405 with `Allow: allow`.
+fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(move || async move { Err::<actix_web::HttpResponse, _>(ApiError::method_not_allowed(allow)) }))
+}
+
+/// Answer for paths that match no route.
+pub async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::not_found(format!("nothing at {}; the API lives under /api/v1", req.path())))
+}
+
+/// Query-string errors as problem+json.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _| ApiError::bad_request(format!("bad query string: {err}")).into())
+}

@@ -1,0 +1,121 @@
+//! Starting the server: open the data folder, bootstrap the first admin, serve HTTP.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{web, App, HttpServer};
+use anyhow::Context as _;
+use quire_storage::{system_clock, Accounts, Idempotency, Posts, Role, SledOptions, SledStore, Store};
+
+use crate::auth::JwtKeys;
+use crate::config::Config;
+use crate::state::AppState;
+use crate::{body, routes};
+
+/// A started server.
+pub struct Running {
+    /// Resolves when the server has stopped (after SIGTERM/SIGINT or `handle().stop`).
+    pub server: actix_web::dev::Server,
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// Shared state (the store stays open while this or the server lives).
+    pub state: AppState,
+}
+
+/// Opens the stores in the data folder.
+pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
+    let data = &config.data_dir;
+    std::fs::create_dir_all(data).with_context(|| format!("creating data folder {}", data.display()))?;
+    let options = SledOptions {
+        cache_bytes: config.storage.cache_mb * 1024 * 1024,
+        ..SledOptions::default()
+    };
+    let log_dir = data.join("log");
+    let store = Arc::new(
+        SledStore::open(&log_dir, &options)
+            .with_context(|| format!("opening the event log in {} (is another quire running?)", log_dir.display()))?,
+    );
+    let refresh_ttl = time::Duration::days(i64::try_from(config.auth.refresh_token_ttl_days).unwrap_or(30));
+    let accounts = Accounts::new(store.clone(), refresh_ttl);
+    let jwt = Arc::new(JwtKeys::load_or_create(&data.join("keys"), &config.auth)?);
+    let dyn_store: Arc<dyn Store> = store;
+    Ok(AppState {
+        config: Arc::new(config.clone()),
+        posts: Posts::new(dyn_store.clone(), system_clock()),
+        idempotency: Idempotency::new(dyn_store.clone()),
+        store: dyn_store,
+        accounts,
+        jwt,
+    })
+}
+
+/// Creates the first admin from the configuration, or prints a one-time setup token.
+fn bootstrap_admin(state: &AppState, addr: SocketAddr) -> anyhow::Result<()> {
+    if state.accounts.has_users()? {
+        return Ok(());
+    }
+    if let Some((user, password)) = &state.config.initial_admin {
+        state.accounts.create_user(user, password, Role::Admin).context("creating the admin from QUIRE_ADMIN_USER")?;
+        tracing::info!(user = %user, "created the first admin from QUIRE_ADMIN_USER");
+        return Ok(());
+    }
+    if let Some(token) = state.accounts.new_setup_token()? {
+        println!(
+            "\nQuire has no users yet. Create the first admin with this one-time setup token:\n\n  \
+             curl -X POST http://{addr}/api/v1/auth/setup -H 'Content-Type: application/json' \\\n    \
+             -d '{{\"setup_token\": \"{token}\", \"username\": \"admin\", \"password\": \"…\"}}'\n\n\
+             or stop Quire and run `quire user add NAME --role admin`.\n"
+        );
+    }
+    Ok(())
+}
+
+/// Opens the data folder and starts serving on `listener`. Must run inside an actix system.
+pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Running> {
+    config.validate()?;
+    let addr = listener.local_addr()?;
+    let state = open_state(&config)?;
+    bootstrap_admin(&state, addr)?;
+    spawn_idempotency_purge(&state);
+    let data = web::Data::new(state.clone());
+    let limit = config.api.max_body_bytes;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(body::payload_config(limit))
+            .app_data(routes::query_config())
+            .configure(routes::configure)
+            .default_service(web::to(routes::not_found))
+    })
+    .shutdown_timeout(30)
+    .listen(listener)
+    .context("listening")?;
+    if config.api.workers > 0 {
+        server = server.workers(config.api.workers);
+    }
+    tracing::info!(%addr, data = %config.data_dir.display(), head = state.store.head(), "quire is serving");
+    Ok(Running {
+        server: server.run(),
+        addr,
+        state,
+    })
+}
+
+fn spawn_idempotency_purge(state: &AppState) {
+    let store = state.store.clone();
+    let retention = time::Duration::hours(i64::try_from(state.config.api.idempotency_retention_hours).unwrap_or(168));
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let store = store.clone();
+            let before = time::OffsetDateTime::now_utc() - retention;
+            match web::block(move || store.purge_idempotency(before)).await {
+                Ok(Ok(n)) if n > 0 => tracing::info!(removed = n, "purged old idempotency keys"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "purging idempotency keys failed"),
+                _ => {}
+            }
+        }
+    });
+}

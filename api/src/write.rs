@@ -1,0 +1,151 @@
+//! The shared path of every post write: `If-Match`, `Idempotency-Key` and the response with
+//! `ETag`. A replayed request is answered from the recorded status and the post at the recorded
+//! version, which gives byte-identical bodies.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use quire_openapi::{PostResponse, PostStatus};
+use quire_storage::{Begin, Error as DomainError, IdempotencyWrite, Post, Status};
+use sha2::{Digest, Sha256};
+
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// The API shape of a post.
+pub fn post_response(post: &Post) -> PostResponse {
+    PostResponse {
+        id: post.id.to_string(),
+        slug: post.slug.clone(),
+        title: post.title.clone(),
+        body: post.body.clone(),
+        tags: post.tags.clone(),
+        status: match post.status {
+            Status::Draft => PostStatus::Draft,
+            Status::Published => PostStatus::Published,
+            Status::Scheduled => PostStatus::Scheduled,
+        },
+        publish_at: post.publish_at,
+        created_at: post.created_at,
+        updated_at: post.updated_at,
+        version: post.version,
+        author: post.author.clone(),
+        deleted_at: post.deleted_at,
+    }
+}
+
+/// A post answer with `ETag` (and `Location` for 201).
+pub fn post_http(status: StatusCode, post: &Post) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::ETAG, format!("\"{}\"", post.version)));
+    if status == StatusCode::CREATED {
+        response.insert_header((header::LOCATION, format!("/api/v1/posts/{}", post.id)));
+    }
+    response.json(post_response(post))
+}
+
+/// The version `If-Match` names: `None` for `*`. Missing is a 428.
+pub fn if_match(req: &HttpRequest) -> Result<Option<u64>, ApiError> {
+    let value = req.headers().get(header::IF_MATCH).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "if-match-required",
+            "If-Match required",
+            "send `If-Match` with the post's ETag (e.g. `If-Match: \"3\"`) so concurrent edits are not overwritten",
+        )
+    })?;
+    let value = value.to_str().unwrap_or_default().trim();
+    if value == "*" {
+        return Ok(None);
+    }
+    value
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .parse()
+        .map(Some)
+        .map_err(|_| ApiError::bad_request(format!("If-Match {value:?} is not an ETag of this API, like \"3\"")))
+}
+
+/// Parses a post id from the path.
+pub fn post_id(raw: &str) -> Result<ulid::Ulid, ApiError> {
+    raw.parse().map_err(|_| ApiError::not_found(format!("{raw:?} is not a post id")))
+}
+
+/// Runs a post command once per `Idempotency-Key` and answers with the post.
+pub async fn run_write<F>(
+    state: &web::Data<AppState>,
+    auth: &Auth,
+    req: &HttpRequest,
+    body: &[u8],
+    status: StatusCode,
+    command: F,
+) -> ApiResult
+where
+    F: FnOnce(Option<IdempotencyWrite>) -> Result<Post, DomainError> + Send + 'static,
+{
+    let held = match req.headers().get("idempotency-key") {
+        None => None,
+        Some(key) => {
+            let key = key.to_str().map_err(|_| ApiError::bad_request("Idempotency-Key must be visible ASCII"))?.to_owned();
+            let fingerprint = fingerprint(req, body);
+            let (idem, user) = (state.idempotency.clone(), auth.user.id);
+            match web::block(move || idem.begin(user, &key, fingerprint, status.as_u16())).await?? {
+                Begin::Fresh(held) => Some(held),
+                Begin::Replay(record) => return replay(state, record).await,
+                Begin::Mismatch => return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency-key-reused",
+                    "Idempotency-Key reused",
+                    "this Idempotency-Key was used for a different request; use a new key for a new change",
+                )),
+                Begin::InProgress => return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "idempotency-in-progress",
+                    "Request in progress",
+                    "a request with this Idempotency-Key is still being processed; retry shortly",
+                )),
+            }
+        }
+    };
+    let write = held.as_ref().map(|h| h.write());
+    let result = web::block(move || command(write)).await?;
+    drop(held);
+    match result {
+        Ok(post) => Ok(post_http(status, &post)),
+        Err(e) => Err(with_current(state, e).await),
+    }
+}
+
+async fn replay(state: &web::Data<AppState>, record: quire_storage::IdempotencyRecord) -> ApiResult {
+    let posts = state.posts.clone();
+    let post = web::block(move || posts.version(record.stream, record.version)).await??;
+    let status = StatusCode::from_u16(record.status).unwrap_or(StatusCode::OK);
+    Ok(post_http(status, &post))
+}
+
+/// Maps a domain error, attaching the current post to a 412.
+pub async fn with_current(state: &web::Data<AppState>, e: DomainError) -> ApiError {
+    let DomainError::VersionConflict { id, .. } = &e else {
+        return e.into();
+    };
+    let (posts, id) = (state.posts.clone(), *id);
+    let current = web::block(move || posts.get(id)).await.ok().and_then(Result::ok);
+    let err = ApiError::from(e);
+    match current {
+        Some(post) => err.with_current(post_response(&post)),
+        None => err,
+    }
+}
+
+/// SHA-256 of what makes two requests "the same": method, path, `If-Match` and body.
+fn fingerprint(req: &HttpRequest, body: &[u8]) -> String {
+    let mut hash = Sha256::new();
+    hash.update(req.method().as_str());
+    hash.update([0]);
+    hash.update(req.path());
+    hash.update([0]);
+    hash.update(req.headers().get(header::IF_MATCH).map_or(&b""[..], |v| v.as_bytes()));
+    hash.update([0]);
+    hash.update(body);
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,248 @@
+//! The OpenAPI document. Each operation is declared here on a documentation-only function whose
+//! name matches the handler in `quire-api`; `api/tests` checks that every declared route is
+//! served.
+
+#![allow(dead_code)]
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::auth::{LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse};
+use crate::events::{EventList, EventResponse, Health, Ready};
+use crate::posts::{CreatePostRequest, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus};
+use crate::problem::Problem;
+
+/// The whole API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Quire API",
+        description = "Quire's REST API. Every write is durable before it is acknowledged. Send \
+            `Idempotency-Key` on writes so retries never apply twice, and `If-Match: \"<version>\"` \
+            on changes to a post so concurrent edits are detected (412) instead of overwritten. \
+            Errors are RFC 9457 `application/problem+json` with a stable `type`."
+    ),
+    paths(
+        login, refresh, logout, setup,
+        create_post, list_posts, get_post, patch_post, delete_post, restore_post,
+        post_history, post_version, list_events, healthz, readyz
+    ),
+    components(schemas(
+        LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse,
+        CreatePostRequest, PatchPostRequest, PostResponse, PostStatus, PostList, PostHistory,
+        EventResponse, EventList, Health, Ready, Problem
+    )),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Log in and keep a session"),
+        (name = "posts", description = "Write and read posts"),
+        (name = "events", description = "The event log"),
+        (name = "probes", description = "Health and readiness")
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("An access token from `POST /api/v1/auth/login`."))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// `POST /api/v1/auth/login` — exchange a username and password for tokens.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in", body = TokenResponse),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong username or password", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn login() {}
+
+/// `POST /api/v1/auth/refresh` — exchange a refresh token for new tokens (the old one stops working).
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New tokens", body = TokenResponse),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unknown, expired or reused refresh token (a reuse revokes the session)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn refresh() {}
+
+/// `POST /api/v1/auth/logout` — revoke a refresh token and its session.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = LogoutRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn logout() {}
+
+/// `POST /api/v1/auth/setup` — create the first admin with the one-time token printed at first start.
+#[utoipa::path(post, path = "/api/v1/auth/setup", tag = "auth", request_body = SetupRequest,
+    responses(
+        (status = 201, description = "Admin created and logged in", body = TokenResponse),
+        (status = 400, description = "Malformed body or invalid username/password", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong or used setup token", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn setup() {}
+
+/// `POST /api/v1/posts` — create a post.
+#[utoipa::path(post, path = "/api/v1/posts", tag = "posts", request_body = CreatePostRequest,
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key with the same body replays the first response; with another body it is a 422. Kept 7 days.")),
+    responses(
+        (status = 201, description = "Created", body = PostResponse,
+            headers(("ETag" = String, description = "\"<version>\""), ("Location" = String, description = "URL of the new post"))),
+        (status = 400, description = "Invalid field (the `field` member names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Slug taken, or a request with this Idempotency-Key is still running", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Idempotency-Key reused with another request", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn create_post() {}
+
+/// `GET /api/v1/posts` — list posts, newest first.
+#[utoipa::path(get, path = "/api/v1/posts", tag = "posts", security(("bearer" = [])),
+    params(
+        ("status" = Option<PostStatus>, Query, description = "Only posts with this status"),
+        ("tag" = Option<String>, Query, description = "Only posts with this tag"),
+        ("deleted" = Option<bool>, Query, description = "List deleted posts instead of live ones"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to 200 (default 50)"),
+    ),
+    responses(
+        (status = 200, description = "A page of posts", body = PostList),
+        (status = 400, description = "Bad query parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn list_posts() {}
+
+/// `GET /api/v1/posts/{id}` — one post (also a deleted one, with `deleted_at` set).
+#[utoipa::path(get, path = "/api/v1/posts/{id}", tag = "posts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Post id (ULID)")),
+    responses(
+        (status = 200, description = "The post", body = PostResponse, headers(("ETag" = String, description = "\"<version>\""))),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn get_post() {}
+
+/// `PATCH /api/v1/posts/{id}` — change fields of a post; needs `If-Match`.
+#[utoipa::path(patch, path = "/api/v1/posts/{id}", tag = "posts", request_body = PatchPostRequest,
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "Post id (ULID)"),
+        ("If-Match" = String, Header, description = "The `ETag` of the version the change is based on (`*`: any)"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+    ),
+    responses(
+        (status = 200, description = "Changed", body = PostResponse, headers(("ETag" = String, description = "\"<version>\""))),
+        (status = 400, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Slug taken, post deleted, or the Idempotency-Key is in use", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match; `current` holds the post as it is now", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Idempotency-Key reused with another request", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn patch_post() {}
+
+/// `DELETE /api/v1/posts/{id}` — delete a post (its history stays; restore brings it back).
+#[utoipa::path(delete, path = "/api/v1/posts/{id}", tag = "posts", security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "Post id (ULID)"),
+        ("If-Match" = String, Header, description = "The post's current `ETag`"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+    ),
+    responses(
+        (status = 200, description = "Deleted; the post with `deleted_at` set", body = PostResponse, headers(("ETag" = String, description = "\"<version>\""))),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already deleted, or the Idempotency-Key is in use", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Idempotency-Key reused with another request", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn delete_post() {}
+
+/// `POST /api/v1/posts/{id}/restore` — bring back a deleted post.
+#[utoipa::path(post, path = "/api/v1/posts/{id}/restore", tag = "posts", security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "Post id (ULID)"),
+        ("If-Match" = String, Header, description = "The deleted post's `ETag`"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+    ),
+    responses(
+        (status = 200, description = "Restored (with a numbered slug if its slug was taken meanwhile)", body = PostResponse, headers(("ETag" = String, description = "\"<version>\""))),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not deleted, or the Idempotency-Key is in use", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Idempotency-Key reused with another request", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn restore_post() {}
+
+/// `GET /api/v1/posts/{id}/history` — the events of a post, oldest first.
+#[utoipa::path(get, path = "/api/v1/posts/{id}/history", tag = "posts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Post id (ULID)")),
+    responses(
+        (status = 200, description = "The post's events", body = PostHistory),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn post_history() {}
+
+/// `GET /api/v1/posts/{id}/versions/{n}` — the post as it was at version `n`.
+#[utoipa::path(get, path = "/api/v1/posts/{id}/versions/{n}", tag = "posts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Post id (ULID)"), ("n" = u64, Path, description = "Version, from 1")),
+    responses(
+        (status = 200, description = "The post at that version", body = PostResponse, headers(("ETag" = String, description = "\"<n>\""))),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such post or version", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn post_version() {}
+
+/// `GET /api/v1/events` — read the event log after a position.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", security(("bearer" = [])),
+    params(
+        ("after" = Option<u64>, Query, description = "Return events with seq greater than this (default 0)"),
+        ("limit" = Option<u32>, Query, description = "1 to 1000 (default 100)"),
+    ),
+    responses(
+        (status = 200, description = "Events in seq order", body = EventList),
+        (status = 400, description = "Bad query parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn list_events() {}
+
+/// `GET /healthz` — the process is up.
+#[utoipa::path(get, path = "/healthz", tag = "probes", responses((status = 200, description = "Up", body = Health)))]
+fn healthz() {}
+
+/// `GET /readyz` — the log is open and accepts durable writes.
+#[utoipa::path(get, path = "/readyz", tag = "probes",
+    responses(
+        (status = 200, description = "Ready", body = Ready),
+        (status = 503, description = "Not ready", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn readyz() {}

@@ -1,0 +1,56 @@
+//! The event log as the API shows it, and the probes.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+/// One event of the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EventResponse {
+    /// Global position: gap-free, from 1.
+    pub seq: u64,
+    /// Event id (ULID).
+    pub id: String,
+    /// The post id.
+    pub stream: String,
+    /// The post's version after this event.
+    pub version: u64,
+    /// `PostCreated`, `PostUpdated`, `PostPublished`, `PostScheduled`, `PostUnpublished`,
+    /// `PostDeleted` or `PostRestored`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// Username.
+    pub actor: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub idempotency_key: Option<String>,
+    /// The event's payload; its fields depend on `type`.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+/// A page of the event log.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EventList {
+    pub events: Vec<EventResponse>,
+    /// Pass as `after` to continue; equals the request's `after` when nothing is new.
+    pub next_after: u64,
+    /// The seq of the newest durable event.
+    pub head: u64,
+}
+
+/// `GET /healthz`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: String,
+}
+
+/// `GET /readyz`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Ready {
+    #[schema(example = "ready")]
+    pub status: String,
+    /// The seq of the newest durable event.
+    pub head: u64,
+}

@@ -1,0 +1,101 @@
+//! Posts.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use crate::events::EventResponse;
+
+/// Publication state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PostStatus {
+    Draft,
+    Published,
+    Scheduled,
+}
+
+/// A post.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PostResponse {
+    /// ULID.
+    #[schema(example = "01JDQ3V5X8Y6Z7A8B9C0D1E2F3")]
+    pub id: String,
+    /// URL name: lowercase `a-z`, `0-9` and single hyphens, at most 80 characters.
+    #[schema(example = "hello-world")]
+    pub slug: String,
+    pub title: String,
+    /// Markdown.
+    pub body: String,
+    pub tags: Vec<String>,
+    pub status: PostStatus,
+    /// When the post is (or will be) public; null for drafts.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub publish_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// Increases with every change; the `ETag` is `"<version>"`.
+    pub version: u64,
+    /// Username of the author.
+    pub author: String,
+    /// Set while the post is deleted (restore it with `POST /posts/{id}/restore`).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub deleted_at: Option<OffsetDateTime>,
+}
+
+/// `POST /api/v1/posts`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePostRequest {
+    #[schema(example = "Hello, world")]
+    pub title: String,
+    /// Markdown.
+    #[serde(default)]
+    pub body: String,
+    /// Derived from the title when absent (a taken derived slug gets `-2`, `-3`…); a taken
+    /// explicit slug is a 409.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slug: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Default `draft`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<PostStatus>,
+    /// Required for `scheduled`; defaults to now for `published`; not allowed for `draft`.
+    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub publish_at: Option<OffsetDateTime>,
+}
+
+/// `PATCH /api/v1/posts/{id}`: only the fields present change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchPostRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slug: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<PostStatus>,
+    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub publish_at: Option<OffsetDateTime>,
+}
+
+/// One page of posts, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PostList {
+    pub items: Vec<PostResponse>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The events of one post, oldest first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PostHistory {
+    pub events: Vec<EventResponse>,
+}

@@ -1,0 +1,26 @@
+//! RFC 9457 problem details (`application/problem+json`).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::posts::PostResponse;
+
+/// An error. `type` is stable: match on it, not on `title` or `detail`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    /// Stable identifier of the kind of problem, e.g. `urn:quire:problem:version-conflict`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// Short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong this time and what to do about it.
+    pub detail: String,
+    /// For a 412: the post as it is now, so the client can merge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<Box<PostResponse>>,
+    /// For a 400 about a field: which one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
