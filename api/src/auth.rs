@@ -75,15 +75,21 @@ impl JwtKeys {
             };
             write_private(&path, &serde_json::to_vec_pretty(&file)?)?;
         }
-        let file: KeyFile = serde_json::from_slice(&fs::read(&path).with_context(|| format!("reading {}", path.display()))?)
-            .with_context(|| format!("{} is not a key file", path.display()))?;
+        let file: KeyFile = serde_json::from_slice(
+            &fs::read(&path).with_context(|| format!("reading {}", path.display()))?,
+        )
+        .with_context(|| format!("{} is not a key file", path.display()))?;
         let keys = file
             .keys
             .iter()
             .map(|(kid, secret)| Ok((kid.clone(), STANDARD.decode(secret)?)))
             .collect::<anyhow::Result<BTreeMap<_, _>>>()
             .with_context(|| format!("{} holds a malformed key", path.display()))?;
-        anyhow::ensure!(keys.contains_key(&file.current), "{}: current key missing", path.display());
+        anyhow::ensure!(
+            keys.contains_key(&file.current),
+            "{}: current key missing",
+            path.display()
+        );
         Ok(Self {
             current: file.current,
             keys,
@@ -113,7 +119,10 @@ impl JwtKeys {
         };
         let mut header = Header::new(ALGORITHM);
         header.kid = Some(self.current.clone());
-        let secret = self.keys.get(&self.current).ok_or_else(ApiError::internal)?;
+        let secret = self
+            .keys
+            .get(&self.current)
+            .ok_or_else(ApiError::internal)?;
         jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(secret)).map_err(|e| {
             tracing::error!(error = %e, "signing a token failed");
             ApiError::internal()
@@ -122,12 +131,17 @@ impl JwtKeys {
 
     /// Checks signature, algorithm, `kid`, `exp`, `nbf`, `iss` and `aud`.
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        let invalid = || ApiError::unauthorized("the access token is invalid or expired; log in or refresh");
+        let invalid =
+            || ApiError::unauthorized("the access token is invalid or expired; log in or refresh");
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
         if header.alg != ALGORITHM {
             return Err(invalid());
         }
-        let secret = header.kid.as_ref().and_then(|kid| self.keys.get(kid)).ok_or_else(invalid)?;
+        let secret = header
+            .kid
+            .as_ref()
+            .and_then(|kid| self.keys.get(kid))
+            .ok_or_else(invalid)?;
         let mut validation = Validation::new(ALGORITHM);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
@@ -158,7 +172,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt as _;
         options.mode(0o600);
     }
-    let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
     file.write_all(bytes)?;
     file.sync_all()?;
     Ok(())
@@ -189,21 +205,34 @@ impl FromRequest for Auth {
         let token = bearer_token(req);
         Box::pin(async move {
             let state = state.ok_or_else(ApiError::internal)?;
-            let token = token.ok_or_else(|| ApiError::unauthorized("send an access token as `Authorization: Bearer <token>`"))?;
+            let token = token.ok_or_else(|| {
+                ApiError::unauthorized("send an access token as `Authorization: Bearer <token>`")
+            })?;
             let claims = state.jwt.verify(&token)?;
-            let id: Ulid = claims.sub.parse().map_err(|_| ApiError::unauthorized("the access token is invalid"))?;
+            let id: Ulid = claims
+                .sub
+                .parse()
+                .map_err(|_| ApiError::unauthorized("the access token is invalid"))?;
             let accounts = state.accounts.clone();
             let user = web::block(move || accounts.user(id)).await??;
             match user {
                 Some(user) if !user.disabled => Ok(Auth { user }),
-                _ => Err(ApiError::unauthorized("the user of this token no longer exists or is disabled")),
+                _ => Err(ApiError::unauthorized(
+                    "the user of this token no longer exists or is disabled",
+                )),
             }
         })
     }
 }
 
 fn bearer_token(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let value = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
 }

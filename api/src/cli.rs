@@ -63,7 +63,10 @@ pub fn main() -> ExitCode {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("QUIRE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -99,7 +102,10 @@ fn add_user(config: &Config, name: &str, role: &str) -> anyhow::Result<()> {
     let password = read_password()?;
     let state = crate::server::open_state(config)?;
     let user = state.accounts.create_user(name, &password, role)?;
-    println!("created user {} ({:?}, id {})", user.username, user.role, user.id);
+    println!(
+        "created user {} ({:?}, id {})",
+        user.username, user.role, user.id
+    );
     Ok(())
 }
 

@@ -105,19 +105,32 @@ impl Default for StorageConfig {
 }
 
 /// Environment variables that are read elsewhere and are not configuration keys.
-const NOT_KEYS: &[&str] = &["config", "admin_user", "admin_password", "log", "log_format"];
+const NOT_KEYS: &[&str] = &[
+    "config",
+    "admin_user",
+    "admin_password",
+    "log",
+    "log_format",
+];
 
 impl Config {
     /// Layers defaults, the optional file and the environment.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(file) = file {
-            anyhow::ensure!(file.is_file(), "config file {} does not exist", file.display());
+            anyhow::ensure!(
+                file.is_file(),
+                "config file {} does not exist",
+                file.display()
+            );
             figment = figment.merge(Toml::file_exact(file));
         }
         figment = figment.merge(Env::prefixed("QUIRE_").split("__").ignore(NOT_KEYS));
         let mut config: Config = figment.extract().context("invalid configuration")?;
-        let admin = (std::env::var("QUIRE_ADMIN_USER"), std::env::var("QUIRE_ADMIN_PASSWORD"));
+        let admin = (
+            std::env::var("QUIRE_ADMIN_USER"),
+            std::env::var("QUIRE_ADMIN_PASSWORD"),
+        );
         if let (Ok(user), Ok(password)) = admin {
             config.initial_admin = Some((user, password));
         }
@@ -131,7 +144,10 @@ impl Config {
             self.auth.access_token_ttl_secs >= 30,
             "auth.access_token_ttl_secs must be at least 30"
         );
-        anyhow::ensure!(self.auth.refresh_token_ttl_days >= 1, "auth.refresh_token_ttl_days must be at least 1");
+        anyhow::ensure!(
+            self.auth.refresh_token_ttl_days >= 1,
+            "auth.refresh_token_ttl_days must be at least 1"
+        );
         anyhow::ensure!(
             self.api.max_body_bytes >= 1024,
             "api.max_body_bytes must be at least 1024"
@@ -140,15 +156,21 @@ impl Config {
             self.api.idempotency_retention_hours >= 168,
             "api.idempotency_retention_hours must be at least 168 (7 days): offline clients replay late"
         );
-        anyhow::ensure!(self.storage.cache_mb >= 4, "storage.cache_mb must be at least 4");
+        anyhow::ensure!(
+            self.storage.cache_mb >= 4,
+            "storage.cache_mb must be at least 4"
+        );
         Ok(())
     }
 
     /// `listen` as an address.
     pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
-        self.listen
-            .parse()
-            .with_context(|| format!("listen = {:?} is not an address like 127.0.0.1:8080", self.listen))
+        self.listen.parse().with_context(|| {
+            format!(
+                "listen = {:?} is not an address like 127.0.0.1:8080",
+                self.listen
+            )
+        })
     }
 
     /// A configuration for tests: everything in `dir`, an ephemeral port.
@@ -166,14 +188,21 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error type
     fn file_and_environment_override_defaults_and_unknown_keys_are_named() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("quire.toml", "listen = \"0.0.0.0:9000\"\n[api]\nmax_body_bytes = 4096\n")?;
+            jail.create_file(
+                "quire.toml",
+                "listen = \"0.0.0.0:9000\"\n[api]\nmax_body_bytes = 4096\n",
+            )?;
             jail.set_env("QUIRE_API__MAX_BODY_BYTES", "8192");
             jail.set_env("QUIRE_LOG", "debug");
             let config = Config::load(Some(Path::new("quire.toml"))).expect("loads");
             assert_eq!(config.listen, "0.0.0.0:9000");
-            assert_eq!(config.api.max_body_bytes, 8192, "environment wins over the file");
+            assert_eq!(
+                config.api.max_body_bytes, 8192,
+                "environment wins over the file"
+            );
             config.validate().expect("valid");
 
             jail.create_file("bad.toml", "[api]\nmax_body = 1\n")?;
@@ -189,9 +218,17 @@ mod tests {
             listen: "nowhere".into(),
             ..Config::default()
         };
-        assert!(config.validate().expect_err("bad").to_string().contains("listen"));
+        assert!(config
+            .validate()
+            .expect_err("bad")
+            .to_string()
+            .contains("listen"));
         config.listen = "127.0.0.1:1".into();
         config.api.idempotency_retention_hours = 1;
-        assert!(config.validate().expect_err("bad").to_string().contains("idempotency"));
+        assert!(config
+            .validate()
+            .expect_err("bad")
+            .to_string()
+            .contains("idempotency"));
     }
 }

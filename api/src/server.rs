@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
-use quire_storage::{system_clock, Accounts, Idempotency, Posts, Role, SledOptions, SledStore, Store};
+use quire_storage::{
+    system_clock, Accounts, Idempotency, Posts, Role, SledOptions, SledStore, Store,
+};
 
 use crate::auth::JwtKeys;
 use crate::config::Config;
@@ -26,17 +28,21 @@ pub struct Running {
 /// Opens the stores in the data folder.
 pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
     let data = &config.data_dir;
-    std::fs::create_dir_all(data).with_context(|| format!("creating data folder {}", data.display()))?;
+    std::fs::create_dir_all(data)
+        .with_context(|| format!("creating data folder {}", data.display()))?;
     let options = SledOptions {
         cache_bytes: config.storage.cache_mb * 1024 * 1024,
         ..SledOptions::default()
     };
     let log_dir = data.join("log");
-    let store = Arc::new(
-        SledStore::open(&log_dir, &options)
-            .with_context(|| format!("opening the event log in {} (is another quire running?)", log_dir.display()))?,
-    );
-    let refresh_ttl = time::Duration::days(i64::try_from(config.auth.refresh_token_ttl_days).unwrap_or(30));
+    let store = Arc::new(SledStore::open(&log_dir, &options).with_context(|| {
+        format!(
+            "opening the event log in {} (is another quire running?)",
+            log_dir.display()
+        )
+    })?);
+    let refresh_ttl =
+        time::Duration::days(i64::try_from(config.auth.refresh_token_ttl_days).unwrap_or(30));
     let accounts = Accounts::new(store.clone(), refresh_ttl);
     let jwt = Arc::new(JwtKeys::load_or_create(&data.join("keys"), &config.auth)?);
     let dyn_store: Arc<dyn Store> = store;
@@ -56,7 +62,10 @@ fn bootstrap_admin(state: &AppState, addr: SocketAddr) -> anyhow::Result<()> {
         return Ok(());
     }
     if let Some((user, password)) = &state.config.initial_admin {
-        state.accounts.create_user(user, password, Role::Admin).context("creating the admin from QUIRE_ADMIN_USER")?;
+        state
+            .accounts
+            .create_user(user, password, Role::Admin)
+            .context("creating the admin from QUIRE_ADMIN_USER")?;
         tracing::info!(user = %user, "created the first admin from QUIRE_ADMIN_USER");
         return Ok(());
     }
@@ -104,7 +113,9 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
 
 fn spawn_idempotency_purge(state: &AppState) {
     let store = state.store.clone();
-    let retention = time::Duration::hours(i64::try_from(state.config.api.idempotency_retention_hours).unwrap_or(168));
+    let retention = time::Duration::hours(
+        i64::try_from(state.config.api.idempotency_retention_hours).unwrap_or(168),
+    );
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(Duration::from_secs(3600));
         loop {

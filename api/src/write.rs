@@ -63,12 +63,17 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<u64>, ApiError> {
         .trim_matches('"')
         .parse()
         .map(Some)
-        .map_err(|_| ApiError::bad_request(format!("If-Match {value:?} is not an ETag of this API, like \"3\"")))
+        .map_err(|_| {
+            ApiError::bad_request(format!(
+                "If-Match {value:?} is not an ETag of this API, like \"3\""
+            ))
+        })
 }
 
 /// Parses a post id from the path.
 pub fn post_id(raw: &str) -> Result<ulid::Ulid, ApiError> {
-    raw.parse().map_err(|_| ApiError::not_found(format!("{raw:?} is not a post id")))
+    raw.parse()
+        .map_err(|_| ApiError::not_found(format!("{raw:?} is not a post id")))
 }
 
 /// Runs a post command once per `Idempotency-Key` and answers with the post.
@@ -86,7 +91,10 @@ where
     let held = match req.headers().get("idempotency-key") {
         None => None,
         Some(key) => {
-            let key = key.to_str().map_err(|_| ApiError::bad_request("Idempotency-Key must be visible ASCII"))?.to_owned();
+            let key = key
+                .to_str()
+                .map_err(|_| ApiError::bad_request("Idempotency-Key must be visible ASCII"))?
+                .to_owned();
             let fingerprint = fingerprint(req, body);
             let (idem, user) = (state.idempotency.clone(), auth.user.id);
             match web::block(move || idem.begin(user, &key, fingerprint, status.as_u16())).await?? {
@@ -116,7 +124,10 @@ where
     }
 }
 
-async fn replay(state: &web::Data<AppState>, record: quire_storage::IdempotencyRecord) -> ApiResult {
+async fn replay(
+    state: &web::Data<AppState>,
+    record: quire_storage::IdempotencyRecord,
+) -> ApiResult {
     let posts = state.posts.clone();
     let post = web::block(move || posts.version(record.stream, record.version)).await??;
     let status = StatusCode::from_u16(record.status).unwrap_or(StatusCode::OK);
@@ -129,7 +140,10 @@ pub async fn with_current(state: &web::Data<AppState>, e: DomainError) -> ApiErr
         return e.into();
     };
     let (posts, id) = (state.posts.clone(), *id);
-    let current = web::block(move || posts.get(id)).await.ok().and_then(Result::ok);
+    let current = web::block(move || posts.get(id))
+        .await
+        .ok()
+        .and_then(Result::ok);
     let err = ApiError::from(e);
     match current {
         Some(post) => err.with_current(post_response(&post)),
@@ -144,7 +158,11 @@ fn fingerprint(req: &HttpRequest, body: &[u8]) -> String {
     hash.update([0]);
     hash.update(req.path());
     hash.update([0]);
-    hash.update(req.headers().get(header::IF_MATCH).map_or(&b""[..], |v| v.as_bytes()));
+    hash.update(
+        req.headers()
+            .get(header::IF_MATCH)
+            .map_or(&b""[..], |v| v.as_bytes()),
+    );
     hash.update([0]);
     hash.update(body);
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()

@@ -9,7 +9,9 @@ use utoipa::{Modify, OpenApi};
 
 use crate::auth::{LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse};
 use crate::events::{EventList, EventResponse, Health, Ready};
-use crate::posts::{CreatePostRequest, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus};
+use crate::posts::{
+    CreatePostRequest, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus,
+};
 use crate::problem::Problem;
 
 /// The whole API.

@@ -11,5 +11,7 @@ pub mod problem;
 pub use auth::{LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse};
 pub use doc::ApiDoc;
 pub use events::{EventList, EventResponse, Health, Ready};
-pub use posts::{CreatePostRequest, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus};
+pub use posts::{
+    CreatePostRequest, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus,
+};
 pub use problem::Problem;

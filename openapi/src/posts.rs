@@ -64,7 +64,11 @@ pub struct CreatePostRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<PostStatus>,
     /// Required for `scheduled`; defaults to now for `published`; not allowed for `draft`.
-    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub publish_at: Option<OffsetDateTime>,
 }
 
@@ -82,7 +86,11 @@ pub struct PatchPostRequest {
     pub tags: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<PostStatus>,
-    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub publish_at: Option<OffsetDateTime>,
 }
 

@@ -11,7 +11,10 @@ use ulid::Ulid;
 pub enum Error {
     /// Input that breaks a rule of the domain; `field` names the offending field.
     #[error("invalid {field}: {message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
 
     /// No post with this id (or no such version of it).
     #[error("post {id} not found")]
@@ -23,7 +26,11 @@ pub enum Error {
 
     /// The caller's `If-Match` version is not the post's current version.
     #[error("post {id} is at version {actual}, not {expected}")]
-    VersionConflict { id: Ulid, expected: u64, actual: u64 },
+    VersionConflict {
+        id: Ulid,
+        expected: u64,
+        actual: u64,
+    },
 
     /// An explicitly requested slug belongs to another live post.
     #[error("slug {slug:?} is already used by post {owner}")]

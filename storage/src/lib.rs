@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod event;
+pub mod git;
 pub mod idempotency;
 pub mod post;
 pub mod posts;
@@ -19,9 +20,12 @@ pub mod users;
 
 pub use error::{Error, Result};
 pub use event::{Envelope, EventPayload};
+pub use git::{GitError, GitProjection, GitSettings};
 pub use idempotency::{Begin, Idempotency, InFlight};
 pub use post::{Post, Status};
 pub use posts::{system_clock, Actor, Clock, NewPost, PostPatch, Posts};
 pub use sled_store::{SledOptions, SledStore};
-pub use store::{AppendBatch, AppendOutcome, IdempotencyRecord, IdempotencyWrite, PostQuery, SecretStore, Store};
+pub use store::{
+    AppendBatch, AppendOutcome, IdempotencyRecord, IdempotencyWrite, PostQuery, SecretStore, Store,
+};
 pub use users::{Accounts, Role, User};

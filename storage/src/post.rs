@@ -88,7 +88,18 @@ impl Post {
     /// Returns `None` only when the first event is not a `PostCreated` (a corrupt stream).
     pub fn apply(before: Option<Post>, event: &Envelope) -> Option<Post> {
         let mut post = match (before, &event.payload) {
-            (None, EventPayload::PostCreated { slug, title, body, tags, status, publish_at, author }) => Post {
+            (
+                None,
+                EventPayload::PostCreated {
+                    slug,
+                    title,
+                    body,
+                    tags,
+                    status,
+                    publish_at,
+                    author,
+                },
+            ) => Post {
                 id: event.stream,
                 slug: slug.clone(),
                 title: title.clone(),
@@ -107,7 +118,12 @@ impl Post {
         };
         match &event.payload {
             EventPayload::PostCreated { .. } => {}
-            EventPayload::PostUpdated { slug, title, body, tags } => {
+            EventPayload::PostUpdated {
+                slug,
+                title,
+                body,
+                tags,
+            } => {
                 if let Some(slug) = slug {
                     post.slug.clone_from(slug);
                 }
@@ -148,7 +164,7 @@ impl Post {
 
     /// Folds a stream's events (in version order) into the post.
     pub fn fold<'a>(events: impl IntoIterator<Item = &'a Envelope>) -> Option<Post> {
-        events.into_iter().fold(None, |post, event| Post::apply(post, event))
+        events.into_iter().fold(None, Post::apply)
     }
 
     /// Whether the post is live (not deleted).
@@ -160,14 +176,19 @@ impl Post {
 /// A new post id. Ids made by one process are strictly increasing (monotonic ULIDs), so id
 /// order is creation order even within one millisecond; listings rely on it.
 pub fn new_post_id() -> Ulid {
-    static GENERATOR: std::sync::Mutex<ulid::Generator> = std::sync::Mutex::new(ulid::Generator::new());
-    let mut generator = GENERATOR.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    static GENERATOR: std::sync::Mutex<ulid::Generator> =
+        std::sync::Mutex::new(ulid::Generator::new());
+    let mut generator = GENERATOR
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     generator.generate().unwrap_or_else(|_| Ulid::new())
 }
 
 /// Checks an explicitly given slug.
 pub fn validate_slug(slug: &str) -> Result<()> {
-    let allowed = slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let allowed = slug
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if slug.is_empty()
         || slug.len() > MAX_SLUG_LEN
         || !allowed
@@ -257,7 +278,10 @@ pub fn normalize_tags(tags: &[String]) -> Result<Vec<String>> {
         }
     }
     if out.len() > MAX_TAGS {
-        return Err(Error::invalid("tags", format!("at most {MAX_TAGS} tags per post")));
+        return Err(Error::invalid(
+            "tags",
+            format!("at most {MAX_TAGS} tags per post"),
+        ));
     }
     Ok(out)
 }
@@ -288,7 +312,16 @@ mod tests {
 
     #[test]
     fn validate_slug_rejects_what_is_not_allowed() {
-        for bad in ["", "Upper", "with space", "-lead", "trail-", "a--b", "ünï", &"a".repeat(81)] {
+        for bad in [
+            "",
+            "Upper",
+            "with space",
+            "-lead",
+            "trail-",
+            "a--b",
+            "ünï",
+            &"a".repeat(81),
+        ] {
             assert!(validate_slug(bad).is_err(), "{bad:?} should be rejected");
         }
         validate_slug("ok-slug-2").expect("valid");

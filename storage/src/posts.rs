@@ -9,7 +9,10 @@ use time::OffsetDateTime;
 use ulid::Ulid;
 
 use crate::event::{Envelope, EventPayload};
-use crate::post::{new_post_id, normalize_tags, normalize_title, slug_candidate, slugify, validate_slug, Post, Status};
+use crate::post::{
+    new_post_id, normalize_tags, normalize_title, slug_candidate, slugify, validate_slug, Post,
+    Status,
+};
 use crate::store::{AppendBatch, AppendOutcome, IdempotencyWrite, PostQuery, Store};
 use crate::{Error, Result};
 
@@ -81,7 +84,12 @@ impl Posts {
     }
 
     /// Creates a post. A derived slug that is taken gets a numeric suffix; an explicit one is a conflict.
-    pub fn create(&self, actor: &Actor, input: NewPost, idem: Option<IdempotencyWrite>) -> Result<Post> {
+    pub fn create(
+        &self,
+        actor: &Actor,
+        input: NewPost,
+        idem: Option<IdempotencyWrite>,
+    ) -> Result<Post> {
         let title = normalize_title(&input.title)?;
         let tags = normalize_tags(&input.tags)?;
         let now = (self.clock)();
@@ -133,7 +141,13 @@ impl Posts {
     }
 
     /// Deletes a post (soft: the history stays, the slug is freed).
-    pub fn delete(&self, actor: &Actor, id: Ulid, expected: Option<u64>, idem: Option<IdempotencyWrite>) -> Result<Post> {
+    pub fn delete(
+        &self,
+        actor: &Actor,
+        id: Ulid,
+        expected: Option<u64>,
+        idem: Option<IdempotencyWrite>,
+    ) -> Result<Post> {
         let current = self.current(id, expected)?;
         if !current.is_live() {
             return Err(Error::InvalidState {
@@ -142,11 +156,24 @@ impl Posts {
             });
         }
         let now = (self.clock)();
-        self.commit(id, current.version, actor, now, idem, vec![EventPayload::PostDeleted {}])
+        self.commit(
+            id,
+            current.version,
+            actor,
+            now,
+            idem,
+            vec![EventPayload::PostDeleted {}],
+        )
     }
 
     /// Brings a deleted post back; if its slug was taken meanwhile it gets a numbered one.
-    pub fn restore(&self, actor: &Actor, id: Ulid, expected: Option<u64>, idem: Option<IdempotencyWrite>) -> Result<Post> {
+    pub fn restore(
+        &self,
+        actor: &Actor,
+        id: Ulid,
+        expected: Option<u64>,
+        idem: Option<IdempotencyWrite>,
+    ) -> Result<Post> {
         let current = self.current(id, expected)?;
         if current.is_live() {
             return Err(Error::InvalidState {
@@ -186,7 +213,11 @@ impl Posts {
         let events = self.history(id)?;
         let latest = events.last().map_or(0, |e| e.version);
         if n == 0 || n > latest {
-            return Err(Error::VersionNotFound { id, version: n, latest });
+            return Err(Error::VersionNotFound {
+                id,
+                version: n,
+                latest,
+            });
         }
         Post::fold(events.iter().take_while(|e| e.version <= n)).ok_or(Error::PostNotFound { id })
     }
@@ -204,7 +235,11 @@ impl Posts {
     }
 
     /// Tries `base`, `base-2`, `base-3`… until `attempt` does not hit a taken slug.
-    fn with_free_slug(&self, base: &str, attempt: impl Fn(String) -> Result<AppendOutcome>) -> Result<Post> {
+    fn with_free_slug(
+        &self,
+        base: &str,
+        attempt: impl Fn(String) -> Result<AppendOutcome>,
+    ) -> Result<Post> {
         for n in 1..=MAX_SLUG_TRIES {
             let slug = slug_candidate(base, n);
             if self.store.slug_owner(&slug)?.is_some() {
@@ -215,7 +250,10 @@ impl Posts {
                 outcome => return outcome_to_post(outcome),
             }
         }
-        Err(Error::invalid("slug", format!("no free slug found for {base:?}; give one explicitly")))
+        Err(Error::invalid(
+            "slug",
+            format!("no free slug found for {base:?}; give one explicitly"),
+        ))
     }
 
     fn append(
@@ -246,10 +284,16 @@ impl Posts {
         idem: Option<IdempotencyWrite>,
         events: Vec<EventPayload>,
     ) -> Result<Post> {
-        outcome_to_post(self.append(stream, expected, actor, at, idem, events)?).map_err(|e| match e {
-            Error::VersionConflict { actual, .. } => Error::VersionConflict { id: stream, expected, actual },
-            e => e,
-        })
+        outcome_to_post(self.append(stream, expected, actor, at, idem, events)?).map_err(
+            |e| match e {
+                Error::VersionConflict { actual, .. } => Error::VersionConflict {
+                    id: stream,
+                    expected,
+                    actual,
+                },
+                e => e,
+            },
+        )
     }
 }
 
@@ -280,15 +324,30 @@ fn publish_time(
         Status::Draft => Ok(None),
         Status::Published => Ok(Some(given.or(current).unwrap_or(now))),
         Status::Scheduled => given.or(current).map(Some).ok_or_else(|| {
-            Error::invalid("publish_at", "a scheduled post needs publish_at (RFC 3339 date-time)")
+            Error::invalid(
+                "publish_at",
+                "a scheduled post needs publish_at (RFC 3339 date-time)",
+            )
         }),
     }
 }
 
 /// The events that turn `current` into what `patch` asks for (none if nothing changes).
-fn patch_events(current: &Post, patch: PostPatch, now: OffsetDateTime) -> Result<Vec<EventPayload>> {
-    let title = patch.title.map(|t| normalize_title(&t)).transpose()?.filter(|t| *t != current.title);
-    let tags = patch.tags.map(|t| normalize_tags(&t)).transpose()?.filter(|t| *t != current.tags);
+fn patch_events(
+    current: &Post,
+    patch: PostPatch,
+    now: OffsetDateTime,
+) -> Result<Vec<EventPayload>> {
+    let title = patch
+        .title
+        .map(|t| normalize_title(&t))
+        .transpose()?
+        .filter(|t| *t != current.title);
+    let tags = patch
+        .tags
+        .map(|t| normalize_tags(&t))
+        .transpose()?
+        .filter(|t| *t != current.tags);
     let body = patch.body.filter(|b| *b != current.body);
     if let Some(slug) = &patch.slug {
         validate_slug(slug)?;
@@ -296,10 +355,17 @@ fn patch_events(current: &Post, patch: PostPatch, now: OffsetDateTime) -> Result
     let slug = patch.slug.filter(|s| *s != current.slug);
     let mut events = Vec::new();
     if title.is_some() || tags.is_some() || body.is_some() || slug.is_some() {
-        events.push(EventPayload::PostUpdated { slug, title, body, tags });
+        events.push(EventPayload::PostUpdated {
+            slug,
+            title,
+            body,
+            tags,
+        });
     }
     let status = patch.status.unwrap_or(current.status);
-    let keep = (status == current.status).then_some(current.publish_at).flatten();
+    let keep = (status == current.status)
+        .then_some(current.publish_at)
+        .flatten();
     let publish_at = publish_time(status, patch.publish_at, keep, now)?;
     if status != current.status || publish_at != current.publish_at {
         events.push(match (status, publish_at) {

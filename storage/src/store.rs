@@ -130,7 +130,12 @@ pub trait SecretStore: Send + Sync {
     /// Stores a refresh token record under the token's hash.
     fn put_refresh_token(&self, hash: &[u8], token: &RefreshToken) -> Result<()>;
     /// Replaces `old` by `new` only if the stored record is still `old`; false if it changed.
-    fn swap_refresh_token(&self, hash: &[u8], old: &RefreshToken, new: &RefreshToken) -> Result<bool>;
+    fn swap_refresh_token(
+        &self,
+        hash: &[u8],
+        old: &RefreshToken,
+        new: &RefreshToken,
+    ) -> Result<bool>;
     /// Deletes every refresh token of a family; returns how many.
     fn revoke_refresh_family(&self, family: Ulid) -> Result<usize>;
     /// A setting.

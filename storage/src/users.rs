@@ -44,7 +44,10 @@ impl std::str::FromStr for Role {
             "editor" => Ok(Self::Editor),
             "author" => Ok(Self::Author),
             "contributor" => Ok(Self::Contributor),
-            _ => Err(Error::invalid("role", format!("{s:?} is not a role; use admin, editor, author or contributor"))),
+            _ => Err(Error::invalid(
+                "role",
+                format!("{s:?} is not a role; use admin, editor, author or contributor"),
+            )),
         }
     }
 }
@@ -122,7 +125,9 @@ impl Accounts {
     /// Checks a username and password. Takes the same time whether or not the user exists.
     pub fn authenticate(&self, username: &str, password: &str) -> Result<User> {
         let user = self.store.user_by_name(username)?;
-        let hash = user.as_ref().map_or_else(|| dummy_hash().as_str(), |u| u.password_hash.as_str());
+        let hash = user
+            .as_ref()
+            .map_or_else(|| dummy_hash().as_str(), |u| u.password_hash.as_str());
         let ok = verify_password(password, hash);
         match user {
             Some(user) if ok && !user.disabled => Ok(user),
@@ -150,7 +155,10 @@ impl Accounts {
     /// Exchanges a refresh token for a new one. A token presented twice revokes its family.
     pub fn rotate_refresh(&self, token: &str) -> Result<(User, String)> {
         let hash = sha256(token);
-        let record = self.store.refresh_token(&hash)?.ok_or(Error::InvalidCredentials)?;
+        let record = self
+            .store
+            .refresh_token(&hash)?
+            .ok_or(Error::InvalidCredentials)?;
         if record.used {
             let revoked = self.store.revoke_refresh_family(record.family)?;
             tracing::warn!(user = %record.user, family = %record.family, revoked, "refresh token reused: family revoked");
@@ -159,13 +167,20 @@ impl Accounts {
         if record.expires_at <= OffsetDateTime::now_utc() {
             return Err(Error::InvalidCredentials);
         }
-        let used = RefreshToken { used: true, ..record.clone() };
+        let used = RefreshToken {
+            used: true,
+            ..record.clone()
+        };
         if !self.store.swap_refresh_token(&hash, &record, &used)? {
             // Someone exchanged it at the same moment: treat as reuse.
             self.store.revoke_refresh_family(record.family)?;
             return Err(Error::InvalidCredentials);
         }
-        let user = self.store.user(record.user)?.filter(|u| !u.disabled).ok_or(Error::InvalidCredentials)?;
+        let user = self
+            .store
+            .user(record.user)?
+            .filter(|u| !u.disabled)
+            .ok_or(Error::InvalidCredentials)?;
         let next = self.issue_in_family(user.id, record.family)?;
         Ok((user, next))
     }
@@ -192,7 +207,10 @@ impl Accounts {
     pub fn complete_setup(&self, token: &str, username: &str, password: &str) -> Result<User> {
         validate_username(username)?;
         validate_password(password)?;
-        let stored = self.store.meta(SETUP_KEY)?.ok_or(Error::InvalidCredentials)?;
+        let stored = self
+            .store
+            .meta(SETUP_KEY)?
+            .ok_or(Error::InvalidCredentials)?;
         if !constant_time_eq(&stored, &sha256(token)) || self.has_users()? {
             return Err(Error::InvalidCredentials);
         }
@@ -205,7 +223,9 @@ impl Accounts {
 
 fn validate_username(name: &str) -> Result<()> {
     let ok = (1..=64).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
         && name.as_bytes()[0].is_ascii_alphanumeric();
     if ok {
         Ok(())
@@ -238,7 +258,11 @@ fn hash_password(password: &str) -> Result<String> {
 
 fn verify_password(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
-        .map(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+        .map(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 

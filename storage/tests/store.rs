@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use quire_storage::{
-    system_clock, Accounts, Actor, Begin, Error, Idempotency, NewPost, PostPatch, PostQuery, Posts, Role,
-    SledOptions, SledStore, Status, Store,
+    system_clock, Accounts, Actor, Begin, Error, Idempotency, NewPost, PostPatch, PostQuery, Posts,
+    Role, SledOptions, SledStore, Status, Store,
 };
 use time::Duration;
 
@@ -33,13 +33,17 @@ fn appends_are_read_back_in_order_and_survive_reopen() {
     let id = {
         let store = open(dir.path());
         let posts = Posts::new(store.clone(), system_clock());
-        let post = posts.create(&actor(), new_post("First"), None).expect("create");
+        let post = posts
+            .create(&actor(), new_post("First"), None)
+            .expect("create");
         let patch = PostPatch {
             title: Some("First, edited".into()),
             status: Some(Status::Published),
             ..PostPatch::default()
         };
-        let post = posts.update(&actor(), post.id, Some(1), patch, None).expect("update");
+        let post = posts
+            .update(&actor(), post.id, Some(1), patch, None)
+            .expect("update");
         assert_eq!(post.version, 3, "an edit that also publishes is two events");
         assert_eq!(store.head(), 3);
         post.id
@@ -58,7 +62,10 @@ fn appends_are_read_back_in_order_and_survive_reopen() {
     assert_eq!(current.status, Status::Published);
     assert_eq!(posts.version(id, 1).expect("v1").title, "First");
     assert_eq!(posts.version(id, 3).expect("v3"), current);
-    assert!(matches!(posts.version(id, 4), Err(Error::VersionNotFound { latest: 3, .. })));
+    assert!(matches!(
+        posts.version(id, 4),
+        Err(Error::VersionNotFound { latest: 3, .. })
+    ));
 }
 
 #[test]
@@ -66,14 +73,30 @@ fn stale_versions_conflict_and_change_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open(dir.path());
     let posts = Posts::new(store.clone(), system_clock());
-    let post = posts.create(&actor(), new_post("Race"), None).expect("create");
+    let post = posts
+        .create(&actor(), new_post("Race"), None)
+        .expect("create");
     let edit = |title: &str| PostPatch {
         title: Some(title.into()),
         ..PostPatch::default()
     };
-    posts.update(&actor(), post.id, Some(1), edit("winner"), None).expect("first edit wins");
-    let err = posts.update(&actor(), post.id, Some(1), edit("loser"), None).expect_err("stale");
-    assert!(matches!(err, Error::VersionConflict { expected: 1, actual: 2, .. }), "{err:?}");
+    posts
+        .update(&actor(), post.id, Some(1), edit("winner"), None)
+        .expect("first edit wins");
+    let err = posts
+        .update(&actor(), post.id, Some(1), edit("loser"), None)
+        .expect_err("stale");
+    assert!(
+        matches!(
+            err,
+            Error::VersionConflict {
+                expected: 1,
+                actual: 2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(store.head(), 2);
     assert_eq!(posts.get(post.id).expect("get").title, "winner");
 }
@@ -83,27 +106,48 @@ fn slugs_are_unique_among_live_posts() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open(dir.path());
     let posts = Posts::new(store.clone(), system_clock());
-    let a = posts.create(&actor(), new_post("Same Title"), None).expect("a");
-    let b = posts.create(&actor(), new_post("Same title!"), None).expect("b");
-    assert_eq!((a.slug.as_str(), b.slug.as_str()), ("same-title", "same-title-2"));
+    let a = posts
+        .create(&actor(), new_post("Same Title"), None)
+        .expect("a");
+    let b = posts
+        .create(&actor(), new_post("Same title!"), None)
+        .expect("b");
+    assert_eq!(
+        (a.slug.as_str(), b.slug.as_str()),
+        ("same-title", "same-title-2")
+    );
     let explicit = NewPost {
         slug: Some("same-title".into()),
         ..new_post("Other")
     };
-    let err = posts.create(&actor(), explicit.clone(), None).expect_err("taken");
+    let err = posts
+        .create(&actor(), explicit.clone(), None)
+        .expect_err("taken");
     assert!(matches!(err, Error::SlugTaken { owner, .. } if owner == a.id));
     let bad = NewPost {
         slug: Some("Not Valid".into()),
         ..new_post("Other")
     };
-    assert!(matches!(posts.create(&actor(), bad, None), Err(Error::Invalid { field: "slug", .. })));
+    assert!(matches!(
+        posts.create(&actor(), bad, None),
+        Err(Error::Invalid { field: "slug", .. })
+    ));
 
-    posts.delete(&actor(), a.id, Some(1), None).expect("delete frees the slug");
-    let c = posts.create(&actor(), explicit, None).expect("slug is free again");
+    posts
+        .delete(&actor(), a.id, Some(1), None)
+        .expect("delete frees the slug");
+    let c = posts
+        .create(&actor(), explicit, None)
+        .expect("slug is free again");
     assert_eq!(c.slug, "same-title");
-    let restored = posts.restore(&actor(), a.id, Some(2), None).expect("restore");
+    let restored = posts
+        .restore(&actor(), a.id, Some(2), None)
+        .expect("restore");
     assert!(restored.is_live());
-    assert_eq!(restored.slug, "same-title-3", "a restored post whose slug was taken gets a free one");
+    assert_eq!(
+        restored.slug, "same-title-3",
+        "a restored post whose slug was taken gets a free one"
+    );
 }
 
 #[test]
@@ -114,25 +158,64 @@ fn listing_filters_by_status_tag_and_pages_with_a_cursor() {
     let mut ids = Vec::new();
     for i in 0..7 {
         let input = NewPost {
-            tags: if i % 2 == 0 { vec!["even".into()] } else { vec![] },
-            status: Some(if i < 3 { Status::Published } else { Status::Draft }),
+            tags: if i % 2 == 0 {
+                vec!["even".into()]
+            } else {
+                vec![]
+            },
+            status: Some(if i < 3 {
+                Status::Published
+            } else {
+                Status::Draft
+            }),
             ..new_post(&format!("Post {i}"))
         };
         ids.push(posts.create(&actor(), input, None).expect("create").id);
     }
-    posts.delete(&actor(), ids[6], Some(1), None).expect("delete");
-    let page = |q: PostQuery| posts.list(&q).expect("list").iter().map(|p| p.id).collect::<Vec<_>>();
-    let all = page(PostQuery { limit: 100, ..PostQuery::default() });
+    posts
+        .delete(&actor(), ids[6], Some(1), None)
+        .expect("delete");
+    let page = |q: PostQuery| {
+        posts
+            .list(&q)
+            .expect("list")
+            .iter()
+            .map(|p| p.id)
+            .collect::<Vec<_>>()
+    };
+    let all = page(PostQuery {
+        limit: 100,
+        ..PostQuery::default()
+    });
     let expected: Vec<_> = ids[..6].iter().rev().copied().collect();
     assert_eq!(all, expected, "newest first, deleted left out");
-    let first = page(PostQuery { limit: 4, ..PostQuery::default() });
-    let second = page(PostQuery { limit: 4, after: first.last().copied(), ..PostQuery::default() });
+    let first = page(PostQuery {
+        limit: 4,
+        ..PostQuery::default()
+    });
+    let second = page(PostQuery {
+        limit: 4,
+        after: first.last().copied(),
+        ..PostQuery::default()
+    });
     assert_eq!([first, second].concat(), expected);
-    let published = page(PostQuery { status: Some(Status::Published), limit: 100, ..PostQuery::default() });
+    let published = page(PostQuery {
+        status: Some(Status::Published),
+        limit: 100,
+        ..PostQuery::default()
+    });
     assert_eq!(published, vec![ids[2], ids[1], ids[0]]);
-    let even = page(PostQuery { tag: Some("even".into()), limit: 100, ..PostQuery::default() });
+    let even = page(PostQuery {
+        tag: Some("even".into()),
+        limit: 100,
+        ..PostQuery::default()
+    });
     assert_eq!(even, vec![ids[4], ids[2], ids[0]]);
-    let deleted = page(PostQuery { deleted: true, limit: 100, ..PostQuery::default() });
+    let deleted = page(PostQuery {
+        deleted: true,
+        limit: 100,
+        ..PostQuery::default()
+    });
     assert_eq!(deleted, vec![ids[6]]);
 }
 
@@ -143,7 +226,9 @@ fn a_lone_writer_pays_one_flush_per_append_and_concurrent_writers_share_flushes(
     let posts = Posts::new(store.clone(), system_clock());
     let before = store.flush_count();
     for i in 0..40 {
-        posts.create(&actor(), new_post(&format!("solo {i}")), None).expect("create");
+        posts
+            .create(&actor(), new_post(&format!("solo {i}")), None)
+            .expect("create");
     }
     let solo = store.flush_count() - before;
     assert!(solo <= 40, "one writer: {solo} flushes for 40 appends");
@@ -154,7 +239,9 @@ fn a_lone_writer_pays_one_flush_per_append_and_concurrent_writers_share_flushes(
             let posts = posts.clone();
             std::thread::spawn(move || {
                 for i in 0..20 {
-                    posts.create(&actor(), new_post(&format!("t{t} {i}")), None).expect("create");
+                    posts
+                        .create(&actor(), new_post(&format!("t{t} {i}")), None)
+                        .expect("create");
                 }
             })
         })
@@ -164,8 +251,16 @@ fn a_lone_writer_pays_one_flush_per_append_and_concurrent_writers_share_flushes(
     }
     let shared = store.flush_count() - before;
     assert_eq!(store.head(), 40 + 64 * 20);
-    assert!(shared * 4 <= 64 * 20, "64 writers: {shared} flushes for 1280 appends");
-    let seqs: Vec<u64> = store.events_after(0, 2000).expect("events").iter().map(|e| e.seq).collect();
+    assert!(
+        shared * 4 <= 64 * 20,
+        "64 writers: {shared} flushes for 1280 appends"
+    );
+    let seqs: Vec<u64> = store
+        .events_after(0, 2000)
+        .expect("events")
+        .iter()
+        .map(|e| e.seq)
+        .collect();
     assert_eq!(seqs, (1..=1320).collect::<Vec<_>>(), "seq is gap-free");
 }
 
@@ -176,23 +271,51 @@ fn idempotency_replays_rejects_mismatch_and_detects_in_flight() {
     let posts = Posts::new(store.clone(), system_clock());
     let idem = Idempotency::new(store.clone());
     let user = actor();
-    let Begin::Fresh(held) = idem.begin(user.user_id, "k-1", "fp-a".into(), 201).expect("begin") else {
+    let Begin::Fresh(held) = idem
+        .begin(user.user_id, "k-1", "fp-a".into(), 201)
+        .expect("begin")
+    else {
         panic!("first use of a key is fresh");
     };
-    assert!(matches!(idem.begin(user.user_id, "k-1", "fp-a".into(), 201), Ok(Begin::InProgress)));
-    let post = posts.create(&user, new_post("Once"), Some(held.write())).expect("create");
+    assert!(matches!(
+        idem.begin(user.user_id, "k-1", "fp-a".into(), 201),
+        Ok(Begin::InProgress)
+    ));
+    let post = posts
+        .create(&user, new_post("Once"), Some(held.write()))
+        .expect("create");
     drop(held);
-    match idem.begin(user.user_id, "k-1", "fp-a".into(), 201).expect("begin") {
+    match idem
+        .begin(user.user_id, "k-1", "fp-a".into(), 201)
+        .expect("begin")
+    {
         Begin::Replay(record) => {
-            assert_eq!((record.stream, record.version, record.status), (post.id, 1, 201));
+            assert_eq!(
+                (record.stream, record.version, record.status),
+                (post.id, 1, 201)
+            );
         }
         other => panic!("expected a replay, got {other:?}"),
     }
-    assert!(matches!(idem.begin(user.user_id, "k-1", "fp-b".into(), 201), Ok(Begin::Mismatch)));
+    assert!(matches!(
+        idem.begin(user.user_id, "k-1", "fp-b".into(), 201),
+        Ok(Begin::Mismatch)
+    ));
     let other_user = ulid::Ulid::new();
-    assert!(matches!(idem.begin(other_user, "k-1", "fp-b".into(), 201), Ok(Begin::Fresh(_))), "keys are per user");
+    assert!(
+        matches!(
+            idem.begin(other_user, "k-1", "fp-b".into(), 201),
+            Ok(Begin::Fresh(_))
+        ),
+        "keys are per user"
+    );
     assert!(idem.begin(user.user_id, "", "fp".into(), 201).is_err());
-    assert_eq!(store.events_after(0, 10).expect("events")[0].idempotency_key.as_deref(), Some("k-1"));
+    assert_eq!(
+        store.events_after(0, 10).expect("events")[0]
+            .idempotency_key
+            .as_deref(),
+        Some("k-1")
+    );
 }
 
 #[test]
@@ -200,16 +323,33 @@ fn refresh_tokens_rotate_and_a_reused_one_revokes_its_family() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open(dir.path());
     let accounts = Accounts::new(store.clone(), Duration::days(30));
-    let user = accounts.create_user("ada", "correct horse", Role::Admin).expect("user");
-    assert!(matches!(accounts.create_user("ada", "another pass", Role::Author), Err(Error::UserExists { .. })));
+    let user = accounts
+        .create_user("ada", "correct horse", Role::Admin)
+        .expect("user");
+    assert!(matches!(
+        accounts.create_user("ada", "another pass", Role::Author),
+        Err(Error::UserExists { .. })
+    ));
     assert!(accounts.authenticate("ada", "wrong password").is_err());
     assert!(accounts.authenticate("nobody", "correct horse").is_err());
-    assert_eq!(accounts.authenticate("ada", "correct horse").expect("login").id, user.id);
+    assert_eq!(
+        accounts
+            .authenticate("ada", "correct horse")
+            .expect("login")
+            .id,
+        user.id
+    );
 
     let first = accounts.issue_refresh(&user).expect("issue");
     let (_, second) = accounts.rotate_refresh(&first).expect("rotate");
-    assert!(accounts.rotate_refresh(&first).is_err(), "a used token is refused");
-    assert!(accounts.rotate_refresh(&second).is_err(), "and its whole family is revoked");
+    assert!(
+        accounts.rotate_refresh(&first).is_err(),
+        "a used token is refused"
+    );
+    assert!(
+        accounts.rotate_refresh(&second).is_err(),
+        "and its whole family is revoked"
+    );
 }
 
 #[test]
@@ -217,10 +357,22 @@ fn the_setup_token_creates_one_admin_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open(dir.path());
     let accounts = Accounts::new(store.clone(), Duration::days(30));
-    let token = accounts.new_setup_token().expect("token").expect("no users yet");
-    assert!(accounts.complete_setup("qs_wrong", "root", "long enough").is_err());
-    let admin = accounts.complete_setup(&token, "root", "long enough").expect("setup");
+    let token = accounts
+        .new_setup_token()
+        .expect("token")
+        .expect("no users yet");
+    assert!(accounts
+        .complete_setup("qs_wrong", "root", "long enough")
+        .is_err());
+    let admin = accounts
+        .complete_setup(&token, "root", "long enough")
+        .expect("setup");
     assert_eq!(admin.role, Role::Admin);
-    assert!(accounts.complete_setup(&token, "root2", "long enough").is_err(), "single use");
+    assert!(
+        accounts
+            .complete_setup(&token, "root2", "long enough")
+            .is_err(),
+        "single use"
+    );
     assert!(accounts.new_setup_token().expect("no token").is_none());
 }

@@ -23,7 +23,9 @@ fn tokens(state: &AppState, status: StatusCode, user: &User, refresh_token: Stri
 
 fn bad_login(e: quire_storage::Error) -> ApiError {
     match e {
-        quire_storage::Error::InvalidCredentials => ApiError::unauthorized("wrong username or password"),
+        quire_storage::Error::InvalidCredentials => {
+            ApiError::unauthorized("wrong username or password")
+        }
         e => e.into(),
     }
 }
@@ -46,22 +48,31 @@ pub async fn login(state: web::Data<AppState>, body: JsonBody<LoginRequest>) -> 
 pub async fn refresh(state: web::Data<AppState>, body: JsonBody<RefreshRequest>) -> ApiResult {
     let accounts = state.accounts.clone();
     let token = body.value.refresh_token;
-    let (user, refresh) = web::block(move || accounts.rotate_refresh(&token)).await?.map_err(|e| match e {
-        quire_storage::Error::InvalidCredentials => {
-            ApiError::unauthorized("the refresh token is unknown, expired or already used; log in again")
-        }
-        e => e.into(),
-    })?;
+    let (user, refresh) = web::block(move || accounts.rotate_refresh(&token))
+        .await?
+        .map_err(|e| match e {
+            quire_storage::Error::InvalidCredentials => ApiError::unauthorized(
+                "the refresh token is unknown, expired or already used; log in again",
+            ),
+            e => e.into(),
+        })?;
     tokens(&state, StatusCode::OK, &user, refresh)
 }
 
 /// `POST /api/v1/auth/logout` — revoke a refresh token's session.
-pub async fn logout(_auth: Auth, state: web::Data<AppState>, body: web::Bytes, req: actix_web::HttpRequest) -> ApiResult {
+pub async fn logout(
+    _auth: Auth,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+    req: actix_web::HttpRequest,
+) -> ApiResult {
     let request: LogoutRequest = if body.is_empty() {
         LogoutRequest::default()
     } else {
         let mut payload = actix_web::dev::Payload::from(body);
-        <JsonBody<LogoutRequest> as actix_web::FromRequest>::from_request(&req, &mut payload).await?.value
+        <JsonBody<LogoutRequest> as actix_web::FromRequest>::from_request(&req, &mut payload)
+            .await?
+            .value
     };
     if let Some(token) = request.refresh_token {
         let accounts = state.accounts.clone();
@@ -73,7 +84,11 @@ pub async fn logout(_auth: Auth, state: web::Data<AppState>, body: web::Bytes, r
 /// `POST /api/v1/auth/setup` — the first admin, with the one-time setup token.
 pub async fn setup(state: web::Data<AppState>, body: JsonBody<SetupRequest>) -> ApiResult {
     let accounts = state.accounts.clone();
-    let SetupRequest { setup_token, username, password } = body.value;
+    let SetupRequest {
+        setup_token,
+        username,
+        password,
+    } = body.value;
     let (user, refresh) = web::block(move || {
         let user = accounts.complete_setup(&setup_token, &username, &password)?;
         let refresh = accounts.issue_refresh(&user)?;
@@ -81,9 +96,9 @@ pub async fn setup(state: web::Data<AppState>, body: JsonBody<SetupRequest>) -> 
     })
     .await?
     .map_err(|e| match e {
-        quire_storage::Error::InvalidCredentials => {
-            ApiError::unauthorized("the setup token is wrong or was already used; see the server's first-start output")
-        }
+        quire_storage::Error::InvalidCredentials => ApiError::unauthorized(
+            "the setup token is wrong or was already used; see the server's first-start output",
+        ),
         e => e.into(),
     })?;
     tokens(&state, StatusCode::CREATED, &user, refresh)

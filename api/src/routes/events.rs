@@ -35,7 +35,11 @@ pub fn event_response(env: &Envelope) -> EventResponse {
 }
 
 /// `GET /api/v1/events` — events after a seq, in order.
-pub async fn list_events(_auth: Auth, state: web::Data<AppState>, query: web::Query<EventsQuery>) -> ApiResult {
+pub async fn list_events(
+    _auth: Auth,
+    state: web::Data<AppState>,
+    query: web::Query<EventsQuery>,
+) -> ApiResult {
     let after = query.after.unwrap_or(0);
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {

@@ -16,6 +16,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/readyz", "GET, HEAD").route(web::get().to(health::readyz)))
         .service(
             web::scope("/api/v1")
+                .service(resource("/openapi.json", "GET, HEAD").route(web::get().to(openapi_json)))
                 .service(resource("/auth/login", "POST").route(web::post().to(auth::login)))
                 .service(resource("/auth/refresh", "POST").route(web::post().to(auth::refresh)))
                 .service(resource("/auth/logout", "POST").route(web::post().to(auth::logout)))
@@ -31,26 +32,53 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::patch().to(posts::patch_post))
                         .route(web::delete().to(posts::delete_post)),
                 )
-                .service(resource("/posts/{id}/restore", "POST").route(web::post().to(posts::restore_post)))
-                .service(resource("/posts/{id}/history", "GET, HEAD").route(web::get().to(posts::post_history)))
                 .service(
-                    resource("/posts/{id}/versions/{n}", "GET, HEAD").route(web::get().to(posts::post_version)),
+                    resource("/posts/{id}/restore", "POST")
+                        .route(web::post().to(posts::restore_post)),
                 )
-                .service(resource("/events", "GET, HEAD").route(web::get().to(events::list_events))),
+                .service(
+                    resource("/posts/{id}/history", "GET, HEAD")
+                        .route(web::get().to(posts::post_history)),
+                )
+                .service(
+                    resource("/posts/{id}/versions/{n}", "GET, HEAD")
+                        .route(web::get().to(posts::post_version)),
+                )
+                .service(
+                    resource("/events", "GET, HEAD").route(web::get().to(events::list_events)),
+                ),
         );
 }
 
 /// A resource whose other methods get 405 with `Allow: allow`.
 fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(move || async move { Err::<actix_web::HttpResponse, _>(ApiError::method_not_allowed(allow)) }))
+    web::resource(path).default_service(web::to(move || async move {
+        Err::<actix_web::HttpResponse, _>(ApiError::method_not_allowed(allow))
+    }))
 }
 
 /// Answer for paths that match no route.
 pub async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::not_found(format!("nothing at {}; the API lives under /api/v1", req.path())))
+    Err(ApiError::not_found(format!(
+        "nothing at {}; the API lives under /api/v1",
+        req.path()
+    )))
 }
 
 /// Query-string errors as problem+json.
 pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err, _| ApiError::bad_request(format!("bad query string: {err}")).into())
+    web::QueryConfig::default()
+        .error_handler(|err, _| ApiError::bad_request(format!("bad query string: {err}")).into())
+}
+
+/// `GET /api/v1/openapi.json` — the OpenAPI 3.1 document (public).
+pub async fn openapi_json() -> actix_web::HttpResponse {
+    use utoipa::OpenApi as _;
+    actix_web::HttpResponse::Ok()
+        .content_type("application/json")
+        .body(
+            quire_openapi::ApiDoc::openapi()
+                .to_pretty_json()
+                .unwrap_or_default(),
+        )
 }

@@ -70,7 +70,9 @@ pub struct SledStore {
 
 impl std::fmt::Debug for SledStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SledStore").field("head", &self.head()).finish_non_exhaustive()
+        f.debug_struct("SledStore")
+            .field("head", &self.head())
+            .finish_non_exhaustive()
     }
 }
 
@@ -127,11 +129,17 @@ impl SledStore {
     }
 
     fn decode_post(bytes: &[u8]) -> Result<Post> {
-        serde_json::from_slice(bytes).map_err(|source| Error::Corrupt { tree: "posts", source })
+        serde_json::from_slice(bytes).map_err(|source| Error::Corrupt {
+            tree: "posts",
+            source,
+        })
     }
 
     fn decode_event(bytes: &[u8]) -> Result<Envelope> {
-        serde_json::from_slice(bytes).map_err(|source| Error::Corrupt { tree: "events", source })
+        serde_json::from_slice(bytes).map_err(|source| Error::Corrupt {
+            tree: "events",
+            source,
+        })
     }
 
     fn posts_by_keys(
@@ -193,7 +201,11 @@ fn ulid_suffix(key: &[u8]) -> Option<Ulid> {
 
 /// Index keys of a post: `s\0<state>\0<id>` and `t\0<tag>\0<id>`.
 pub(crate) fn index_keys(post: &Post) -> Vec<Vec<u8>> {
-    let state = if post.is_live() { post.status.as_str() } else { "deleted" };
+    let state = if post.is_live() {
+        post.status.as_str()
+    } else {
+        "deleted"
+    };
     let mut keys = vec![index_prefix(b's', state)];
     keys.extend(post.tags.iter().map(|t| index_prefix(b't', t)));
     for key in &mut keys {
@@ -273,7 +285,11 @@ impl Store for SledStore {
     }
 
     fn post(&self, id: Ulid) -> Result<Option<Post>> {
-        self.trees.posts.get(id_key(id))?.map(|b| Self::decode_post(&b)).transpose()
+        self.trees
+            .posts
+            .get(id_key(id))?
+            .map(|b| Self::decode_post(&b))
+            .transpose()
     }
 
     fn slug_owner(&self, slug: &str) -> Result<Option<Ulid>> {
@@ -284,13 +300,16 @@ impl Store for SledStore {
         if let Some(tag) = &query.tag {
             let prefix = index_prefix(b't', tag);
             let keys = newest_first(&self.trees.post_idx, &prefix, query.after);
-            return self.posts_by_keys(keys, query, |k| ulid_suffix(k));
+            return self.posts_by_keys(keys, query, ulid_suffix);
         }
         if query.deleted || query.status.is_some() {
-            let state = query.status.filter(|_| !query.deleted).map_or("deleted", |s| s.as_str());
+            let state = query
+                .status
+                .filter(|_| !query.deleted)
+                .map_or("deleted", |s| s.as_str());
             let prefix = index_prefix(b's', state);
             let keys = newest_first(&self.trees.post_idx, &prefix, query.after);
-            return self.posts_by_keys(keys, query, |k| ulid_suffix(k));
+            return self.posts_by_keys(keys, query, ulid_suffix);
         }
         let keys = newest_first(&self.trees.posts, &[], query.after);
         self.posts_by_keys(keys, query, |_| None)
@@ -300,7 +319,12 @@ impl Store for SledStore {
         self.trees
             .idempotency
             .get(scope)?
-            .map(|b| serde_json::from_slice(&b).map_err(|source| Error::Corrupt { tree: "idempotency", source }))
+            .map(|b| {
+                serde_json::from_slice(&b).map_err(|source| Error::Corrupt {
+                    tree: "idempotency",
+                    source,
+                })
+            })
             .transpose()
     }
 
@@ -311,7 +335,13 @@ impl Store for SledStore {
             let old = serde_json::from_slice::<IdempotencyRecord>(&value)
                 .map(|r| r.created_at < before)
                 .unwrap_or(true);
-            if old && self.trees.idempotency.compare_and_swap(&key, Some(value), None::<&[u8]>)?.is_ok() {
+            if old
+                && self
+                    .trees
+                    .idempotency
+                    .compare_and_swap(&key, Some(value), None::<&[u8]>)?
+                    .is_ok()
+            {
                 removed += 1;
             }
         }

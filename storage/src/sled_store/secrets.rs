@@ -24,7 +24,11 @@ impl SecretStore for SledStore {
     }
 
     fn user(&self, id: Ulid) -> Result<Option<User>> {
-        self.trees.users.get(id_key(id))?.map(|b| decode("users", &b)).transpose()
+        self.trees
+            .users
+            .get(id_key(id))?
+            .map(|b| decode("users", &b))
+            .transpose()
     }
 
     fn user_by_name(&self, username: &str) -> Result<Option<User>> {
@@ -61,7 +65,11 @@ impl SecretStore for SledStore {
     }
 
     fn refresh_token(&self, hash: &[u8]) -> Result<Option<RefreshToken>> {
-        self.trees.refresh.get(hash)?.map(|b| decode("refresh", &b)).transpose()
+        self.trees
+            .refresh
+            .get(hash)?
+            .map(|b| decode("refresh", &b))
+            .transpose()
     }
 
     fn put_refresh_token(&self, hash: &[u8], token: &RefreshToken) -> Result<()> {
@@ -70,11 +78,20 @@ impl SecretStore for SledStore {
         Ok(())
     }
 
-    fn swap_refresh_token(&self, hash: &[u8], old: &RefreshToken, new: &RefreshToken) -> Result<bool> {
+    fn swap_refresh_token(
+        &self,
+        hash: &[u8],
+        old: &RefreshToken,
+        new: &RefreshToken,
+    ) -> Result<bool> {
         let swapped = self
             .trees
             .refresh
-            .compare_and_swap(hash, Some(encode("refresh", old)?), Some(encode("refresh", new)?))?
+            .compare_and_swap(
+                hash,
+                Some(encode("refresh", old)?),
+                Some(encode("refresh", new)?),
+            )?
             .is_ok();
         self.db.flush()?;
         Ok(swapped)

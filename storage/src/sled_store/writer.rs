@@ -71,7 +71,13 @@ impl Writer {
         }
     }
 
-    fn apply(&self, job: Job) -> (mpsc::SyncSender<Result<AppendOutcome>>, Result<AppendOutcome>) {
+    fn apply(
+        &self,
+        job: Job,
+    ) -> (
+        mpsc::SyncSender<Result<AppendOutcome>>,
+        Result<AppendOutcome>,
+    ) {
         let result = self.transact(&job.batch);
         if let Err(e) = &result {
             tracing::error!(stream = %job.batch.stream, error = %e, "append failed");
@@ -81,73 +87,111 @@ impl Writer {
 
     fn transact(&self, batch: &AppendBatch) -> Result<AppendOutcome> {
         if batch.events.is_empty() {
-            return Err(Error::invalid("events", "an append needs at least one event"));
+            return Err(Error::invalid(
+                "events",
+                "an append needs at least one event",
+            ));
         }
         // Ids are made outside the closure: sled may run it more than once.
         let ids: Vec<Ulid> = batch.events.iter().map(|_| Ulid::new()).collect();
         let t = &self.trees;
-        let trees = (&t.events, &t.stream_idx, &t.meta, &t.posts, &t.slugs, &t.post_idx, &t.idempotency);
-        let result = sled::Transactional::transaction(&trees, |(events, stream_idx, meta, posts, slugs, post_idx, idem)| {
-            let key = id_key(batch.stream);
-            let before = posts.get(key)?.map(|b| decode_post(&b)).transpose().map_err(abort_err)?;
-            let actual = before.as_ref().map_or(0, |p| p.version);
-            if actual != batch.expected_version {
-                return abort(AppendOutcome::VersionConflict { actual, current: before });
-            }
-            let mut head = read_u64(meta.get(HEAD_KEY)?);
-            let mut post = before.clone();
-            let mut stored = Vec::with_capacity(batch.events.len());
-            for (payload, id) in batch.events.iter().zip(&ids) {
-                head += 1;
-                let env = Envelope {
-                    seq: head,
-                    id: *id,
-                    stream: batch.stream,
-                    version: actual + stored.len() as u64 + 1,
-                    actor: batch.actor.clone(),
-                    at: batch.at,
-                    idempotency_key: batch.idempotency.as_ref().map(|i| i.key.clone()),
-                    payload: payload.clone(),
-                };
-                post = Post::apply(post, &env);
-                let json = serde_json::to_vec(&env).map_err(|source| abort_err(Error::Corrupt { tree: "events", source }))?;
-                events.insert(&head.to_be_bytes(), json)?;
-                let mut idx = key.to_vec();
-                idx.extend_from_slice(&env.version.to_be_bytes());
-                stream_idx.insert(idx, &head.to_be_bytes())?;
-                stored.push(env);
-            }
-            let after = post.ok_or_else(|| {
-                abort_err(Error::InvalidState {
-                    id: batch.stream,
-                    message: "a post's first event must be PostCreated".into(),
+        let trees = (
+            &t.events,
+            &t.stream_idx,
+            &t.meta,
+            &t.posts,
+            &t.slugs,
+            &t.post_idx,
+            &t.idempotency,
+        );
+        let result = sled::Transactional::transaction(
+            &trees,
+            |(events, stream_idx, meta, posts, slugs, post_idx, idem)| {
+                let key = id_key(batch.stream);
+                let before = posts
+                    .get(key)?
+                    .map(|b| decode_post(&b))
+                    .transpose()
+                    .map_err(abort_err)?;
+                let actual = before.as_ref().map_or(0, |p| p.version);
+                if actual != batch.expected_version {
+                    return abort(AppendOutcome::VersionConflict {
+                        actual,
+                        current: before,
+                    });
+                }
+                let mut head = read_u64(meta.get(HEAD_KEY)?);
+                let mut post = before.clone();
+                let mut stored = Vec::with_capacity(batch.events.len());
+                for (payload, id) in batch.events.iter().zip(&ids) {
+                    head += 1;
+                    let env = Envelope {
+                        seq: head,
+                        id: *id,
+                        stream: batch.stream,
+                        version: actual + stored.len() as u64 + 1,
+                        actor: batch.actor.clone(),
+                        at: batch.at,
+                        idempotency_key: batch.idempotency.as_ref().map(|i| i.key.clone()),
+                        payload: payload.clone(),
+                    };
+                    post = Post::apply(post, &env);
+                    let json = serde_json::to_vec(&env).map_err(|source| {
+                        abort_err(Error::Corrupt {
+                            tree: "events",
+                            source,
+                        })
+                    })?;
+                    events.insert(&head.to_be_bytes(), json)?;
+                    let mut idx = key.to_vec();
+                    idx.extend_from_slice(&env.version.to_be_bytes());
+                    stream_idx.insert(idx, &head.to_be_bytes())?;
+                    stored.push(env);
+                }
+                let after = post.ok_or_else(|| {
+                    abort_err(Error::InvalidState {
+                        id: batch.stream,
+                        message: "a post's first event must be PostCreated".into(),
+                    })
+                })?;
+                if let Some(outcome) = update_slugs(slugs, before.as_ref(), &after)? {
+                    return abort(outcome);
+                }
+                for k in before.iter().flat_map(index_keys) {
+                    post_idx.remove(k)?;
+                }
+                for k in index_keys(&after) {
+                    post_idx.insert(k, &[])?;
+                }
+                let json = serde_json::to_vec(&after).map_err(|source| {
+                    abort_err(Error::Corrupt {
+                        tree: "posts",
+                        source,
+                    })
+                })?;
+                posts.insert(&key, json)?;
+                meta.insert(HEAD_KEY, &head.to_be_bytes())?;
+                if let Some(write) = &batch.idempotency {
+                    let mut record = write.record.clone();
+                    record.stream = batch.stream;
+                    record.version = after.version;
+                    let record = serde_json::to_vec(&record).map_err(|source| {
+                        abort_err(Error::Corrupt {
+                            tree: "idempotency",
+                            source,
+                        })
+                    })?;
+                    idem.insert(write.scope.as_slice(), record)?;
+                }
+                Ok(AppendOutcome::Appended {
+                    post: after,
+                    events: stored,
                 })
-            })?;
-            if let Some(outcome) = update_slugs(slugs, before.as_ref(), &after)? {
-                return abort(outcome);
-            }
-            for k in before.iter().flat_map(index_keys) {
-                post_idx.remove(k)?;
-            }
-            for k in index_keys(&after) {
-                post_idx.insert(k, &[])?;
-            }
-            let json = serde_json::to_vec(&after).map_err(|source| abort_err(Error::Corrupt { tree: "posts", source }))?;
-            posts.insert(&key, json)?;
-            meta.insert(HEAD_KEY, &head.to_be_bytes())?;
-            if let Some(write) = &batch.idempotency {
-                let mut record = write.record.clone();
-                record.stream = batch.stream;
-                record.version = after.version;
-                let record = serde_json::to_vec(&record)
-                    .map_err(|source| abort_err(Error::Corrupt { tree: "idempotency", source }))?;
-                idem.insert(write.scope.as_slice(), record)?;
-            }
-            Ok(AppendOutcome::Appended { post: after, events: stored })
-        });
+            },
+        );
         match result {
             Ok(outcome) => Ok(outcome),
-            Err(TransactionError::Abort(Abort::Outcome(outcome))) => Ok(outcome),
+            Err(TransactionError::Abort(Abort::Outcome(outcome))) => Ok(*outcome),
             Err(TransactionError::Abort(Abort::Error(e))) => Err(e),
             Err(TransactionError::Storage(e)) => Err(Error::Sled(e)),
         }
@@ -169,7 +213,10 @@ fn update_slugs(
         if let Some(owner) = slugs.get(slug)? {
             let owner = super::ulid_suffix(&owner).unwrap_or_default();
             if owner != after.id {
-                return Ok(Some(AppendOutcome::SlugTaken { slug: slug.to_owned(), owner }));
+                return Ok(Some(AppendOutcome::SlugTaken {
+                    slug: slug.to_owned(),
+                    owner,
+                }));
             }
         }
     }
@@ -183,12 +230,14 @@ fn update_slugs(
 }
 
 enum Abort {
-    Outcome(AppendOutcome),
+    Outcome(Box<AppendOutcome>),
     Error(Error),
 }
 
 fn abort<T>(outcome: AppendOutcome) -> Result<T, ConflictableTransactionError<Abort>> {
-    Err(ConflictableTransactionError::Abort(Abort::Outcome(outcome)))
+    Err(ConflictableTransactionError::Abort(Abort::Outcome(
+        Box::new(outcome),
+    )))
 }
 
 fn abort_err(e: Error) -> ConflictableTransactionError<Abort> {
@@ -196,5 +245,8 @@ fn abort_err(e: Error) -> ConflictableTransactionError<Abort> {
 }
 
 fn decode_post(bytes: &[u8]) -> Result<Post> {
-    serde_json::from_slice(bytes).map_err(|source| Error::Corrupt { tree: "posts", source })
+    serde_json::from_slice(bytes).map_err(|source| Error::Corrupt {
+        tree: "posts",
+        source,
+    })
 }

@@ -1,0 +1,33 @@
+//! The OpenAPI document is served, and every operation it declares is routed by the server.
+
+use quire_integration_tests::TestServer;
+use reqwest::Method;
+
+#[tokio::test]
+async fn every_declared_operation_is_served() {
+    let server = TestServer::start().await;
+    let client = server.admin().await;
+    let doc: serde_json::Value = reqwest::get(format!("{}/api/v1/openapi.json", server.base))
+        .await
+        .expect("get spec")
+        .json()
+        .await
+        .expect("spec json");
+    let paths = doc["paths"].as_object().expect("paths");
+    assert!(paths.len() >= 12, "all routes are documented");
+    let mut checked = 0;
+    for (path, operations) in paths {
+        let concrete = path.replace("{id}", "01ARZ3NDEKTSV4RRFFQ69G5FAV").replace("{n}", "1");
+        for method in operations.as_object().expect("operations").keys() {
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let response = client.request(method.clone(), &concrete).send().await.expect("send");
+            let status = response.status().as_u16();
+            let body = response.text().await.unwrap_or_default();
+            assert_ne!(status, 405, "{method} {path} is declared but not routed");
+            assert!(!body.contains("nothing at"), "{method} {path} is declared but not routed");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15);
+    server.stop().await;
+}

@@ -1,0 +1,269 @@
+//! The machine-readable outputs: the Atom feed, JSON Feed 1.1, the sitemap and robots.txt.
+//!
+//! XML is written by hand with [`xml_escape`], which also drops the characters XML 1.0 cannot
+//! carry at all; JSON goes through serde_json.
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::index::PostIndex;
+use crate::markdown::{plain_text_excerpt, Markdown};
+use crate::model::{PostInput, SiteConfig};
+use crate::paths::PagePath;
+use crate::templates::{absolute, rfc3339};
+
+/// Escapes text for XML content and attribute values, dropping characters that are not
+/// allowed in an XML 1.0 document (most control characters), so that any title or body still
+/// makes a well-formed feed.
+pub fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The posts the feeds carry: the newest `feed_size`.
+fn feed_posts<'i, 'a>(config: &SiteConfig, index: &'i PostIndex<'a>) -> &'i [&'a PostInput] {
+    let posts = index.posts();
+    &posts[..posts.len().min(config.feed_size)]
+}
+
+fn author<'a>(config: &'a SiteConfig, post: &'a PostInput) -> &'a str {
+    if post.author.is_empty() {
+        &config.author
+    } else {
+        &post.author
+    }
+}
+
+/// A feed entry's id: from the post id, so a renamed post stays the same entry.
+fn entry_id(post: &PostInput) -> String {
+    format!("urn:quire:post:{}", crate::paths::encode_segment(&post.id))
+}
+
+/// The Atom feed (RFC 4287).
+pub(crate) fn atom(config: &SiteConfig, markdown: &Markdown, index: &PostIndex<'_>) -> String {
+    let posts = feed_posts(config, index);
+    let updated = posts
+        .iter()
+        .map(|p| p.updated_at.max(p.published_at))
+        .max()
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+    xml.push_str("<feed xmlns=\"http://www.w3.org/2005/Atom\"");
+    xml.push_str(&format!(
+        " xml:lang=\"{}\">\n",
+        xml_escape(&config.language)
+    ));
+    let home = absolute(config, &PagePath::Home(1));
+    let line = |xml: &mut String, s: String| {
+        xml.push_str("  ");
+        xml.push_str(&s);
+        xml.push('\n');
+    };
+    line(&mut xml, format!("<id>{}</id>", xml_escape(&home)));
+    line(
+        &mut xml,
+        format!("<title>{}</title>", xml_escape(&config.title)),
+    );
+    if !config.description.is_empty() {
+        let subtitle = xml_escape(&config.description);
+        line(&mut xml, format!("<subtitle>{subtitle}</subtitle>"));
+    }
+    line(&mut xml, format!("<updated>{}</updated>", rfc3339(updated)));
+    let self_url = xml_escape(&absolute(config, &PagePath::AtomFeed));
+    line(
+        &mut xml,
+        format!("<link rel=\"self\" type=\"application/atom+xml\" href=\"{self_url}\"/>"),
+    );
+    line(
+        &mut xml,
+        format!(
+            "<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>",
+            xml_escape(&home)
+        ),
+    );
+    if !config.author.is_empty() {
+        let name = xml_escape(&config.author);
+        line(&mut xml, format!("<author><name>{name}</name></author>"));
+    }
+    line(&mut xml, "<generator>Quire</generator>".to_owned());
+    for post in posts {
+        atom_entry(config, markdown, post, &mut xml);
+    }
+    xml.push_str("</feed>\n");
+    xml
+}
+
+fn atom_entry(config: &SiteConfig, markdown: &Markdown, post: &PostInput, xml: &mut String) {
+    let url = xml_escape(&absolute(config, &PagePath::Post(post.slug.clone())));
+    xml.push_str("  <entry>\n");
+    xml.push_str(&format!("    <id>{}</id>\n", xml_escape(&entry_id(post))));
+    xml.push_str(&format!("    <title>{}</title>\n", xml_escape(&post.title)));
+    xml.push_str(&format!(
+        "    <link rel=\"alternate\" type=\"text/html\" href=\"{url}\"/>\n"
+    ));
+    xml.push_str(&format!(
+        "    <published>{}</published>\n",
+        rfc3339(post.published_at)
+    ));
+    let updated = post.updated_at.max(post.published_at);
+    xml.push_str(&format!("    <updated>{}</updated>\n", rfc3339(updated)));
+    // Every entry names its author: a feed without one would then be invalid Atom.
+    let name = author(config, post);
+    let name = if name.is_empty() { &config.title } else { name };
+    xml.push_str(&format!(
+        "    <author><name>{}</name></author>\n",
+        xml_escape(name)
+    ));
+    for (_, tag) in crate::index::post_tags(post) {
+        xml.push_str(&format!("    <category term=\"{}\"/>\n", xml_escape(tag)));
+    }
+    let summary = plain_text_excerpt(&post.body_markdown, 280);
+    xml.push_str(&format!(
+        "    <summary>{}</summary>\n",
+        xml_escape(&summary)
+    ));
+    let html = markdown.to_html(&post.body_markdown);
+    // xml:base lets feed readers resolve the post's relative links and images.
+    let content = xml_escape(&html);
+    xml.push_str(&format!(
+        "    <content type=\"html\" xml:base=\"{url}\">{content}</content>\n"
+    ));
+    xml.push_str("  </entry>\n");
+}
+
+#[derive(Serialize)]
+struct JsonFeed<'a> {
+    version: &'static str,
+    title: &'a str,
+    home_page_url: String,
+    feed_url: String,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    description: &'a str,
+    language: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    authors: Vec<JsonAuthor<'a>>,
+    items: Vec<JsonItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonAuthor<'a> {
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonItem<'a> {
+    id: String,
+    url: String,
+    title: &'a str,
+    content_html: String,
+    summary: String,
+    date_published: String,
+    date_modified: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    authors: Vec<JsonAuthor<'a>>,
+}
+
+/// The JSON Feed, version 1.1 (<https://jsonfeed.org/version/1.1>).
+pub(crate) fn json_feed(
+    config: &SiteConfig,
+    markdown: &Markdown,
+    index: &PostIndex<'_>,
+) -> Result<String> {
+    let items = feed_posts(config, index)
+        .iter()
+        .map(|post| {
+            let name = author(config, post);
+            JsonItem {
+                id: entry_id(post),
+                url: absolute(config, &PagePath::Post(post.slug.clone())),
+                title: &post.title,
+                content_html: markdown.to_html(&post.body_markdown),
+                summary: plain_text_excerpt(&post.body_markdown, 280),
+                date_published: rfc3339(post.published_at),
+                date_modified: rfc3339(post.updated_at.max(post.published_at)),
+                tags: crate::index::post_tags(post)
+                    .into_iter()
+                    .map(|(_, t)| t)
+                    .collect(),
+                authors: authors(name),
+            }
+        })
+        .collect();
+    let feed = JsonFeed {
+        version: "https://jsonfeed.org/version/1.1",
+        title: &config.title,
+        home_page_url: absolute(config, &PagePath::Home(1)),
+        feed_url: absolute(config, &PagePath::JsonFeed),
+        description: &config.description,
+        language: &config.language,
+        authors: authors(&config.author),
+        items,
+    };
+    let mut json = serde_json::to_string_pretty(&feed)?;
+    json.push('\n');
+    Ok(json)
+}
+
+fn authors(name: &str) -> Vec<JsonAuthor<'_>> {
+    if name.is_empty() {
+        Vec::new()
+    } else {
+        vec![JsonAuthor { name }]
+    }
+}
+
+/// The sitemap (<https://www.sitemaps.org/protocol.html>): every HTML page but the 404 page and
+/// redirects, posts with the date they last changed.
+pub(crate) fn sitemap(config: &SiteConfig, index: &PostIndex<'_>) -> String {
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+    xml.push_str("<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    let mut url = |page: &PagePath, lastmod: Option<time::OffsetDateTime>| {
+        xml.push_str("  <url><loc>");
+        xml.push_str(&xml_escape(&absolute(config, page)));
+        xml.push_str("</loc>");
+        if let Some(at) = lastmod {
+            xml.push_str(&format!("<lastmod>{}</lastmod>", rfc3339(at)));
+        }
+        xml.push_str("</url>\n");
+    };
+    let newest = index
+        .posts()
+        .iter()
+        .map(|p| p.updated_at.max(p.published_at))
+        .max();
+    let home_pages = crate::index::home_page_count(index.posts().len(), config.page_size);
+    for n in 1..=home_pages {
+        url(&PagePath::Home(n), if n == 1 { newest } else { None });
+    }
+    for post in index.posts() {
+        let changed = post.updated_at.max(post.published_at);
+        url(&PagePath::Post(post.slug.clone()), Some(changed));
+    }
+    url(&PagePath::Archive, newest);
+    url(&PagePath::TagIndex, None);
+    for slug in index.tags().keys() {
+        url(&PagePath::Tag(slug.clone()), None);
+    }
+    xml.push_str("</urlset>\n");
+    xml
+}
+
+/// robots.txt: everything may be crawled; the sitemap says what there is.
+pub(crate) fn robots(config: &SiteConfig) -> String {
+    let sitemap = absolute(config, &PagePath::Sitemap);
+    format!("User-agent: *\nAllow: /\n\nSitemap: {sitemap}\n")
+}

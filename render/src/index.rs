@@ -1,0 +1,143 @@
+//! The published posts arranged the ways the pages need them: newest first, by slug, by old
+//! slug, by tag. Built once per render so that rendering one page costs what that page shows,
+//! not a sort of the whole site.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::model::{PostInput, SiteConfig};
+use crate::paths::{is_valid_slug, tag_slug, PagePath};
+
+/// The newest-first order of every list of the site; ties broken by id so the order is stable.
+pub(crate) fn newest_first(a: &PostInput, b: &PostInput) -> Ordering {
+    b.published_at
+        .cmp(&a.published_at)
+        .then_with(|| a.id.cmp(&b.id))
+}
+
+/// The number of home pages for `count` posts: at least one, even for an empty site.
+pub(crate) fn home_page_count(count: usize, page_size: usize) -> usize {
+    count.div_ceil(page_size.max(1)).max(1)
+}
+
+/// One tag as the site shows it.
+#[derive(Debug, Clone)]
+pub struct TagEntry<'a> {
+    /// The spelling used on the tag's page: the one of its newest post.
+    pub name: &'a str,
+    /// Positions in [`PostIndex::posts`], newest first.
+    pub posts: Vec<usize>,
+}
+
+/// The published posts, indexed for rendering.
+#[derive(Debug, Clone)]
+pub struct PostIndex<'a> {
+    posts: Vec<&'a PostInput>,
+    by_slug: HashMap<&'a str, usize>,
+    redirects: HashMap<&'a str, usize>,
+    tags: BTreeMap<String, TagEntry<'a>>,
+    skipped: Vec<&'a PostInput>,
+}
+
+impl<'a> PostIndex<'a> {
+    /// Indexes `posts`, which must all be published. Posts whose slug cannot name a folder
+    /// (see [`is_valid_slug`]) are left out and listed by [`PostIndex::skipped`].
+    pub fn new(posts: &'a [PostInput]) -> Self {
+        let (mut valid, skipped): (Vec<&PostInput>, Vec<&PostInput>) =
+            posts.iter().partition(|p| is_valid_slug(&p.slug));
+        valid.sort_by(|a, b| newest_first(a, b));
+        let mut by_slug = HashMap::with_capacity(valid.len());
+        for (i, post) in valid.iter().enumerate() {
+            by_slug.entry(post.slug.as_str()).or_insert(i);
+        }
+        let mut redirects = HashMap::new();
+        let mut tags: BTreeMap<String, TagEntry<'a>> = BTreeMap::new();
+        for (i, post) in valid.iter().enumerate() {
+            for old in &post.old_slugs {
+                if is_valid_slug(old) && !by_slug.contains_key(old.as_str()) {
+                    redirects.entry(old.as_str()).or_insert(i);
+                }
+            }
+            for (slug, name) in post_tags(post) {
+                let entry = tags.entry(slug).or_insert_with(|| TagEntry {
+                    name,
+                    posts: Vec::new(),
+                });
+                entry.posts.push(i);
+            }
+        }
+        PostIndex {
+            posts: valid,
+            by_slug,
+            redirects,
+            tags,
+            skipped,
+        }
+    }
+
+    /// The posts, newest first.
+    pub fn posts(&self) -> &[&'a PostInput] {
+        &self.posts
+    }
+
+    /// The post whose current slug is `slug`.
+    pub fn post(&self, slug: &str) -> Option<&'a PostInput> {
+        self.by_slug.get(slug).map(|&i| self.posts[i])
+    }
+
+    /// The post an old slug redirects to, unless a post uses that slug now.
+    pub fn redirect(&self, old_slug: &str) -> Option<&'a PostInput> {
+        self.redirects.get(old_slug).map(|&i| self.posts[i])
+    }
+
+    /// Every tag by slug, in slug order.
+    pub fn tags(&self) -> &BTreeMap<String, TagEntry<'a>> {
+        &self.tags
+    }
+
+    /// Posts left out because their slug is unusable.
+    pub fn skipped(&self) -> &[&'a PostInput] {
+        &self.skipped
+    }
+
+    /// Every page the site consists of for these posts.
+    pub fn all_pages(&self, config: &SiteConfig) -> BTreeSet<PagePath> {
+        let mut pages: BTreeSet<PagePath> = [
+            PagePath::TagIndex,
+            PagePath::Archive,
+            PagePath::AtomFeed,
+            PagePath::JsonFeed,
+            PagePath::Sitemap,
+            PagePath::Robots,
+            PagePath::NotFound,
+            PagePath::Stylesheet,
+        ]
+        .into();
+        if config.custom_css.is_some() {
+            pages.insert(PagePath::CustomCss);
+        }
+        let home_pages = home_page_count(self.posts.len(), config.page_size);
+        pages.extend((1..=home_pages).map(PagePath::Home));
+        pages.extend(self.by_slug.keys().map(|s| PagePath::Post((*s).to_owned())));
+        pages.extend(
+            self.redirects
+                .keys()
+                .map(|s| PagePath::Post((*s).to_owned())),
+        );
+        pages.extend(self.tags.keys().map(|s| PagePath::Tag(s.clone())));
+        pages
+    }
+}
+
+/// A post's tags as `(slug, name)`, one per slug, in the author's order.
+pub(crate) fn post_tags(post: &PostInput) -> Vec<(String, &str)> {
+    let mut seen = Vec::new();
+    for tag in &post.tags {
+        if let Some(slug) = tag_slug(tag) {
+            if !seen.iter().any(|(s, _)| *s == slug) {
+                seen.push((slug, tag.trim()));
+            }
+        }
+    }
+    seen
+}

@@ -1,0 +1,44 @@
+//! `quire-render`: Quire's site projection.
+//!
+//! Turns the published posts into a static site — sanitized HTML pages from maud templates,
+//! Atom and JSON feeds, a sitemap — written atomically into a folder that nginx (or Quire
+//! itself) serves. The crate knows nothing about storage or HTTP: callers hand it a
+//! [`SiteConfig`] and plain [`PostInput`]s.
+//!
+//! Rendering is incremental: after one post changes, [`affected_pages`] names the few files to
+//! redo and [`Site::update`] redoes them; [`Site::render_all`] rebuilds everything (after a
+//! settings change, or to check), rewriting only files whose bytes differ.
+//!
+//! ```no_run
+//! use quire_render::{PostInput, Site, SiteConfig};
+//!
+//! # fn demo(before: PostInput, after: PostInput, published: Vec<PostInput>) -> quire_render::Result<()> {
+//! let site = Site::new(SiteConfig::default(), "quire-data/site")?;
+//! site.render_all(&published)?;
+//! // Later, one post was edited: redo only what shows it.
+//! let report = site.update(Some(&before), Some(&after), &published)?;
+//! println!("{} pages written", report.written.len());
+//! # Ok(()) }
+//! ```
+
+mod affected;
+mod autolink;
+mod error;
+mod feeds;
+mod index;
+mod markdown;
+mod model;
+mod pages;
+mod paths;
+mod site;
+mod templates;
+mod write;
+
+pub use affected::affected_pages;
+pub use error::{Error, Result};
+pub use feeds::xml_escape;
+pub use index::{PostIndex, TagEntry};
+pub use markdown::{plain_text_excerpt, Markdown};
+pub use model::{NavLink, PostInput, SiteConfig};
+pub use paths::{is_valid_slug, tag_slug, PagePath};
+pub use site::{RenderReport, Site, STYLESHEET};

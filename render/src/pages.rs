@@ -1,0 +1,208 @@
+//! The HTML pages of the site: home pages, posts, tags, archive and the 404 page. Each
+//! function returns `None` when, for the given posts, the page should not exist.
+
+use maud::html;
+
+use crate::index::{home_page_count, PostIndex};
+use crate::markdown::{plain_text_excerpt, Markdown};
+use crate::model::{PostInput, SiteConfig};
+use crate::paths::PagePath;
+use crate::templates::{
+    href, layout, post_list, post_summary, redirect_page, tag_links, time_tag, trusted, PageMeta,
+};
+
+/// Page `n` (from 1) of the newest-first list, with links to the newer and older pages.
+pub(crate) fn home(config: &SiteConfig, index: &PostIndex<'_>, n: usize) -> Option<String> {
+    let posts = index.posts();
+    let pages = home_page_count(posts.len(), config.page_size);
+    if n == 0 || n > pages {
+        return None;
+    }
+    let start = (n - 1) * config.page_size;
+    let shown = posts.iter().skip(start).take(config.page_size);
+    let page = PagePath::Home(n);
+    let title = if n == 1 {
+        config.title.clone()
+    } else {
+        format!("Page {n}")
+    };
+    let content = html! {
+        @if n == 1 && !config.description.is_empty() {
+            p.site-description { (config.description) }
+        }
+        @for post in shown {
+            (post_summary(config, post))
+        }
+        @if posts.is_empty() {
+            p { "Nothing published yet." }
+        }
+        @if pages > 1 {
+            nav.pagination aria-label="Pages" {
+                @if n > 1 {
+                    a rel="prev" href=(href(config, &PagePath::Home(n - 1))) { "← Newer posts" }
+                }
+                @if n < pages {
+                    a rel="next" href=(href(config, &PagePath::Home(n + 1))) { "Older posts →" }
+                }
+            }
+        }
+    };
+    let meta = PageMeta {
+        title: &title,
+        description: &config.description,
+        page: &page,
+        og_type: "website",
+        noindex: false,
+    };
+    Some(layout(config, &meta, content))
+}
+
+/// A post's page, or the redirect page when `slug` is an old slug of a post.
+pub(crate) fn post_or_redirect(
+    config: &SiteConfig,
+    markdown: &Markdown,
+    index: &PostIndex<'_>,
+    slug: &str,
+) -> Option<String> {
+    if let Some(post) = index.post(slug) {
+        return Some(post_page(config, markdown, post));
+    }
+    index.redirect(slug).map(|post| redirect_page(config, post))
+}
+
+fn post_page(config: &SiteConfig, markdown: &Markdown, post: &PostInput) -> String {
+    let page = PagePath::Post(post.slug.clone());
+    let description = plain_text_excerpt(&post.body_markdown, 160);
+    let author = if post.author.is_empty() {
+        &config.author
+    } else {
+        &post.author
+    };
+    let content = html! {
+        article.post {
+            header {
+                h1 { (post.title) }
+                p.meta {
+                    (time_tag(post.published_at))
+                    @if post.updated_at > post.published_at {
+                        " · updated " (time_tag(post.updated_at))
+                    }
+                    @if !author.is_empty() {
+                        " · " span.author { (author) }
+                    }
+                }
+            }
+            div.content { (trusted(markdown.to_html(&post.body_markdown))) }
+            footer { (tag_links(config, post)) }
+        }
+    };
+    let meta = PageMeta {
+        title: &post.title,
+        description: &description,
+        page: &page,
+        og_type: "article",
+        noindex: false,
+    };
+    layout(config, &meta, content)
+}
+
+/// The posts of one tag.
+pub(crate) fn tag(config: &SiteConfig, index: &PostIndex<'_>, slug: &str) -> Option<String> {
+    let entry = index.tags().get(slug)?;
+    let page = PagePath::Tag(slug.to_owned());
+    let title = format!("Tagged “{}”", entry.name);
+    let description = format!("Posts tagged “{}” on {}.", entry.name, config.title);
+    let posts = entry.posts.iter().map(|&i| index.posts()[i]);
+    let content = html! {
+        h1 { (title) }
+        (post_list(config, posts))
+        p { a href=(href(config, &PagePath::TagIndex)) { "All tags" } }
+    };
+    let meta = PageMeta {
+        title: &title,
+        description: &description,
+        page: &page,
+        og_type: "website",
+        noindex: false,
+    };
+    Some(layout(config, &meta, content))
+}
+
+/// Every tag with its number of posts.
+pub(crate) fn tag_index(config: &SiteConfig, index: &PostIndex<'_>) -> String {
+    let page = PagePath::TagIndex;
+    let description = format!("All tags of {}.", config.title);
+    let content = html! {
+        h1 { "Tags" }
+        @if index.tags().is_empty() {
+            p { "No tags yet." }
+        } @else {
+            ul.tag-index {
+                @for (slug, entry) in index.tags() {
+                    li {
+                        a href=(href(config, &PagePath::Tag(slug.clone()))) rel="tag" { (entry.name) }
+                        " " span.count { "(" (entry.posts.len()) ")" }
+                    }
+                }
+            }
+        }
+    };
+    let meta = PageMeta {
+        title: "Tags",
+        description: &description,
+        page: &page,
+        og_type: "website",
+        noindex: false,
+    };
+    layout(config, &meta, content)
+}
+
+/// Every post, grouped by the year it was published in, newest first.
+pub(crate) fn archive(config: &SiteConfig, index: &PostIndex<'_>) -> String {
+    let page = PagePath::Archive;
+    let description = format!("Every post of {}, by year.", config.title);
+    let posts = index.posts();
+    let years = posts.chunk_by(|a, b| a.published_at.year() == b.published_at.year());
+    let content = html! {
+        h1 { "Archive" }
+        @if posts.is_empty() {
+            p { "Nothing published yet." }
+        }
+        @for group in years {
+            @let year = group.first().map(|p| p.published_at.year()).unwrap_or_default();
+            section.year aria-labelledby={ "y" (year) } {
+                h2 #{ "y" (year) } { (year) }
+                (post_list(config, group.iter().copied()))
+            }
+        }
+    };
+    let meta = PageMeta {
+        title: "Archive",
+        description: &description,
+        page: &page,
+        og_type: "website",
+        noindex: false,
+    };
+    layout(config, &meta, content)
+}
+
+/// The page a web server shows for an unknown URL.
+pub(crate) fn not_found(config: &SiteConfig) -> String {
+    let page = PagePath::NotFound;
+    let content = html! {
+        h1 { "Page not found" }
+        p {
+            "There is nothing at this address. It may have moved: try the "
+            a href=(href(config, &PagePath::Home(1))) { "home page" } " or the "
+            a href=(href(config, &PagePath::Archive)) { "archive" } "."
+        }
+    };
+    let meta = PageMeta {
+        title: "Page not found",
+        description: "There is nothing at this address.",
+        page: &page,
+        og_type: "website",
+        noindex: true,
+    };
+    layout(config, &meta, content)
+}

@@ -1,0 +1,208 @@
+//! The addresses of the site's pages: which file each page is written to, which URL it answers
+//! at, and how slugs and tags become safe path segments.
+
+use std::fmt;
+
+/// One output of the site: a page, a feed or an asset, named by where it lives.
+///
+/// `Post(slug)` covers both a post's page and the redirect page of an old slug: both live at
+/// `/posts/<slug>/`, and a current slug always wins over an old one.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PagePath {
+    /// A page of the newest-first list: `1` is `/index.html`, `n` is `/page/<n>/index.html`.
+    Home(usize),
+    /// `/posts/<slug>/index.html`: a post, or a redirect from an old slug.
+    Post(String),
+    /// `/tags/index.html`: every tag with its number of posts.
+    TagIndex,
+    /// `/tags/<tag-slug>/index.html`: the posts of one tag.
+    Tag(String),
+    /// `/archive/index.html`: every post, grouped by year.
+    Archive,
+    /// `/feed.xml`: the Atom feed.
+    AtomFeed,
+    /// `/feed.json`: the JSON Feed 1.1.
+    JsonFeed,
+    /// `/sitemap.xml`.
+    Sitemap,
+    /// `/robots.txt`, pointing to the sitemap.
+    Robots,
+    /// `/404.html`, for the web server's error page.
+    NotFound,
+    /// `/style.css`, the default stylesheet.
+    Stylesheet,
+    /// `/custom.css`, the site's own CSS when [`crate::SiteConfig::custom_css`] is set.
+    CustomCss,
+}
+
+impl PagePath {
+    /// The file of this page, relative to the output folder, with `/` separators.
+    pub fn file_path(&self) -> String {
+        match self {
+            PagePath::Home(1) | PagePath::Home(0) => "index.html".to_owned(),
+            PagePath::Home(n) => format!("page/{n}/index.html"),
+            PagePath::Post(slug) => format!("posts/{slug}/index.html"),
+            PagePath::TagIndex => "tags/index.html".to_owned(),
+            PagePath::Tag(slug) => format!("tags/{slug}/index.html"),
+            PagePath::Archive => "archive/index.html".to_owned(),
+            PagePath::AtomFeed => "feed.xml".to_owned(),
+            PagePath::JsonFeed => "feed.json".to_owned(),
+            PagePath::Sitemap => "sitemap.xml".to_owned(),
+            PagePath::Robots => "robots.txt".to_owned(),
+            PagePath::NotFound => "404.html".to_owned(),
+            PagePath::Stylesheet => "style.css".to_owned(),
+            PagePath::CustomCss => "custom.css".to_owned(),
+        }
+    }
+
+    /// The URL path of this page below the site's base, percent-encoded, e.g. `/posts/hello/`.
+    pub fn url_path(&self) -> String {
+        match self {
+            PagePath::Home(1) | PagePath::Home(0) => "/".to_owned(),
+            PagePath::Home(n) => format!("/page/{n}/"),
+            PagePath::Post(slug) => format!("/posts/{}/", encode_segment(slug)),
+            PagePath::TagIndex => "/tags/".to_owned(),
+            PagePath::Tag(slug) => format!("/tags/{}/", encode_segment(slug)),
+            PagePath::Archive => "/archive/".to_owned(),
+            other => format!("/{}", other.file_path()),
+        }
+    }
+
+    /// The page written to `file` (relative to the output folder), if it is one of ours.
+    pub fn from_file_path(file: &str) -> Option<PagePath> {
+        let single = ["index.html", "tags/index.html", "archive/index.html"];
+        let fixed = [PagePath::Home(1), PagePath::TagIndex, PagePath::Archive];
+        if let Some(i) = single.iter().position(|s| *s == file) {
+            return Some(fixed[i].clone());
+        }
+        let mut parts = file.split('/');
+        let page = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some("page"), Some(n), Some("index.html"), None) => {
+                PagePath::Home(n.parse().ok().filter(|n| *n >= 2)?)
+            }
+            (Some("posts"), Some(slug), Some("index.html"), None) if is_valid_slug(slug) => {
+                PagePath::Post(slug.to_owned())
+            }
+            (Some("tags"), Some(slug), Some("index.html"), None) if is_valid_slug(slug) => {
+                PagePath::Tag(slug.to_owned())
+            }
+            _ => return None,
+        };
+        Some(page)
+    }
+}
+
+impl fmt::Display for PagePath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.file_path())
+    }
+}
+
+/// Whether `slug` can name a folder of the site: one non-empty path segment without
+/// separators, whitespace or control characters, not hidden, at most 200 bytes. Posts with
+/// another slug are left out of the site rather than written outside the output folder.
+pub fn is_valid_slug(slug: &str) -> bool {
+    !slug.is_empty()
+        && slug.len() <= 200
+        && !slug.starts_with('.')
+        && !slug
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_whitespace() || c.is_control())
+}
+
+/// The slug of a tag: lowercase letters and digits joined by `-` (`"Rust Lang"` → `rust-lang`,
+/// `"C++"` → `cplusplus`). `None` when nothing usable is left, e.g. for `"!!!"`; such a tag
+/// gets no page.
+pub fn tag_slug(tag: &str) -> Option<String> {
+    let slug = slugify(tag, 80);
+    (!slug.is_empty()).then_some(slug)
+}
+
+/// Lowercase alphanumerics, other runs of characters collapsed into one `-`, at most `max`
+/// characters. Shared by tag slugs and heading ids.
+pub(crate) fn slugify(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    let mut dash = false;
+    for c in text.chars() {
+        let word = match c {
+            '+' => Some("plus"),
+            '#' => Some("sharp"),
+            _ => None,
+        };
+        if c.is_alphanumeric() || c == '_' || word.is_some() {
+            if dash && !out.is_empty() {
+                out.push('-');
+            }
+            dash = false;
+            match word {
+                Some(word) => out.push_str(word),
+                None => out.extend(c.to_lowercase()),
+            }
+        } else {
+            dash = true;
+        }
+        if out.chars().count() >= max {
+            break;
+        }
+    }
+    out
+}
+
+/// Percent-encodes one path segment: everything but RFC 3986 unreserved characters.
+pub(crate) fn encode_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_paths_round_trip() {
+        let pages = [
+            PagePath::Home(1),
+            PagePath::Home(3),
+            PagePath::Post("hello-world".into()),
+            PagePath::TagIndex,
+            PagePath::Tag("rust".into()),
+            PagePath::Archive,
+        ];
+        for page in pages {
+            assert_eq!(PagePath::from_file_path(&page.file_path()), Some(page));
+        }
+        assert_eq!(PagePath::from_file_path("page/1/index.html"), None);
+        assert_eq!(PagePath::from_file_path("media/x.png"), None);
+    }
+
+    #[test]
+    fn slugs_stay_inside_their_folder() {
+        for bad in ["", "..", ".hidden", "a/b", "a\\b", "a b", "a\nb"] {
+            assert!(!is_valid_slug(bad), "{bad:?}");
+        }
+        assert!(is_valid_slug("héllo-wörld_2"));
+    }
+
+    #[test]
+    fn tag_slugs() {
+        assert_eq!(tag_slug("Rust Lang").as_deref(), Some("rust-lang"));
+        assert_eq!(tag_slug("  C++ ").as_deref(), Some("cplusplus"));
+        assert_eq!(tag_slug("Café/Bar").as_deref(), Some("café-bar"));
+        assert_eq!(tag_slug("<script>").as_deref(), Some("script"));
+        assert_eq!(tag_slug("!!!"), None);
+    }
+
+    #[test]
+    fn urls_are_percent_encoded() {
+        assert_eq!(PagePath::Tag("café".into()).url_path(), "/tags/caf%C3%A9/");
+        assert_eq!(PagePath::Home(2).url_path(), "/page/2/");
+        assert_eq!(PagePath::AtomFeed.url_path(), "/feed.xml");
+    }
+}

@@ -1,0 +1,225 @@
+//! The site as a folder of files: renders pages for a list of published posts and keeps the
+//! output folder in step with it, one change at a time or all at once.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use crate::affected::affected_pages;
+use crate::error::Result;
+use crate::index::PostIndex;
+use crate::markdown::Markdown;
+use crate::model::{PostInput, SiteConfig};
+use crate::paths::{is_valid_slug, PagePath};
+use crate::{feeds, pages, write};
+
+/// The default stylesheet, `/style.css`.
+pub const STYLESHEET: &str = include_str!("assets/style.css");
+
+/// Folders whose sub-folders hold one page each; the only places [`Site::remove_stale`] looks.
+const PAGE_FOLDERS: [&str; 3] = ["posts", "tags", "page"];
+
+/// What a render did to the output folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RenderReport {
+    /// Pages written because their bytes changed (or they were new), in path order.
+    pub written: Vec<PagePath>,
+    /// Pages removed because they should no longer exist, in path order.
+    pub removed: Vec<PagePath>,
+    /// Pages rendered to exactly the bytes already on disk, so left alone.
+    pub unchanged: usize,
+    /// Ids of posts left out of the site because their slug cannot name a folder.
+    pub skipped_posts: Vec<String>,
+}
+
+impl RenderReport {
+    fn merge(&mut self, other: RenderReport) {
+        self.written.extend(other.written);
+        self.removed.extend(other.removed);
+        self.unchanged += other.unchanged;
+    }
+}
+
+/// A site: its settings, the folder it is written to, and the Markdown converter.
+#[derive(Debug)]
+pub struct Site {
+    config: SiteConfig,
+    out_dir: PathBuf,
+    markdown: Markdown,
+}
+
+impl Site {
+    /// A site written to `out_dir`. Checks `config`; creates nothing until the first write.
+    pub fn new(config: SiteConfig, out_dir: impl Into<PathBuf>) -> Result<Site> {
+        config.validate()?;
+        Ok(Site {
+            config,
+            out_dir: out_dir.into(),
+            markdown: Markdown::new(),
+        })
+    }
+
+    /// The site's settings.
+    pub fn config(&self) -> &SiteConfig {
+        &self.config
+    }
+
+    /// The folder the site is written to.
+    pub fn out_dir(&self) -> &Path {
+        &self.out_dir
+    }
+
+    /// The bytes of `page` for the published `posts`, or `None` if that page should not exist
+    /// (a post that is gone, an emptied tag, a home page past the last one).
+    pub fn render_page(&self, page: &PagePath, posts: &[PostInput]) -> Result<Option<Vec<u8>>> {
+        self.render_page_with(page, &PostIndex::new(posts))
+    }
+
+    /// [`Site::render_page`] with posts already indexed, for rendering many pages.
+    pub fn render_page_with(
+        &self,
+        page: &PagePath,
+        index: &PostIndex<'_>,
+    ) -> Result<Option<Vec<u8>>> {
+        let config = &self.config;
+        let text = match page {
+            PagePath::Home(n) => pages::home(config, index, *n),
+            PagePath::Post(slug) => pages::post_or_redirect(config, &self.markdown, index, slug),
+            PagePath::TagIndex => Some(pages::tag_index(config, index)),
+            PagePath::Tag(slug) => pages::tag(config, index, slug),
+            PagePath::Archive => Some(pages::archive(config, index)),
+            PagePath::AtomFeed => Some(feeds::atom(config, &self.markdown, index)),
+            PagePath::JsonFeed => Some(feeds::json_feed(config, &self.markdown, index)?),
+            PagePath::Sitemap => Some(feeds::sitemap(config, index)),
+            PagePath::Robots => Some(feeds::robots(config)),
+            PagePath::NotFound => Some(pages::not_found(config)),
+            PagePath::Stylesheet => Some(STYLESHEET.to_owned()),
+            PagePath::CustomCss => config.custom_css.clone(),
+        };
+        Ok(text.map(String::into_bytes))
+    }
+
+    /// Brings `pages` on disk in line with the published `posts`: writes those whose bytes
+    /// changed and removes those that should no longer exist.
+    pub fn write_pages(
+        &self,
+        pages: &BTreeSet<PagePath>,
+        posts: &[PostInput],
+    ) -> Result<RenderReport> {
+        let index = PostIndex::new(posts);
+        let pages: Vec<&PagePath> = pages.iter().filter(|p| is_safe(p)).collect();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let mut report = if threads < 2 || pages.len() < 64 {
+            self.write_chunk(&pages, &index)?
+        } else {
+            let chunk = pages.len().div_ceil(threads);
+            let results: Vec<Result<RenderReport>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = pages
+                    .chunks(chunk)
+                    .map(|part| scope.spawn(|| self.write_chunk(part, &index)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    })
+                    .collect()
+            });
+            let mut report = RenderReport::default();
+            for result in results {
+                report.merge(result?);
+            }
+            report
+        };
+        report.written.sort();
+        report.removed.sort();
+        report.skipped_posts = index.skipped().iter().map(|p| p.id.clone()).collect();
+        Ok(report)
+    }
+
+    fn write_chunk(&self, pages: &[&PagePath], index: &PostIndex<'_>) -> Result<RenderReport> {
+        let mut report = RenderReport::default();
+        for &page in pages {
+            let file = page.file_path();
+            match self.render_page_with(page, index)? {
+                Some(bytes) => {
+                    if write::write_if_changed(&self.out_dir, &file, &bytes)? {
+                        report.written.push(page.clone());
+                    } else {
+                        report.unchanged += 1;
+                    }
+                }
+                None => {
+                    if write::remove_page(&self.out_dir, &file)? {
+                        report.removed.push(page.clone());
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Applies one post's change: renders the pages [`affected_pages`] names. `before` is the
+    /// post as published before (`None` if it was not), `after` as published now (`None` if it
+    /// was deleted or unpublished), `posts` every published post after the change.
+    pub fn update(
+        &self,
+        before: Option<&PostInput>,
+        after: Option<&PostInput>,
+        posts: &[PostInput],
+    ) -> Result<RenderReport> {
+        let pages = affected_pages(&self.config, before, after, posts);
+        self.write_pages(&pages, posts)
+    }
+
+    /// Renders the whole site, writing only files whose bytes changed, then removes pages of
+    /// posts and tags that no longer exist. Nothing else in the folder is touched.
+    pub fn render_all(&self, posts: &[PostInput]) -> Result<RenderReport> {
+        let pages = PostIndex::new(posts).all_pages(&self.config);
+        let mut report = self.write_pages(&pages, posts)?;
+        let stale = self.remove_stale(posts)?;
+        report.removed.extend(stale.removed);
+        report.removed.sort();
+        Ok(report)
+    }
+
+    /// Removes pages that should not exist for `posts` — pages of deleted or unpublished posts,
+    /// emptied tags, home pages past the last, `/custom.css` once unset — and temporary files
+    /// an interrupted write left behind. Only files this crate writes are considered.
+    pub fn remove_stale(&self, posts: &[PostInput]) -> Result<RenderReport> {
+        let index = PostIndex::new(posts);
+        let expected = index.all_pages(&self.config);
+        let mut report = RenderReport::default();
+        let mut candidates = vec![PagePath::CustomCss];
+        write::sweep_temp_files(&self.out_dir)?;
+        for folder in PAGE_FOLDERS {
+            let dir = self.out_dir.join(folder);
+            write::sweep_temp_files(&dir)?;
+            for sub in write::list_dir(&dir)?.into_iter().filter(|p| p.is_dir()) {
+                write::sweep_temp_files(&sub)?;
+                let name = sub.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                if let Some(page) = PagePath::from_file_path(&format!("{folder}/{name}/index.html"))
+                {
+                    candidates.push(page);
+                }
+            }
+        }
+        for page in candidates.into_iter().filter(|p| !expected.contains(p)) {
+            if write::remove_page(&self.out_dir, &page.file_path())? {
+                report.removed.push(page);
+            }
+        }
+        report.removed.sort();
+        report.skipped_posts = index.skipped().iter().map(|p| p.id.clone()).collect();
+        Ok(report)
+    }
+}
+
+/// Whether writing `page` stays inside the output folder.
+fn is_safe(page: &PagePath) -> bool {
+    match page {
+        PagePath::Post(slug) | PagePath::Tag(slug) => is_valid_slug(slug),
+        PagePath::Home(n) => *n >= 1,
+        _ => true,
+    }
+}

@@ -1,0 +1,202 @@
+//! The HTML frame every page shares (head, header, footer) and the fragments several pages
+//! reuse: post lists, dates, tag links. maud escapes every interpolated value, so titles, tags
+//! and settings are text, never markup.
+
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use time::macros::format_description;
+use time::OffsetDateTime;
+
+use crate::index::post_tags;
+use crate::markdown::plain_text_excerpt;
+use crate::model::{PostInput, SiteConfig};
+use crate::paths::PagePath;
+
+/// What the `<head>` says about one page.
+pub(crate) struct PageMeta<'a> {
+    /// The page's own title; the site's title is appended in `<title>`.
+    pub title: &'a str,
+    pub description: &'a str,
+    pub page: &'a PagePath,
+    /// `website` or `article` (Open Graph).
+    pub og_type: &'static str,
+    /// Keep the page out of search engines (the 404 page).
+    pub noindex: bool,
+}
+
+/// The link to `page` from inside the site, honoring a base URL with a path.
+pub(crate) fn href(config: &SiteConfig, page: &PagePath) -> String {
+    format!("{}{}", config.base_path(), page.url_path())
+}
+
+/// The absolute URL of `page`, for canonical links, feeds and the sitemap.
+pub(crate) fn absolute(config: &SiteConfig, page: &PagePath) -> String {
+    format!("{}{}", config.base(), page.url_path())
+}
+
+/// A whole HTML document around `content`.
+pub(crate) fn layout(config: &SiteConfig, meta: &PageMeta<'_>, content: Markup) -> String {
+    let full_title = if meta.title.is_empty() || meta.title == config.title {
+        config.title.clone()
+    } else {
+        format!("{} – {}", meta.title, config.title)
+    };
+    let url = absolute(config, meta.page);
+    let base = config.base_path();
+    let markup = html! {
+        (DOCTYPE)
+        html lang=(config.language) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (full_title) }
+                meta name="description" content=(meta.description);
+                @if meta.noindex {
+                    meta name="robots" content="noindex";
+                } @else {
+                    link rel="canonical" href=(url);
+                }
+                meta property="og:title" content=(if meta.title.is_empty() { &config.title } else { meta.title });
+                meta property="og:description" content=(meta.description);
+                meta property="og:url" content=(url);
+                meta property="og:type" content=(meta.og_type);
+                meta property="og:site_name" content=(config.title);
+                link rel="alternate" type="application/atom+xml" title=(config.title) href={ (base) "/feed.xml" };
+                link rel="alternate" type="application/feed+json" title=(config.title) href={ (base) "/feed.json" };
+                link rel="stylesheet" href={ (base) "/style.css" };
+                @if config.custom_css.is_some() {
+                    link rel="stylesheet" href={ (base) "/custom.css" };
+                }
+            }
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header.site-header {
+                    a.site-title href=(href(config, &PagePath::Home(1))) { (config.title) }
+                    nav aria-label="Site" {
+                        ul {
+                            @for link in &config.nav {
+                                @if let Some(url) = safe_nav_url(&link.url) {
+                                    li { a href=(url) { (link.label) } }
+                                }
+                            }
+                            li { a href=(href(config, &PagePath::Archive)) { "Archive" } }
+                            li { a href=(href(config, &PagePath::TagIndex)) { "Tags" } }
+                        }
+                    }
+                }
+                main #main { (content) }
+                footer.site-footer {
+                    p {
+                        a href={ (base) "/feed.xml" } { "Atom feed" } " · "
+                        a href={ (base) "/feed.json" } { "JSON feed" } " · "
+                        "Published with Quire"
+                    }
+                }
+            }
+        }
+    };
+    markup.into_string()
+}
+
+/// Navigation links may point to the web or to this site, never run code.
+fn safe_nav_url(url: &str) -> Option<&str> {
+    let url = url.trim();
+    let lower = url.to_ascii_lowercase();
+    let scheme_end = lower.find(':');
+    let path_start = lower.find(['/', '?', '#']);
+    let has_scheme = match (scheme_end, path_start) {
+        (Some(c), Some(p)) => c < p,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    let allowed = ["http://", "https://", "mailto:"];
+    (!url.is_empty() && (!has_scheme || allowed.iter().any(|s| lower.starts_with(s))))
+        .then_some(url)
+}
+
+/// `2025-01-31`, in the post's own offset.
+pub(crate) fn date_text(at: OffsetDateTime) -> String {
+    at.format(format_description!("[year]-[month]-[day]"))
+        .unwrap_or_default()
+}
+
+/// RFC 3339, for `datetime` attributes and feeds.
+pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// A `<time>` element.
+pub(crate) fn time_tag(at: OffsetDateTime) -> Markup {
+    html! { time datetime=(rfc3339(at)) { (date_text(at)) } }
+}
+
+/// Links to the pages of a post's tags.
+pub(crate) fn tag_links(config: &SiteConfig, post: &PostInput) -> Markup {
+    let tags = post_tags(post);
+    html! {
+        @if !tags.is_empty() {
+            ul.tags aria-label="Tags" {
+                @for (slug, name) in &tags {
+                    li { a href=(href(config, &PagePath::Tag(slug.clone()))) rel="tag" { (name) } }
+                }
+            }
+        }
+    }
+}
+
+/// A post in a list with its summary: the home pages.
+pub(crate) fn post_summary(config: &SiteConfig, post: &PostInput) -> Markup {
+    let url = href(config, &PagePath::Post(post.slug.clone()));
+    html! {
+        article.summary {
+            h2 { a href=(url) { (post.title) } }
+            p.meta { (time_tag(post.published_at)) }
+            p { (plain_text_excerpt(&post.body_markdown, 280)) }
+            (tag_links(config, post))
+        }
+    }
+}
+
+/// Posts as a compact list of dates and titles: tag and archive pages.
+pub(crate) fn post_list<'a>(
+    config: &SiteConfig,
+    posts: impl Iterator<Item = &'a PostInput>,
+) -> Markup {
+    html! {
+        ul.post-list {
+            @for post in posts {
+                li {
+                    (time_tag(post.published_at)) " "
+                    a href=(href(config, &PagePath::Post(post.slug.clone()))) { (post.title) }
+                }
+            }
+        }
+    }
+}
+
+/// The page left at an old slug: sends browsers and crawlers to the post's current URL.
+pub(crate) fn redirect_page(config: &SiteConfig, post: &PostInput) -> String {
+    let target = absolute(config, &PagePath::Post(post.slug.clone()));
+    html! {
+        (DOCTYPE)
+        html lang=(config.language) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (post.title) " – " (config.title) }
+                meta name="robots" content="noindex";
+                link rel="canonical" href=(target);
+                meta http-equiv="refresh" content={ "0; url=" (target) };
+            }
+            body {
+                p { "This post has moved to " a href=(target) { (target) } "." }
+            }
+        }
+    }
+    .into_string()
+}
+
+/// Trusted HTML (already sanitized) into a template.
+pub(crate) fn trusted(html: String) -> PreEscaped<String> {
+    PreEscaped(html)
+}

@@ -1,0 +1,225 @@
+//! Crash-safe file output.
+//!
+//! A page is replaced by writing a temporary file next to it, fsyncing it, renaming it over the
+//! page and fsyncing the folder: a reader sees the old page or the new one, never half of
+//! one, and after a crash the page is one or the other too. Unchanged pages are not written at
+//! all, which keeps a full rebuild cheap (and avoids the slow delete-then-create path of ext4).
+//! One writer per output folder is assumed: the site projection.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, ErrorKind, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::{Error, Result};
+
+/// What the temporary files of this module end with; see [`is_temp_file`].
+const TEMP_SUFFIX: &str = ".quire-tmp";
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Writes `bytes` to `root/rel` atomically unless the file already holds exactly them.
+/// Returns whether the file was written.
+pub(crate) fn write_if_changed(root: &Path, rel: &str, bytes: &[u8]) -> Result<bool> {
+    let path = root.join(rel);
+    if same_content(&path, bytes)? {
+        return Ok(false);
+    }
+    let dir = path.parent().unwrap_or(root);
+    create_dirs(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let temp = dir.join(format!(".{name}.{}.{n}{TEMP_SUFFIX}", std::process::id()));
+    let result = write_synced(&temp, bytes).and_then(|()| {
+        fs::rename(&temp, &path).map_err(|e| Error::io("rename into place", &path, e))
+    });
+    if result.is_err() {
+        // Best effort: the error being returned is the one that matters.
+        let _ = fs::remove_file(&temp);
+    }
+    result?;
+    sync_dir(dir)?;
+    Ok(true)
+}
+
+/// Removes `root/rel` if it exists, then its folder if that is now empty (not `root`).
+/// Returns whether the file existed.
+pub(crate) fn remove_page(root: &Path, rel: &str) -> Result<bool> {
+    let path = root.join(rel);
+    match fs::remove_file(&path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(Error::io("remove", &path, e)),
+    }
+    let dir = path.parent().unwrap_or(root);
+    sync_dir(dir)?;
+    if dir != root {
+        match fs::remove_dir(dir) {
+            Ok(()) => {
+                if let Some(parent) = dir.parent() {
+                    sync_dir(parent)?;
+                }
+            }
+            // Something else lives there too (or a leftover temp file): keep the folder.
+            Err(e) if matches!(e.kind(), ErrorKind::DirectoryNotEmpty | ErrorKind::NotFound) => {}
+            Err(e) => return Err(Error::io("remove folder", dir, e)),
+        }
+    }
+    Ok(true)
+}
+
+/// Removes the temporary files a crash may have left in `dir` (not recursive).
+pub(crate) fn sweep_temp_files(dir: &Path) -> Result<usize> {
+    let mut removed = 0;
+    for entry in list_dir(dir)? {
+        if is_temp_file(&entry) {
+            fs::remove_file(&entry).map_err(|e| Error::io("remove temp file", &entry, e))?;
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        sync_dir(dir)?;
+    }
+    Ok(removed)
+}
+
+/// Whether `path` is one of this module's temporary files.
+pub(crate) fn is_temp_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.') && n.ends_with(TEMP_SUFFIX))
+}
+
+/// The entries of `dir`; empty if it does not exist.
+pub(crate) fn list_dir(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("list folder", dir, e)),
+    };
+    entries
+        .map(|entry| {
+            entry
+                .map(|e| e.path())
+                .map_err(|e| Error::io("list folder", dir, e))
+        })
+        .collect()
+}
+
+fn same_content(path: &Path, bytes: &[u8]) -> Result<bool> {
+    match fs::metadata(path) {
+        Ok(meta) if meta.is_file() && meta.len() == bytes.len() as u64 => {}
+        Ok(_) => return Ok(false),
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(Error::io("inspect", path, e)),
+    }
+    match fs::read(path) {
+        Ok(existing) => Ok(existing == bytes),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(Error::io("read", path, e)),
+    }
+}
+
+fn write_synced(temp: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(temp)
+        .map_err(|e| Error::io("create temp file", temp, e))?;
+    file.write_all(bytes)
+        .map_err(|e| Error::io("write temp file", temp, e))?;
+    file.sync_all()
+        .map_err(|e| Error::io("fsync temp file", temp, e))
+}
+
+/// Creates `dir` and its missing ancestors, fsyncing each parent so the new folders survive a
+/// crash along with the files put in them.
+fn create_dirs(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_dirs(parent)?;
+    }
+    match fs::create_dir(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == ErrorKind::AlreadyExists && dir.is_dir() => return Ok(()),
+        Err(e) => return Err(Error::io("create folder", dir, e)),
+    }
+    match dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(parent) => sync_dir(parent),
+        None => Ok(()),
+    }
+}
+
+/// fsyncs a folder, making renames, creations and removals in it durable.
+fn sync_dir(dir: &Path) -> Result<()> {
+    let sync = |dir: &Path| -> io::Result<()> { File::open(dir)?.sync_all() };
+    sync(dir).map_err(|e| Error::io("fsync folder", dir, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = list_dir(dir)
+            .expect("list")
+            .iter()
+            .map(|p| p.file_name().expect("name").to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn writes_atomically_and_skips_unchanged_files() {
+        let root = tempfile::tempdir().expect("tempdir");
+        assert!(write_if_changed(root.path(), "a/b/index.html", b"one").expect("write"));
+        assert!(!write_if_changed(root.path(), "a/b/index.html", b"one").expect("same"));
+        assert!(write_if_changed(root.path(), "a/b/index.html", b"two").expect("change"));
+        assert!(write_if_changed(root.path(), "a/b/index.html", b"three").expect("longer"));
+        let content = fs::read(root.path().join("a/b/index.html")).expect("read");
+        assert_eq!(content, b"three");
+        assert_eq!(files(&root.path().join("a/b")), ["index.html"]);
+    }
+
+    #[test]
+    fn unchanged_files_are_not_touched() {
+        let root = tempfile::tempdir().expect("tempdir");
+        write_if_changed(root.path(), "x.txt", b"same").expect("write");
+        let path = root.path().join("x.txt");
+        let inode = |p: &Path| {
+            use std::os::unix::fs::MetadataExt;
+            fs::metadata(p).expect("metadata").ino()
+        };
+        let before = inode(&path);
+        assert!(!write_if_changed(root.path(), "x.txt", b"same").expect("again"));
+        assert_eq!(inode(&path), before, "an unchanged file keeps its inode");
+        assert!(write_if_changed(root.path(), "x.txt", b"new!").expect("change"));
+        assert_ne!(inode(&path), before, "a changed file is replaced by rename");
+    }
+
+    #[test]
+    fn removing_a_page_removes_its_empty_folder() {
+        let root = tempfile::tempdir().expect("tempdir");
+        write_if_changed(root.path(), "posts/a/index.html", b"a").expect("write");
+        write_if_changed(root.path(), "posts/b/index.html", b"b").expect("write");
+        assert!(remove_page(root.path(), "posts/a/index.html").expect("remove"));
+        assert!(!remove_page(root.path(), "posts/a/index.html").expect("again"));
+        assert_eq!(files(&root.path().join("posts")), ["b"]);
+    }
+
+    #[test]
+    fn sweeps_leftover_temp_files() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let leftover = root.path().join(".index.html.1.2.quire-tmp");
+        fs::write(&leftover, b"half a pa").expect("write");
+        fs::write(root.path().join("keep.html"), b"x").expect("write");
+        assert_eq!(sweep_temp_files(root.path()).expect("sweep"), 1);
+        assert_eq!(files(root.path()), ["keep.html"]);
+    }
+}

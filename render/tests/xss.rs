@@ -1,0 +1,192 @@
+//! A catalog of classic XSS payloads, written into bodies, titles, tags and authors: none may
+//! come out as active content in the post page or the feeds.
+
+mod common;
+
+use common::{html::assert_inert, xml};
+use quire_render::{PagePath, PostInput, Site};
+
+const PAYLOADS: &[&str] = &[
+    "<script>alert(1)</script>",
+    "<SCRIPT SRC=https://evil.example/x.js></SCRIPT>",
+    "<img src=x onerror=alert(1)>",
+    "[click](javascript:alert(1))",
+    "[click](  JaVaScRiPt:alert(1) )",
+    "<javascript:alert(1)>",
+    "[ref]\n\n[ref]: javascript:alert(1)",
+    "<a href=\"javascript:alert(1)\">raw</a>",
+    "<a href=\"jav&#x09;ascript:alert(1)\">tab</a>",
+    "<a href=\"vbscript:msgbox(1)\">vb</a>",
+    "[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "<img src=\"data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+\">",
+    "<svg onload=alert(1)><circle r=\"10\"/></svg>",
+    "<svg><a xlink:href=\"javascript:alert(1)\"><text>x</text></a></svg>",
+    "<iframe src=\"https://evil.example\"></iframe>",
+    "<iframe srcdoc=\"<script>alert(1)</script>\"></iframe>",
+    "<object data=\"evil.swf\"></object><embed src=\"evil.swf\">",
+    "<div onclick=\"alert(1)\" style=\"position:fixed;inset:0\">cover</div>",
+    "<details open ontoggle=alert(1)>x</details>",
+    "<p onmouseover=alert(1)>hover\n\nstill *markdown*</p>",
+    "![x\" onerror=\"alert(1)](https://example.org/a.png)",
+    "![<img src=x onerror=alert(1)>](https://example.org/a.png)",
+    "![alt](javascript:alert(1))",
+    "<style>body{display:none}</style>",
+    "<link rel=stylesheet href=https://evil.example/x.css>",
+    "<meta http-equiv=\"refresh\" content=\"0;url=javascript:alert(1)\">",
+    "<base href=\"javascript:/\">",
+    "<form action=\"https://evil.example\"><button formaction=\"javascript:alert(1)\">go</button></form>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\"></noscript>",
+    "<!-- <script>alert(1)</script> -->",
+    "<textarea><script>alert(1)</script></textarea>",
+    "---\ntitle: \"<script>alert(1)</script>\"\nonload: alert(1)\n---\n\nbody",
+    "+++\ntitle = \"<img src=x onerror=alert(1)>\"\n+++",
+    "| a |\n|---|\n| <img src=x onerror=alert(1)> |",
+    "- [ ] <input type=text onfocus=alert(1) autofocus>",
+    "```\"><script>alert(1)</script>\ncode\n```",
+    "Visit https://example.org/\"onmouseover=\"alert(1) now",
+    "<a href=\"https://example.org\" target=\"_blank\" rel=\"opener\">opener</a>",
+];
+
+fn hostile_post(i: usize, body: &str) -> PostInput {
+    let mut post = common::post(&format!("01XSS{i:02}"), &format!("xss-{i}"), "t", &[]);
+    post.title = format!("<script>alert({i})</script>\"><img src=x onerror=alert(1)>");
+    post.tags = vec![
+        "\"><img src=x onerror=alert(1)>".into(),
+        "<svg onload=alert(1)>".into(),
+        "javascript:alert(1)".into(),
+    ];
+    post.author = "<b onmouseover=alert(1)>Mallory</b>".into();
+    post.body_markdown = body.to_owned();
+    post
+}
+
+#[test]
+fn no_payload_survives_in_pages_or_feeds() {
+    let site = Site::new(common::config(), "unused").expect("config");
+    for (i, payload) in PAYLOADS.iter().enumerate() {
+        let posts = vec![hostile_post(i, payload)];
+        let render = |page: PagePath| {
+            let bytes = site
+                .render_page(&page, &posts)
+                .expect("render")
+                .expect("exists");
+            String::from_utf8(bytes).expect("utf-8")
+        };
+        let context = format!("payload {i} {payload:?}");
+        assert_inert(&render(PagePath::Post(format!("xss-{i}"))), &context);
+        for page in [PagePath::Home(1), PagePath::Archive, PagePath::TagIndex] {
+            assert_inert(&render(page.clone()), &format!("{context} on {page}"));
+        }
+
+        let atom = render(PagePath::AtomFeed);
+        let elements = xml::parse(&atom);
+        for content in xml::texts(&elements, "feed/entry/content") {
+            assert_inert(content, &format!("{context} in Atom content"));
+        }
+        let title = xml::texts(&elements, "feed/entry/title");
+        assert_eq!(
+            title,
+            [posts[0].title.as_str()],
+            "titles are text, escaped once"
+        );
+
+        let json: serde_json::Value =
+            serde_json::from_str(&render(PagePath::JsonFeed)).expect("json");
+        let html = json["items"][0]["content_html"]
+            .as_str()
+            .expect("content_html");
+        assert_inert(html, &format!("{context} in JSON Feed"));
+    }
+}
+
+#[test]
+fn harmless_markup_survives_sanitizing() {
+    let site = Site::new(common::config(), "unused").expect("config");
+    let body = "<kbd>Ctrl</kbd> <abbr title=\"HyperText\">HTML</abbr> \
+        <a href=\"https://example.org\">ok</a> <img src=\"/media/a.png\" alt=\"A\">";
+    let posts = vec![hostile_post(0, body)];
+    let page = site
+        .render_page(&PagePath::Post("xss-0".into()), &posts)
+        .expect("render")
+        .expect("page");
+    let page = String::from_utf8(page).expect("utf-8");
+    assert!(page.contains("<kbd>Ctrl</kbd>"), "{page}");
+    assert!(
+        page.contains("<abbr title=\"HyperText\">HTML</abbr>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<a href=\"https://example.org\" rel=\"noopener noreferrer\">ok</a>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<img src=\"/media/a.png\" alt=\"A\">"),
+        "{page}"
+    );
+}
+
+#[test]
+fn hostile_tags_get_safe_pages() {
+    let site = Site::new(common::config(), "unused").expect("config");
+    let posts = vec![hostile_post(0, "x")];
+    let pages = quire_render::PostIndex::new(&posts).all_pages(site.config());
+    let tags: Vec<&PagePath> = pages
+        .iter()
+        .filter(|p| matches!(p, PagePath::Tag(_)))
+        .collect();
+    assert_eq!(
+        tags,
+        [
+            &PagePath::Tag("img-src-x-onerror-alert-1".into()),
+            &PagePath::Tag("javascript-alert-1".into()),
+            &PagePath::Tag("svg-onload-alert-1".into()),
+        ]
+    );
+    for tag in tags {
+        let html = site
+            .render_page(tag, &posts)
+            .expect("render")
+            .expect("page");
+        assert_inert(&String::from_utf8(html).expect("utf-8"), &format!("{tag}"));
+    }
+}
+
+#[test]
+fn the_checker_itself_catches_active_content() {
+    let bad = [
+        "<script>x</script>",
+        "<img src=x onerror=alert(1)>",
+        "<a href=\" javascript:alert(1)\">x</a>",
+        "<a href='data:text/html,x'>x</a>",
+        "<p style=\"color:red\">x</p>",
+        "<svg></svg>",
+        "<link rel=stylesheet href=https://evil.example/x.css>",
+        "<img alt=\"a>b\" onload=x>",
+    ];
+    for html in bad {
+        let caught = std::panic::catch_unwind(|| assert_inert(html, "self-test")).is_err();
+        assert!(caught, "not caught: {html}");
+    }
+    assert_inert(
+        "<p title=\"onclick=x\">javascript:alert(1) &lt;script&gt;</p>",
+        "text is fine",
+    );
+}
+
+#[test]
+fn sanitized_examples_read_sensibly() {
+    let md = quire_render::Markdown::new();
+    let cases = [
+        ("<p onmouseover=alert(1)>hover</p>", "<p>hover</p>"),
+        ("[click](javascript:alert(1))", "<p><a rel=\"noopener noreferrer\">click</a></p>\n"),
+        ("<img src=x onerror=alert(1)>", "<img src=\"x\">"),
+        (
+            "Visit https://example.org/\"onmouseover=\"alert(1) now",
+            "<p>Visit <a href=\"https://example.org/%22onmouseover=%22alert(1)\" rel=\"noopener noreferrer\">https://example.org/\"onmouseover=\"alert(1)</a> now</p>\n",
+        ),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(md.to_html(input), expected, "{input}");
+    }
+}

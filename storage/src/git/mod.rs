@@ -1,0 +1,258 @@
+//! The git projection: the event log as a bare git repository (`<data>/content.git`, branch
+//! `main`) in Hugo's layout, one commit per post event, in seq order.
+//!
+//! Each commit changes one file, `content/posts/<year>/<slug>.md` (the year the post was
+//! created), written as YAML front matter plus the Markdown body; `hugo.toml` comes with the
+//! first commit. The author is the event's actor, the committer is Quire, both dated at the
+//! event's time, and the message ends in `Event-Id`/`Event-Seq`/`Stream-Version`/`Post-Id`
+//! trailers. Nothing depends on the clock or the machine, so replaying a log gives the same
+//! commit ids ([`rebuild`]) and the commits can be checked against the log ([`verify`]).
+//!
+//! **Where the projection stands is read from git itself**: the `Event-Seq` trailer of `main`'s
+//! newest projected commit. Objects are written first and `main` moves last, with a
+//! compare-and-swap, so a crash in between only means those commits are made again on restart
+//! (the orphaned objects are harmless). To render a file the projection needs every post's state
+//! at that position: on the first [`GitProjection::catch_up`] after opening a non-empty
+//! repository it folds the log's events up to git's position again (reading the log once, no
+//! writes), then commits what follows.
+//!
+//! gix does blocking file I/O: run the projection on its own thread ([`GitProjection::spawn`]),
+//! never on the async executor.
+
+mod error;
+mod follow;
+mod history;
+mod projector;
+mod render;
+mod repo;
+mod report;
+mod tree;
+mod verify;
+
+use std::path::{Path, PathBuf};
+
+use gix::ObjectId;
+
+use crate::event::Envelope;
+use crate::store::Store;
+
+pub use error::{GitError, Result};
+pub use history::{post_commits, rebuild, CommitInfo};
+pub use report::{PathChange, Problem, VerifyReport};
+pub use verify::verify;
+
+use projector::Projector;
+use tree::{ContentTree, RepoSink};
+
+/// How many events are read from the log at a time; `main` moves once per page.
+const PAGE: usize = 512;
+
+/// What the projection writes besides the posts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitSettings {
+    /// `title` in `hugo.toml`.
+    pub site_title: String,
+    /// `baseURL` in `hugo.toml`.
+    pub base_url: String,
+    /// Authors are `<actor>@<author_email_domain>`…
+    pub author_email_domain: String,
+    /// …unless this is set, then every author has this email.
+    pub author_email: Option<String>,
+    /// Name of the committer of every commit.
+    pub committer_name: String,
+    /// Email of the committer of every commit.
+    pub committer_email: String,
+}
+
+impl Default for GitSettings {
+    fn default() -> Self {
+        Self {
+            site_title: "Quire".into(),
+            base_url: "http://localhost:8080/".into(),
+            author_email_domain: "users.quire.invalid".into(),
+            author_email: None,
+            committer_name: "Quire".into(),
+            committer_email: "quire@quire.invalid".into(),
+        }
+    }
+}
+
+/// The projection over one repository. Not `Sync`: one writer per repository.
+pub struct GitProjection {
+    path: PathBuf,
+    settings: GitSettings,
+    repo: gix::Repository,
+    projector: Projector,
+    /// Where `main` was when we last read or moved it: the expected value of the next swap.
+    ref_tip: Option<ObjectId>,
+    /// Whether `projector` holds the posts state at its position (see the module docs).
+    loaded: bool,
+}
+
+impl std::fmt::Debug for GitProjection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitProjection")
+            .field("path", &self.path)
+            .field("position", &self.projector.position())
+            .finish_non_exhaustive()
+    }
+}
+
+impl GitProjection {
+    /// Opens the bare repository at `path`, creating it if it is missing.
+    pub fn open(path: impl Into<PathBuf>, settings: GitSettings) -> Result<Self> {
+        let path = path.into();
+        let repo = repo::open_or_init(&path)?;
+        let mut projection = Self {
+            path,
+            settings: settings.clone(),
+            repo,
+            projector: Projector::new(settings),
+            ref_tip: None,
+            loaded: false,
+        };
+        projection.reset_from_git()?;
+        Ok(projection)
+    }
+
+    /// The repository folder.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The seq of the last event in git, read from `main`'s trailers (0 for an empty repository).
+    pub fn position(&self) -> Result<u64> {
+        repo::git_position(&self.repo).map(|(seq, _)| seq)
+    }
+
+    /// Commits every event after git's position; returns how many commits were made.
+    pub fn catch_up(&mut self, store: &dyn Store) -> Result<u64> {
+        self.catch_up_with(store, &mut |_, _| {})
+    }
+
+    /// [`GitProjection::catch_up`], calling `progress(done, total)` after each page.
+    pub fn catch_up_with(
+        &mut self,
+        store: &dyn Store,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<u64> {
+        if repo::main_tip(&self.repo)? != self.ref_tip {
+            self.reset_from_git()?;
+        }
+        if !self.loaded {
+            self.load_posts(store)?;
+        }
+        let mut made = 0;
+        loop {
+            let events = store.events_after(self.projector.position(), PAGE)?;
+            if events.is_empty() {
+                return Ok(made);
+            }
+            self.commit_all(&events)?;
+            made += events.len() as u64;
+            progress(
+                made,
+                store.head().saturating_sub(self.projector.position()) + made,
+            );
+        }
+    }
+
+    /// Commits one event (one already in git is skipped, so redelivery is harmless).
+    pub fn apply(&mut self, event: &Envelope) -> Result<()> {
+        if !self.loaded {
+            return Err(GitError::NotLoaded);
+        }
+        if event.seq <= self.projector.position() {
+            return Ok(());
+        }
+        self.commit_all(std::slice::from_ref(event))
+    }
+
+    /// Writes one commit per event, then moves `main` once. On any failure the in-memory
+    /// state is dropped, and the next `catch_up` starts again from what git says.
+    fn commit_all(&mut self, events: &[Envelope]) -> Result<()> {
+        let result = self.try_commit_all(events);
+        if result.is_err() {
+            self.loaded = false;
+            self.ref_tip = None;
+        }
+        result
+    }
+
+    fn try_commit_all(&mut self, events: &[Envelope]) -> Result<()> {
+        let mut sink = RepoSink(&self.repo);
+        for event in events {
+            self.projector.commit(event, &mut sink)?;
+        }
+        let (Some(tip), Some(last)) = (self.projector.tip(), events.last()) else {
+            return Ok(());
+        };
+        let who = gix::actor::Signature {
+            name: self.settings.committer_name.as_str().into(),
+            email: self.settings.committer_email.as_str().into(),
+            time: gix::date::Time::new(last.at.unix_timestamp(), 0),
+        };
+        repo::move_main(&self.repo, self.ref_tip, tip, &who)?;
+        self.ref_tip = Some(tip);
+        Ok(())
+    }
+
+    /// Takes position, tip and tree from git; the posts state must be loaded again.
+    fn reset_from_git(&mut self) -> Result<()> {
+        let tip = repo::main_tip(&self.repo)?;
+        let (seq, _) = repo::git_position(&self.repo)?;
+        let tree = match tip {
+            Some(tip) => ContentTree::load(&self.repo, repo::read_commit(&self.repo, tip)?.tree)?,
+            None => ContentTree::default(),
+        };
+        self.projector = Projector::resume(self.settings.clone(), tree, tip, seq);
+        self.ref_tip = tip;
+        self.loaded = seq == 0;
+        Ok(())
+    }
+
+    /// Folds the log's events up to git's position, checking that git's last event is the log's.
+    fn load_posts(&mut self, store: &dyn Store) -> Result<()> {
+        let (position, commit) = repo::git_position(&self.repo)?;
+        let mut after = 0;
+        while after < position {
+            let events = store.events_after(after, PAGE)?;
+            for event in events.iter().take_while(|e| e.seq <= position) {
+                self.projector.replay(event)?;
+                after = event.seq;
+                if event.seq == position {
+                    check_same_event(commit.as_ref(), event)?;
+                }
+            }
+            if events.is_empty() {
+                return Err(GitError::LogMismatch {
+                    seq: position,
+                    git_event: commit
+                        .map(|c| {
+                            render::parse_trailers(c.message())
+                                .event_id
+                                .unwrap_or_default()
+                        })
+                        .unwrap_or_default(),
+                    log_event: None,
+                });
+            }
+        }
+        self.loaded = true;
+        Ok(())
+    }
+}
+
+fn check_same_event(commit: Option<&repo::CommitData>, event: &Envelope) -> Result<()> {
+    let git_event = commit
+        .and_then(|c| render::parse_trailers(c.message()).event_id)
+        .unwrap_or_default();
+    if git_event == event.id.to_string() {
+        return Ok(());
+    }
+    Err(GitError::LogMismatch {
+        seq: event.seq,
+        git_event,
+        log_event: Some(event.id.to_string()),
+    })
+}

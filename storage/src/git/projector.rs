@@ -1,0 +1,207 @@
+//! The projection's core: turns one event into one commit object, given the state so far.
+//!
+//! It owns the posts (folded with [`Post::apply`], plus the old slugs each post had, for Hugo
+//! `aliases`), the in-memory tree and the tip it builds on. It never touches refs: the caller
+//! decides where objects go (the repository, or a hasher for `verify`) and when to move `main`.
+
+use std::collections::HashMap;
+
+use gix::actor::Signature;
+use gix::date::Time;
+use gix::objs::Commit;
+use gix::ObjectId;
+use ulid::Ulid;
+
+use crate::event::Envelope;
+use crate::post::Post;
+
+use super::error::{GitError, Result};
+use super::render::{alias_for, commit_message, hugo_toml, post_file, post_location, HUGO_TOML};
+use super::tree::{needs_hugo, BlobBytes, ContentTree, ObjectSink};
+use super::GitSettings;
+
+/// A post as the projection knows it.
+#[derive(Debug, Clone)]
+struct PostState {
+    post: Post,
+    /// `/posts/<slug>/` of every slug the post had before, oldest first.
+    aliases: Vec<String>,
+}
+
+/// State needed to write the next commit.
+#[derive(Debug, Clone)]
+pub(crate) struct Projector {
+    settings: GitSettings,
+    posts: HashMap<Ulid, PostState>,
+    tree: ContentTree,
+    tip: Option<ObjectId>,
+    position: u64,
+    last_commit: Option<Commit>,
+}
+
+impl Projector {
+    /// A projector for an empty repository.
+    pub(crate) fn new(settings: GitSettings) -> Self {
+        Self::resume(settings, ContentTree::default(), None, 0)
+    }
+
+    /// A projector continuing after `tip` (which applied events up to `position`) with `tree`.
+    /// Its posts are empty until [`Projector::replay`] is fed the events up to `position`.
+    pub(crate) fn resume(
+        settings: GitSettings,
+        tree: ContentTree,
+        tip: Option<ObjectId>,
+        position: u64,
+    ) -> Self {
+        Self {
+            settings,
+            posts: HashMap::new(),
+            tree,
+            tip,
+            position,
+            last_commit: None,
+        }
+    }
+
+    /// The seq of the last event committed.
+    pub(crate) fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// The commit the next one builds on.
+    pub(crate) fn tip(&self) -> Option<ObjectId> {
+        self.tip
+    }
+
+    /// The tree as it is now.
+    pub(crate) fn tree(&self) -> &ContentTree {
+        &self.tree
+    }
+
+    /// The last commit object made (what `verify` compares a differing commit with).
+    pub(crate) fn last_commit(&self) -> Option<&Commit> {
+        self.last_commit.as_ref()
+    }
+
+    /// Folds an already committed event into the posts state, writing nothing.
+    pub(crate) fn replay(&mut self, event: &Envelope) -> Result<()> {
+        self.fold(event).map(|_| ())
+    }
+
+    /// Commits `event` on top of the tip: writes the changed file, the trees on its path and the
+    /// commit object into `sink`, and returns the commit id. `main` is not moved.
+    pub(crate) fn commit(
+        &mut self,
+        event: &Envelope,
+        sink: &mut impl ObjectSink,
+    ) -> Result<ObjectId> {
+        if event.seq != self.position + 1 {
+            return Err(GitError::Gap {
+                expected: self.position + 1,
+                got: event.seq,
+            });
+        }
+        let before = (self.posts.get(&event.stream))
+            .filter(|s| s.post.is_live())
+            .map(|s| post_location(&s.post));
+        let after = self.fold(event)?;
+        let file = (after.post.is_live()).then(|| {
+            (
+                post_location(&after.post),
+                post_file(&after.post, &after.aliases),
+            )
+        });
+        let message = commit_message(event, &after.post);
+        if let Some((year, name)) = before {
+            self.tree.remove_post(&year, &name);
+        }
+        if let Some(((year, name), text)) = file {
+            let blob = sink.put(&BlobBytes(text.as_bytes()))?;
+            self.tree.upsert_post(&year, &name, blob);
+        }
+        if needs_hugo(&self.tree) && self.tip.is_none() {
+            let blob = sink.put(&BlobBytes(hugo_toml(&self.settings).as_bytes()))?;
+            self.tree.set_root_file(HUGO_TOML, blob);
+        }
+        let tree = self.tree.write(sink)?;
+        let commit = self.commit_object(event, message, tree);
+        let id = sink.put(&commit)?;
+        self.last_commit = Some(commit);
+        self.tip = Some(id);
+        self.position = event.seq;
+        Ok(id)
+    }
+
+    /// Applies `event` to its post; returns the post after it.
+    fn fold(&mut self, event: &Envelope) -> Result<&PostState> {
+        let previous = self.posts.remove(&event.stream);
+        let old_slug = previous.as_ref().map(|s| s.post.slug.clone());
+        let (previous, mut aliases) = match previous {
+            Some(state) => (Some(state.post), state.aliases),
+            None => (None, Vec::new()),
+        };
+        let post = Post::apply(previous, event).ok_or(GitError::BrokenStream {
+            seq: event.seq,
+            stream: event.stream,
+        })?;
+        if let Some(old) = old_slug.filter(|old| *old != post.slug) {
+            let old = alias_for(&old);
+            if !aliases.contains(&old) {
+                aliases.push(old);
+            }
+        }
+        let current = alias_for(&post.slug);
+        aliases.retain(|a| *a != current);
+        let slot = self
+            .posts
+            .entry(event.stream)
+            .insert_entry(PostState { post, aliases });
+        Ok(slot.into_mut())
+    }
+
+    fn commit_object(&self, event: &Envelope, message: String, tree: ObjectId) -> Commit {
+        let time = Time {
+            seconds: event.at.unix_timestamp(),
+            offset: 0,
+        };
+        let author_email = match &self.settings.author_email {
+            Some(email) => email.clone(),
+            None => format!("{}@{}", event.actor, self.settings.author_email_domain),
+        };
+        Commit {
+            tree,
+            parents: self.tip.into_iter().collect(),
+            author: signature(&event.actor, &author_email, time),
+            committer: signature(
+                &self.settings.committer_name,
+                &self.settings.committer_email,
+                time,
+            ),
+            encoding: None,
+            message: message.into(),
+            extra_headers: Vec::new(),
+        }
+    }
+}
+
+/// A signature with the characters git forbids in names and emails replaced.
+fn signature(name: &str, email: &str, time: Time) -> Signature {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if matches!(c, '<' | '>') || c.is_control() {
+                    '_'
+                } else {
+                    c
+                }
+            })
+            .collect::<String>()
+            .trim()
+            .to_owned()
+    };
+    Signature {
+        name: clean(name).into(),
+        email: clean(email).into(),
+        time,
+    }
+}

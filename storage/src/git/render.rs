@@ -1,0 +1,220 @@
+//! What the projection writes: the Markdown file of a post, `hugo.toml`, and commit messages.
+//!
+//! Everything here is a pure function of the events and the settings, so replaying the same
+//! log gives byte-identical files and messages, and therefore identical commit ids.
+//!
+//! Strings in front matter and `hugo.toml` are always written as double-quoted scalars with
+//! escapes, a syntax YAML and TOML share, so no title (quotes, colons, `#`, newlines, control
+//! characters) can break out of its field.
+
+use std::fmt::Write as _;
+
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::event::{Envelope, EventPayload};
+use crate::post::{Post, Status};
+
+use super::GitSettings;
+
+/// Folder of the posts inside the repository.
+pub(crate) const POSTS_DIR: [&str; 2] = ["content", "posts"];
+/// Name of the Hugo configuration file at the root.
+pub(crate) const HUGO_TOML: &str = "hugo.toml";
+
+/// The year folder (creation year, UTC) and file name of a post.
+pub(crate) fn post_location(post: &Post) -> (String, String) {
+    (
+        format!("{:04}", post.created_at.year()),
+        format!("{}.md", post.slug),
+    )
+}
+
+/// The URL alias Hugo should redirect from for an old slug.
+pub(crate) fn alias_for(slug: &str) -> String {
+    format!("/posts/{slug}/")
+}
+
+/// The post's file: YAML front matter, then the Markdown body as stored.
+pub(crate) fn post_file(post: &Post, aliases: &[String]) -> String {
+    let mut out = String::with_capacity(post.body.len() + 256);
+    let date = post.publish_at.unwrap_or(post.created_at);
+    out.push_str("---\n");
+    field(&mut out, "title", &quote(&post.title));
+    field(&mut out, "date", &timestamp(date));
+    field(&mut out, "lastmod", &timestamp(post.updated_at));
+    field(
+        &mut out,
+        "draft",
+        if post.status == Status::Published {
+            "false"
+        } else {
+            "true"
+        },
+    );
+    field(&mut out, "tags", &list(&post.tags));
+    field(&mut out, "slug", &quote(&post.slug));
+    field(&mut out, "id", &quote(&post.id.to_string()));
+    if !aliases.is_empty() {
+        field(&mut out, "aliases", &list(aliases));
+    }
+    out.push_str("---\n");
+    out.push_str(&post.body);
+    out
+}
+
+/// The site's `hugo.toml`.
+pub(crate) fn hugo_toml(settings: &GitSettings) -> String {
+    format!(
+        "baseURL = {}\ntitle = {}\n\n[permalinks]\n  posts = \"/posts/:slug/\"\n",
+        quote(&settings.base_url),
+        quote(&settings.site_title)
+    )
+}
+
+/// The commit message of `event`: a one-line summary, a blank line, then trailers.
+pub(crate) fn commit_message(event: &Envelope, post: &Post) -> String {
+    let verb = match &event.payload {
+        EventPayload::PostCreated { .. } => "Create",
+        EventPayload::PostUpdated { .. } => "Update",
+        EventPayload::PostPublished { .. } => "Publish",
+        EventPayload::PostScheduled { .. } => "Schedule",
+        EventPayload::PostUnpublished {} => "Unpublish",
+        EventPayload::PostDeleted {} => "Delete",
+        EventPayload::PostRestored { .. } => "Restore",
+    };
+    format!(
+        "{verb} \"{}\"\n\nEvent-Id: {}\nEvent-Seq: {}\nEvent-Type: {}\nStream-Version: {}\nPost-Id: {}\nActor: {}\n",
+        one_line(&post.title),
+        event.id,
+        event.seq,
+        event.payload.type_name(),
+        event.version,
+        event.stream,
+        one_line(&event.actor),
+    )
+}
+
+/// The trailers the projection writes, as read back from a commit message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Trailers {
+    pub(crate) event_id: Option<String>,
+    pub(crate) seq: Option<u64>,
+    pub(crate) version: Option<u64>,
+    pub(crate) post_id: Option<String>,
+}
+
+/// Parses the trailer block (the last paragraph) of a commit message.
+pub(crate) fn parse_trailers(message: &[u8]) -> Trailers {
+    let text = String::from_utf8_lossy(message);
+    let text = text.trim_end();
+    let block = text.rsplit_once("\n\n").map_or(text, |(_, last)| last);
+    let mut trailers = Trailers::default();
+    for line in block.lines() {
+        let Some((key, value)) = line.split_once(": ") else {
+            continue;
+        };
+        let value = value.trim();
+        match key {
+            "Event-Id" => trailers.event_id = Some(value.to_owned()),
+            "Event-Seq" => trailers.seq = value.parse().ok(),
+            "Stream-Version" => trailers.version = value.parse().ok(),
+            "Post-Id" => trailers.post_id = Some(value.to_owned()),
+            _ => {}
+        }
+    }
+    trailers
+}
+
+/// The first line of a commit message.
+pub(crate) fn summary(message: &[u8]) -> String {
+    let text = String::from_utf8_lossy(message);
+    text.lines().next().unwrap_or_default().to_owned()
+}
+
+fn field(out: &mut String, key: &str, value: &str) {
+    out.push_str(key);
+    out.push_str(": ");
+    out.push_str(value);
+    out.push('\n');
+}
+
+fn list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| quote(s)).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+fn timestamp(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339)
+        .unwrap_or_else(|_| at.unix_timestamp().to_string())
+}
+
+/// A double-quoted scalar valid in both YAML and TOML.
+///
+/// Escapes `"` and `\`, the common whitespace escapes, and as `\uXXXX` every character YAML
+/// does not count as printable (C0/C1 controls, DEL, line and paragraph separators, BOM).
+pub(crate) fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control()
+                || matches!(
+                    c,
+                    '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+                ) =>
+            {
+                let _ = write!(out, "\\u{:04X}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Collapses any run of whitespace or control characters into one space.
+fn one_line(s: &str) -> String {
+    s.split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_escapes_what_could_break_out() {
+        assert_eq!(quote(r#"a "b": c"#), r#""a \"b\": c""#);
+        assert_eq!(quote("x\ny\\z"), r#""x\ny\\z""#);
+        assert_eq!(
+            quote("bell\u{7}\u{85}\u{2028}"),
+            r#""bell\u0007\u0085\u2028""#
+        );
+        assert_eq!(quote("Crème"), "\"Crème\"");
+    }
+
+    #[test]
+    fn trailers_come_from_the_last_paragraph_only() {
+        let msg = b"Update \"x\"\n\nEvent-Seq: 99 in the body\n\nEvent-Id: E\nEvent-Seq: 7\nStream-Version: 2\nPost-Id: P\n";
+        let t = parse_trailers(msg);
+        assert_eq!(t.seq, Some(7));
+        assert_eq!(t.version, Some(2));
+        assert_eq!(t.event_id.as_deref(), Some("E"));
+        assert_eq!(t.post_id.as_deref(), Some("P"));
+        assert_eq!(parse_trailers(b"hand-made commit\n").seq, None);
+        assert_eq!(summary(msg), "Update \"x\"");
+    }
+
+    #[test]
+    fn one_line_collapses_newlines() {
+        assert_eq!(one_line("a\n b\t\tc "), "a b c");
+    }
+}

@@ -1,0 +1,172 @@
+//! Small gix helpers: open or create the bare repository, read `main`, move it with a real
+//! compare-and-swap, and walk first-parent history.
+
+use std::path::Path;
+
+use gix::bstr::BString;
+use gix::objs::CommitRef;
+use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
+use gix::refs::Target;
+use gix::ObjectId;
+
+use super::error::{gix_err, io_err, GitError, Result};
+use super::render::parse_trailers;
+
+/// The branch the projection writes.
+pub(crate) const MAIN: &str = "refs/heads/main";
+
+/// Opens the bare repository at `path`, creating it (with `HEAD` on `main`) if missing or empty.
+pub(crate) fn open_or_init(path: &Path) -> Result<gix::Repository> {
+    let empty = match std::fs::read_dir(path) {
+        Ok(mut entries) => entries.next().is_none(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+        Err(e) => return Err(io_err("reading the git folder", path)(e)),
+    };
+    if !empty {
+        return gix::open(path).map_err(gix_err(format!("opening {}", path.display())));
+    }
+    std::fs::create_dir_all(path).map_err(io_err("creating the git folder", path))?;
+    let repo = gix::init_bare(path).map_err(gix_err(format!("creating {}", path.display())))?;
+    let head = RefEdit::new(
+        "HEAD".try_into().expect("HEAD is a valid ref name"),
+        Change::Update {
+            log: LogChange {
+                mode: RefLog::Only,
+                ..LogChange::default()
+            },
+            expected: PreviousValue::Any,
+            new: Target::Symbolic(
+                MAIN.try_into()
+                    .expect("refs/heads/main is a valid ref name"),
+            ),
+        },
+    );
+    repo.edit_references_as(Some(head), None)
+        .map_err(gix_err("pointing HEAD at main"))?;
+    Ok(repo)
+}
+
+/// Where `main` points, if it exists.
+pub(crate) fn main_tip(repo: &gix::Repository) -> Result<Option<ObjectId>> {
+    let reference = repo
+        .try_find_reference(MAIN)
+        .map_err(gix_err("reading refs/heads/main"))?;
+    Ok(reference.and_then(|r| r.target().try_id().map(ToOwned::to_owned)))
+}
+
+/// Moves `main` from `expected` (`None`: it must not exist) to `new`, atomically; `who` signs
+/// the reflog entry, if the repository keeps one.
+pub(crate) fn move_main(
+    repo: &gix::Repository,
+    expected: Option<ObjectId>,
+    new: ObjectId,
+    who: &gix::actor::Signature,
+) -> Result<()> {
+    let previous = match expected {
+        Some(id) => PreviousValue::MustExistAndMatch(Target::Object(id)),
+        None => PreviousValue::MustNotExist,
+    };
+    let edit = RefEdit::new(
+        MAIN.try_into()
+            .expect("refs/heads/main is a valid ref name"),
+        Change::Update {
+            log: LogChange {
+                mode: RefLog::AndReference,
+                force_create_reflog: false,
+                message: "quire: git projection".into(),
+            },
+            expected: previous,
+            new: Target::Object(new),
+        },
+    );
+    let mut time = gix::date::parse::TimeBuf::default();
+    repo.edit_references_as(Some(edit), Some(who.to_ref(&mut time)))
+        .map(|_| ())
+        .map_err(|source| GitError::RefMoved {
+            expected,
+            new,
+            source,
+        })
+}
+
+/// The parts of a commit the projection looks at.
+#[derive(Debug, Clone)]
+pub(crate) struct CommitData {
+    pub(crate) id: ObjectId,
+    pub(crate) tree: ObjectId,
+    pub(crate) parents: Vec<ObjectId>,
+    pub(crate) commit: gix::objs::Commit,
+}
+
+impl CommitData {
+    /// The `Event-Seq` trailer, if the commit has one.
+    pub(crate) fn seq(&self) -> Option<u64> {
+        parse_trailers(&self.commit.message).seq
+    }
+
+    /// The raw message.
+    pub(crate) fn message(&self) -> &BString {
+        &self.commit.message
+    }
+}
+
+/// Reads and decodes a commit.
+pub(crate) fn read_commit(repo: &gix::Repository, id: ObjectId) -> Result<CommitData> {
+    let object = repo
+        .find_object(id)
+        .map_err(gix_err(format!("reading commit {id}")))?;
+    let bad = |message: String| GitError::BadCommit {
+        commit: id,
+        message,
+    };
+    if object.kind != gix::objs::Kind::Commit {
+        return Err(bad(format!("it is a {}", object.kind)));
+    }
+    let decoded =
+        CommitRef::from_bytes(&object.data, repo.object_hash()).map_err(|e| bad(e.to_string()))?;
+    let commit: gix::objs::Commit = decoded.into_owned().map_err(|e| bad(e.to_string()))?;
+    Ok(CommitData {
+        id,
+        tree: commit.tree,
+        parents: commit.parents.to_vec(),
+        commit,
+    })
+}
+
+/// First-parent history from `tip` back to the root commit, newest first.
+pub(crate) fn first_parent_history(
+    repo: &gix::Repository,
+    tip: Option<ObjectId>,
+) -> FirstParents<'_> {
+    FirstParents { repo, next: tip }
+}
+
+/// Iterator of [`first_parent_history`].
+pub(crate) struct FirstParents<'a> {
+    repo: &'a gix::Repository,
+    next: Option<ObjectId>,
+}
+
+impl Iterator for FirstParents<'_> {
+    type Item = Result<CommitData>;
+    fn next(&mut self) -> Option<Self::Item> {
+        let id = self.next.take()?;
+        let commit = read_commit(self.repo, id);
+        if let Ok(c) = &commit {
+            self.next = c.parents.first().copied();
+        }
+        Some(commit)
+    }
+}
+
+/// The newest commit on `main` that carries an `Event-Seq` trailer, and that seq (0 if none).
+pub(crate) fn git_position(repo: &gix::Repository) -> Result<(u64, Option<CommitData>)> {
+    let tip = main_tip(repo)?;
+    for commit in first_parent_history(repo, tip) {
+        let commit = commit?;
+        if let Some(seq) = commit.seq() {
+            return Ok((seq, Some(commit)));
+        }
+    }
+    Ok((0, None))
+}

@@ -1,0 +1,273 @@
+//! The repository's tree, kept in memory between commits, and where objects go.
+//!
+//! Only four folders matter: the root, `content/`, `content/posts/` and one folder per year.
+//! Each is held decoded (sorted entries) so a commit edits one year folder in place and writes
+//! just the trees on the changed path: the year, `posts`, `content` and the root. Nothing is read
+//! back from the object database while projecting, which is what makes a commit cheap.
+//!
+//! Objects go to an [`ObjectSink`]: the repository when projecting, or a hasher that only
+//! computes ids when `verify` replays the log to know what every commit should be.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use gix::bstr::{BString, ByteSlice};
+use gix::objs::tree::{Entry, EntryKind, EntryMode};
+use gix::objs::{Kind, Tree, WriteTo};
+use gix::ObjectId;
+
+use super::error::{gix_err, Result};
+use super::render::{HUGO_TOML, POSTS_DIR};
+
+/// Where objects are written (or only hashed).
+pub(crate) trait ObjectSink {
+    /// Stores `object` and returns its id.
+    fn put<O: WriteTo>(&mut self, object: &O) -> Result<ObjectId>;
+}
+
+/// Writes objects into a repository (skipping those already present).
+pub(crate) struct RepoSink<'a>(pub(crate) &'a gix::Repository);
+
+impl ObjectSink for RepoSink<'_> {
+    fn put<O: WriteTo>(&mut self, object: &O) -> Result<ObjectId> {
+        self.0
+            .write_object(object)
+            .map(gix::Id::detach)
+            .map_err(gix_err("writing an object"))
+    }
+}
+
+/// Computes object ids without storing anything.
+#[derive(Default)]
+pub(crate) struct HashSink {
+    buf: Vec<u8>,
+}
+
+impl ObjectSink for HashSink {
+    fn put<O: WriteTo>(&mut self, object: &O) -> Result<ObjectId> {
+        self.buf.clear();
+        object
+            .write_to(&mut self.buf)
+            .map_err(|e| gix_err("encoding an object")(gix::Error::from_error(e)))?;
+        gix::objs::compute_hash(gix::hash::Kind::Sha1, object.kind(), &self.buf)
+            .map_err(gix_err("hashing an object"))
+    }
+}
+
+/// A blob given as bytes, so sinks can take it like any other object.
+pub(crate) struct BlobBytes<'a>(pub(crate) &'a [u8]);
+
+impl WriteTo for BlobBytes<'_> {
+    fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        out.write_all(self.0)
+    }
+    fn kind(&self) -> Kind {
+        Kind::Blob
+    }
+    fn size(&self) -> u64 {
+        self.0.len() as u64
+    }
+}
+
+/// The in-memory state of the repository's tree.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ContentTree {
+    root: Tree,
+    content: Tree,
+    posts: Tree,
+    years: BTreeMap<BString, Tree>,
+    dirty_years: BTreeSet<BString>,
+    dirty: bool,
+}
+
+impl ContentTree {
+    /// Loads the tree of an existing commit (any entries the projection does not own are kept).
+    pub(crate) fn load(repo: &gix::Repository, root: ObjectId) -> Result<Self> {
+        let root = read_tree(repo, root)?;
+        let content = subtree(repo, &root, POSTS_DIR[0])?;
+        let posts = subtree(repo, &content, POSTS_DIR[1])?;
+        let mut years = BTreeMap::new();
+        for entry in posts.entries.iter().filter(|e| e.mode.is_tree()) {
+            years.insert(entry.filename.clone(), read_tree(repo, entry.oid)?);
+        }
+        Ok(Self {
+            root,
+            content,
+            posts,
+            years,
+            ..Self::default()
+        })
+    }
+
+    /// Whether the root has an entry called `name`.
+    pub(crate) fn has_root_file(&self, name: &str) -> bool {
+        find(&self.root, name.as_bytes()).is_some()
+    }
+
+    /// Sets a file at the root.
+    pub(crate) fn set_root_file(&mut self, name: &str, blob: ObjectId) {
+        set(
+            &mut self.root,
+            name.as_bytes(),
+            EntryKind::Blob.into(),
+            blob,
+        );
+        self.dirty = true;
+    }
+
+    /// Sets `content/posts/<year>/<name>`.
+    pub(crate) fn upsert_post(&mut self, year: &str, name: &str, blob: ObjectId) {
+        let dir = self.years.entry(year.into()).or_default();
+        set(dir, name.as_bytes(), EntryKind::Blob.into(), blob);
+        self.dirty_years.insert(year.into());
+    }
+
+    /// Removes `content/posts/<year>/<name>` (no error if it is not there).
+    pub(crate) fn remove_post(&mut self, year: &str, name: &str) {
+        if let Some(dir) = self.years.get_mut(year.as_bytes()) {
+            if remove(dir, name.as_bytes()) {
+                self.dirty_years.insert(year.into());
+            }
+        }
+    }
+
+    /// Writes the trees changed since the last call and returns the root tree id.
+    pub(crate) fn write(&mut self, sink: &mut impl ObjectSink) -> Result<ObjectId> {
+        if self.dirty_years.is_empty() && !self.dirty {
+            return sink.put(&self.root);
+        }
+        for year in std::mem::take(&mut self.dirty_years) {
+            let dir = self.years.get(&year).filter(|d| !d.entries.is_empty());
+            match dir {
+                Some(dir) => set(
+                    &mut self.posts,
+                    &year,
+                    EntryKind::Tree.into(),
+                    sink.put(dir)?,
+                ),
+                None => {
+                    self.years.remove(&year);
+                    remove(&mut self.posts, &year);
+                }
+            }
+        }
+        put_dir(sink, &self.posts, &mut self.content, POSTS_DIR[1])?;
+        put_dir(sink, &self.content, &mut self.root, POSTS_DIR[0])?;
+        self.dirty = false;
+        sink.put(&self.root)
+    }
+
+    /// Every file, as `(path, mode, id)` sorted by path: what `verify` compares.
+    pub(crate) fn files(&self) -> Vec<(String, EntryMode, ObjectId)> {
+        let mut out = Vec::new();
+        let prefix_posts = POSTS_DIR.join("/");
+        push_entries(&mut out, "", except(&self.root, POSTS_DIR[0]));
+        push_entries(&mut out, POSTS_DIR[0], except(&self.content, POSTS_DIR[1]));
+        let non_years = self
+            .posts
+            .entries
+            .iter()
+            .filter(|e| !self.years.contains_key(&e.filename));
+        push_entries(&mut out, &prefix_posts, non_years.cloned());
+        for (year, dir) in &self.years {
+            push_entries(
+                &mut out,
+                &format!("{prefix_posts}/{year}"),
+                dir.entries.iter().cloned(),
+            );
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+}
+
+/// Writes `dir` (or drops it when empty) as entry `name` of `parent`.
+fn put_dir(sink: &mut impl ObjectSink, dir: &Tree, parent: &mut Tree, name: &str) -> Result<()> {
+    if dir.entries.is_empty() {
+        remove(parent, name.as_bytes());
+    } else {
+        set(
+            parent,
+            name.as_bytes(),
+            EntryKind::Tree.into(),
+            sink.put(dir)?,
+        );
+    }
+    Ok(())
+}
+
+/// The entries of `tree` other than `name`.
+fn except<'a>(tree: &'a Tree, name: &'a str) -> impl Iterator<Item = Entry> + 'a {
+    tree.entries
+        .iter()
+        .filter(move |e| e.filename != name)
+        .cloned()
+}
+
+fn push_entries(
+    out: &mut Vec<(String, EntryMode, ObjectId)>,
+    prefix: &str,
+    entries: impl Iterator<Item = Entry>,
+) {
+    for e in entries {
+        let name = e.filename.to_str_lossy();
+        let path = if prefix.is_empty() {
+            name.into_owned()
+        } else {
+            format!("{prefix}/{name}")
+        };
+        out.push((path, e.mode, e.oid));
+    }
+}
+
+fn find(tree: &Tree, name: &[u8]) -> Option<usize> {
+    tree.entries.iter().position(|e| e.filename == name)
+}
+
+/// Inserts or replaces entry `name`, keeping git's entry order.
+fn set(tree: &mut Tree, name: &[u8], mode: EntryMode, oid: ObjectId) {
+    if let Some(i) = find(tree, name) {
+        if tree.entries[i].mode == mode {
+            tree.entries[i].oid = oid;
+            return;
+        }
+        tree.entries.remove(i);
+    }
+    let entry = Entry {
+        mode,
+        filename: name.into(),
+        oid,
+    };
+    let at = tree.entries.partition_point(|e| *e < entry);
+    tree.entries.insert(at, entry);
+}
+
+fn remove(tree: &mut Tree, name: &[u8]) -> bool {
+    find(tree, name).map(|i| tree.entries.remove(i)).is_some()
+}
+
+/// Reads a tree object into its owned, decoded form.
+pub(crate) fn read_tree(repo: &gix::Repository, id: ObjectId) -> Result<Tree> {
+    let tree = repo
+        .find_tree(id)
+        .map_err(gix_err(format!("reading tree {id}")))?;
+    let decoded = tree
+        .decode()
+        .map_err(gix_err(format!("decoding tree {id}")))?;
+    Ok(decoded.into())
+}
+
+fn subtree(repo: &gix::Repository, parent: &Tree, name: &str) -> Result<Tree> {
+    match parent
+        .entries
+        .iter()
+        .find(|e| e.filename == name && e.mode.is_tree())
+    {
+        Some(entry) => read_tree(repo, entry.oid),
+        None => Ok(Tree::empty()),
+    }
+}
+
+/// Whether `tree` (of the root) carries `hugo.toml`; used to write it with the first commit.
+pub(crate) fn needs_hugo(tree: &ContentTree) -> bool {
+    !tree.has_root_file(HUGO_TOML)
+}
