@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use ulid::Ulid;
 
+use quire_storage::tokens::TOKEN_PREFIX;
 use quire_storage::{Actor, Role, User};
 
 use crate::config::AuthConfig;
@@ -75,10 +76,9 @@ impl JwtKeys {
             };
             write_private(&path, &serde_json::to_vec_pretty(&file)?)?;
         }
-        let file: KeyFile = serde_json::from_slice(
-            &fs::read(&path).with_context(|| format!("reading {}", path.display()))?,
-        )
-        .with_context(|| format!("{} is not a key file", path.display()))?;
+        let file: KeyFile =
+            serde_json::from_slice(&fs::read(&path).with_context(|| format!("reading {}", path.display()))?)
+                .with_context(|| format!("{} is not a key file", path.display()))?;
         let keys = file
             .keys
             .iter()
@@ -97,6 +97,25 @@ impl JwtKeys {
             audience: config.audience.clone(),
             ttl_secs: config.access_token_ttl_secs,
         })
+    }
+
+    /// Adds a new signing key and makes it current; older keys keep verifying the tokens they
+    /// signed until those expire. Returns the new key id. Takes effect at the next start.
+    pub fn rotate(keys_dir: &Path) -> anyhow::Result<String> {
+        let path = keys_dir.join("signing.json");
+        let mut file: KeyFile =
+            serde_json::from_slice(&fs::read(&path).with_context(|| format!("reading {}", path.display()))?)
+                .with_context(|| format!("{} is not a key file", path.display()))?;
+        let kid = Ulid::new().to_string();
+        let mut secret = [0u8; 32];
+        rand::rng().fill_bytes(&mut secret);
+        file.keys.insert(kid.clone(), STANDARD.encode(secret));
+        file.current = kid.clone();
+        let tmp = keys_dir.join(format!("signing.json.{kid}.tmp"));
+        write_private(&tmp, &serde_json::to_vec_pretty(&file)?)?;
+        fs::rename(&tmp, &path).with_context(|| format!("replacing {}", path.display()))?;
+        fs::File::open(keys_dir)?.sync_all()?;
+        Ok(kid)
     }
 
     /// Seconds an access token lives.
@@ -119,10 +138,7 @@ impl JwtKeys {
         };
         let mut header = Header::new(ALGORITHM);
         header.kid = Some(self.current.clone());
-        let secret = self
-            .keys
-            .get(&self.current)
-            .ok_or_else(ApiError::internal)?;
+        let secret = self.keys.get(&self.current).ok_or_else(ApiError::internal)?;
         jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(secret)).map_err(|e| {
             tracing::error!(error = %e, "signing a token failed");
             ApiError::internal()
@@ -131,8 +147,7 @@ impl JwtKeys {
 
     /// Checks signature, algorithm, `kid`, `exp`, `nbf`, `iss` and `aud`.
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        let invalid =
-            || ApiError::unauthorized("the access token is invalid or expired; log in or refresh");
+        let invalid = || ApiError::unauthorized("the access token is invalid or expired; log in or refresh");
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
         if header.alg != ALGORITHM {
             return Err(invalid());
@@ -180,19 +195,18 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// An authenticated request: a valid access token of an enabled user.
+/// An authenticated request: a valid access token or API token of an enabled user.
 #[derive(Debug, Clone)]
 pub struct Auth {
     pub user: User,
+    /// The user with the rights of this request (an API token's scopes narrow the role's).
+    pub actor: Actor,
 }
 
 impl Auth {
-    /// The user as the domain sees an actor.
+    /// Who acts, with which rights.
     pub fn actor(&self) -> Actor {
-        Actor {
-            user_id: self.user.id,
-            username: self.user.username.clone(),
-        }
+        self.actor.clone()
     }
 }
 
@@ -205,9 +219,11 @@ impl FromRequest for Auth {
         let token = bearer_token(req);
         Box::pin(async move {
             let state = state.ok_or_else(ApiError::internal)?;
-            let token = token.ok_or_else(|| {
-                ApiError::unauthorized("send an access token as `Authorization: Bearer <token>`")
-            })?;
+            let token = token
+                .ok_or_else(|| ApiError::unauthorized("send an access token as `Authorization: Bearer <token>`"))?;
+            if token.starts_with(TOKEN_PREFIX) {
+                return api_token(&state, token).await;
+            }
             let claims = state.jwt.verify(&token)?;
             let id: Ulid = claims
                 .sub
@@ -216,12 +232,30 @@ impl FromRequest for Auth {
             let accounts = state.accounts.clone();
             let user = web::block(move || accounts.user(id)).await??;
             match user {
-                Some(user) if !user.disabled => Ok(Auth { user }),
+                Some(user) if !user.disabled => Ok(Auth {
+                    actor: Actor::user(user.id, user.username.clone(), user.role),
+                    user,
+                }),
                 _ => Err(ApiError::unauthorized(
                     "the user of this token no longer exists or is disabled",
                 )),
             }
         })
+    }
+}
+
+async fn api_token(state: &AppState, secret: String) -> Result<Auth, ApiError> {
+    let (tokens, accounts) = (state.tokens.clone(), state.accounts.clone());
+    let found = web::block(move || {
+        let actor = tokens.authenticate(&secret, |id| accounts.user(id))?;
+        actor
+            .map(|a| accounts.user(a.user_id).map(|u| u.map(|u| (u, a))))
+            .transpose()
+    })
+    .await??;
+    match found.flatten() {
+        Some((user, actor)) => Ok(Auth { user, actor }),
+        None => Err(ApiError::unauthorized("the API token is unknown, revoked or expired")),
     }
 }
 
@@ -232,7 +266,5 @@ fn bearer_token(req: &HttpRequest) -> Option<String> {
         .to_str()
         .ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_owned())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
 }

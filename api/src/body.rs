@@ -49,9 +49,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                     "send the body as JSON with `Content-Type: application/json`",
                 ));
             }
-            let value = serde_json::from_slice(&raw).map_err(|e| {
-                ApiError::bad_request(format!("the body is not valid JSON for this request: {e}"))
-            })?;
+            let value = serde_json::from_slice(&raw)
+                .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON for this request: {e}")))?;
             Ok(JsonBody { value, raw })
         })
     }
@@ -78,12 +77,10 @@ async fn read_limited(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let raw = bytes
-        .await
-        .map_err(|e| match e.as_error::<PayloadError>() {
-            Some(PayloadError::Overflow) => too_large(),
-            _ => ApiError::bad_request(format!("could not read the body: {e}")),
-        })?;
+    let raw = bytes.await.map_err(|e| match e.as_error::<PayloadError>() {
+        Some(PayloadError::Overflow) => too_large(),
+        _ => ApiError::bad_request(format!("could not read the body: {e}")),
+    })?;
     if raw.len() > limit {
         return Err(too_large());
     }

@@ -36,6 +36,50 @@ enum Command {
     /// Manage users (while the server is stopped).
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage API tokens for scripts (while the server is stopped).
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Manage the JWT signing keys (while the server is stopped).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Rebuild a projection from the event log (while the server is stopped).
+    #[command(subcommand)]
+    Rebuild(RebuildCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum RebuildCommand {
+    /// Re-render the whole site into <data>/site, with a progress bar.
+    Site,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokenCommand {
+    /// Create a token for a user; prints the secret once.
+    Create {
+        /// The user the token acts as.
+        #[arg(long)]
+        user: String,
+        /// A scope (repeat for more): posts:read, posts:write, posts:publish, media:write, admin.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// A name that says where the token is used.
+        #[arg(long)]
+        name: String,
+        /// Expiry as an RFC 3339 date-time.
+        #[arg(long)]
+        expires_at: Option<String>,
+    },
+    /// List tokens (no secrets).
+    List,
+    /// Revoke a token by id.
+    Revoke { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Add a new signing key for new tokens; tokens signed before stay valid until they expire.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,6 +126,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             serve(config)
         }
         Command::User(UserCommand::Add { name, role }) => add_user(&config, &name, &role),
+        Command::Token(command) => crate::cli_tokens::run(&config, command),
+        Command::Rebuild(RebuildCommand::Site) => crate::site::rebuild::rebuild_site(&config),
+        Command::Keys(KeysCommand::Rotate) => {
+            let kid = crate::auth::JwtKeys::rotate(&config.data_dir.join("keys"))?;
+            println!("new signing key {kid}; restart quire to use it");
+            Ok(())
+        }
     }
 }
 
@@ -102,10 +153,7 @@ fn add_user(config: &Config, name: &str, role: &str) -> anyhow::Result<()> {
     let password = read_password()?;
     let state = crate::server::open_state(config)?;
     let user = state.accounts.create_user(name, &password, role)?;
-    println!(
-        "created user {} ({:?}, id {})",
-        user.username, user.role, user.id
-    );
+    println!("created user {} ({:?}, id {})", user.username, user.role, user.id);
     Ok(())
 }
 

@@ -24,10 +24,55 @@ pub struct Config {
     pub api: ApiConfig,
     /// Storage tuning.
     pub storage: StorageConfig,
+    /// The public site: rendering, serving and its settings.
+    pub site: SiteSection,
     /// The first admin to create when there is no user yet (`QUIRE_ADMIN_USER`,
     /// `QUIRE_ADMIN_PASSWORD`); never read from the file.
     #[serde(skip)]
     pub initial_admin: Option<(String, String)>,
+    /// A clock replacing the system clock, for tests (scheduled publishing without sleeps);
+    /// never read from the file or the environment.
+    #[serde(skip)]
+    pub clock: Option<ClockOverride>,
+}
+
+/// `[site]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SiteSection {
+    /// Render the site into `<data>/site` and keep it in step with the log.
+    pub enabled: bool,
+    /// Serve `<data>/site` at `/` (turn off when nginx or another server serves the folder).
+    pub serve: bool,
+    /// `[site.settings]`: title, description, base URL, author, language, navigation links,
+    /// custom CSS, page and feed sizes. Changing them re-renders the whole site on start.
+    pub settings: quire_render::SiteConfig,
+}
+
+impl Default for SiteSection {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            serve: true,
+            settings: quire_render::SiteConfig::default(),
+        }
+    }
+}
+
+/// A replacement clock (see [`Config::clock`]).
+#[derive(Clone)]
+pub struct ClockOverride(pub quire_storage::Clock);
+
+impl std::fmt::Debug for ClockOverride {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClockOverride")
+    }
+}
+
+impl PartialEq for ClockOverride {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// `[auth]`
@@ -42,6 +87,14 @@ pub struct AuthConfig {
     pub issuer: String,
     /// `aud` of issued tokens, checked on every request.
     pub audience: String,
+    /// Failed logins for one username (from any address) before a lockout.
+    pub max_failures_per_user: u32,
+    /// Failed logins from one address before a lockout.
+    pub max_failures_per_address: u32,
+    /// First lockout, in seconds; each further one doubles.
+    pub lockout_secs: u64,
+    /// Longest lockout, in seconds.
+    pub max_lockout_secs: u64,
 }
 
 /// `[api]`
@@ -54,6 +107,12 @@ pub struct ApiConfig {
     pub idempotency_retention_hours: u64,
     /// HTTP worker threads (0: one per CPU).
     pub workers: usize,
+    /// Writes per minute per user or API token (0: no limit).
+    pub write_rate_per_minute: u32,
+    /// Writes allowed in a burst above the rate.
+    pub write_burst: u32,
+    /// Take the client address from `X-Forwarded-For`/`Forwarded` (only behind your own proxy).
+    pub trust_proxy_headers: bool,
 }
 
 /// `[storage]`
@@ -72,7 +131,9 @@ impl Default for Config {
             auth: AuthConfig::default(),
             api: ApiConfig::default(),
             storage: StorageConfig::default(),
+            site: SiteSection::default(),
             initial_admin: None,
+            clock: None,
         }
     }
 }
@@ -84,6 +145,10 @@ impl Default for AuthConfig {
             refresh_token_ttl_days: 30,
             issuer: "quire".into(),
             audience: "quire-api".into(),
+            max_failures_per_user: 5,
+            max_failures_per_address: 20,
+            lockout_secs: 600,
+            max_lockout_secs: 86_400,
         }
     }
 }
@@ -94,6 +159,9 @@ impl Default for ApiConfig {
             max_body_bytes: 1024 * 1024,
             idempotency_retention_hours: 168,
             workers: 0,
+            write_rate_per_minute: 600,
+            write_burst: 200,
+            trust_proxy_headers: false,
         }
     }
 }
@@ -105,32 +173,19 @@ impl Default for StorageConfig {
 }
 
 /// Environment variables that are read elsewhere and are not configuration keys.
-const NOT_KEYS: &[&str] = &[
-    "config",
-    "admin_user",
-    "admin_password",
-    "log",
-    "log_format",
-];
+const NOT_KEYS: &[&str] = &["config", "admin_user", "admin_password", "log", "log_format"];
 
 impl Config {
     /// Layers defaults, the optional file and the environment.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(file) = file {
-            anyhow::ensure!(
-                file.is_file(),
-                "config file {} does not exist",
-                file.display()
-            );
+            anyhow::ensure!(file.is_file(), "config file {} does not exist", file.display());
             figment = figment.merge(Toml::file_exact(file));
         }
         figment = figment.merge(Env::prefixed("QUIRE_").split("__").ignore(NOT_KEYS));
         let mut config: Config = figment.extract().context("invalid configuration")?;
-        let admin = (
-            std::env::var("QUIRE_ADMIN_USER"),
-            std::env::var("QUIRE_ADMIN_PASSWORD"),
-        );
+        let admin = (std::env::var("QUIRE_ADMIN_USER"), std::env::var("QUIRE_ADMIN_PASSWORD"));
         if let (Ok(user), Ok(password)) = admin {
             config.initial_admin = Some((user, password));
         }
@@ -156,21 +211,34 @@ impl Config {
             self.api.idempotency_retention_hours >= 168,
             "api.idempotency_retention_hours must be at least 168 (7 days): offline clients replay late"
         );
+        anyhow::ensure!(self.storage.cache_mb >= 4, "storage.cache_mb must be at least 4");
+        self.site
+            .settings
+            .validate()
+            .map_err(|e| anyhow::anyhow!("site.settings: {e}"))?;
         anyhow::ensure!(
-            self.storage.cache_mb >= 4,
-            "storage.cache_mb must be at least 4"
+            self.auth.max_failures_per_user >= 1 && self.auth.max_failures_per_address >= 1,
+            "auth.max_failures_per_user and auth.max_failures_per_address must be at least 1"
+        );
+        anyhow::ensure!(
+            self.auth.lockout_secs >= 1 && self.auth.max_lockout_secs >= self.auth.lockout_secs,
+            "auth.lockout_secs must be at least 1 and at most auth.max_lockout_secs"
         );
         Ok(())
     }
 
     /// `listen` as an address.
     pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
-        self.listen.parse().with_context(|| {
-            format!(
-                "listen = {:?} is not an address like 127.0.0.1:8080",
-                self.listen
-            )
-        })
+        self.listen
+            .parse()
+            .with_context(|| format!("listen = {:?} is not an address like 127.0.0.1:8080", self.listen))
+    }
+
+    /// The clock of the server: the system clock unless a test replaced it.
+    pub fn clock(&self) -> quire_storage::Clock {
+        self.clock
+            .as_ref()
+            .map_or_else(quire_storage::system_clock, |c| c.0.clone())
     }
 
     /// A configuration for tests: everything in `dir`, an ephemeral port.
@@ -199,10 +267,7 @@ mod tests {
             jail.set_env("QUIRE_LOG", "debug");
             let config = Config::load(Some(Path::new("quire.toml"))).expect("loads");
             assert_eq!(config.listen, "0.0.0.0:9000");
-            assert_eq!(
-                config.api.max_body_bytes, 8192,
-                "environment wins over the file"
-            );
+            assert_eq!(config.api.max_body_bytes, 8192, "environment wins over the file");
             config.validate().expect("valid");
 
             jail.create_file("bad.toml", "[api]\nmax_body = 1\n")?;
@@ -218,17 +283,9 @@ mod tests {
             listen: "nowhere".into(),
             ..Config::default()
         };
-        assert!(config
-            .validate()
-            .expect_err("bad")
-            .to_string()
-            .contains("listen"));
+        assert!(config.validate().expect_err("bad").to_string().contains("listen"));
         config.listen = "127.0.0.1:1".into();
         config.api.idempotency_retention_hours = 1;
-        assert!(config
-            .validate()
-            .expect_err("bad")
-            .to_string()
-            .contains("idempotency"));
+        assert!(config.validate().expect_err("bad").to_string().contains("idempotency"));
     }
 }

@@ -9,9 +9,13 @@ use quire_storage::Error as DomainError;
 /// Prefix of every problem `type`.
 pub const PROBLEM_PREFIX: &str = "urn:quire:problem:";
 
-/// A failed request.
+/// A failed request (boxed: errors travel through every handler's `Result`).
 #[derive(Debug, Clone)]
-pub struct ApiError {
+pub struct ApiError(Box<ErrorInner>);
+
+/// The parts of a problem response.
+#[derive(Debug, Clone)]
+pub struct ErrorInner {
     status: StatusCode,
     code: &'static str,
     title: &'static str,
@@ -19,6 +23,21 @@ pub struct ApiError {
     field: Option<String>,
     current: Option<Box<PostResponse>>,
     allow: Option<&'static str>,
+    missing: Option<String>,
+    retry_after: Option<u64>,
+}
+
+impl std::ops::Deref for ApiError {
+    type Target = ErrorInner;
+    fn deref(&self) -> &ErrorInner {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ErrorInner {
+        &mut self.0
+    }
 }
 
 impl std::fmt::Display for ApiError {
@@ -29,13 +48,8 @@ impl std::fmt::Display for ApiError {
 
 impl ApiError {
     /// A problem with `status`, stable `code`, `title` and `detail`.
-    pub fn new(
-        status: StatusCode,
-        code: &'static str,
-        title: &'static str,
-        detail: impl Into<String>,
-    ) -> Self {
-        Self {
+    pub fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+        Self(Box::new(ErrorInner {
             status,
             code,
             title,
@@ -43,25 +57,29 @@ impl ApiError {
             field: None,
             current: None,
             allow: None,
-        }
+            missing: None,
+            retry_after: None,
+        }))
+    }
+
+    /// 429 with `Retry-After` (whole seconds, at least 1).
+    pub fn too_many_requests(wait: std::time::Duration, detail: impl Into<String>) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-requests",
+            "Too many requests",
+            detail,
+        );
+        e.retry_after = Some(wait.as_secs_f64().ceil().max(1.0) as u64);
+        e
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "bad-request",
-            "Bad request",
-            detail,
-        )
+        Self::new(StatusCode::BAD_REQUEST, "bad-request", "Bad request", detail)
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "Not authenticated",
-            detail,
-        )
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Not authenticated", detail)
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
@@ -108,6 +126,7 @@ impl ApiError {
             detail: self.detail.clone(),
             current: self.current.clone(),
             field: self.field.clone(),
+            missing: self.missing.clone(),
         }
     }
 }
@@ -123,6 +142,9 @@ impl ResponseError for ApiError {
         if let Some(allow) = self.allow {
             response.insert_header((header::ALLOW, allow));
         }
+        if let Some(secs) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
@@ -136,7 +158,12 @@ impl From<DomainError> for ApiError {
         use StatusCode as S;
         match e {
             DomainError::Invalid { field, message } => {
-                let mut err = Self::new(S::BAD_REQUEST, "invalid-field", "Invalid field", format!("{field}: {message}"));
+                let mut err = Self::new(
+                    S::BAD_REQUEST,
+                    "invalid-field",
+                    "Invalid field",
+                    format!("{field}: {message}"),
+                );
                 err.field = Some(field.into());
                 err
             }
@@ -157,11 +184,28 @@ impl From<DomainError> for ApiError {
                 "Slug taken",
                 format!("slug {slug:?} is used by post {owner}; choose another slug or leave it out to derive one"),
             ),
-            DomainError::InvalidState { message, .. } => Self::new(S::CONFLICT, "invalid-state", "Not possible now", message),
-            DomainError::UserExists { username } => {
-                Self::new(S::CONFLICT, "user-exists", "User exists", format!("user {username:?} already exists"))
+            DomainError::InvalidState { message, .. } => {
+                Self::new(S::CONFLICT, "invalid-state", "Not possible now", message)
             }
+            DomainError::UserExists { username } => Self::new(
+                S::CONFLICT,
+                "user-exists",
+                "User exists",
+                format!("user {username:?} already exists"),
+            ),
             DomainError::InvalidCredentials => Self::unauthorized("invalid credentials"),
+            DomainError::Forbidden { missing, message } => {
+                let mut err = Self::new(
+                    S::FORBIDDEN,
+                    "forbidden",
+                    "Forbidden",
+                    format!("missing right {missing}: {message}"),
+                );
+                err.missing = Some(missing);
+                err
+            }
+            DomainError::UserNotFound { id } => Self::not_found(format!("there is no user with id {id}")),
+            DomainError::TokenNotFound { id } => Self::not_found(format!("you have no API token with id {id}")),
             e => {
                 tracing::error!(error = %e, "request failed");
                 Self::internal()

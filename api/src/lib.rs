@@ -4,10 +4,13 @@
 pub mod auth;
 pub mod body;
 pub mod cli;
+mod cli_tokens;
 pub mod config;
 pub mod error;
+pub mod limits;
 pub mod routes;
 pub mod server;
+pub mod site;
 pub mod state;
 pub mod write;
 

@@ -6,12 +6,11 @@ use std::time::Duration;
 
 use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
-use quire_storage::{
-    system_clock, Accounts, Idempotency, Posts, Role, SledOptions, SledStore, Store,
-};
+use quire_storage::{Accounts, Idempotency, Posts, Role, SledOptions, SledStore, Store, Tokens};
 
 use crate::auth::JwtKeys;
 use crate::config::Config;
+use crate::limits::{LoginGuard, WriteLimiter};
 use crate::state::AppState;
 use crate::{body, routes};
 
@@ -23,13 +22,15 @@ pub struct Running {
     pub addr: SocketAddr,
     /// Shared state (the store stays open while this or the server lives).
     pub state: AppState,
+    /// The site projection and scheduler threads; dropping this (after `server` resolved)
+    /// stops them cleanly.
+    pub site: crate::site::SiteTasks,
 }
 
 /// Opens the stores in the data folder.
 pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
     let data = &config.data_dir;
-    std::fs::create_dir_all(data)
-        .with_context(|| format!("creating data folder {}", data.display()))?;
+    std::fs::create_dir_all(data).with_context(|| format!("creating data folder {}", data.display()))?;
     let options = SledOptions {
         cache_bytes: config.storage.cache_mb * 1024 * 1024,
         ..SledOptions::default()
@@ -41,16 +42,19 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
             log_dir.display()
         )
     })?);
-    let refresh_ttl =
-        time::Duration::days(i64::try_from(config.auth.refresh_token_ttl_days).unwrap_or(30));
+    let refresh_ttl = time::Duration::days(i64::try_from(config.auth.refresh_token_ttl_days).unwrap_or(30));
     let accounts = Accounts::new(store.clone(), refresh_ttl);
+    let store_secrets: Arc<dyn quire_storage::SecretStore> = store.clone();
     let jwt = Arc::new(JwtKeys::load_or_create(&data.join("keys"), &config.auth)?);
     let dyn_store: Arc<dyn Store> = store;
     Ok(AppState {
         config: Arc::new(config.clone()),
-        posts: Posts::new(dyn_store.clone(), system_clock()),
+        posts: Posts::new(dyn_store.clone(), config.clock()),
         idempotency: Idempotency::new(dyn_store.clone()),
         store: dyn_store,
+        tokens: Tokens::new(store_secrets),
+        login_guard: Arc::new(LoginGuard::new(&config.auth)),
+        write_limiter: Arc::new(WriteLimiter::new(&config.api)),
         accounts,
         jwt,
     })
@@ -87,6 +91,7 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
     let state = open_state(&config)?;
     bootstrap_admin(&state, addr)?;
     spawn_idempotency_purge(&state);
+    let site = crate::site::start(&config, &state.posts)?;
     let data = web::Data::new(state.clone());
     let limit = config.api.max_body_bytes;
     let mut server = HttpServer::new(move || {
@@ -95,7 +100,7 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
             .app_data(body::payload_config(limit))
             .app_data(routes::query_config())
             .configure(routes::configure)
-            .default_service(web::to(routes::not_found))
+            .default_service(web::to(routes::fallback))
     })
     .shutdown_timeout(30)
     .listen(listener)
@@ -108,14 +113,13 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
         server: server.run(),
         addr,
         state,
+        site,
     })
 }
 
 fn spawn_idempotency_purge(state: &AppState) {
     let store = state.store.clone();
-    let retention = time::Duration::hours(
-        i64::try_from(state.config.api.idempotency_retention_hours).unwrap_or(168),
-    );
+    let retention = time::Duration::hours(i64::try_from(state.config.api.idempotency_retention_hours).unwrap_or(168));
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(Duration::from_secs(3600));
         loop {

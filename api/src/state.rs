@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
-use quire_storage::{Accounts, Idempotency, Posts, Store};
+use quire_storage::{Accounts, Idempotency, Posts, Store, Tokens};
 
 use crate::auth::JwtKeys;
 use crate::config::Config;
+use crate::limits::{LoginGuard, WriteLimiter};
 
 /// Shared state of the running server.
 #[derive(Clone)]
@@ -16,4 +17,7 @@ pub struct AppState {
     pub accounts: Accounts,
     pub idempotency: Idempotency,
     pub jwt: Arc<JwtKeys>,
+    pub tokens: Tokens,
+    pub login_guard: Arc<LoginGuard>,
+    pub write_limiter: Arc<WriteLimiter>,
 }

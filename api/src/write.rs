@@ -63,11 +63,7 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<u64>, ApiError> {
         .trim_matches('"')
         .parse()
         .map(Some)
-        .map_err(|_| {
-            ApiError::bad_request(format!(
-                "If-Match {value:?} is not an ETag of this API, like \"3\""
-            ))
-        })
+        .map_err(|_| ApiError::bad_request(format!("If-Match {value:?} is not an ETag of this API, like \"3\"")))
 }
 
 /// Parses a post id from the path.
@@ -88,6 +84,12 @@ pub async fn run_write<F>(
 where
     F: FnOnce(Option<IdempotencyWrite>) -> Result<Post, DomainError> + Send + 'static,
 {
+    state.write_limiter.check(&auth.user.id.to_string()).map_err(|wait| {
+        ApiError::too_many_requests(
+            wait,
+            "too many writes in a short time; retry after the Retry-After seconds",
+        )
+    })?;
     let held = match req.headers().get("idempotency-key") {
         None => None,
         Some(key) => {
@@ -99,19 +101,23 @@ where
             let (idem, user) = (state.idempotency.clone(), auth.user.id);
             match web::block(move || idem.begin(user, &key, fingerprint, status.as_u16())).await?? {
                 Begin::Fresh(held) => Some(held),
-                Begin::Replay(record) => return replay(state, record).await,
-                Begin::Mismatch => return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "idempotency-key-reused",
-                    "Idempotency-Key reused",
-                    "this Idempotency-Key was used for a different request; use a new key for a new change",
-                )),
-                Begin::InProgress => return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "idempotency-in-progress",
-                    "Request in progress",
-                    "a request with this Idempotency-Key is still being processed; retry shortly",
-                )),
+                Begin::Replay(record) => return replay(state, auth, record).await,
+                Begin::Mismatch => {
+                    return Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "idempotency-key-reused",
+                        "Idempotency-Key reused",
+                        "this Idempotency-Key was used for a different request; use a new key for a new change",
+                    ))
+                }
+                Begin::InProgress => {
+                    return Err(ApiError::new(
+                        StatusCode::CONFLICT,
+                        "idempotency-in-progress",
+                        "Request in progress",
+                        "a request with this Idempotency-Key is still being processed; retry shortly",
+                    ))
+                }
             }
         }
     };
@@ -124,12 +130,9 @@ where
     }
 }
 
-async fn replay(
-    state: &web::Data<AppState>,
-    record: quire_storage::IdempotencyRecord,
-) -> ApiResult {
-    let posts = state.posts.clone();
-    let post = web::block(move || posts.version(record.stream, record.version)).await??;
+async fn replay(state: &web::Data<AppState>, auth: &Auth, record: quire_storage::IdempotencyRecord) -> ApiResult {
+    let (posts, actor) = (state.posts.clone(), auth.actor());
+    let post = web::block(move || posts.version(&actor, record.stream, record.version)).await??;
     let status = StatusCode::from_u16(record.status).unwrap_or(StatusCode::OK);
     Ok(post_http(status, &post))
 }
@@ -139,11 +142,12 @@ pub async fn with_current(state: &web::Data<AppState>, e: DomainError) -> ApiErr
     let DomainError::VersionConflict { id, .. } = &e else {
         return e.into();
     };
-    let (posts, id) = (state.posts.clone(), *id);
-    let current = web::block(move || posts.get(id))
+    let (store, id) = (state.store.clone(), *id);
+    let current = web::block(move || store.post(id))
         .await
         .ok()
-        .and_then(Result::ok);
+        .and_then(Result::ok)
+        .flatten();
     let err = ApiError::from(e);
     match current {
         Some(post) => err.with_current(post_response(&post)),
@@ -158,11 +162,7 @@ fn fingerprint(req: &HttpRequest, body: &[u8]) -> String {
     hash.update([0]);
     hash.update(req.path());
     hash.update([0]);
-    hash.update(
-        req.headers()
-            .get(header::IF_MATCH)
-            .map_or(&b""[..], |v| v.as_bytes()),
-    );
+    hash.update(req.headers().get(header::IF_MATCH).map_or(&b""[..], |v| v.as_bytes()));
     hash.update([0]);
     hash.update(body);
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()

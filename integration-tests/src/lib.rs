@@ -38,17 +38,12 @@ impl TestServer {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let running = quire_api::start(config, listener)
-                    .await
-                    .expect("server starts");
-                tx.send((running.addr, running.server.handle()))
-                    .expect("send handle");
+                let running = quire_api::start(config, listener).await.expect("server starts");
+                tx.send((running.addr, running.server.handle())).expect("send handle");
                 running.server.await.expect("server runs");
             });
         });
-        let (addr, handle) = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("server started");
+        let (addr, handle) = rx.recv_timeout(Duration::from_secs(30)).expect("server started");
         Self {
             base: format!("http://{addr}"),
             dir,
@@ -104,16 +99,13 @@ impl BinaryServer {
             .expect("addr")
             .port();
         let child = Command::new(quire_bin())
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
             .arg(data)
             .env("QUIRE_ADMIN_USER", ADMIN.0)
             .env("QUIRE_ADMIN_PASSWORD", ADMIN.1)
             .env("QUIRE_LOG", "warn")
+            // These tests and the benchmark measure durability and throughput, not the rate limit.
+            .env("QUIRE_API__WRITE_RATE_PER_MINUTE", "0")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -193,18 +185,11 @@ impl Client {
 
     /// A request with the bearer token.
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, self.url(path))
-            .bearer_auth(&self.token)
+        self.http.request(method, self.url(path)).bearer_auth(&self.token)
     }
 
     /// POSTs JSON with optional extra headers.
-    pub async fn post_json<T: Serialize>(
-        &self,
-        path: &str,
-        body: &T,
-        headers: &[(&str, &str)],
-    ) -> reqwest::Response {
+    pub async fn post_json<T: Serialize>(&self, path: &str, body: &T, headers: &[(&str, &str)]) -> reqwest::Response {
         self.request(reqwest::Method::POST, path)
             .headers(headers_of(headers))
             .json(body)
@@ -214,12 +199,7 @@ impl Client {
     }
 
     /// PATCHes JSON with optional extra headers.
-    pub async fn patch_json<T: Serialize>(
-        &self,
-        path: &str,
-        body: &T,
-        headers: &[(&str, &str)],
-    ) -> reqwest::Response {
+    pub async fn patch_json<T: Serialize>(&self, path: &str, body: &T, headers: &[(&str, &str)]) -> reqwest::Response {
         self.request(reqwest::Method::PATCH, path)
             .headers(headers_of(headers))
             .json(body)
@@ -230,21 +210,13 @@ impl Client {
 
     /// GETs a path.
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.request(reqwest::Method::GET, path)
-            .send()
-            .await
-            .expect("GET")
+        self.request(reqwest::Method::GET, path).send().await.expect("GET")
     }
 
     /// Creates a post from JSON and returns it (asserting 201).
     pub async fn create_post(&self, body: serde_json::Value) -> PostResponse {
         let response = self.post_json("/api/v1/posts", &body, &[]).await;
-        assert_eq!(
-            response.status(),
-            201,
-            "create failed: {:?}",
-            response.text().await
-        );
+        assert_eq!(response.status(), 201, "create failed: {:?}", response.text().await);
         response.json().await.expect("post json")
     }
 }

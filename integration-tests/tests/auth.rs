@@ -33,10 +33,7 @@ async fn wrong_passwords_and_unknown_users_get_the_same_401() {
         assert_eq!(response.status(), 401);
         details.push(response.json::<Problem>().await.expect("problem").detail);
     }
-    assert_eq!(
-        details[0], details[1],
-        "no user enumeration through the message"
-    );
+    assert_eq!(details[0], details[1], "no user enumeration through the message");
     server.stop().await;
 }
 
@@ -50,10 +47,7 @@ async fn refresh_rotates_and_a_replayed_token_revokes_the_session() {
     assert_eq!(response.status(), 200);
     let second: TokenResponse = response.json().await.expect("tokens");
     assert_ne!(second.refresh_token, first);
-    assert_eq!(
-        (second.token_type.as_str(), second.expires_in),
-        ("Bearer", 900)
-    );
+    assert_eq!((second.token_type.as_str(), second.expires_in), ("Bearer", 900));
     let fresh = Client {
         token: second.access_token.clone(),
         ..client.clone()
@@ -66,12 +60,7 @@ async fn refresh_rotates_and_a_replayed_token_revokes_the_session() {
 
     // A second client replays the old refresh token: refused, and the family is revoked.
     assert_eq!(refresh(&http, &server.base, &first).await.status(), 401);
-    assert_eq!(
-        refresh(&http, &server.base, &second.refresh_token)
-            .await
-            .status(),
-        401
-    );
+    assert_eq!(refresh(&http, &server.base, &second.refresh_token).await.status(), 401);
     server.stop().await;
 }
 
@@ -101,12 +90,7 @@ async fn first_start_prints_a_one_time_setup_token_that_creates_the_admin() {
         .expect("addr")
         .port();
     let mut child = Command::new(quire_bin())
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
         .arg(dir.path())
         .env_remove("QUIRE_ADMIN_USER")
         .env("QUIRE_LOG", "warn")
@@ -124,9 +108,7 @@ async fn first_start_prints_a_one_time_setup_token_that_creates_the_admin() {
             }
         }
     });
-    let token = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("setup token printed");
+    let token = rx.recv_timeout(Duration::from_secs(30)).expect("setup token printed");
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     let setup = |token: String, user: &'static str| {
@@ -134,13 +116,7 @@ async fn first_start_prints_a_one_time_setup_token_that_creates_the_admin() {
             .json(&json!({"setup_token": token, "username": user, "password": "first-admin-pw"}))
             .send()
     };
-    assert_eq!(
-        setup("qs_wrong".into(), "root")
-            .await
-            .expect("send")
-            .status(),
-        401
-    );
+    assert_eq!(setup("qs_wrong".into(), "root").await.expect("send").status(), 401);
     let created = setup(token.clone(), "root").await.expect("send");
     assert_eq!(created.status(), 201);
     assert_eq!(
@@ -164,8 +140,7 @@ fn user_add_reads_the_password_from_stdin() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn");
-    std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), b"writer-password\n")
-        .expect("write");
+    std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), b"writer-password\n").expect("write");
     let out = child.wait_with_output().expect("wait");
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("created user writer"));

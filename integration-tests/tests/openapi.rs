@@ -24,7 +24,10 @@ async fn every_declared_operation_is_served() {
             let status = response.status().as_u16();
             let body = response.text().await.unwrap_or_default();
             assert_ne!(status, 405, "{method} {path} is declared but not routed");
-            assert!(!body.contains("nothing at"), "{method} {path} is declared but not routed");
+            assert!(
+                !body.contains("nothing at"),
+                "{method} {path} is declared but not routed"
+            );
             checked += 1;
         }
     }

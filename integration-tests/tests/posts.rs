@@ -20,12 +20,7 @@ async fn problem(response: reqwest::Response, status: u16, kind: &str) -> Proble
 }
 
 async fn head(client: &quire_integration_tests::Client) -> u64 {
-    let list: EventList = client
-        .get("/api/v1/events?limit=1")
-        .await
-        .json()
-        .await
-        .expect("events");
+    let list: EventList = client.get("/api/v1/events?limit=1").await.json().await.expect("events");
     list.head
 }
 
@@ -41,10 +36,7 @@ async fn create_answers_201_with_location_and_etag_and_get_reads_it_back() {
         )
         .await;
     assert_eq!(response.status(), 201);
-    let location = response.headers()["location"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
+    let location = response.headers()["location"].to_str().expect("ascii").to_owned();
     assert_eq!(response.headers()["etag"], "\"1\"");
     let post: PostResponse = response.json().await.expect("json");
     assert_eq!(location, format!("/api/v1/posts/{}", post.id));
@@ -70,17 +62,13 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
             .send()
     };
     problem(
-        post(b"{\"title\": ", "application/json")
-            .await
-            .expect("send"),
+        post(b"{\"title\": ", "application/json").await.expect("send"),
         400,
         "bad-request",
     )
     .await;
     problem(
-        post(b"{\"title\": 5}", "application/json")
-            .await
-            .expect("send"),
+        post(b"{\"title\": 5}", "application/json").await.expect("send"),
         400,
         "bad-request",
     )
@@ -103,29 +91,22 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
     )
     .await;
     problem(
-        post(b"{\"title\": \"a\"}", "text/plain")
-            .await
-            .expect("send"),
+        post(b"{\"title\": \"a\"}", "text/plain").await.expect("send"),
         415,
         "unsupported-media-type",
     )
     .await;
     let empty = problem(
-        post(b"{\"title\": \"   \"}", "application/json")
-            .await
-            .expect("send"),
+        post(b"{\"title\": \"   \"}", "application/json").await.expect("send"),
         400,
         "invalid-field",
     )
     .await;
     assert_eq!(empty.field.as_deref(), Some("title"));
     let slug = problem(
-        post(
-            b"{\"title\": \"a\", \"slug\": \"Not OK\"}",
-            "application/json",
-        )
-        .await
-        .expect("send"),
+        post(b"{\"title\": \"a\", \"slug\": \"Not OK\"}", "application/json")
+            .await
+            .expect("send"),
         400,
         "invalid-field",
     )
@@ -135,10 +116,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         "says what is allowed: {}",
         slug.detail
     );
-    let big = format!(
-        "{{\"title\": \"big\", \"body\": \"{}\"}}",
-        "x".repeat(1024 * 1024 + 10)
-    );
+    let big = format!("{{\"title\": \"big\", \"body\": \"{}\"}}", "x".repeat(1024 * 1024 + 10));
     let response = client
         .request(Method::POST, "/api/v1/posts")
         .header("content-type", "application/json")
@@ -148,11 +126,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         .expect("send");
     problem(response, 413, "payload-too-large").await;
     let scheduled = client
-        .post_json(
-            "/api/v1/posts",
-            &json!({"title": "s", "status": "scheduled"}),
-            &[],
-        )
+        .post_json("/api/v1/posts", &json!({"title": "s", "status": "scheduled"}), &[])
         .await;
     problem(scheduled, 400, "invalid-field").await;
     assert_eq!(head(&client).await, 0, "nothing reached the log");
@@ -163,11 +137,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
 async fn undeclared_methods_get_405_with_allow_and_unknown_paths_404() {
     let server = TestServer::start().await;
     let client = server.admin().await;
-    let response = client
-        .request(Method::PUT, "/api/v1/posts")
-        .send()
-        .await
-        .expect("send");
+    let response = client.request(Method::PUT, "/api/v1/posts").send().await.expect("send");
     assert_eq!(response.headers()["allow"], "GET, HEAD, POST");
     problem(response, 405, "method-not-allowed").await;
     let response = client
@@ -184,12 +154,7 @@ async fn undeclared_methods_get_405_with_allow_and_unknown_paths_404() {
         "not-found",
     )
     .await;
-    problem(
-        client.get("/api/v1/posts/not-an-id").await,
-        404,
-        "not-found",
-    )
-    .await;
+    problem(client.get("/api/v1/posts/not-an-id").await, 404, "not-found").await;
     server.stop().await;
 }
 
@@ -201,10 +166,7 @@ async fn every_api_route_needs_a_valid_access_token() {
         (Method::GET, "/api/v1/posts"),
         (Method::POST, "/api/v1/posts"),
         (Method::GET, "/api/v1/events"),
-        (
-            Method::GET,
-            "/api/v1/posts/01ARZ3NDEKTSV4RRFFQ69G5FAV/history",
-        ),
+        (Method::GET, "/api/v1/posts/01ARZ3NDEKTSV4RRFFQ69G5FAV/history"),
         (Method::POST, "/api/v1/auth/logout"),
     ] {
         let bare = http
@@ -247,19 +209,13 @@ async fn changes_need_if_match_and_a_stale_one_gets_412_with_the_current_post() 
     let post = alice.create_post(json!({"title": "Shared"})).await;
     let path = format!("/api/v1/posts/{}", post.id);
     problem(
-        alice
-            .patch_json(&path, &json!({"title": "no precondition"}), &[])
-            .await,
+        alice.patch_json(&path, &json!({"title": "no precondition"}), &[]).await,
         428,
         "if-match-required",
     )
     .await;
     problem(
-        alice
-            .request(Method::DELETE, &path)
-            .send()
-            .await
-            .expect("send"),
+        alice.request(Method::DELETE, &path).send().await.expect("send"),
         428,
         "if-match-required",
     )
@@ -275,11 +231,7 @@ async fn changes_need_if_match_and_a_stale_one_gets_412_with_the_current_post() 
     assert_eq!(winner.headers()["etag"], "\"2\"");
     let won: PostResponse = winner.json().await.expect("json");
     let lost = problem(loser, 412, "version-conflict").await;
-    assert_eq!(
-        lost.current.as_deref(),
-        Some(&won),
-        "the loser sees the winner"
-    );
+    assert_eq!(lost.current.as_deref(), Some(&won), "the loser sees the winner");
     let now: PostResponse = alice.get(&path).await.json().await.expect("json");
     assert_eq!((now.version, now.title), (2, won.title));
     server.stop().await;
@@ -293,10 +245,7 @@ async fn idempotent_replay_is_byte_identical_and_another_body_is_422() {
     let body = json!({"title": "Once only", "status": "published"});
     let first = client.post_json("/api/v1/posts", &body, &key).await;
     assert_eq!(first.status(), 201);
-    let (etag, location) = (
-        first.headers()["etag"].clone(),
-        first.headers()["location"].clone(),
-    );
+    let (etag, location) = (first.headers()["etag"].clone(), first.headers()["location"].clone());
     let first_bytes = first.bytes().await.expect("body");
     let again = client.post_json("/api/v1/posts", &body, &key).await;
     assert_eq!(again.status(), 201);
@@ -304,11 +253,7 @@ async fn idempotent_replay_is_byte_identical_and_another_body_is_422() {
         (&again.headers()["etag"], &again.headers()["location"]),
         (&etag, &location)
     );
-    assert_eq!(
-        again.bytes().await.expect("body"),
-        first_bytes,
-        "byte-identical replay"
-    );
+    assert_eq!(again.bytes().await.expect("body"), first_bytes, "byte-identical replay");
     problem(
         client
             .post_json("/api/v1/posts", &json!({"title": "Other"}), &key)
@@ -317,27 +262,18 @@ async fn idempotent_replay_is_byte_identical_and_another_body_is_422() {
         "idempotency-key-reused",
     )
     .await;
-    let list: PostList = client
-        .get("/api/v1/posts")
-        .await
-        .json()
-        .await
-        .expect("list");
+    let list: PostList = client.get("/api/v1/posts").await.json().await.expect("list");
     assert_eq!(list.items.len(), 1, "published exactly once");
 
     // A replayed edit answers what the edit answered, even after later changes.
     let path = location.to_str().expect("ascii").to_owned();
     let edit_key = [("idempotency-key", "edit-1"), ("if-match", "\"1\"")];
-    let edited = client
-        .patch_json(&path, &json!({"title": "Edited"}), &edit_key)
-        .await;
+    let edited = client.patch_json(&path, &json!({"title": "Edited"}), &edit_key).await;
     let edited_bytes = edited.bytes().await.expect("body");
     client
         .patch_json(&path, &json!({"title": "Later"}), &[("if-match", "\"2\"")])
         .await;
-    let replay = client
-        .patch_json(&path, &json!({"title": "Edited"}), &edit_key)
-        .await;
+    let replay = client.patch_json(&path, &json!({"title": "Edited"}), &edit_key).await;
     assert_eq!(replay.status(), 200);
     assert_eq!(replay.bytes().await.expect("body"), edited_bytes);
     assert_eq!(head(&client).await, 3);
@@ -348,9 +284,7 @@ async fn idempotent_replay_is_byte_identical_and_another_body_is_422() {
 async fn delete_restore_history_and_versions() {
     let server = TestServer::start().await;
     let client = server.admin().await;
-    let post = client
-        .create_post(json!({"title": "Keep me", "tags": ["a"]}))
-        .await;
+    let post = client.create_post(json!({"title": "Keep me", "tags": ["a"]})).await;
     let path = format!("/api/v1/posts/{}", post.id);
     let publish = client
         .patch_json(
@@ -371,18 +305,8 @@ async fn delete_restore_history_and_versions() {
         .await
         .expect("send");
     assert_eq!(deleted.status(), 200);
-    assert!(deleted
-        .json::<PostResponse>()
-        .await
-        .expect("json")
-        .deleted_at
-        .is_some());
-    let listed: PostList = client
-        .get("/api/v1/posts")
-        .await
-        .json()
-        .await
-        .expect("list");
+    assert!(deleted.json::<PostResponse>().await.expect("json").deleted_at.is_some());
+    let listed: PostList = client.get("/api/v1/posts").await.json().await.expect("list");
     assert!(listed.items.is_empty(), "deleted posts leave the listing");
     let trash: PostList = client
         .get("/api/v1/posts?deleted=true")
@@ -414,11 +338,7 @@ async fn delete_restore_history_and_versions() {
         .json()
         .await
         .expect("history");
-    let types: Vec<_> = history
-        .events
-        .iter()
-        .map(|e| e.event_type.as_str())
-        .collect();
+    let types: Vec<_> = history.events.iter().map(|e| e.event_type.as_str()).collect();
     assert_eq!(
         types,
         [
@@ -436,12 +356,7 @@ async fn delete_restore_history_and_versions() {
         .await
         .expect("v1");
     assert_eq!((v1.body.as_str(), v1.version), ("", 1));
-    problem(
-        client.get(&format!("{path}/versions/9")).await,
-        404,
-        "not-found",
-    )
-    .await;
+    problem(client.get(&format!("{path}/versions/9")).await, 404, "not-found").await;
     server.stop().await;
 }
 
@@ -451,14 +366,11 @@ async fn listing_filters_pages_and_the_event_log_paginates() {
     let client = server.admin().await;
     for i in 0..5 {
         let status = if i % 2 == 0 { "published" } else { "draft" };
-        client.create_post(json!({"title": format!("P{i}"), "status": status, "tags": [format!("t{}", i % 2)]})).await;
+        client
+            .create_post(json!({"title": format!("P{i}"), "status": status, "tags": [format!("t{}", i % 2)]}))
+            .await;
     }
-    let page1: PostList = client
-        .get("/api/v1/posts?limit=2")
-        .await
-        .json()
-        .await
-        .expect("list");
+    let page1: PostList = client.get("/api/v1/posts?limit=2").await.json().await.expect("list");
     let cursor = page1.next_cursor.clone().expect("more pages");
     let page2: PostList = client
         .get(&format!("/api/v1/posts?limit=2&cursor={cursor}"))
@@ -480,31 +392,11 @@ async fn listing_filters_pages_and_the_event_log_paginates() {
         .await
         .expect("list");
     assert_eq!(published.items.len(), 3);
-    let tagged: PostList = client
-        .get("/api/v1/posts?tag=t1")
-        .await
-        .json()
-        .await
-        .expect("list");
+    let tagged: PostList = client.get("/api/v1/posts?tag=t1").await.json().await.expect("list");
     assert_eq!(tagged.items.len(), 2);
-    problem(
-        client.get("/api/v1/posts?status=gone").await,
-        400,
-        "invalid-field",
-    )
-    .await;
-    problem(
-        client.get("/api/v1/posts?limit=0").await,
-        400,
-        "bad-request",
-    )
-    .await;
-    problem(
-        client.get("/api/v1/posts?limit=abc").await,
-        400,
-        "bad-request",
-    )
-    .await;
+    problem(client.get("/api/v1/posts?status=gone").await, 400, "invalid-field").await;
+    problem(client.get("/api/v1/posts?limit=0").await, 400, "bad-request").await;
+    problem(client.get("/api/v1/posts?limit=abc").await, 400, "bad-request").await;
     let events: EventList = client
         .get("/api/v1/events?after=2&limit=2")
         .await
@@ -520,11 +412,7 @@ async fn listing_filters_pages_and_the_event_log_paginates() {
 async fn probes_answer() {
     let server = TestServer::start().await;
     let http = reqwest::Client::new();
-    let health = http
-        .get(format!("{}/healthz", server.base))
-        .send()
-        .await
-        .expect("send");
+    let health = http.get(format!("{}/healthz", server.base)).send().await.expect("send");
     assert_eq!(health.status(), 200);
     let ready: serde_json::Value = http
         .get(format!("{}/readyz", server.base))

@@ -9,10 +9,12 @@ use utoipa::{Modify, OpenApi};
 
 use crate::auth::{LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse};
 use crate::events::{EventList, EventResponse, Health, Ready};
-use crate::posts::{
-    CreatePostRequest, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus,
-};
+use crate::posts::{CreatePostRequest, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus};
 use crate::problem::Problem;
+use crate::users::{
+    CreateTokenRequest, CreateUserRequest, PasswordRequest, PatchUserRequest, RoleName, TokenCreated, TokenInfo,
+    TokenList, UserList, UserResponse,
+};
 
 /// The whole API.
 #[derive(OpenApi)]
@@ -27,18 +29,24 @@ use crate::problem::Problem;
     paths(
         login, refresh, logout, setup,
         create_post, list_posts, get_post, patch_post, delete_post, restore_post,
-        post_history, post_version, list_events, healthz, readyz
+        post_history, post_version, list_events, healthz, readyz,
+        me, list_users, create_user, patch_user, set_password,
+        create_token, list_tokens, revoke_token
     ),
     components(schemas(
         LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse,
         CreatePostRequest, PatchPostRequest, PostResponse, PostStatus, PostList, PostHistory,
-        EventResponse, EventList, Health, Ready, Problem
+        EventResponse, EventList, Health, Ready, Problem,
+        RoleName, UserResponse, UserList, CreateUserRequest, PatchUserRequest, PasswordRequest,
+        CreateTokenRequest, TokenInfo, TokenCreated, TokenList
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Log in and keep a session"),
         (name = "posts", description = "Write and read posts"),
         (name = "events", description = "The event log"),
+        (name = "users", description = "Users and roles (admins), and your own account"),
+        (name = "tokens", description = "API tokens for scripts"),
         (name = "probes", description = "Health and readiness")
     )
 )]
@@ -55,7 +63,9 @@ impl Modify for BearerAuth {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some("An access token from `POST /api/v1/auth/login`."))
+                    .description(Some(
+                        "An access token from `POST /api/v1/auth/login`, or an API token (`qk_…`) from `POST /api/v1/tokens`.",
+                    ))
                     .build(),
             ),
         );
@@ -68,6 +78,8 @@ impl Modify for BearerAuth {
         (status = 200, description = "Logged in", body = TokenResponse),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong username or password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Locked out after too many failures (for this user or from this address); even a right password is refused until Retry-After", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -90,6 +102,7 @@ fn refresh() {}
         (status = 204, description = "Logged out"),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
     ))]
 fn logout() {}
@@ -113,10 +126,13 @@ fn setup() {}
             headers(("ETag" = String, description = "\"<version>\""), ("Location" = String, description = "URL of the new post"))),
         (status = 400, description = "Invalid field (the `field` member names it)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Slug taken, or a request with this Idempotency-Key is still running", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Idempotency-Key reused with another request", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many writes; see Retry-After", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
 fn create_post() {}
 
@@ -133,6 +149,7 @@ fn create_post() {}
         (status = 200, description = "A page of posts", body = PostList),
         (status = 400, description = "Bad query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 fn list_posts() {}
 
@@ -142,6 +159,7 @@ fn list_posts() {}
     responses(
         (status = 200, description = "The post", body = PostResponse, headers(("ETag" = String, description = "\"<version>\""))),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
     ))]
 fn get_post() {}
@@ -158,6 +176,7 @@ fn get_post() {}
         (status = 200, description = "Changed", body = PostResponse, headers(("ETag" = String, description = "\"<version>\""))),
         (status = 400, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Slug taken, post deleted, or the Idempotency-Key is in use", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match; `current` holds the post as it is now", body = Problem, content_type = "application/problem+json"),
@@ -165,6 +184,8 @@ fn get_post() {}
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Idempotency-Key reused with another request", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many writes; see Retry-After", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
 fn patch_post() {}
 
@@ -178,11 +199,14 @@ fn patch_post() {}
     responses(
         (status = 200, description = "Deleted; the post with `deleted_at` set", body = PostResponse, headers(("ETag" = String, description = "\"<version>\""))),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already deleted, or the Idempotency-Key is in use", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Idempotency-Key reused with another request", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many writes; see Retry-After", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
 fn delete_post() {}
 
@@ -196,11 +220,14 @@ fn delete_post() {}
     responses(
         (status = 200, description = "Restored (with a numbered slug if its slug was taken meanwhile)", body = PostResponse, headers(("ETag" = String, description = "\"<version>\""))),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not deleted, or the Idempotency-Key is in use", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Idempotency-Key reused with another request", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many writes; see Retry-After", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
 fn restore_post() {}
 
@@ -210,6 +237,7 @@ fn restore_post() {}
     responses(
         (status = 200, description = "The post's events", body = PostHistory),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
     ))]
 fn post_history() {}
@@ -220,6 +248,7 @@ fn post_history() {}
     responses(
         (status = 200, description = "The post at that version", body = PostResponse, headers(("ETag" = String, description = "\"<n>\""))),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such post or version", body = Problem, content_type = "application/problem+json"),
     ))]
 fn post_version() {}
@@ -234,6 +263,7 @@ fn post_version() {}
         (status = 200, description = "Events in seq order", body = EventList),
         (status = 400, description = "Bad query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 fn list_events() {}
 
@@ -248,3 +278,96 @@ fn healthz() {}
         (status = 503, description = "Not ready", body = Problem, content_type = "application/problem+json"),
     ))]
 fn readyz() {}
+
+/// `GET /api/v1/users/me` — the logged-in user.
+#[utoipa::path(get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "You", body = UserResponse),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn me() {}
+
+/// `GET /api/v1/users` — every user (admins).
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The users", body = UserList),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn list_users() {}
+
+/// `POST /api/v1/users` — add a user (admins).
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUserRequest, security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = UserResponse, headers(("Location" = String, description = "URL of the user"))),
+        (status = 400, description = "Invalid username or password", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn create_user() {}
+
+/// `PATCH /api/v1/users/{id}` — change a role or disable a user (admins). Disabling revokes the
+/// user's refresh and API tokens at once.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = PatchUserRequest, security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id (ULID)")),
+    responses(
+        (status = 200, description = "Changed", body = UserResponse),
+        (status = 400, description = "Invalid change (e.g. demoting yourself)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn patch_user() {}
+
+/// `POST /api/v1/users/{id}/password` — set a password: your own (with `old_password`) or
+/// anyone's as an admin. Ends the user's sessions.
+#[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "users", request_body = PasswordRequest, security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id (ULID)")),
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 400, description = "Password too short or too long", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Wrong old password, or not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn set_password() {}
+
+/// `POST /api/v1/tokens` — create an API token; the secret (`qk_…`) is in the answer once.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = CreateTokenRequest, security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created; store `secret` now", body = TokenCreated),
+        (status = 400, description = "Unknown scope, empty name, expiry in the past", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A scope exceeds your rights (`missing` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn create_token() {}
+
+/// `GET /api/v1/tokens` — your API tokens (no secrets); `all=true` lists everyone's (admins).
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", security(("bearer" = [])),
+    params(("all" = Option<bool>, Query, description = "Everyone's tokens (admins only)")),
+    responses(
+        (status = 200, description = "Tokens", body = TokenList),
+        (status = 400, description = "Bad query parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`all` without admin rights", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn list_tokens() {}
+
+/// `DELETE /api/v1/tokens/{id}` — revoke an API token at once.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Token id (ULID)")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such token of yours", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn revoke_token() {}

@@ -7,11 +7,14 @@ pub mod doc;
 pub mod events;
 pub mod posts;
 pub mod problem;
+pub mod users;
 
 pub use auth::{LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse};
 pub use doc::ApiDoc;
 pub use events::{EventList, EventResponse, Health, Ready};
-pub use posts::{
-    CreatePostRequest, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus,
-};
+pub use posts::{CreatePostRequest, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus};
 pub use problem::Problem;
+pub use users::{
+    CreateTokenRequest, CreateUserRequest, PasswordRequest, PatchUserRequest, RoleName, TokenCreated, TokenInfo,
+    TokenList, UserList, UserResponse,
+};

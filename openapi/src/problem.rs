@@ -20,6 +20,10 @@ pub struct Problem {
     /// For a 412: the post as it is now, so the client can merge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current: Option<Box<PostResponse>>,
+    /// For a 403: the right that is missing (a scope like `posts:publish`, or
+    /// `edit-others-posts`, `old-password`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<String>,
     /// For a 400 about a field: which one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,

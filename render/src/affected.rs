@@ -39,29 +39,16 @@ pub fn affected_pages(
     }
     pages.extend([PagePath::TagIndex, PagePath::Archive, PagePath::Sitemap]);
 
-    let changed: Vec<&str> = before
-        .iter()
-        .chain(after.iter())
-        .map(|p| p.id.as_str())
-        .collect();
+    let changed: Vec<&str> = before.iter().chain(after.iter()).map(|p| p.id.as_str()).collect();
     let others: Vec<&PostInput> = all_posts
         .iter()
         .filter(|p| is_valid_slug(&p.slug) && !changed.contains(&p.id.as_str()))
         .collect();
-    let position = |post: &PostInput| {
-        others
-            .iter()
-            .filter(|o| newest_first(o, post).is_lt())
-            .count()
-    };
+    let position = |post: &PostInput| others.iter().filter(|o| newest_first(o, post).is_lt()).count();
     let old_pos = before.map(position);
     let new_pos = after.map(position);
 
-    if [old_pos, new_pos]
-        .iter()
-        .flatten()
-        .any(|&p| p < config.feed_size)
-    {
+    if [old_pos, new_pos].iter().flatten().any(|&p| p < config.feed_size) {
         pages.extend([PagePath::AtomFeed, PagePath::JsonFeed]);
     }
     pages.extend(home_pages(config.page_size, others.len(), old_pos, new_pos));
@@ -85,10 +72,7 @@ fn home_pages(
         (Some(a), Some(b)) => (page_of(a.min(b)), page_of(a.max(b))),
         // Added or removed: every later post shifts by one, and the last page may appear or
         // vanish (and the page before it gain or lose its "older" link).
-        (Some(p), None) | (None, Some(p)) => (
-            page_of(p).min(old_last.min(new_last)),
-            old_last.max(new_last),
-        ),
+        (Some(p), None) | (None, Some(p)) => (page_of(p).min(old_last.min(new_last)), old_last.max(new_last)),
         (None, None) => (1, 0),
     };
     (first..=last).map(PagePath::Home)

@@ -10,9 +10,7 @@ pub(crate) fn link_bare_urls(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
     for event in events {
         match &event {
             Event::Start(Tag::Link { .. } | Tag::Image { .. } | Tag::CodeBlock(_)) => opaque += 1,
-            Event::End(TagEnd::Link | TagEnd::Image | TagEnd::CodeBlock) => {
-                opaque = opaque.saturating_sub(1)
-            }
+            Event::End(TagEnd::Link | TagEnd::Image | TagEnd::CodeBlock) => opaque = opaque.saturating_sub(1),
             Event::Text(text) if opaque == 0 && might_contain_url(text) => {
                 push_linked(text, &mut out);
                 continue;
@@ -113,18 +111,9 @@ mod tests {
 
     #[test]
     fn finds_bare_urls() {
-        assert_eq!(
-            url_in("see https://example.org."),
-            Some("https://example.org")
-        );
-        assert_eq!(
-            url_in("(www.example.org/a_(b))"),
-            Some("www.example.org/a_(b)")
-        );
-        assert_eq!(
-            url_in("x https://a.b/c?d=1, then"),
-            Some("https://a.b/c?d=1")
-        );
+        assert_eq!(url_in("see https://example.org."), Some("https://example.org"));
+        assert_eq!(url_in("(www.example.org/a_(b))"), Some("www.example.org/a_(b)"));
+        assert_eq!(url_in("x https://a.b/c?d=1, then"), Some("https://a.b/c?d=1"));
         assert_eq!(url_in("nowww.example.org"), None);
         assert_eq!(url_in("https:// nothing"), None);
         assert_eq!(url_in("plain text"), None);

@@ -61,10 +61,7 @@ pub(crate) fn atom(config: &SiteConfig, markdown: &Markdown, index: &PostIndex<'
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
     xml.push_str("<feed xmlns=\"http://www.w3.org/2005/Atom\"");
-    xml.push_str(&format!(
-        " xml:lang=\"{}\">\n",
-        xml_escape(&config.language)
-    ));
+    xml.push_str(&format!(" xml:lang=\"{}\">\n", xml_escape(&config.language)));
     let home = absolute(config, &PagePath::Home(1));
     let line = |xml: &mut String, s: String| {
         xml.push_str("  ");
@@ -72,10 +69,7 @@ pub(crate) fn atom(config: &SiteConfig, markdown: &Markdown, index: &PostIndex<'
         xml.push('\n');
     };
     line(&mut xml, format!("<id>{}</id>", xml_escape(&home)));
-    line(
-        &mut xml,
-        format!("<title>{}</title>", xml_escape(&config.title)),
-    );
+    line(&mut xml, format!("<title>{}</title>", xml_escape(&config.title)));
     if !config.description.is_empty() {
         let subtitle = xml_escape(&config.description);
         line(&mut xml, format!("<subtitle>{subtitle}</subtitle>"));
@@ -113,27 +107,18 @@ fn atom_entry(config: &SiteConfig, markdown: &Markdown, post: &PostInput, xml: &
     xml.push_str(&format!(
         "    <link rel=\"alternate\" type=\"text/html\" href=\"{url}\"/>\n"
     ));
-    xml.push_str(&format!(
-        "    <published>{}</published>\n",
-        rfc3339(post.published_at)
-    ));
+    xml.push_str(&format!("    <published>{}</published>\n", rfc3339(post.published_at)));
     let updated = post.updated_at.max(post.published_at);
     xml.push_str(&format!("    <updated>{}</updated>\n", rfc3339(updated)));
     // Every entry names its author: a feed without one would then be invalid Atom.
     let name = author(config, post);
     let name = if name.is_empty() { &config.title } else { name };
-    xml.push_str(&format!(
-        "    <author><name>{}</name></author>\n",
-        xml_escape(name)
-    ));
+    xml.push_str(&format!("    <author><name>{}</name></author>\n", xml_escape(name)));
     for (_, tag) in crate::index::post_tags(post) {
         xml.push_str(&format!("    <category term=\"{}\"/>\n", xml_escape(tag)));
     }
     let summary = plain_text_excerpt(&post.body_markdown, 280);
-    xml.push_str(&format!(
-        "    <summary>{}</summary>\n",
-        xml_escape(&summary)
-    ));
+    xml.push_str(&format!("    <summary>{}</summary>\n", xml_escape(&summary)));
     let html = markdown.to_html(&post.body_markdown);
     // xml:base lets feed readers resolve the post's relative links and images.
     let content = xml_escape(&html);
@@ -178,11 +163,7 @@ struct JsonItem<'a> {
 }
 
 /// The JSON Feed, version 1.1 (<https://jsonfeed.org/version/1.1>).
-pub(crate) fn json_feed(
-    config: &SiteConfig,
-    markdown: &Markdown,
-    index: &PostIndex<'_>,
-) -> Result<String> {
+pub(crate) fn json_feed(config: &SiteConfig, markdown: &Markdown, index: &PostIndex<'_>) -> Result<String> {
     let items = feed_posts(config, index)
         .iter()
         .map(|post| {
@@ -195,10 +176,7 @@ pub(crate) fn json_feed(
                 summary: plain_text_excerpt(&post.body_markdown, 280),
                 date_published: rfc3339(post.published_at),
                 date_modified: rfc3339(post.updated_at.max(post.published_at)),
-                tags: crate::index::post_tags(post)
-                    .into_iter()
-                    .map(|(_, t)| t)
-                    .collect(),
+                tags: crate::index::post_tags(post).into_iter().map(|(_, t)| t).collect(),
                 authors: authors(name),
             }
         })
@@ -240,11 +218,7 @@ pub(crate) fn sitemap(config: &SiteConfig, index: &PostIndex<'_>) -> String {
         }
         xml.push_str("</url>\n");
     };
-    let newest = index
-        .posts()
-        .iter()
-        .map(|p| p.updated_at.max(p.published_at))
-        .max();
+    let newest = index.posts().iter().map(|p| p.updated_at.max(p.published_at)).max();
     let home_pages = crate::index::home_page_count(index.posts().len(), config.page_size);
     for n in 1..=home_pages {
         url(&PagePath::Home(n), if n == 1 { newest } else { None });

@@ -10,9 +10,7 @@ use crate::paths::{is_valid_slug, tag_slug, PagePath};
 
 /// The newest-first order of every list of the site; ties broken by id so the order is stable.
 pub(crate) fn newest_first(a: &PostInput, b: &PostInput) -> Ordering {
-    b.published_at
-        .cmp(&a.published_at)
-        .then_with(|| a.id.cmp(&b.id))
+    b.published_at.cmp(&a.published_at).then_with(|| a.id.cmp(&b.id))
 }
 
 /// The number of home pages for `count` posts: at least one, even for an empty site.
@@ -119,11 +117,7 @@ impl<'a> PostIndex<'a> {
         let home_pages = home_page_count(self.posts.len(), config.page_size);
         pages.extend((1..=home_pages).map(PagePath::Home));
         pages.extend(self.by_slug.keys().map(|s| PagePath::Post((*s).to_owned())));
-        pages.extend(
-            self.redirects
-                .keys()
-                .map(|s| PagePath::Post((*s).to_owned())),
-        );
+        pages.extend(self.redirects.keys().map(|s| PagePath::Post((*s).to_owned())));
         pages.extend(self.tags.keys().map(|s| PagePath::Tag(s.clone())));
         pages
     }

@@ -71,10 +71,7 @@ impl Markdown {
 
 /// The Markdown dialect of the site.
 fn options() -> Options {
-    Options::ENABLE_TABLES
-        | Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_TASKLISTS
+    Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
 }
 
 /// Keeps only the classes the renderer itself emits; every other attribute that passed the
@@ -121,11 +118,7 @@ fn add_heading_ids(mut events: Vec<Event<'_>>) -> Vec<Event<'_>> {
                 }
             }
             let base = crate::paths::slugify(&text, 60);
-            let base = if base.is_empty() {
-                "section".to_owned()
-            } else {
-                base
-            };
+            let base = if base.is_empty() { "section".to_owned() } else { base };
             let mut id = base.clone();
             let mut n = 1;
             while used.contains(&id) {
@@ -207,18 +200,12 @@ pub fn plain_text_excerpt(markdown: &str, max_chars: usize) -> String {
                 | Tag::Heading { .. },
             ) => skip_depth += 1,
             Event::End(
-                TagEnd::CodeBlock
-                | TagEnd::FootnoteDefinition
-                | TagEnd::Table
-                | TagEnd::Image
-                | TagEnd::Heading(_),
+                TagEnd::CodeBlock | TagEnd::FootnoteDefinition | TagEnd::Table | TagEnd::Image | TagEnd::Heading(_),
             ) => skip_depth = skip_depth.saturating_sub(1),
             Event::Text(t) | Event::Code(t) if skip_depth == 0 => {
                 text.push_str(&t);
             }
-            Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph | TagEnd::Item) => {
-                text.push(' ')
-            }
+            Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph | TagEnd::Item) => text.push(' '),
             _ => {}
         }
         if text.len() > max_chars * 8 {

@@ -29,9 +29,7 @@ fn bare_urls_become_links() {
         "{out}"
     );
     assert!(
-        out.contains(
-            r#"<a href="https://www.example.com" rel="noopener noreferrer">www.example.com</a>"#
-        ),
+        out.contains(r#"<a href="https://www.example.com" rel="noopener noreferrer">www.example.com</a>"#),
         "{out}"
     );
     assert!(out.contains("<code>https://x.y</code>"), "{out}");
@@ -43,10 +41,7 @@ fn only_our_classes_survive() {
         "<div class=\"evil footnote-definition\" id=\"x\">a</div>\n\n\
          <p class=\"big\">b</p>\n\n```js onclick=alert(1)\nx\n```\n",
     );
-    assert!(
-        out.contains(r#"<div class="footnote-definition" id="x">"#),
-        "{out}"
-    );
+    assert!(out.contains(r#"<div class="footnote-definition" id="x">"#), "{out}");
     assert!(!out.contains("evil") && !out.contains("big"), "{out}");
     assert!(!out.contains("onclick"), "{out}");
 }
@@ -72,9 +67,6 @@ fn output_is_deterministic() {
 fn excerpts_are_plain_text() {
     let md =
         "# Title\n\nSome **bold** <b>html</b> and `code`.![alt text](a.png)\n\n```\nskipped\n```\n\nMore text here.";
-    assert_eq!(
-        plain_text_excerpt(md, 200),
-        "Some bold html and code. More text here."
-    );
+    assert_eq!(plain_text_excerpt(md, 200), "Some bold html and code. More text here.");
     assert_eq!(plain_text_excerpt(md, 16), "Some bold html…");
 }

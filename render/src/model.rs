@@ -60,9 +60,7 @@ impl SiteConfig {
             })
         };
         let base = self.base_url.trim_end_matches('/');
-        let rest = base
-            .strip_prefix("https://")
-            .or_else(|| base.strip_prefix("http://"));
+        let rest = base.strip_prefix("https://").or_else(|| base.strip_prefix("http://"));
         match rest {
             None => return invalid("base_url", "must start with http:// or https://"),
             Some(rest) if rest.is_empty() || rest.starts_with('/') => {
@@ -79,11 +77,7 @@ impl SiteConfig {
         if self.feed_size == 0 {
             return invalid("feed_size", "must be at least 1");
         }
-        let lang_ok = !self.language.is_empty()
-            && self
-                .language
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-');
+        let lang_ok = !self.language.is_empty() && self.language.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
         if !lang_ok {
             return invalid("language", "must be a language tag such as `en` or `pt-BR`");
         }
@@ -100,9 +94,7 @@ impl SiteConfig {
     pub(crate) fn base_path(&self) -> &str {
         let base = self.base();
         let after_scheme = base.find("://").map_or(0, |i| i + 3);
-        base[after_scheme..]
-            .find('/')
-            .map_or("", |i| &base[after_scheme + i..])
+        base[after_scheme..].find('/').map_or("", |i| &base[after_scheme + i..])
     }
 }
 
@@ -174,10 +166,7 @@ mod tests {
             },
         ];
         for config in bad {
-            assert!(matches!(
-                config.validate(),
-                Err(Error::InvalidConfig { .. })
-            ));
+            assert!(matches!(config.validate(), Err(Error::InvalidConfig { .. })));
         }
     }
 }

@@ -7,9 +7,7 @@ use crate::index::{home_page_count, PostIndex};
 use crate::markdown::{plain_text_excerpt, Markdown};
 use crate::model::{PostInput, SiteConfig};
 use crate::paths::PagePath;
-use crate::templates::{
-    href, layout, post_list, post_summary, redirect_page, tag_links, time_tag, trusted, PageMeta,
-};
+use crate::templates::{href, layout, post_list, post_summary, redirect_page, tag_links, time_tag, trusted, PageMeta};
 
 /// Page `n` (from 1) of the newest-first list, with links to the newer and older pages.
 pub(crate) fn home(config: &SiteConfig, index: &PostIndex<'_>, n: usize) -> Option<String> {

@@ -77,9 +77,7 @@ impl PagePath {
         }
         let mut parts = file.split('/');
         let page = match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some("page"), Some(n), Some("index.html"), None) => {
-                PagePath::Home(n.parse().ok().filter(|n| *n >= 2)?)
-            }
+            (Some("page"), Some(n), Some("index.html"), None) => PagePath::Home(n.parse().ok().filter(|n| *n >= 2)?),
             (Some("posts"), Some(slug), Some("index.html"), None) if is_valid_slug(slug) => {
                 PagePath::Post(slug.to_owned())
             }

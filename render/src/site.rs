@@ -75,11 +75,7 @@ impl Site {
     }
 
     /// [`Site::render_page`] with posts already indexed, for rendering many pages.
-    pub fn render_page_with(
-        &self,
-        page: &PagePath,
-        index: &PostIndex<'_>,
-    ) -> Result<Option<Vec<u8>>> {
+    pub fn render_page_with(&self, page: &PagePath, index: &PostIndex<'_>) -> Result<Option<Vec<u8>>> {
         let config = &self.config;
         let text = match page {
             PagePath::Home(n) => pages::home(config, index, *n),
@@ -100,11 +96,7 @@ impl Site {
 
     /// Brings `pages` on disk in line with the published `posts`: writes those whose bytes
     /// changed and removes those that should no longer exist.
-    pub fn write_pages(
-        &self,
-        pages: &BTreeSet<PagePath>,
-        posts: &[PostInput],
-    ) -> Result<RenderReport> {
+    pub fn write_pages(&self, pages: &BTreeSet<PagePath>, posts: &[PostInput]) -> Result<RenderReport> {
         let index = PostIndex::new(posts);
         let pages: Vec<&PagePath> = pages.iter().filter(|p| is_safe(p)).collect();
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
@@ -119,10 +111,7 @@ impl Site {
                     .collect();
                 handles
                     .into_iter()
-                    .map(|h| {
-                        h.join()
-                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                    })
+                    .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
                     .collect()
             });
             let mut report = RenderReport::default();
@@ -198,8 +187,7 @@ impl Site {
             for sub in write::list_dir(&dir)?.into_iter().filter(|p| p.is_dir()) {
                 write::sweep_temp_files(&sub)?;
                 let name = sub.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-                if let Some(page) = PagePath::from_file_path(&format!("{folder}/{name}/index.html"))
-                {
+                if let Some(page) = PagePath::from_file_path(&format!("{folder}/{name}/index.html")) {
                     candidates.push(page);
                 }
             }

@@ -109,8 +109,7 @@ fn safe_nav_url(url: &str) -> Option<&str> {
         (None, _) => false,
     };
     let allowed = ["http://", "https://", "mailto:"];
-    (!url.is_empty() && (!has_scheme || allowed.iter().any(|s| lower.starts_with(s))))
-        .then_some(url)
+    (!url.is_empty() && (!has_scheme || allowed.iter().any(|s| lower.starts_with(s)))).then_some(url)
 }
 
 /// `2025-01-31`, in the post's own offset.
@@ -158,10 +157,7 @@ pub(crate) fn post_summary(config: &SiteConfig, post: &PostInput) -> Markup {
 }
 
 /// Posts as a compact list of dates and titles: tag and archive pages.
-pub(crate) fn post_list<'a>(
-    config: &SiteConfig,
-    posts: impl Iterator<Item = &'a PostInput>,
-) -> Markup {
+pub(crate) fn post_list<'a>(config: &SiteConfig, posts: impl Iterator<Item = &'a PostInput>) -> Markup {
     html! {
         ul.post-list {
             @for post in posts {

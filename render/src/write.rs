@@ -33,9 +33,8 @@ pub(crate) fn write_if_changed(root: &Path, rel: &str, bytes: &[u8]) -> Result<b
         .unwrap_or_default();
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let temp = dir.join(format!(".{name}.{}.{n}{TEMP_SUFFIX}", std::process::id()));
-    let result = write_synced(&temp, bytes).and_then(|()| {
-        fs::rename(&temp, &path).map_err(|e| Error::io("rename into place", &path, e))
-    });
+    let result = write_synced(&temp, bytes)
+        .and_then(|()| fs::rename(&temp, &path).map_err(|e| Error::io("rename into place", &path, e)));
     if result.is_err() {
         // Best effort: the error being returned is the one that matters.
         let _ = fs::remove_file(&temp);
@@ -101,11 +100,7 @@ pub(crate) fn list_dir(dir: &Path) -> Result<Vec<PathBuf>> {
         Err(e) => return Err(Error::io("list folder", dir, e)),
     };
     entries
-        .map(|entry| {
-            entry
-                .map(|e| e.path())
-                .map_err(|e| Error::io("list folder", dir, e))
-        })
+        .map(|entry| entry.map(|e| e.path()).map_err(|e| Error::io("list folder", dir, e)))
         .collect()
 }
 
@@ -131,8 +126,7 @@ fn write_synced(temp: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| Error::io("create temp file", temp, e))?;
     file.write_all(bytes)
         .map_err(|e| Error::io("write temp file", temp, e))?;
-    file.sync_all()
-        .map_err(|e| Error::io("fsync temp file", temp, e))
+    file.sync_all().map_err(|e| Error::io("fsync temp file", temp, e))
 }
 
 /// Creates `dir` and its missing ancestors, fsyncing each parent so the new folders survive a

@@ -24,10 +24,7 @@ fn json_feed_has_the_version_1_1_structure() {
     assert_eq!(feed["feed_url"], "https://notes.example.org/feed.json");
     let items = feed["items"].as_array().expect("items is an array");
     assert_eq!(items.len(), 3, "feed_size newest posts");
-    let ids: Vec<&str> = items
-        .iter()
-        .map(|i| i["id"].as_str().expect("id"))
-        .collect();
+    let ids: Vec<&str> = items.iter().map(|i| i["id"].as_str().expect("id")).collect();
     assert_eq!(
         ids,
         [
@@ -46,10 +43,7 @@ fn json_feed_has_the_version_1_1_structure() {
         time::OffsetDateTime::parse(date, &time::format_description::well_known::Rfc3339)
             .expect("date_published is RFC 3339");
     }
-    assert_eq!(
-        items[1]["title"], "Hello, Rust & <friends>",
-        "JSON carries plain text"
-    );
+    assert_eq!(items[1]["title"], "Hello, Rust & <friends>", "JSON carries plain text");
 }
 
 #[test]
@@ -64,48 +58,24 @@ fn atom_feed_is_well_formed_with_required_elements() {
     for required in ["feed/id", "feed/title", "feed/updated", "feed/author/name"] {
         assert_eq!(xml::texts(&elements, required).len(), 1, "{required}");
     }
-    assert_eq!(
-        xml::texts(&elements, "feed/updated"),
-        ["2024-06-01T07:00:00Z"]
-    );
+    assert_eq!(xml::texts(&elements, "feed/updated"), ["2024-06-01T07:00:00Z"]);
     let links: Vec<_> = elements.iter().filter(|e| e.path == "feed/link").collect();
-    assert!(links
-        .iter()
-        .any(|l| l.attrs.contains(&("rel".into(), "self".into()))));
+    assert!(links.iter().any(|l| l.attrs.contains(&("rel".into(), "self".into()))));
     let entries = xml::texts(&elements, "feed/entry");
     assert_eq!(entries.len(), 3);
-    for required in [
-        "id",
-        "title",
-        "updated",
-        "published",
-        "author/name",
-        "content",
-        "link",
-    ] {
+    for required in ["id", "title", "updated", "published", "author/name", "content", "link"] {
         let found = xml::texts(&elements, &format!("feed/entry/{required}"));
         assert_eq!(found.len(), 3, "every entry has {required}");
     }
-    assert_eq!(
-        xml::texts(&elements, "feed/entry/title")[1],
-        "Hello, Rust & <friends>"
-    );
+    assert_eq!(xml::texts(&elements, "feed/entry/title")[1], "Hello, Rust & <friends>");
     let content = xml::texts(&elements, "feed/entry/content")[1];
-    assert!(
-        content.starts_with("<h2 id=\"why-rust\">Why Rust</h2>"),
-        "{content}"
-    );
+    assert!(content.starts_with("<h2 id=\"why-rust\">Why Rust</h2>"), "{content}");
 }
 
 #[test]
 fn feeds_survive_control_characters_and_odd_text() {
     let site = Site::new(common::config(), "unused").expect("config");
-    let mut post = common::post(
-        "01ODD",
-        "odd",
-        "Bell\u{7} & NUL\u{0} ]]> <![CDATA[",
-        &["a&b"],
-    );
+    let mut post = common::post("01ODD", "odd", "Bell\u{7} & NUL\u{0} ]]> <![CDATA[", &["a&b"]);
     post.body_markdown = "Text with \u{1b}[31m escape, \u{FFFF} and 🦀 & ]]>".into();
     let posts = vec![post];
     let atom = site
@@ -113,10 +83,7 @@ fn feeds_survive_control_characters_and_odd_text() {
         .expect("render")
         .expect("atom");
     let elements = xml::parse(std::str::from_utf8(&atom).expect("utf-8"));
-    assert_eq!(
-        xml::texts(&elements, "feed/entry/title"),
-        ["Bell & NUL ]]> <![CDATA["]
-    );
+    assert_eq!(xml::texts(&elements, "feed/entry/title"), ["Bell & NUL ]]> <![CDATA["]);
     let sitemap = site
         .render_page(&PagePath::Sitemap, &posts)
         .expect("render")

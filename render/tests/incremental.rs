@@ -30,10 +30,7 @@ fn editing_a_post_touches_its_pages_only() {
     let config = common::config();
     let before_list = common::posts();
     let mut posts = before_list.clone();
-    let before = before_list
-        .iter()
-        .find(|p| p.id == "01HELLO")
-        .expect("post");
+    let before = before_list.iter().find(|p| p.id == "01HELLO").expect("post");
     find(&mut posts, "01HELLO").body_markdown = "New body".into();
     let after = posts.iter().find(|p| p.id == "01HELLO").expect("post");
     let pages = affected_pages(&config, Some(before), Some(after), &posts);
@@ -61,16 +58,10 @@ fn adding_an_old_post_shifts_only_later_home_pages_and_skips_feeds() {
     old.published_at = datetime!(2020-01-01 0:00 UTC);
     posts.push(old.clone());
     let pages = affected_pages(&config, None, Some(&old), &posts);
-    assert!(
-        pages.contains(&PagePath::Home(2)),
-        "page 2 gains an 'older' link"
-    );
+    assert!(pages.contains(&PagePath::Home(2)), "page 2 gains an 'older' link");
     assert!(pages.contains(&PagePath::Home(3)), "page 3 appears");
     assert!(!pages.contains(&PagePath::Home(1)));
-    assert!(
-        !pages.contains(&PagePath::AtomFeed),
-        "not among the newest 3"
-    );
+    assert!(!pages.contains(&PagePath::AtomFeed), "not among the newest 3");
     assert!(pages.contains(&PagePath::Tag("history".into())));
     assert_eq!(post_pages(&pages), ["ancient"]);
 }
@@ -108,11 +99,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             if path.is_dir() {
                 stack.push(path);
             } else {
-                let rel = path
-                    .strip_prefix(dir)
-                    .expect("inside")
-                    .to_string_lossy()
-                    .into_owned();
+                let rel = path.strip_prefix(dir).expect("inside").to_string_lossy().into_owned();
                 files.insert(rel, fs::read(&path).expect("read"));
             }
         }
@@ -165,11 +152,7 @@ fn incremental_updates_match_a_full_rebuild() {
     find(&mut moved, "01FIRST").published_at = datetime!(2025-01-01 0:00 UTC);
     check_change(&base, &moved, "01FIRST");
 
-    let deleted: Vec<PostInput> = base
-        .iter()
-        .filter(|p| p.id != "01GARDEN")
-        .cloned()
-        .collect();
+    let deleted: Vec<PostInput> = base.iter().filter(|p| p.id != "01GARDEN").cloned().collect();
     check_change(&base, &deleted, "01GARDEN");
 
     let mut added = base.clone();
@@ -202,12 +185,7 @@ fn full_rebuild_writes_only_changed_files_and_prunes_only_its_own() {
     // A page of a post that is gone, a crash's leftover temp file, and files that are not ours.
     fs::create_dir_all(dir.path().join("posts/ghost")).expect("mkdir");
     fs::write(dir.path().join("posts/ghost/index.html"), "old").expect("write");
-    fs::write(
-        dir.path()
-            .join("posts/hello-rust/.index.html.9.9.quire-tmp"),
-        "half",
-    )
-    .expect("write");
+    fs::write(dir.path().join("posts/hello-rust/.index.html.9.9.quire-tmp"), "half").expect("write");
     fs::create_dir_all(dir.path().join("media")).expect("mkdir");
     fs::write(dir.path().join("media/photo.jpg"), "jpg").expect("write");
     fs::write(dir.path().join("posts/notes.txt"), "mine").expect("write");
@@ -217,10 +195,7 @@ fn full_rebuild_writes_only_changed_files_and_prunes_only_its_own() {
     assert!(third.written.is_empty());
     let files = snapshot(dir.path());
     assert_no_temp_files(&files);
-    assert!(
-        !dir.path().join("posts/ghost").exists(),
-        "emptied folder removed"
-    );
+    assert!(!dir.path().join("posts/ghost").exists(), "emptied folder removed");
     assert!(files.contains_key("media/photo.jpg") && files.contains_key("posts/notes.txt"));
 }
 
@@ -231,19 +206,12 @@ fn removing_the_last_post_of_a_tag_removes_the_tag_page() {
     let posts = common::posts();
     site.render_all(&posts).expect("render");
     assert!(dir.path().join("tags/garden/index.html").exists());
-    let garden = posts
-        .iter()
-        .find(|p| p.id == "01GARDEN")
-        .expect("post")
-        .clone();
+    let garden = posts.iter().find(|p| p.id == "01GARDEN").expect("post").clone();
     let rest: Vec<PostInput> = posts.into_iter().filter(|p| p.id != "01GARDEN").collect();
     let report = site.update(Some(&garden), None, &rest).expect("unpublish");
     assert_eq!(
         report.removed,
-        [
-            PagePath::Post("spring-garden".into()),
-            PagePath::Tag("garden".into())
-        ]
+        [PagePath::Post("spring-garden".into()), PagePath::Tag("garden".into())]
     );
     assert!(!dir.path().join("tags/garden").exists());
     assert!(!dir.path().join("posts/spring-garden").exists());

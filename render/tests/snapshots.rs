@@ -88,11 +88,7 @@ fn pages_that_should_not_exist_render_to_none() {
         PagePath::Tag("nope".into()),
         PagePath::CustomCss,
     ] {
-        assert_eq!(
-            site.render_page(&page, &posts).expect("renders"),
-            None,
-            "{page}"
-        );
+        assert_eq!(site.render_page(&page, &posts).expect("renders"), None, "{page}");
     }
 }
 

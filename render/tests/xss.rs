@@ -67,10 +67,7 @@ fn no_payload_survives_in_pages_or_feeds() {
     for (i, payload) in PAYLOADS.iter().enumerate() {
         let posts = vec![hostile_post(i, payload)];
         let render = |page: PagePath| {
-            let bytes = site
-                .render_page(&page, &posts)
-                .expect("render")
-                .expect("exists");
+            let bytes = site.render_page(&page, &posts).expect("render").expect("exists");
             String::from_utf8(bytes).expect("utf-8")
         };
         let context = format!("payload {i} {payload:?}");
@@ -85,17 +82,10 @@ fn no_payload_survives_in_pages_or_feeds() {
             assert_inert(content, &format!("{context} in Atom content"));
         }
         let title = xml::texts(&elements, "feed/entry/title");
-        assert_eq!(
-            title,
-            [posts[0].title.as_str()],
-            "titles are text, escaped once"
-        );
+        assert_eq!(title, [posts[0].title.as_str()], "titles are text, escaped once");
 
-        let json: serde_json::Value =
-            serde_json::from_str(&render(PagePath::JsonFeed)).expect("json");
-        let html = json["items"][0]["content_html"]
-            .as_str()
-            .expect("content_html");
+        let json: serde_json::Value = serde_json::from_str(&render(PagePath::JsonFeed)).expect("json");
+        let html = json["items"][0]["content_html"].as_str().expect("content_html");
         assert_inert(html, &format!("{context} in JSON Feed"));
     }
 }
@@ -112,18 +102,12 @@ fn harmless_markup_survives_sanitizing() {
         .expect("page");
     let page = String::from_utf8(page).expect("utf-8");
     assert!(page.contains("<kbd>Ctrl</kbd>"), "{page}");
-    assert!(
-        page.contains("<abbr title=\"HyperText\">HTML</abbr>"),
-        "{page}"
-    );
+    assert!(page.contains("<abbr title=\"HyperText\">HTML</abbr>"), "{page}");
     assert!(
         page.contains("<a href=\"https://example.org\" rel=\"noopener noreferrer\">ok</a>"),
         "{page}"
     );
-    assert!(
-        page.contains("<img src=\"/media/a.png\" alt=\"A\">"),
-        "{page}"
-    );
+    assert!(page.contains("<img src=\"/media/a.png\" alt=\"A\">"), "{page}");
 }
 
 #[test]
@@ -131,10 +115,7 @@ fn hostile_tags_get_safe_pages() {
     let site = Site::new(common::config(), "unused").expect("config");
     let posts = vec![hostile_post(0, "x")];
     let pages = quire_render::PostIndex::new(&posts).all_pages(site.config());
-    let tags: Vec<&PagePath> = pages
-        .iter()
-        .filter(|p| matches!(p, PagePath::Tag(_)))
-        .collect();
+    let tags: Vec<&PagePath> = pages.iter().filter(|p| matches!(p, PagePath::Tag(_))).collect();
     assert_eq!(
         tags,
         [
@@ -144,10 +125,7 @@ fn hostile_tags_get_safe_pages() {
         ]
     );
     for tag in tags {
-        let html = site
-            .render_page(tag, &posts)
-            .expect("render")
-            .expect("page");
+        let html = site.render_page(tag, &posts).expect("render").expect("page");
         assert_inert(&String::from_utf8(html).expect("utf-8"), &format!("{tag}"));
     }
 }

@@ -11,10 +11,7 @@ use ulid::Ulid;
 pub enum Error {
     /// Input that breaks a rule of the domain; `field` names the offending field.
     #[error("invalid {field}: {message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
+    Invalid { field: &'static str, message: String },
 
     /// No post with this id (or no such version of it).
     #[error("post {id} not found")]
@@ -26,11 +23,7 @@ pub enum Error {
 
     /// The caller's `If-Match` version is not the post's current version.
     #[error("post {id} is at version {actual}, not {expected}")]
-    VersionConflict {
-        id: Ulid,
-        expected: u64,
-        actual: u64,
-    },
+    VersionConflict { id: Ulid, expected: u64, actual: u64 },
 
     /// An explicitly requested slug belongs to another live post.
     #[error("slug {slug:?} is already used by post {owner}")]
@@ -39,6 +32,19 @@ pub enum Error {
     /// The command does not apply to the post in its current state (e.g. editing a deleted post).
     #[error("{message}")]
     InvalidState { id: Ulid, message: String },
+
+    /// The actor lacks a right; `missing` names it (a scope such as `posts:publish`, or
+    /// `edit-others-posts`).
+    #[error("{message}")]
+    Forbidden { missing: String, message: String },
+
+    /// No user with this id.
+    #[error("user {id} not found")]
+    UserNotFound { id: Ulid },
+
+    /// No API token with this id (or not one of the caller's).
+    #[error("token {id} not found")]
+    TokenNotFound { id: Ulid },
 
     /// A user with this name already exists.
     #[error("user {username:?} already exists")]

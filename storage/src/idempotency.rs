@@ -111,8 +111,7 @@ impl Idempotency {
 }
 
 fn validate_key(key: &str) -> Result<()> {
-    if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| (0x21..=0x7e).contains(&b))
-    {
+    if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
         return Err(Error::invalid(
             "Idempotency-Key",
             format!("use 1 to {MAX_KEY_LEN} visible ASCII characters (a UUID or ULID is ideal)"),

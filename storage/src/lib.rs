@@ -8,24 +8,28 @@
 //! The domain services ([`Posts`], [`Accounts`], [`Idempotency`]) hold the rules; the
 //! [`Store`]/[`SecretStore`] traits are the small set of operations they need from a backend.
 
+pub mod access;
 pub mod error;
 pub mod event;
 pub mod git;
 pub mod idempotency;
 pub mod post;
 pub mod posts;
+pub mod schedule;
 pub mod sled_store;
 pub mod store;
+pub mod tokens;
 pub mod users;
 
+pub use access::{Actor, Scope};
 pub use error::{Error, Result};
 pub use event::{Envelope, EventPayload};
 pub use git::{GitError, GitProjection, GitSettings};
 pub use idempotency::{Begin, Idempotency, InFlight};
 pub use post::{Post, Status};
-pub use posts::{system_clock, Actor, Clock, NewPost, PostPatch, Posts};
+pub use posts::{system_clock, Clock, NewPost, PostPatch, Posts};
+pub use schedule::{publish_due, SCHEDULER_ACTOR};
 pub use sled_store::{SledOptions, SledStore};
-pub use store::{
-    AppendBatch, AppendOutcome, IdempotencyRecord, IdempotencyWrite, PostQuery, SecretStore, Store,
-};
-pub use users::{Accounts, Role, User};
+pub use store::{AppendBatch, AppendOutcome, IdempotencyRecord, IdempotencyWrite, PostQuery, SecretStore, Store};
+pub use tokens::{ApiToken, Tokens};
+pub use users::{Accounts, Role, User, UserUpdate};

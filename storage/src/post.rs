@@ -176,11 +176,8 @@ impl Post {
 /// A new post id. Ids made by one process are strictly increasing (monotonic ULIDs), so id
 /// order is creation order even within one millisecond; listings rely on it.
 pub fn new_post_id() -> Ulid {
-    static GENERATOR: std::sync::Mutex<ulid::Generator> =
-        std::sync::Mutex::new(ulid::Generator::new());
-    let mut generator = GENERATOR
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    static GENERATOR: std::sync::Mutex<ulid::Generator> = std::sync::Mutex::new(ulid::Generator::new());
+    let mut generator = GENERATOR.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     generator.generate().unwrap_or_else(|_| Ulid::new())
 }
 
@@ -278,10 +275,7 @@ pub fn normalize_tags(tags: &[String]) -> Result<Vec<String>> {
         }
     }
     if out.len() > MAX_TAGS {
-        return Err(Error::invalid(
-            "tags",
-            format!("at most {MAX_TAGS} tags per post"),
-        ));
+        return Err(Error::invalid("tags", format!("at most {MAX_TAGS} tags per post")));
     }
     Ok(out)
 }

@@ -8,23 +8,14 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use ulid::Ulid;
 
+use crate::access::{Actor, Scope};
 use crate::event::{Envelope, EventPayload};
-use crate::post::{
-    new_post_id, normalize_tags, normalize_title, slug_candidate, slugify, validate_slug, Post,
-    Status,
-};
+use crate::post::{new_post_id, normalize_tags, normalize_title, slug_candidate, slugify, validate_slug, Post, Status};
 use crate::store::{AppendBatch, AppendOutcome, IdempotencyWrite, PostQuery, Store};
 use crate::{Error, Result};
 
 /// How many numbered candidates a derived slug tries before giving up.
 const MAX_SLUG_TRIES: u32 = 1000;
-
-/// Who is acting.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub user_id: Ulid,
-    pub username: String,
-}
 
 /// Input of `create`.
 #[derive(Debug, Clone, Default)]
@@ -83,17 +74,19 @@ impl Posts {
         &self.store
     }
 
+    /// The time by this service's clock; the scheduler asks it so that tests can move time.
+    pub fn now(&self) -> OffsetDateTime {
+        (self.clock)()
+    }
+
     /// Creates a post. A derived slug that is taken gets a numeric suffix; an explicit one is a conflict.
-    pub fn create(
-        &self,
-        actor: &Actor,
-        input: NewPost,
-        idem: Option<IdempotencyWrite>,
-    ) -> Result<Post> {
+    pub fn create(&self, actor: &Actor, input: NewPost, idem: Option<IdempotencyWrite>) -> Result<Post> {
+        actor.require(Scope::PostsWrite)?;
+        let status = input.status.unwrap_or(Status::Draft);
+        actor.check_may_set_status(status)?;
         let title = normalize_title(&input.title)?;
         let tags = normalize_tags(&input.tags)?;
         let now = (self.clock)();
-        let status = input.status.unwrap_or(Status::Draft);
         let publish_at = publish_time(status, input.publish_at, None, now)?;
         let id = new_post_id();
         let make = |slug: String| EventPayload::PostCreated {
@@ -126,6 +119,10 @@ impl Posts {
         idem: Option<IdempotencyWrite>,
     ) -> Result<Post> {
         let current = self.current(id, expected)?;
+        actor.check_may_edit(&current)?;
+        if let Some(status) = patch.status.filter(|s| *s != current.status) {
+            actor.check_may_set_status(status)?;
+        }
         if !current.is_live() {
             return Err(Error::InvalidState {
                 id,
@@ -149,6 +146,7 @@ impl Posts {
         idem: Option<IdempotencyWrite>,
     ) -> Result<Post> {
         let current = self.current(id, expected)?;
+        actor.check_may_edit(&current)?;
         if !current.is_live() {
             return Err(Error::InvalidState {
                 id,
@@ -175,6 +173,7 @@ impl Posts {
         idem: Option<IdempotencyWrite>,
     ) -> Result<Post> {
         let current = self.current(id, expected)?;
+        actor.check_may_edit(&current)?;
         if current.is_live() {
             return Err(Error::InvalidState {
                 id,
@@ -190,17 +189,30 @@ impl Posts {
     }
 
     /// The current post (also when deleted).
-    pub fn get(&self, id: Ulid) -> Result<Post> {
+    pub fn get(&self, actor: &Actor, id: Ulid) -> Result<Post> {
+        actor.require(Scope::PostsRead)?;
+        self.load(id)
+    }
+
+    fn load(&self, id: Ulid) -> Result<Post> {
         self.store.post(id)?.ok_or(Error::PostNotFound { id })
     }
 
     /// One page of posts, newest first.
-    pub fn list(&self, query: &PostQuery) -> Result<Vec<Post>> {
+    pub fn list(&self, actor: &Actor, query: &PostQuery) -> Result<Vec<Post>> {
+        actor.require(Scope::PostsRead)?;
         self.store.list_posts(query)
     }
 
+    /// Up to `limit` events of the log after `after`.
+    pub fn events(&self, actor: &Actor, after: u64, limit: usize) -> Result<Vec<Envelope>> {
+        actor.require(Scope::PostsRead)?;
+        self.store.events_after(after, limit)
+    }
+
     /// The events of one post.
-    pub fn history(&self, id: Ulid) -> Result<Vec<Envelope>> {
+    pub fn history(&self, actor: &Actor, id: Ulid) -> Result<Vec<Envelope>> {
+        actor.require(Scope::PostsRead)?;
         let events = self.store.stream_events(id)?;
         if events.is_empty() {
             return Err(Error::PostNotFound { id });
@@ -209,21 +221,17 @@ impl Posts {
     }
 
     /// The post as it was at version `n`.
-    pub fn version(&self, id: Ulid, n: u64) -> Result<Post> {
-        let events = self.history(id)?;
+    pub fn version(&self, actor: &Actor, id: Ulid, n: u64) -> Result<Post> {
+        let events = self.history(actor, id)?;
         let latest = events.last().map_or(0, |e| e.version);
         if n == 0 || n > latest {
-            return Err(Error::VersionNotFound {
-                id,
-                version: n,
-                latest,
-            });
+            return Err(Error::VersionNotFound { id, version: n, latest });
         }
         Post::fold(events.iter().take_while(|e| e.version <= n)).ok_or(Error::PostNotFound { id })
     }
 
     fn current(&self, id: Ulid, expected: Option<u64>) -> Result<Post> {
-        let post = self.get(id)?;
+        let post = self.load(id)?;
         match expected {
             Some(v) if v != post.version => Err(Error::VersionConflict {
                 id,
@@ -235,11 +243,7 @@ impl Posts {
     }
 
     /// Tries `base`, `base-2`, `base-3`… until `attempt` does not hit a taken slug.
-    fn with_free_slug(
-        &self,
-        base: &str,
-        attempt: impl Fn(String) -> Result<AppendOutcome>,
-    ) -> Result<Post> {
+    fn with_free_slug(&self, base: &str, attempt: impl Fn(String) -> Result<AppendOutcome>) -> Result<Post> {
         for n in 1..=MAX_SLUG_TRIES {
             let slug = slug_candidate(base, n);
             if self.store.slug_owner(&slug)?.is_some() {
@@ -284,16 +288,14 @@ impl Posts {
         idem: Option<IdempotencyWrite>,
         events: Vec<EventPayload>,
     ) -> Result<Post> {
-        outcome_to_post(self.append(stream, expected, actor, at, idem, events)?).map_err(
-            |e| match e {
-                Error::VersionConflict { actual, .. } => Error::VersionConflict {
-                    id: stream,
-                    expected,
-                    actual,
-                },
-                e => e,
+        outcome_to_post(self.append(stream, expected, actor, at, idem, events)?).map_err(|e| match e {
+            Error::VersionConflict { actual, .. } => Error::VersionConflict {
+                id: stream,
+                expected,
+                actual,
             },
-        )
+            e => e,
+        })
     }
 }
 
@@ -323,21 +325,15 @@ fn publish_time(
         )),
         Status::Draft => Ok(None),
         Status::Published => Ok(Some(given.or(current).unwrap_or(now))),
-        Status::Scheduled => given.or(current).map(Some).ok_or_else(|| {
-            Error::invalid(
-                "publish_at",
-                "a scheduled post needs publish_at (RFC 3339 date-time)",
-            )
-        }),
+        Status::Scheduled => given
+            .or(current)
+            .map(Some)
+            .ok_or_else(|| Error::invalid("publish_at", "a scheduled post needs publish_at (RFC 3339 date-time)")),
     }
 }
 
 /// The events that turn `current` into what `patch` asks for (none if nothing changes).
-fn patch_events(
-    current: &Post,
-    patch: PostPatch,
-    now: OffsetDateTime,
-) -> Result<Vec<EventPayload>> {
+fn patch_events(current: &Post, patch: PostPatch, now: OffsetDateTime) -> Result<Vec<EventPayload>> {
     let title = patch
         .title
         .map(|t| normalize_title(&t))
@@ -363,9 +359,7 @@ fn patch_events(
         });
     }
     let status = patch.status.unwrap_or(current.status);
-    let keep = (status == current.status)
-        .then_some(current.publish_at)
-        .flatten();
+    let keep = (status == current.status).then_some(current.publish_at).flatten();
     let publish_at = publish_time(status, patch.publish_at, keep, now)?;
     if status != current.status || publish_at != current.publish_at {
         events.push(match (status, publish_at) {

@@ -11,6 +11,7 @@ use ulid::Ulid;
 
 use crate::event::{Envelope, EventPayload};
 use crate::post::{Post, Status};
+use crate::tokens::ApiToken;
 use crate::users::{RefreshToken, User};
 use crate::Result;
 
@@ -125,17 +126,30 @@ pub trait SecretStore: Send + Sync {
     fn user_by_name(&self, username: &str) -> Result<Option<User>>;
     /// Adds a user; `Error::UserExists` if the name is taken.
     fn insert_user(&self, user: &User) -> Result<()>;
+    /// Every user.
+    fn users(&self) -> Result<Vec<User>>;
+    /// Replaces a user's record (same id and name), durably.
+    fn update_user(&self, user: &User) -> Result<()>;
+    /// Deletes every refresh token of a user; returns how many.
+    fn revoke_user_refresh(&self, user: Ulid) -> Result<usize>;
+    /// Stores an API token (and its hash index), durably.
+    fn put_api_token(&self, token: &ApiToken) -> Result<()>;
+    /// Updates an API token's `last_used_at`; need not be durable at once.
+    fn touch_api_token(&self, token: &ApiToken) -> Result<()>;
+    /// An API token by id.
+    fn api_token(&self, id: Ulid) -> Result<Option<ApiToken>>;
+    /// An API token by the hex SHA-256 of its secret.
+    fn api_token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>>;
+    /// Every API token.
+    fn api_tokens(&self) -> Result<Vec<ApiToken>>;
+    /// Deletes an API token, durably.
+    fn delete_api_token(&self, token: &ApiToken) -> Result<()>;
     /// A refresh token record by the token's hash.
     fn refresh_token(&self, hash: &[u8]) -> Result<Option<RefreshToken>>;
     /// Stores a refresh token record under the token's hash.
     fn put_refresh_token(&self, hash: &[u8], token: &RefreshToken) -> Result<()>;
     /// Replaces `old` by `new` only if the stored record is still `old`; false if it changed.
-    fn swap_refresh_token(
-        &self,
-        hash: &[u8],
-        old: &RefreshToken,
-        new: &RefreshToken,
-    ) -> Result<bool>;
+    fn swap_refresh_token(&self, hash: &[u8], old: &RefreshToken, new: &RefreshToken) -> Result<bool>;
     /// Deletes every refresh token of a family; returns how many.
     fn revoke_refresh_family(&self, family: Ulid) -> Result<usize>;
     /// A setting.

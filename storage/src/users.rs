@@ -18,7 +18,9 @@ use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 use ulid::Ulid;
 
+use crate::access::{Actor, Scope};
 use crate::store::SecretStore;
+use crate::tokens::Tokens;
 use crate::{Error, Result};
 
 /// Shortest accepted password.
@@ -106,6 +108,11 @@ impl Accounts {
         self.store.user(id)
     }
 
+    /// A user by name.
+    pub fn user_by_name(&self, username: &str) -> Result<Option<User>> {
+        self.store.user_by_name(username)
+    }
+
     /// Creates a user after checking the name and password. Blocking (argon2).
     pub fn create_user(&self, username: &str, password: &str, role: Role) -> Result<User> {
         validate_username(username)?;
@@ -155,10 +162,7 @@ impl Accounts {
     /// Exchanges a refresh token for a new one. A token presented twice revokes its family.
     pub fn rotate_refresh(&self, token: &str) -> Result<(User, String)> {
         let hash = sha256(token);
-        let record = self
-            .store
-            .refresh_token(&hash)?
-            .ok_or(Error::InvalidCredentials)?;
+        let record = self.store.refresh_token(&hash)?.ok_or(Error::InvalidCredentials)?;
         if record.used {
             let revoked = self.store.revoke_refresh_family(record.family)?;
             tracing::warn!(user = %record.user, family = %record.family, revoked, "refresh token reused: family revoked");
@@ -207,10 +211,7 @@ impl Accounts {
     pub fn complete_setup(&self, token: &str, username: &str, password: &str) -> Result<User> {
         validate_username(username)?;
         validate_password(password)?;
-        let stored = self
-            .store
-            .meta(SETUP_KEY)?
-            .ok_or(Error::InvalidCredentials)?;
+        let stored = self.store.meta(SETUP_KEY)?.ok_or(Error::InvalidCredentials)?;
         if !constant_time_eq(&stored, &sha256(token)) || self.has_users()? {
             return Err(Error::InvalidCredentials);
         }
@@ -221,11 +222,79 @@ impl Accounts {
     }
 }
 
+/// Changes an admin makes to a user.
+#[derive(Debug, Clone, Default)]
+pub struct UserUpdate {
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+}
+
+impl Accounts {
+    /// Every user (admins only).
+    pub fn list_users(&self, actor: &Actor) -> Result<Vec<User>> {
+        actor.require(Scope::Admin)?;
+        self.store.users()
+    }
+
+    /// Adds a user (admins only). Blocking (argon2).
+    pub fn add_user(&self, actor: &Actor, username: &str, password: &str, role: Role) -> Result<User> {
+        actor.require(Scope::Admin)?;
+        self.create_user(username, password, role)
+    }
+
+    /// Changes a user's role or disables them (admins only). Disabling revokes the user's
+    /// refresh tokens and API tokens at once; their access tokens stop working on the next request.
+    pub fn update_user(&self, actor: &Actor, id: Ulid, update: UserUpdate) -> Result<User> {
+        actor.require(Scope::Admin)?;
+        let mut user = self.store.user(id)?.ok_or(Error::UserNotFound { id })?;
+        if id == actor.user_id && (update.disabled == Some(true) || update.role.is_some_and(|r| r != Role::Admin)) {
+            return Err(Error::invalid(
+                "role",
+                "you cannot disable or demote yourself; ask another admin",
+            ));
+        }
+        if let Some(role) = update.role {
+            user.role = role;
+        }
+        if let Some(disabled) = update.disabled {
+            user.disabled = disabled;
+        }
+        self.store.update_user(&user)?;
+        if user.disabled {
+            self.revoke_sessions(id)?;
+        }
+        Ok(user)
+    }
+
+    /// Sets a password: your own with the old one, anyone's as an admin. Ends the user's sessions.
+    pub fn set_password(&self, actor: &Actor, id: Ulid, new: &str, old: Option<&str>) -> Result<()> {
+        let mut user = self.store.user(id)?.ok_or(Error::UserNotFound { id })?;
+        if id != actor.user_id {
+            actor.require(Scope::Admin)?;
+        } else if !old.is_some_and(|old| verify_password(old, &user.password_hash)) {
+            return Err(Error::Forbidden {
+                missing: "old-password".into(),
+                message: "changing your own password needs the current one in old_password".into(),
+            });
+        }
+        validate_password(new)?;
+        user.password_hash = hash_password(new)?;
+        self.store.update_user(&user)?;
+        self.store.revoke_user_refresh(id)?;
+        Ok(())
+    }
+
+    fn revoke_sessions(&self, id: Ulid) -> Result<()> {
+        let refresh = self.store.revoke_user_refresh(id)?;
+        let tokens = Tokens::new(self.store.clone()).revoke_all_of(id)?;
+        tracing::info!(user = %id, refresh, tokens, "revoked the sessions and tokens of a user");
+        Ok(())
+    }
+}
+
 fn validate_username(name: &str) -> Result<()> {
     let ok = (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
         && name.as_bytes()[0].is_ascii_alphanumeric();
     if ok {
         Ok(())
@@ -258,11 +327,7 @@ fn hash_password(password: &str) -> Result<String> {
 
 fn verify_password(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
-        .map(|hash| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &hash)
-                .is_ok()
-        })
+        .map(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
         .unwrap_or(false)
 }
 

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use quire_storage::{
-    system_clock, Accounts, Actor, Begin, Error, Idempotency, NewPost, PostPatch, PostQuery, Posts,
-    Role, SledOptions, SledStore, Status, Store,
+    system_clock, Accounts, Actor, Begin, Error, Idempotency, NewPost, PostPatch, PostQuery, Posts, Role, SledOptions,
+    SledStore, Status, Store,
 };
 use time::Duration;
 
@@ -13,10 +13,7 @@ fn open(dir: &std::path::Path) -> Arc<SledStore> {
 }
 
 fn actor() -> Actor {
-    Actor {
-        user_id: ulid::Ulid::new(),
-        username: "ada".into(),
-    }
+    Actor::user(ulid::Ulid::new(), "ada", Role::Admin)
 }
 
 fn new_post(title: &str) -> NewPost {
@@ -33,17 +30,13 @@ fn appends_are_read_back_in_order_and_survive_reopen() {
     let id = {
         let store = open(dir.path());
         let posts = Posts::new(store.clone(), system_clock());
-        let post = posts
-            .create(&actor(), new_post("First"), None)
-            .expect("create");
+        let post = posts.create(&actor(), new_post("First"), None).expect("create");
         let patch = PostPatch {
             title: Some("First, edited".into()),
             status: Some(Status::Published),
             ..PostPatch::default()
         };
-        let post = posts
-            .update(&actor(), post.id, Some(1), patch, None)
-            .expect("update");
+        let post = posts.update(&actor(), post.id, Some(1), patch, None).expect("update");
         assert_eq!(post.version, 3, "an edit that also publishes is two events");
         assert_eq!(store.head(), 3);
         post.id
@@ -57,13 +50,13 @@ fn appends_are_read_back_in_order_and_survive_reopen() {
     let types: Vec<&str> = events.iter().map(|e| e.payload.type_name()).collect();
     assert_eq!(types, vec!["PostCreated", "PostUpdated", "PostPublished"]);
     assert_eq!(store.events_after(2, 10).expect("events").len(), 1);
-    let current = posts.get(id).expect("get");
+    let current = posts.get(&actor(), id).expect("get");
     assert_eq!(current.title, "First, edited");
     assert_eq!(current.status, Status::Published);
-    assert_eq!(posts.version(id, 1).expect("v1").title, "First");
-    assert_eq!(posts.version(id, 3).expect("v3"), current);
+    assert_eq!(posts.version(&actor(), id, 1).expect("v1").title, "First");
+    assert_eq!(posts.version(&actor(), id, 3).expect("v3"), current);
     assert!(matches!(
-        posts.version(id, 4),
+        posts.version(&actor(), id, 4),
         Err(Error::VersionNotFound { latest: 3, .. })
     ));
 }
@@ -73,9 +66,7 @@ fn stale_versions_conflict_and_change_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open(dir.path());
     let posts = Posts::new(store.clone(), system_clock());
-    let post = posts
-        .create(&actor(), new_post("Race"), None)
-        .expect("create");
+    let post = posts.create(&actor(), new_post("Race"), None).expect("create");
     let edit = |title: &str| PostPatch {
         title: Some(title.into()),
         ..PostPatch::default()
@@ -98,7 +89,7 @@ fn stale_versions_conflict_and_change_nothing() {
         "{err:?}"
     );
     assert_eq!(store.head(), 2);
-    assert_eq!(posts.get(post.id).expect("get").title, "winner");
+    assert_eq!(posts.get(&actor(), post.id).expect("get").title, "winner");
 }
 
 #[test]
@@ -106,23 +97,14 @@ fn slugs_are_unique_among_live_posts() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open(dir.path());
     let posts = Posts::new(store.clone(), system_clock());
-    let a = posts
-        .create(&actor(), new_post("Same Title"), None)
-        .expect("a");
-    let b = posts
-        .create(&actor(), new_post("Same title!"), None)
-        .expect("b");
-    assert_eq!(
-        (a.slug.as_str(), b.slug.as_str()),
-        ("same-title", "same-title-2")
-    );
+    let a = posts.create(&actor(), new_post("Same Title"), None).expect("a");
+    let b = posts.create(&actor(), new_post("Same title!"), None).expect("b");
+    assert_eq!((a.slug.as_str(), b.slug.as_str()), ("same-title", "same-title-2"));
     let explicit = NewPost {
         slug: Some("same-title".into()),
         ..new_post("Other")
     };
-    let err = posts
-        .create(&actor(), explicit.clone(), None)
-        .expect_err("taken");
+    let err = posts.create(&actor(), explicit.clone(), None).expect_err("taken");
     assert!(matches!(err, Error::SlugTaken { owner, .. } if owner == a.id));
     let bad = NewPost {
         slug: Some("Not Valid".into()),
@@ -136,13 +118,9 @@ fn slugs_are_unique_among_live_posts() {
     posts
         .delete(&actor(), a.id, Some(1), None)
         .expect("delete frees the slug");
-    let c = posts
-        .create(&actor(), explicit, None)
-        .expect("slug is free again");
+    let c = posts.create(&actor(), explicit, None).expect("slug is free again");
     assert_eq!(c.slug, "same-title");
-    let restored = posts
-        .restore(&actor(), a.id, Some(2), None)
-        .expect("restore");
+    let restored = posts.restore(&actor(), a.id, Some(2), None).expect("restore");
     assert!(restored.is_live());
     assert_eq!(
         restored.slug, "same-title-3",
@@ -158,26 +136,16 @@ fn listing_filters_by_status_tag_and_pages_with_a_cursor() {
     let mut ids = Vec::new();
     for i in 0..7 {
         let input = NewPost {
-            tags: if i % 2 == 0 {
-                vec!["even".into()]
-            } else {
-                vec![]
-            },
-            status: Some(if i < 3 {
-                Status::Published
-            } else {
-                Status::Draft
-            }),
+            tags: if i % 2 == 0 { vec!["even".into()] } else { vec![] },
+            status: Some(if i < 3 { Status::Published } else { Status::Draft }),
             ..new_post(&format!("Post {i}"))
         };
         ids.push(posts.create(&actor(), input, None).expect("create").id);
     }
-    posts
-        .delete(&actor(), ids[6], Some(1), None)
-        .expect("delete");
+    posts.delete(&actor(), ids[6], Some(1), None).expect("delete");
     let page = |q: PostQuery| {
         posts
-            .list(&q)
+            .list(&actor(), &q)
             .expect("list")
             .iter()
             .map(|p| p.id)
@@ -251,10 +219,7 @@ fn a_lone_writer_pays_one_flush_per_append_and_concurrent_writers_share_flushes(
     }
     let shared = store.flush_count() - before;
     assert_eq!(store.head(), 40 + 64 * 20);
-    assert!(
-        shared * 4 <= 64 * 20,
-        "64 writers: {shared} flushes for 1280 appends"
-    );
+    assert!(shared * 4 <= 64 * 20, "64 writers: {shared} flushes for 1280 appends");
     let seqs: Vec<u64> = store
         .events_after(0, 2000)
         .expect("events")
@@ -271,10 +236,7 @@ fn idempotency_replays_rejects_mismatch_and_detects_in_flight() {
     let posts = Posts::new(store.clone(), system_clock());
     let idem = Idempotency::new(store.clone());
     let user = actor();
-    let Begin::Fresh(held) = idem
-        .begin(user.user_id, "k-1", "fp-a".into(), 201)
-        .expect("begin")
-    else {
+    let Begin::Fresh(held) = idem.begin(user.user_id, "k-1", "fp-a".into(), 201).expect("begin") else {
         panic!("first use of a key is fresh");
     };
     assert!(matches!(
@@ -285,15 +247,9 @@ fn idempotency_replays_rejects_mismatch_and_detects_in_flight() {
         .create(&user, new_post("Once"), Some(held.write()))
         .expect("create");
     drop(held);
-    match idem
-        .begin(user.user_id, "k-1", "fp-a".into(), 201)
-        .expect("begin")
-    {
+    match idem.begin(user.user_id, "k-1", "fp-a".into(), 201).expect("begin") {
         Begin::Replay(record) => {
-            assert_eq!(
-                (record.stream, record.version, record.status),
-                (post.id, 1, 201)
-            );
+            assert_eq!((record.stream, record.version, record.status), (post.id, 1, 201));
         }
         other => panic!("expected a replay, got {other:?}"),
     }
@@ -303,17 +259,12 @@ fn idempotency_replays_rejects_mismatch_and_detects_in_flight() {
     ));
     let other_user = ulid::Ulid::new();
     assert!(
-        matches!(
-            idem.begin(other_user, "k-1", "fp-b".into(), 201),
-            Ok(Begin::Fresh(_))
-        ),
+        matches!(idem.begin(other_user, "k-1", "fp-b".into(), 201), Ok(Begin::Fresh(_))),
         "keys are per user"
     );
     assert!(idem.begin(user.user_id, "", "fp".into(), 201).is_err());
     assert_eq!(
-        store.events_after(0, 10).expect("events")[0]
-            .idempotency_key
-            .as_deref(),
+        store.events_after(0, 10).expect("events")[0].idempotency_key.as_deref(),
         Some("k-1")
     );
 }
@@ -323,9 +274,7 @@ fn refresh_tokens_rotate_and_a_reused_one_revokes_its_family() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open(dir.path());
     let accounts = Accounts::new(store.clone(), Duration::days(30));
-    let user = accounts
-        .create_user("ada", "correct horse", Role::Admin)
-        .expect("user");
+    let user = accounts.create_user("ada", "correct horse", Role::Admin).expect("user");
     assert!(matches!(
         accounts.create_user("ada", "another pass", Role::Author),
         Err(Error::UserExists { .. })
@@ -333,19 +282,13 @@ fn refresh_tokens_rotate_and_a_reused_one_revokes_its_family() {
     assert!(accounts.authenticate("ada", "wrong password").is_err());
     assert!(accounts.authenticate("nobody", "correct horse").is_err());
     assert_eq!(
-        accounts
-            .authenticate("ada", "correct horse")
-            .expect("login")
-            .id,
+        accounts.authenticate("ada", "correct horse").expect("login").id,
         user.id
     );
 
     let first = accounts.issue_refresh(&user).expect("issue");
     let (_, second) = accounts.rotate_refresh(&first).expect("rotate");
-    assert!(
-        accounts.rotate_refresh(&first).is_err(),
-        "a used token is refused"
-    );
+    assert!(accounts.rotate_refresh(&first).is_err(), "a used token is refused");
     assert!(
         accounts.rotate_refresh(&second).is_err(),
         "and its whole family is revoked"
@@ -357,21 +300,12 @@ fn the_setup_token_creates_one_admin_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open(dir.path());
     let accounts = Accounts::new(store.clone(), Duration::days(30));
-    let token = accounts
-        .new_setup_token()
-        .expect("token")
-        .expect("no users yet");
-    assert!(accounts
-        .complete_setup("qs_wrong", "root", "long enough")
-        .is_err());
-    let admin = accounts
-        .complete_setup(&token, "root", "long enough")
-        .expect("setup");
+    let token = accounts.new_setup_token().expect("token").expect("no users yet");
+    assert!(accounts.complete_setup("qs_wrong", "root", "long enough").is_err());
+    let admin = accounts.complete_setup(&token, "root", "long enough").expect("setup");
     assert_eq!(admin.role, Role::Admin);
     assert!(
-        accounts
-            .complete_setup(&token, "root2", "long enough")
-            .is_err(),
+        accounts.complete_setup(&token, "root2", "long enough").is_err(),
         "single use"
     );
     assert!(accounts.new_setup_token().expect("no token").is_none());

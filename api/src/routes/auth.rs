@@ -1,7 +1,9 @@
 //! `/api/v1/auth`: login, refresh, logout and first-start setup.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use std::net::{IpAddr, SocketAddr};
+
+use actix_web::{web, HttpRequest, HttpResponse};
 use quire_openapi::{LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse};
 use quire_storage::User;
 
@@ -23,25 +25,54 @@ fn tokens(state: &AppState, status: StatusCode, user: &User, refresh_token: Stri
 
 fn bad_login(e: quire_storage::Error) -> ApiError {
     match e {
-        quire_storage::Error::InvalidCredentials => {
-            ApiError::unauthorized("wrong username or password")
-        }
+        quire_storage::Error::InvalidCredentials => ApiError::unauthorized("wrong username or password"),
         e => e.into(),
     }
 }
 
 /// `POST /api/v1/auth/login` — username and password for tokens.
-pub async fn login(state: web::Data<AppState>, body: JsonBody<LoginRequest>) -> ApiResult {
-    let accounts = state.accounts.clone();
+pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<LoginRequest>) -> ApiResult {
     let LoginRequest { username, password } = body.value;
-    let (user, refresh) = web::block(move || {
-        let user = accounts.authenticate(&username, &password)?;
+    let addr = client_ip(&req, &state);
+    if let Some(wait) = state.login_guard.locked(&username, addr) {
+        return Err(ApiError::too_many_requests(
+            wait,
+            "too many failed logins for this user or from this address; wait for Retry-After seconds",
+        ));
+    }
+    let (accounts, name) = (state.accounts.clone(), username.clone());
+    let result = web::block(move || {
+        let user = accounts.authenticate(&name, &password)?;
         let refresh = accounts.issue_refresh(&user)?;
         Ok::<_, quire_storage::Error>((user, refresh))
     })
-    .await?
-    .map_err(bad_login)?;
-    tokens(&state, StatusCode::OK, &user, refresh)
+    .await?;
+    match result {
+        Ok((user, refresh)) => {
+            state.login_guard.succeeded(&username);
+            tokens(&state, StatusCode::OK, &user, refresh)
+        }
+        Err(e) => {
+            if matches!(e, quire_storage::Error::InvalidCredentials) {
+                state.login_guard.failed(&username, addr);
+            }
+            Err(bad_login(e))
+        }
+    }
+}
+
+/// The client's address: the peer, or the proxy's `X-Forwarded-For` when configured to trust it.
+fn client_ip(req: &HttpRequest, state: &AppState) -> Option<IpAddr> {
+    if state.config.api.trust_proxy_headers {
+        let info = req.connection_info();
+        if let Some(ip) = info
+            .realip_remote_addr()
+            .and_then(|a| a.parse::<SocketAddr>().map(|s| s.ip()).or_else(|_| a.parse()).ok())
+        {
+            return Some(ip);
+        }
+    }
+    req.peer_addr().map(|a| a.ip())
 }
 
 /// `POST /api/v1/auth/refresh` — a refresh token for new tokens.
@@ -51,9 +82,9 @@ pub async fn refresh(state: web::Data<AppState>, body: JsonBody<RefreshRequest>)
     let (user, refresh) = web::block(move || accounts.rotate_refresh(&token))
         .await?
         .map_err(|e| match e {
-            quire_storage::Error::InvalidCredentials => ApiError::unauthorized(
-                "the refresh token is unknown, expired or already used; log in again",
-            ),
+            quire_storage::Error::InvalidCredentials => {
+                ApiError::unauthorized("the refresh token is unknown, expired or already used; log in again")
+            }
             e => e.into(),
         })?;
     tokens(&state, StatusCode::OK, &user, refresh)
@@ -96,9 +127,9 @@ pub async fn setup(state: web::Data<AppState>, body: JsonBody<SetupRequest>) -> 
     })
     .await?
     .map_err(|e| match e {
-        quire_storage::Error::InvalidCredentials => ApiError::unauthorized(
-            "the setup token is wrong or was already used; see the server's first-start output",
-        ),
+        quire_storage::Error::InvalidCredentials => {
+            ApiError::unauthorized("the setup token is wrong or was already used; see the server's first-start output")
+        }
         e => e.into(),
     })?;
     tokens(&state, StatusCode::CREATED, &user, refresh)

@@ -35,18 +35,14 @@ pub fn event_response(env: &Envelope) -> EventResponse {
 }
 
 /// `GET /api/v1/events` — events after a seq, in order.
-pub async fn list_events(
-    _auth: Auth,
-    state: web::Data<AppState>,
-    query: web::Query<EventsQuery>,
-) -> ApiResult {
+pub async fn list_events(auth: Auth, state: web::Data<AppState>, query: web::Query<EventsQuery>) -> ApiResult {
     let after = query.after.unwrap_or(0);
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_request("limit must be between 1 and 1000"));
     }
-    let store = state.store.clone();
-    let events = web::block(move || store.events_after(after, limit as usize)).await??;
+    let (posts, actor) = (state.posts.clone(), auth.actor());
+    let events = web::block(move || posts.events(&actor, after, limit as usize)).await??;
     Ok(HttpResponse::Ok().json(EventList {
         next_after: events.last().map_or(after, |e| e.seq),
         events: events.iter().map(event_response).collect(),

@@ -9,9 +9,7 @@ use crate::state::AppState;
 
 /// `GET /healthz` — the process is up.
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(Health {
-        status: "ok".into(),
-    })
+    HttpResponse::Ok().json(Health { status: "ok".into() })
 }
 
 /// `GET /readyz` — the log is open and takes a durable write.

@@ -1,10 +1,13 @@
 //! Routes, one file per resource. Every resource answers undeclared methods with 405 and an
-//! `Allow` header; unknown paths get a problem+json 404.
+//! `Allow` header; unknown paths under `/api/` get a problem+json 404, others the site.
 
 pub mod auth;
+pub mod editor;
 pub mod events;
 pub mod health;
 pub mod posts;
+pub mod tokens;
+pub mod users;
 
 use actix_web::{web, HttpRequest};
 
@@ -12,6 +15,7 @@ use crate::error::ApiError;
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    editor::configure(cfg);
     cfg.service(resource("/healthz", "GET, HEAD").route(web::get().to(health::healthz)))
         .service(resource("/readyz", "GET, HEAD").route(web::get().to(health::readyz)))
         .service(
@@ -32,21 +36,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::patch().to(posts::patch_post))
                         .route(web::delete().to(posts::delete_post)),
                 )
+                .service(resource("/posts/{id}/restore", "POST").route(web::post().to(posts::restore_post)))
+                .service(resource("/posts/{id}/history", "GET, HEAD").route(web::get().to(posts::post_history)))
+                .service(resource("/posts/{id}/versions/{n}", "GET, HEAD").route(web::get().to(posts::post_version)))
+                .service(resource("/events", "GET, HEAD").route(web::get().to(events::list_events)))
+                .service(resource("/users/me", "GET, HEAD").route(web::get().to(users::me)))
                 .service(
-                    resource("/posts/{id}/restore", "POST")
-                        .route(web::post().to(posts::restore_post)),
+                    resource("/users", "GET, HEAD, POST")
+                        .route(web::get().to(users::list_users))
+                        .route(web::post().to(users::create_user)),
                 )
+                .service(resource("/users/{id}", "PATCH").route(web::patch().to(users::patch_user)))
+                .service(resource("/users/{id}/password", "POST").route(web::post().to(users::set_password)))
                 .service(
-                    resource("/posts/{id}/history", "GET, HEAD")
-                        .route(web::get().to(posts::post_history)),
+                    resource("/tokens", "GET, HEAD, POST")
+                        .route(web::get().to(tokens::list_tokens))
+                        .route(web::post().to(tokens::create_token)),
                 )
-                .service(
-                    resource("/posts/{id}/versions/{n}", "GET, HEAD")
-                        .route(web::get().to(posts::post_version)),
-                )
-                .service(
-                    resource("/events", "GET, HEAD").route(web::get().to(events::list_events)),
-                ),
+                .service(resource("/tokens/{id}", "DELETE").route(web::delete().to(tokens::revoke_token))),
         );
 }
 
@@ -65,10 +72,23 @@ pub async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiE
     )))
 }
 
+/// Answer for paths that match no route: the rendered site (when `site.serve` is on), except
+/// under `/api/`, where an unknown path stays a problem+json 404.
+pub async fn fallback(
+    req: HttpRequest,
+    state: web::Data<crate::state::AppState>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    let path = req.path();
+    let api = path == "/api" || path.starts_with("/api/");
+    if api || !state.config.site.serve {
+        return not_found(req).await;
+    }
+    crate::site::serve::serve(req, crate::site::site_dir(&state.config)).await
+}
+
 /// Query-string errors as problem+json.
 pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default()
-        .error_handler(|err, _| ApiError::bad_request(format!("bad query string: {err}")).into())
+    web::QueryConfig::default().error_handler(|err, _| ApiError::bad_request(format!("bad query string: {err}")).into())
 }
 
 /// `GET /api/v1/openapi.json` — the OpenAPI 3.1 document (public).
@@ -76,9 +96,5 @@ pub async fn openapi_json() -> actix_web::HttpResponse {
     use utoipa::OpenApi as _;
     actix_web::HttpResponse::Ok()
         .content_type("application/json")
-        .body(
-            quire_openapi::ApiDoc::openapi()
-                .to_pretty_json()
-                .unwrap_or_default(),
-        )
+        .body(quire_openapi::ApiDoc::openapi().to_pretty_json().unwrap_or_default())
 }

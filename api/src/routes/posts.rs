@@ -38,14 +38,9 @@ pub async fn create_post(
         publish_at: input.publish_at,
     };
     let (posts, actor) = (state.posts.clone(), auth.actor());
-    run_write(
-        &state,
-        &auth,
-        &req,
-        &body.raw,
-        StatusCode::CREATED,
-        move |idem| posts.create(&actor, new, idem),
-    )
+    run_write(&state, &auth, &req, &body.raw, StatusCode::CREATED, move |idem| {
+        posts.create(&actor, new, idem)
+    })
     .await
 }
 
@@ -69,14 +64,9 @@ pub async fn patch_post(
         publish_at: input.publish_at,
     };
     let (posts, actor) = (state.posts.clone(), auth.actor());
-    run_write(
-        &state,
-        &auth,
-        &req,
-        &body.raw,
-        StatusCode::OK,
-        move |idem| posts.update(&actor, id, expected, patch, idem),
-    )
+    run_write(&state, &auth, &req, &body.raw, StatusCode::OK, move |idem| {
+        posts.update(&actor, id, expected, patch, idem)
+    })
     .await
 }
 
@@ -113,14 +103,11 @@ pub async fn restore_post(
 }
 
 /// `GET /api/v1/posts/{id}` — one post.
-pub async fn get_post(
-    _auth: Auth,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> ApiResult {
+pub async fn get_post(auth: Auth, state: web::Data<AppState>, path: web::Path<String>) -> ApiResult {
     let id = post_id(&path)?;
     let posts = state.posts.clone();
-    let post = web::block(move || posts.get(id)).await??;
+    let actor = auth.actor();
+    let post = web::block(move || posts.get(&actor, id)).await??;
     Ok(post_http(StatusCode::OK, &post))
 }
 
@@ -135,23 +122,19 @@ pub struct ListQuery {
 }
 
 /// `GET /api/v1/posts` — list posts, newest first.
-pub async fn list_posts(
-    _auth: Auth,
-    state: web::Data<AppState>,
-    query: web::Query<ListQuery>,
-) -> ApiResult {
+pub async fn list_posts(auth: Auth, state: web::Data<AppState>, query: web::Query<ListQuery>) -> ApiResult {
     let query = query.into_inner();
     let limit = query.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::bad_request("limit must be between 1 and 200"));
     }
-    let after =
-        match query.cursor.as_deref() {
-            Some(c) => Some(c.parse().map_err(|_| {
-                ApiError::bad_request("cursor is not a next_cursor this API gave out")
-            })?),
-            None => None,
-        };
+    let after = match query.cursor.as_deref() {
+        Some(c) => Some(
+            c.parse()
+                .map_err(|_| ApiError::bad_request("cursor is not a next_cursor this API gave out"))?,
+        ),
+        None => None,
+    };
     let q = PostQuery {
         status: query.status.as_deref().map(str::parse).transpose()?,
         tag: query.tag,
@@ -160,7 +143,8 @@ pub async fn list_posts(
         limit: limit as usize,
     };
     let posts = state.posts.clone();
-    let items = web::block(move || posts.list(&q)).await??;
+    let actor = auth.actor();
+    let items = web::block(move || posts.list(&actor, &q)).await??;
     let next_cursor = (items.len() == limit as usize)
         .then(|| items.last().map(|p| p.id.to_string()))
         .flatten();
@@ -171,31 +155,25 @@ pub async fn list_posts(
 }
 
 /// `GET /api/v1/posts/{id}/history` — the events of a post.
-pub async fn post_history(
-    _auth: Auth,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> ApiResult {
+pub async fn post_history(auth: Auth, state: web::Data<AppState>, path: web::Path<String>) -> ApiResult {
     let id = post_id(&path)?;
     let posts = state.posts.clone();
-    let events = web::block(move || posts.history(id)).await??;
+    let actor = auth.actor();
+    let events = web::block(move || posts.history(&actor, id)).await??;
     Ok(HttpResponse::Ok().json(PostHistory {
         events: events.iter().map(event_response).collect(),
     }))
 }
 
 /// `GET /api/v1/posts/{id}/versions/{n}` — a past version of a post.
-pub async fn post_version(
-    _auth: Auth,
-    state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
-) -> ApiResult {
+pub async fn post_version(auth: Auth, state: web::Data<AppState>, path: web::Path<(String, String)>) -> ApiResult {
     let (raw_id, raw_n) = path.into_inner();
     let id = post_id(&raw_id)?;
     let n: u64 = raw_n
         .parse()
         .map_err(|_| ApiError::not_found(format!("{raw_n:?} is not a version number")))?;
     let posts = state.posts.clone();
-    let post = web::block(move || posts.version(id, n)).await??;
+    let actor = auth.actor();
+    let post = web::block(move || posts.version(&actor, id, n)).await??;
     Ok(post_http(StatusCode::OK, &post))
 }

@@ -53,8 +53,7 @@ async fn main() -> anyhow::Result<()> {
         "clients", "publishes", "publishes/s", "p50 ms", "p99 ms"
     );
     for &clients in &args.clients {
-        let (count, mut latencies, elapsed) =
-            measure(&client, clients, Duration::from_secs_f64(args.seconds)).await;
+        let (count, mut latencies, elapsed) = measure(&client, clients, Duration::from_secs_f64(args.seconds)).await;
         latencies.sort_unstable();
         let pct = |p: f64| {
             latencies
@@ -71,11 +70,7 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn measure(
-    client: &Client,
-    clients: usize,
-    duration: Duration,
-) -> (usize, Vec<Duration>, Duration) {
+async fn measure(client: &Client, clients: usize, duration: Duration) -> (usize, Vec<Duration>, Duration) {
     let start = Instant::now();
     let deadline = start + duration;
     let tasks: Vec<_> = (0..clients)

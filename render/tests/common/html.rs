@@ -16,11 +16,7 @@ pub fn attributes(html: &str) -> Vec<(String, String, String)> {
         }
         i += 1;
         let start = i;
-        while i < bytes.len()
-            && !bytes[i].is_ascii_whitespace()
-            && bytes[i] != b'>'
-            && bytes[i] != b'/'
-        {
+        while i < bytes.len() && !bytes[i].is_ascii_whitespace() && bytes[i] != b'>' && bytes[i] != b'/' {
             i += 1;
         }
         let tag = html[start..i].to_ascii_lowercase();
@@ -33,8 +29,7 @@ pub fn attributes(html: &str) -> Vec<(String, String, String)> {
                 break;
             }
             let name_start = i;
-            while i < bytes.len() && !bytes[i].is_ascii_whitespace() && !b"=>/".contains(&bytes[i])
-            {
+            while i < bytes.len() && !bytes[i].is_ascii_whitespace() && !b"=>/".contains(&bytes[i]) {
                 i += 1;
             }
             let name = html[name_start..i].to_ascii_lowercase();
@@ -68,8 +63,8 @@ pub fn attributes(html: &str) -> Vec<(String, String, String)> {
 /// Panics if `html` holds anything that could run code or restyle the page.
 pub fn assert_inert(html: &str, context: &str) {
     const FORBIDDEN_TAGS: [&str; 13] = [
-        "script", "iframe", "frame", "object", "embed", "svg", "math", "style", "base", "form",
-        "button", "textarea", "applet",
+        "script", "iframe", "frame", "object", "embed", "svg", "math", "style", "base", "form", "button", "textarea",
+        "applet",
     ];
     for (tag, attr, value) in attributes(html) {
         // The page's own `<link>`s (canonical, feeds, stylesheets) point into the site.
@@ -95,25 +90,9 @@ pub fn assert_inert(html: &str, context: &str) {
             !attr.starts_with("on"),
             "{context}: <{tag} {attr}=…> survived in {html}"
         );
-        assert!(
-            attr != "style",
-            "{context}: style attribute survived in {html}"
-        );
-        assert!(
-            attr != "srcdoc" && attr != "formaction",
-            "{context}: {attr} survived"
-        );
-        if [
-            "href",
-            "src",
-            "action",
-            "xlink:href",
-            "data",
-            "poster",
-            "background",
-        ]
-        .contains(&attr.as_str())
-        {
+        assert!(attr != "style", "{context}: style attribute survived in {html}");
+        assert!(attr != "srcdoc" && attr != "formaction", "{context}: {attr} survived");
+        if ["href", "src", "action", "xlink:href", "data", "poster", "background"].contains(&attr.as_str()) {
             let squashed: String = value
                 .to_ascii_lowercase()
                 .replace("&#x09;", "")
@@ -122,10 +101,7 @@ pub fn assert_inert(html: &str, context: &str) {
                 .filter(|c| !c.is_whitespace() && !c.is_control())
                 .collect();
             for scheme in ["javascript:", "data:", "vbscript:"] {
-                assert!(
-                    !squashed.starts_with(scheme),
-                    "{context}: {attr}={value:?} survived"
-                );
+                assert!(!squashed.starts_with(scheme), "{context}: {attr}={value:?} survived");
             }
         }
     }

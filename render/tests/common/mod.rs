@@ -64,12 +64,7 @@ pub fn posts() -> Vec<PostInput> {
     garden.updated_at = garden.published_at;
     garden.author = "Grace Gardener".into();
 
-    let mut notes = post(
-        "01NOTES",
-        "old-notes",
-        "Old notes",
-        &["Programming", "rust"],
-    );
+    let mut notes = post("01NOTES", "old-notes", "Old notes", &["Programming", "rust"]);
     notes.published_at = datetime!(2023-11-20 12:00 UTC);
     notes.updated_at = notes.published_at;
 

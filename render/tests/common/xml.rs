@@ -38,10 +38,7 @@ pub fn parse(xml: &str) -> Vec<Element> {
                     .map(|a| {
                         let a = a.expect("attribute");
                         let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
-                        (
-                            key,
-                            a.unescape_value().expect("attribute value").into_owned(),
-                        )
+                        (key, a.unescape_value().expect("attribute value").into_owned())
                     })
                     .collect();
                 elements.push(Element {

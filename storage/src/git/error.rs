@@ -77,14 +77,7 @@ pub(crate) fn gix_err(context: impl Into<String>) -> impl FnOnce(gix::Error) -> 
 }
 
 /// Wraps an io failure with what was being done and where.
-pub(crate) fn io_err(
-    context: &'static str,
-    path: impl Into<PathBuf>,
-) -> impl FnOnce(std::io::Error) -> GitError {
+pub(crate) fn io_err(context: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> GitError {
     let path = path.into();
-    move |source| GitError::Io {
-        context,
-        path,
-        source,
-    }
+    move |source| GitError::Io { context, path, source }
 }

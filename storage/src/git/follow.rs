@@ -28,10 +28,7 @@ impl GitProjection {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
-            .map_err(io_err(
-                "starting the git follower's runtime",
-                self.path().to_owned(),
-            ))?;
+            .map_err(io_err("starting the git follower's runtime", self.path().to_owned()))?;
         let mut heads = store.subscribe();
         let mut backoff = Duration::from_millis(100);
         loop {

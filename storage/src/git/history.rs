@@ -48,8 +48,7 @@ pub fn post_commits(path: &Path, post_id: Ulid) -> Result<Vec<CommitInfo>> {
         out.push(CommitInfo {
             sha: commit.id.to_string(),
             seq: trailers.seq,
-            time: OffsetDateTime::from_unix_timestamp(author.time.seconds)
-                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            time: OffsetDateTime::from_unix_timestamp(author.time.seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH),
             author: author.name.to_string(),
             summary: summary(commit.message()),
         });
@@ -78,8 +77,7 @@ pub fn rebuild(
     if path.exists() {
         std::fs::rename(path, &old).map_err(io_err("moving the old repository aside", path))?;
     }
-    std::fs::rename(&fresh, path)
-        .map_err(io_err("moving the rebuilt repository in place", &fresh))?;
+    std::fs::rename(&fresh, path).map_err(io_err("moving the rebuilt repository in place", &fresh))?;
     remove_dir_if_exists(&old)?;
     Ok(made)
 }
@@ -94,9 +92,7 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 
 fn remove_dir_if_exists(path: &Path) -> Result<()> {
     match std::fs::remove_dir_all(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(io_err("removing a folder", path)(e))
-        }
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_err("removing a folder", path)(e)),
         _ => Ok(()),
     }
 }

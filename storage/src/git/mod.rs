@@ -18,6 +18,12 @@
 //!
 //! gix does blocking file I/O: run the projection on its own thread ([`GitProjection::spawn`]),
 //! never on the async executor.
+//!
+//! Known limits: objects are written loose and undeltified, and every commit stores a new
+//! version of its year folder's tree (about 70 bytes per post of that year), so a busy repository
+//! grows quickly until `git gc` packs it (Quire does not run it yet). A commit made on `main` by
+//! hand is kept: the projection continues on top of it, and [`verify`] reports it. An alias of an
+//! old slug is kept even if another post takes that slug later.
 
 mod error;
 mod follow;
@@ -131,12 +137,9 @@ impl GitProjection {
     }
 
     /// [`GitProjection::catch_up`], calling `progress(done, total)` after each page.
-    pub fn catch_up_with(
-        &mut self,
-        store: &dyn Store,
-        progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<u64> {
-        if repo::main_tip(&self.repo)? != self.ref_tip {
+    pub fn catch_up_with(&mut self, store: &dyn Store, progress: &mut dyn FnMut(u64, u64)) -> Result<u64> {
+        // After a failure, or if someone else moved `main`, start again from what git says.
+        if !self.loaded || repo::main_tip(&self.repo)? != self.ref_tip {
             self.reset_from_git()?;
         }
         if !self.loaded {
@@ -150,10 +153,7 @@ impl GitProjection {
             }
             self.commit_all(&events)?;
             made += events.len() as u64;
-            progress(
-                made,
-                store.head().saturating_sub(self.projector.position()) + made,
-            );
+            progress(made, store.head().saturating_sub(self.projector.position()) + made);
         }
     }
 
@@ -174,7 +174,6 @@ impl GitProjection {
         let result = self.try_commit_all(events);
         if result.is_err() {
             self.loaded = false;
-            self.ref_tip = None;
         }
         result
     }
@@ -228,11 +227,7 @@ impl GitProjection {
                 return Err(GitError::LogMismatch {
                     seq: position,
                     git_event: commit
-                        .map(|c| {
-                            render::parse_trailers(c.message())
-                                .event_id
-                                .unwrap_or_default()
-                        })
+                        .map(|c| render::parse_trailers(c.message()).event_id.unwrap_or_default())
                         .unwrap_or_default(),
                     log_event: None,
                 });

@@ -47,12 +47,7 @@ impl Projector {
 
     /// A projector continuing after `tip` (which applied events up to `position`) with `tree`.
     /// Its posts are empty until [`Projector::replay`] is fed the events up to `position`.
-    pub(crate) fn resume(
-        settings: GitSettings,
-        tree: ContentTree,
-        tip: Option<ObjectId>,
-        position: u64,
-    ) -> Self {
+    pub(crate) fn resume(settings: GitSettings, tree: ContentTree, tip: Option<ObjectId>, position: u64) -> Self {
         Self {
             settings,
             posts: HashMap::new(),
@@ -90,11 +85,7 @@ impl Projector {
 
     /// Commits `event` on top of the tip: writes the changed file, the trees on its path and the
     /// commit object into `sink`, and returns the commit id. `main` is not moved.
-    pub(crate) fn commit(
-        &mut self,
-        event: &Envelope,
-        sink: &mut impl ObjectSink,
-    ) -> Result<ObjectId> {
+    pub(crate) fn commit(&mut self, event: &Envelope, sink: &mut impl ObjectSink) -> Result<ObjectId> {
         if event.seq != self.position + 1 {
             return Err(GitError::Gap {
                 expected: self.position + 1,
@@ -105,12 +96,7 @@ impl Projector {
             .filter(|s| s.post.is_live())
             .map(|s| post_location(&s.post));
         let after = self.fold(event)?;
-        let file = (after.post.is_live()).then(|| {
-            (
-                post_location(&after.post),
-                post_file(&after.post, &after.aliases),
-            )
-        });
+        let file = (after.post.is_live()).then(|| (post_location(&after.post), post_file(&after.post, &after.aliases)));
         let message = commit_message(event, &after.post);
         if let Some((year, name)) = before {
             self.tree.remove_post(&year, &name);
@@ -152,10 +138,7 @@ impl Projector {
         }
         let current = alias_for(&post.slug);
         aliases.retain(|a| *a != current);
-        let slot = self
-            .posts
-            .entry(event.stream)
-            .insert_entry(PostState { post, aliases });
+        let slot = self.posts.entry(event.stream).insert_entry(PostState { post, aliases });
         Ok(slot.into_mut())
     }
 
@@ -172,11 +155,7 @@ impl Projector {
             tree,
             parents: self.tip.into_iter().collect(),
             author: signature(&event.actor, &author_email, time),
-            committer: signature(
-                &self.settings.committer_name,
-                &self.settings.committer_email,
-                time,
-            ),
+            committer: signature(&self.settings.committer_name, &self.settings.committer_email, time),
             encoding: None,
             message: message.into(),
             extra_headers: Vec::new(),

@@ -24,10 +24,7 @@ pub(crate) const HUGO_TOML: &str = "hugo.toml";
 
 /// The year folder (creation year, UTC) and file name of a post.
 pub(crate) fn post_location(post: &Post) -> (String, String) {
-    (
-        format!("{:04}", post.created_at.year()),
-        format!("{}.md", post.slug),
-    )
+    (format!("{:04}", post.created_at.year()), format!("{}.md", post.slug))
 }
 
 /// The URL alias Hugo should redirect from for an old slug.
@@ -145,8 +142,7 @@ fn list(items: &[String]) -> String {
 }
 
 fn timestamp(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339)
-        .unwrap_or_else(|_| at.unix_timestamp().to_string())
+    at.format(&Rfc3339).unwrap_or_else(|_| at.unix_timestamp().to_string())
 }
 
 /// A double-quoted scalar valid in both YAML and TOML.
@@ -163,12 +159,7 @@ pub(crate) fn quote(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if c.is_control()
-                || matches!(
-                    c,
-                    '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
-                ) =>
-            {
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}') => {
                 let _ = write!(out, "\\u{:04X}", u32::from(c));
             }
             c => out.push(c),
@@ -194,16 +185,14 @@ mod tests {
     fn quote_escapes_what_could_break_out() {
         assert_eq!(quote(r#"a "b": c"#), r#""a \"b\": c""#);
         assert_eq!(quote("x\ny\\z"), r#""x\ny\\z""#);
-        assert_eq!(
-            quote("bell\u{7}\u{85}\u{2028}"),
-            r#""bell\u0007\u0085\u2028""#
-        );
+        assert_eq!(quote("bell\u{7}\u{85}\u{2028}"), r#""bell\u0007\u0085\u2028""#);
         assert_eq!(quote("Crème"), "\"Crème\"");
     }
 
     #[test]
     fn trailers_come_from_the_last_paragraph_only() {
-        let msg = b"Update \"x\"\n\nEvent-Seq: 99 in the body\n\nEvent-Id: E\nEvent-Seq: 7\nStream-Version: 2\nPost-Id: P\n";
+        let msg =
+            b"Update \"x\"\n\nEvent-Seq: 99 in the body\n\nEvent-Id: E\nEvent-Seq: 7\nStream-Version: 2\nPost-Id: P\n";
         let t = parse_trailers(msg);
         assert_eq!(t.seq, Some(7));
         assert_eq!(t.version, Some(2));

@@ -35,10 +35,7 @@ pub(crate) fn open_or_init(path: &Path) -> Result<gix::Repository> {
                 ..LogChange::default()
             },
             expected: PreviousValue::Any,
-            new: Target::Symbolic(
-                MAIN.try_into()
-                    .expect("refs/heads/main is a valid ref name"),
-            ),
+            new: Target::Symbolic(MAIN.try_into().expect("refs/heads/main is a valid ref name")),
         },
     );
     repo.edit_references_as(Some(head), None)
@@ -67,8 +64,7 @@ pub(crate) fn move_main(
         None => PreviousValue::MustNotExist,
     };
     let edit = RefEdit::new(
-        MAIN.try_into()
-            .expect("refs/heads/main is a valid ref name"),
+        MAIN.try_into().expect("refs/heads/main is a valid ref name"),
         Change::Update {
             log: LogChange {
                 mode: RefLog::AndReference,
@@ -82,11 +78,7 @@ pub(crate) fn move_main(
     let mut time = gix::date::parse::TimeBuf::default();
     repo.edit_references_as(Some(edit), Some(who.to_ref(&mut time)))
         .map(|_| ())
-        .map_err(|source| GitError::RefMoved {
-            expected,
-            new,
-            source,
-        })
+        .map_err(|source| GitError::RefMoved { expected, new, source })
 }
 
 /// The parts of a commit the projection looks at.
@@ -112,18 +104,12 @@ impl CommitData {
 
 /// Reads and decodes a commit.
 pub(crate) fn read_commit(repo: &gix::Repository, id: ObjectId) -> Result<CommitData> {
-    let object = repo
-        .find_object(id)
-        .map_err(gix_err(format!("reading commit {id}")))?;
-    let bad = |message: String| GitError::BadCommit {
-        commit: id,
-        message,
-    };
+    let object = repo.find_object(id).map_err(gix_err(format!("reading commit {id}")))?;
+    let bad = |message: String| GitError::BadCommit { commit: id, message };
     if object.kind != gix::objs::Kind::Commit {
         return Err(bad(format!("it is a {}", object.kind)));
     }
-    let decoded =
-        CommitRef::from_bytes(&object.data, repo.object_hash()).map_err(|e| bad(e.to_string()))?;
+    let decoded = CommitRef::from_bytes(&object.data, repo.object_hash()).map_err(|e| bad(e.to_string()))?;
     let commit: gix::objs::Commit = decoded.into_owned().map_err(|e| bad(e.to_string()))?;
     Ok(CommitData {
         id,
@@ -134,10 +120,7 @@ pub(crate) fn read_commit(repo: &gix::Repository, id: ObjectId) -> Result<Commit
 }
 
 /// First-parent history from `tip` back to the root commit, newest first.
-pub(crate) fn first_parent_history(
-    repo: &gix::Repository,
-    tip: Option<ObjectId>,
-) -> FirstParents<'_> {
+pub(crate) fn first_parent_history(repo: &gix::Repository, tip: Option<ObjectId>) -> FirstParents<'_> {
     FirstParents { repo, next: tip }
 }
 

@@ -34,11 +34,7 @@ pub enum Problem {
     /// No commit for event `seq`: it was lost or dropped from history.
     Missing { seq: u64 },
     /// A commit whose seq is not after the previous one (repeated or reordered).
-    OutOfOrder {
-        commit: String,
-        seq: u64,
-        expected: u64,
-    },
+    OutOfOrder { commit: String, seq: u64, expected: u64 },
     /// A commit for an event the log does not have.
     BeyondLog { commit: String, seq: u64 },
     /// A trailer disagrees with the log's event at that seq.
@@ -86,15 +82,8 @@ impl fmt::Display for Problem {
             }
             Self::Merge { commit } => write!(f, "commit {commit} is a merge"),
             Self::Missing { seq } => write!(f, "no commit for event seq {seq}"),
-            Self::OutOfOrder {
-                commit,
-                seq,
-                expected,
-            } => {
-                write!(
-                    f,
-                    "commit {commit} is for seq {seq}, expected seq {expected} or later"
-                )
+            Self::OutOfOrder { commit, seq, expected } => {
+                write!(f, "commit {commit} is for seq {seq}, expected seq {expected} or later")
             }
             Self::BeyondLog { commit, seq } => {
                 write!(f, "commit {commit} is for seq {seq}, beyond the log's head")
@@ -131,5 +120,23 @@ impl fmt::Display for Problem {
                 fields.join(", ")
             ),
         }
+    }
+}
+
+impl fmt::Display for VerifyReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = if self.is_ok() { "OK" } else { "MISMATCH" };
+        write!(
+            f,
+            "{state}: {} commits checked, git at seq {} of {}",
+            self.commits, self.position, self.head
+        )?;
+        for problem in &self.problems {
+            write!(f, "\n  - {problem}")?;
+        }
+        if self.truncated {
+            write!(f, "\n  - … more problems left out")?;
+        }
+        Ok(())
     }
 }

@@ -48,8 +48,7 @@ impl ObjectSink for HashSink {
         object
             .write_to(&mut self.buf)
             .map_err(|e| gix_err("encoding an object")(gix::Error::from_error(e)))?;
-        gix::objs::compute_hash(gix::hash::Kind::Sha1, object.kind(), &self.buf)
-            .map_err(gix_err("hashing an object"))
+        gix::objs::compute_hash(gix::hash::Kind::Sha1, object.kind(), &self.buf).map_err(gix_err("hashing an object"))
     }
 }
 
@@ -105,12 +104,7 @@ impl ContentTree {
 
     /// Sets a file at the root.
     pub(crate) fn set_root_file(&mut self, name: &str, blob: ObjectId) {
-        set(
-            &mut self.root,
-            name.as_bytes(),
-            EntryKind::Blob.into(),
-            blob,
-        );
+        set(&mut self.root, name.as_bytes(), EntryKind::Blob.into(), blob);
         self.dirty = true;
     }
 
@@ -138,12 +132,7 @@ impl ContentTree {
         for year in std::mem::take(&mut self.dirty_years) {
             let dir = self.years.get(&year).filter(|d| !d.entries.is_empty());
             match dir {
-                Some(dir) => set(
-                    &mut self.posts,
-                    &year,
-                    EntryKind::Tree.into(),
-                    sink.put(dir)?,
-                ),
+                Some(dir) => set(&mut self.posts, &year, EntryKind::Tree.into(), sink.put(dir)?),
                 None => {
                     self.years.remove(&year);
                     remove(&mut self.posts, &year);
@@ -169,11 +158,7 @@ impl ContentTree {
             .filter(|e| !self.years.contains_key(&e.filename));
         push_entries(&mut out, &prefix_posts, non_years.cloned());
         for (year, dir) in &self.years {
-            push_entries(
-                &mut out,
-                &format!("{prefix_posts}/{year}"),
-                dir.entries.iter().cloned(),
-            );
+            push_entries(&mut out, &format!("{prefix_posts}/{year}"), dir.entries.iter().cloned());
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out
@@ -185,29 +170,17 @@ fn put_dir(sink: &mut impl ObjectSink, dir: &Tree, parent: &mut Tree, name: &str
     if dir.entries.is_empty() {
         remove(parent, name.as_bytes());
     } else {
-        set(
-            parent,
-            name.as_bytes(),
-            EntryKind::Tree.into(),
-            sink.put(dir)?,
-        );
+        set(parent, name.as_bytes(), EntryKind::Tree.into(), sink.put(dir)?);
     }
     Ok(())
 }
 
 /// The entries of `tree` other than `name`.
 fn except<'a>(tree: &'a Tree, name: &'a str) -> impl Iterator<Item = Entry> + 'a {
-    tree.entries
-        .iter()
-        .filter(move |e| e.filename != name)
-        .cloned()
+    tree.entries.iter().filter(move |e| e.filename != name).cloned()
 }
 
-fn push_entries(
-    out: &mut Vec<(String, EntryMode, ObjectId)>,
-    prefix: &str,
-    entries: impl Iterator<Item = Entry>,
-) {
+fn push_entries(out: &mut Vec<(String, EntryMode, ObjectId)>, prefix: &str, entries: impl Iterator<Item = Entry>) {
     for e in entries {
         let name = e.filename.to_str_lossy();
         let path = if prefix.is_empty() {
@@ -247,21 +220,13 @@ fn remove(tree: &mut Tree, name: &[u8]) -> bool {
 
 /// Reads a tree object into its owned, decoded form.
 pub(crate) fn read_tree(repo: &gix::Repository, id: ObjectId) -> Result<Tree> {
-    let tree = repo
-        .find_tree(id)
-        .map_err(gix_err(format!("reading tree {id}")))?;
-    let decoded = tree
-        .decode()
-        .map_err(gix_err(format!("decoding tree {id}")))?;
+    let tree = repo.find_tree(id).map_err(gix_err(format!("reading tree {id}")))?;
+    let decoded = tree.decode().map_err(gix_err(format!("decoding tree {id}")))?;
     Ok(decoded.into())
 }
 
 fn subtree(repo: &gix::Repository, parent: &Tree, name: &str) -> Result<Tree> {
-    match parent
-        .entries
-        .iter()
-        .find(|e| e.filename == name && e.mode.is_tree())
-    {
+    match parent.entries.iter().find(|e| e.filename == name && e.mode.is_tree()) {
         Some(entry) => read_tree(repo, entry.oid),
         None => Ok(Tree::empty()),
     }

@@ -32,8 +32,7 @@ const MAX_PROBLEMS: usize = 200;
 /// Checks the repository at `path` against `store` (see the module docs).
 pub fn verify(path: &Path, settings: &GitSettings, store: &dyn Store) -> Result<VerifyReport> {
     let repo = gix::open(path).map_err(gix_err(format!("opening {}", path.display())))?;
-    let mut history: Vec<CommitData> =
-        first_parent_history(&repo, main_tip(&repo)?).collect::<Result<_>>()?;
+    let mut history: Vec<CommitData> = first_parent_history(&repo, main_tip(&repo)?).collect::<Result<_>>()?;
     history.reverse();
     let mut checker = Checker {
         repo: &repo,
@@ -86,10 +85,7 @@ impl Checker<'_> {
         let expected = self.projector.position() + 1;
         let Some(seq) = commit.seq() else {
             let summary = summary(commit.message());
-            self.push(Problem::Foreign {
-                commit: id,
-                summary,
-            });
+            self.push(Problem::Foreign { commit: id, summary });
             self.diff_tree(commit, None)?;
             self.diverged = true;
             return Ok(());
@@ -122,18 +118,8 @@ impl Checker<'_> {
     }
 
     /// Says why `commit` is not `expected_id`.
-    fn explain(
-        &mut self,
-        commit: &CommitData,
-        seq: u64,
-        expected_id: ObjectId,
-        trailers_ok: bool,
-    ) -> Result<()> {
-        let want = self
-            .projector
-            .last_commit()
-            .expect("a commit was just made")
-            .clone();
+    fn explain(&mut self, commit: &CommitData, seq: u64, expected_id: ObjectId, trailers_ok: bool) -> Result<()> {
+        let want = self.projector.last_commit().expect("a commit was just made").clone();
         if commit.tree != want.tree {
             self.diff_tree(commit, Some(seq))?;
         }
@@ -226,9 +212,7 @@ impl Checker<'_> {
             self.pending = self.store.events_after(after, PAGE)?.into();
         }
         let expected = self.projector.position() + 1;
-        self.pending
-            .pop_front()
-            .ok_or(GitError::Gap { expected, got: 0 })
+        self.pending.pop_front().ok_or(GitError::Gap { expected, got: 0 })
     }
 
     fn push(&mut self, problem: Problem) {
@@ -274,12 +258,7 @@ fn merge(expected: &[File], actual: &[File]) -> Vec<(String, Option<ObjectId>, O
 }
 
 /// Every non-tree entry under `tree`, with its full path.
-fn flatten(
-    repo: &gix::Repository,
-    tree: ObjectId,
-    prefix: String,
-    out: &mut Vec<File>,
-) -> Result<()> {
+fn flatten(repo: &gix::Repository, tree: ObjectId, prefix: String, out: &mut Vec<File>) -> Result<()> {
     for entry in read_tree(repo, tree)?.entries {
         let name = entry.filename.to_string();
         let path = if prefix.is_empty() {

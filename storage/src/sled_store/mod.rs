@@ -55,6 +55,8 @@ pub(crate) struct Trees {
     pub(crate) usernames: sled::Tree,
     pub(crate) refresh: sled::Tree,
     pub(crate) settings: sled::Tree,
+    pub(crate) api_tokens: sled::Tree,
+    pub(crate) api_token_hashes: sled::Tree,
 }
 
 /// The event log, read model and secrets in one sled database under `<data>/log`.
@@ -98,6 +100,8 @@ impl SledStore {
             usernames: tree("usernames")?,
             refresh: tree("refresh")?,
             settings: tree("settings")?,
+            api_tokens: tree("api_tokens")?,
+            api_token_hashes: tree("api_token_hashes")?,
         };
         let head = read_u64(trees.meta.get(HEAD_KEY)?);
         let durable_head = Arc::new(AtomicU64::new(head));
@@ -129,17 +133,11 @@ impl SledStore {
     }
 
     fn decode_post(bytes: &[u8]) -> Result<Post> {
-        serde_json::from_slice(bytes).map_err(|source| Error::Corrupt {
-            tree: "posts",
-            source,
-        })
+        serde_json::from_slice(bytes).map_err(|source| Error::Corrupt { tree: "posts", source })
     }
 
     fn decode_event(bytes: &[u8]) -> Result<Envelope> {
-        serde_json::from_slice(bytes).map_err(|source| Error::Corrupt {
-            tree: "events",
-            source,
-        })
+        serde_json::from_slice(bytes).map_err(|source| Error::Corrupt { tree: "events", source })
     }
 
     fn posts_by_keys(

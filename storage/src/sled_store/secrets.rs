@@ -7,6 +7,7 @@ use ulid::Ulid;
 
 use super::{id_key, SledStore};
 use crate::store::SecretStore;
+use crate::tokens::ApiToken;
 use crate::users::{RefreshToken, User};
 use crate::{Error, Result};
 
@@ -64,12 +65,93 @@ impl SecretStore for SledStore {
         Ok(())
     }
 
-    fn refresh_token(&self, hash: &[u8]) -> Result<Option<RefreshToken>> {
+    fn users(&self) -> Result<Vec<User>> {
+        self.trees.users.iter().map(|e| decode("users", &e?.1)).collect()
+    }
+
+    fn update_user(&self, user: &User) -> Result<()> {
+        self.trees.users.insert(id_key(user.id), encode("users", user)?)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn revoke_user_refresh(&self, user: Ulid) -> Result<usize> {
+        let mut removed = 0;
+        for entry in self.trees.refresh.iter() {
+            let (key, value) = entry?;
+            let token: RefreshToken = decode("refresh", &value)?;
+            if token.user == user {
+                self.trees.refresh.remove(key)?;
+                removed += 1;
+            }
+        }
+        self.db.flush()?;
+        Ok(removed)
+    }
+
+    fn put_api_token(&self, token: &ApiToken) -> Result<()> {
+        let json = encode("api_tokens", token)?;
+        (&self.trees.api_tokens, &self.trees.api_token_hashes)
+            .transaction(|(tokens, hashes)| {
+                tokens.insert(&id_key(token.id), json.as_slice())?;
+                hashes.insert(token.hash.as_bytes(), &id_key(token.id))?;
+                Ok::<_, ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| match e {
+                TransactionError::Storage(e) => Error::Sled(e),
+                TransactionError::Abort(()) => Error::Closed,
+            })?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn touch_api_token(&self, token: &ApiToken) -> Result<()> {
+        // Only if it still exists: a revoked token must not come back.
+        let key = id_key(token.id);
+        if let Some(old) = self.trees.api_tokens.get(key)? {
+            let _ = self
+                .trees
+                .api_tokens
+                .compare_and_swap(key, Some(old), Some(encode("api_tokens", token)?))?;
+        }
+        Ok(())
+    }
+
+    fn api_token(&self, id: Ulid) -> Result<Option<ApiToken>> {
         self.trees
-            .refresh
-            .get(hash)?
-            .map(|b| decode("refresh", &b))
+            .api_tokens
+            .get(id_key(id))?
+            .map(|b| decode("api_tokens", &b))
             .transpose()
+    }
+
+    fn api_token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>> {
+        match self.trees.api_token_hashes.get(hash.as_bytes())? {
+            Some(id) => match <[u8; 16]>::try_from(id.as_ref()) {
+                Ok(id) => self.api_token(Ulid(u128::from_be_bytes(id))),
+                Err(_) => Ok(None),
+            },
+            None => Ok(None),
+        }
+    }
+
+    fn api_tokens(&self) -> Result<Vec<ApiToken>> {
+        self.trees
+            .api_tokens
+            .iter()
+            .map(|e| decode("api_tokens", &e?.1))
+            .collect()
+    }
+
+    fn delete_api_token(&self, token: &ApiToken) -> Result<()> {
+        self.trees.api_token_hashes.remove(token.hash.as_bytes())?;
+        self.trees.api_tokens.remove(id_key(token.id))?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn refresh_token(&self, hash: &[u8]) -> Result<Option<RefreshToken>> {
+        self.trees.refresh.get(hash)?.map(|b| decode("refresh", &b)).transpose()
     }
 
     fn put_refresh_token(&self, hash: &[u8], token: &RefreshToken) -> Result<()> {
@@ -78,20 +160,11 @@ impl SecretStore for SledStore {
         Ok(())
     }
 
-    fn swap_refresh_token(
-        &self,
-        hash: &[u8],
-        old: &RefreshToken,
-        new: &RefreshToken,
-    ) -> Result<bool> {
+    fn swap_refresh_token(&self, hash: &[u8], old: &RefreshToken, new: &RefreshToken) -> Result<bool> {
         let swapped = self
             .trees
             .refresh
-            .compare_and_swap(
-                hash,
-                Some(encode("refresh", old)?),
-                Some(encode("refresh", new)?),
-            )?
+            .compare_and_swap(hash, Some(encode("refresh", old)?), Some(encode("refresh", new)?))?
             .is_ok();
         self.db.flush()?;
         Ok(swapped)

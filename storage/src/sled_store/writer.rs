@@ -71,13 +71,7 @@ impl Writer {
         }
     }
 
-    fn apply(
-        &self,
-        job: Job,
-    ) -> (
-        mpsc::SyncSender<Result<AppendOutcome>>,
-        Result<AppendOutcome>,
-    ) {
+    fn apply(&self, job: Job) -> (mpsc::SyncSender<Result<AppendOutcome>>, Result<AppendOutcome>) {
         let result = self.transact(&job.batch);
         if let Err(e) = &result {
             tracing::error!(stream = %job.batch.stream, error = %e, "append failed");
@@ -87,10 +81,7 @@ impl Writer {
 
     fn transact(&self, batch: &AppendBatch) -> Result<AppendOutcome> {
         if batch.events.is_empty() {
-            return Err(Error::invalid(
-                "events",
-                "an append needs at least one event",
-            ));
+            return Err(Error::invalid("events", "an append needs at least one event"));
         }
         // Ids are made outside the closure: sled may run it more than once.
         let ids: Vec<Ulid> = batch.events.iter().map(|_| Ulid::new()).collect();
@@ -104,9 +95,8 @@ impl Writer {
             &t.post_idx,
             &t.idempotency,
         );
-        let result = sled::Transactional::transaction(
-            &trees,
-            |(events, stream_idx, meta, posts, slugs, post_idx, idem)| {
+        let result =
+            sled::Transactional::transaction(&trees, |(events, stream_idx, meta, posts, slugs, post_idx, idem)| {
                 let key = id_key(batch.stream);
                 let before = posts
                     .get(key)?
@@ -136,12 +126,8 @@ impl Writer {
                         payload: payload.clone(),
                     };
                     post = Post::apply(post, &env);
-                    let json = serde_json::to_vec(&env).map_err(|source| {
-                        abort_err(Error::Corrupt {
-                            tree: "events",
-                            source,
-                        })
-                    })?;
+                    let json = serde_json::to_vec(&env)
+                        .map_err(|source| abort_err(Error::Corrupt { tree: "events", source }))?;
                     events.insert(&head.to_be_bytes(), json)?;
                     let mut idx = key.to_vec();
                     idx.extend_from_slice(&env.version.to_be_bytes());
@@ -163,12 +149,8 @@ impl Writer {
                 for k in index_keys(&after) {
                     post_idx.insert(k, &[])?;
                 }
-                let json = serde_json::to_vec(&after).map_err(|source| {
-                    abort_err(Error::Corrupt {
-                        tree: "posts",
-                        source,
-                    })
-                })?;
+                let json =
+                    serde_json::to_vec(&after).map_err(|source| abort_err(Error::Corrupt { tree: "posts", source }))?;
                 posts.insert(&key, json)?;
                 meta.insert(HEAD_KEY, &head.to_be_bytes())?;
                 if let Some(write) = &batch.idempotency {
@@ -187,8 +169,7 @@ impl Writer {
                     post: after,
                     events: stored,
                 })
-            },
-        );
+            });
         match result {
             Ok(outcome) => Ok(outcome),
             Err(TransactionError::Abort(Abort::Outcome(outcome))) => Ok(*outcome),
@@ -235,9 +216,7 @@ enum Abort {
 }
 
 fn abort<T>(outcome: AppendOutcome) -> Result<T, ConflictableTransactionError<Abort>> {
-    Err(ConflictableTransactionError::Abort(Abort::Outcome(
-        Box::new(outcome),
-    )))
+    Err(ConflictableTransactionError::Abort(Abort::Outcome(Box::new(outcome))))
 }
 
 fn abort_err(e: Error) -> ConflictableTransactionError<Abort> {
@@ -245,8 +224,5 @@ fn abort_err(e: Error) -> ConflictableTransactionError<Abort> {
 }
 
 fn decode_post(bytes: &[u8]) -> Result<Post> {
-    serde_json::from_slice(bytes).map_err(|source| Error::Corrupt {
-        tree: "posts",
-        source,
-    })
+    serde_json::from_slice(bytes).map_err(|source| Error::Corrupt { tree: "posts", source })
 }

@@ -1,0 +1,279 @@
+//! The log folded into what the site shows: every post's current state, and the visible ones
+//! as [`PostInput`]s, kept in one slice so the renderer can be handed them without copying.
+//!
+//! **What is visible**: a live post whose status is `published`. A `scheduled` post is not,
+//! even once its time has passed: it appears when the scheduler's `PostPublished` event does,
+//! so the site stays a pure function of the log (replaying it never depends on the clock).
+//!
+//! **Old slugs**: when a visible post's slug changes, the old one is remembered and the
+//! renderer writes a redirect page there. Slug changes while a post is not visible are not
+//! remembered: that URL was never public, and a redirect would leak a draft's slug.
+
+use std::collections::HashMap;
+
+use quire_render::PostInput;
+use quire_storage::{Envelope, EventPayload, Post, Status};
+use ulid::Ulid;
+
+/// A post as the projection tracks it.
+#[derive(Debug, Clone)]
+struct Tracked {
+    post: Post,
+    old_slugs: Vec<String>,
+}
+
+/// The folded log.
+#[derive(Debug, Default)]
+pub struct SiteModel {
+    posts: HashMap<Ulid, Tracked>,
+    /// The visible posts, in no particular order.
+    visible: Vec<PostInput>,
+    /// The id of each post in `visible`, at the same position.
+    visible_ids: Vec<Ulid>,
+    /// Position of each visible post in `visible`.
+    slots: HashMap<Ulid, usize>,
+}
+
+/// What one event did to the visible posts.
+#[derive(Debug)]
+pub struct Applied {
+    /// The post the event belongs to.
+    pub id: Ulid,
+    /// The post as it was visible before the event (`None`: it was not visible).
+    pub before: Option<PostInput>,
+}
+
+/// Whether `post` belongs on the public site.
+pub fn is_visible(post: &Post) -> bool {
+    post.is_live() && post.status == Status::Published
+}
+
+/// The renderer's view of a visible post.
+pub fn to_input(post: &Post, old_slugs: &[String]) -> PostInput {
+    PostInput {
+        id: post.id.to_string(),
+        slug: post.slug.clone(),
+        title: post.title.clone(),
+        body_markdown: post.body.clone(),
+        tags: post.tags.clone(),
+        published_at: post.publish_at.unwrap_or(post.created_at),
+        updated_at: post.updated_at,
+        author: post.author.clone(),
+        old_slugs: old_slugs.to_vec(),
+    }
+}
+
+impl SiteModel {
+    /// The visible posts, in no particular order.
+    pub fn visible(&self) -> &[PostInput] {
+        &self.visible
+    }
+
+    /// The visible post `id`, if it is visible.
+    pub fn visible_post(&self, id: Ulid) -> Option<&PostInput> {
+        self.slots.get(&id).map(|&i| &self.visible[i])
+    }
+
+    /// How many posts (of any state) the model knows.
+    pub fn post_count(&self) -> usize {
+        self.posts.len()
+    }
+
+    /// Folds one event in. `None` when the event cannot be applied: a stream that does not
+    /// start with `PostCreated` is logged and left out rather than stopping the site.
+    pub fn apply(&mut self, event: &Envelope) -> Option<Applied> {
+        let id = event.stream;
+        let previous = self.posts.remove(&id);
+        let was_visible = previous.as_ref().is_some_and(|t| is_visible(&t.post));
+        let (before_post, mut old_slugs) = match previous {
+            Some(t) => (Some(t.post), t.old_slugs),
+            None => (None, Vec::new()),
+        };
+        let old_slug = before_post.as_ref().map(|p| p.slug.clone());
+        let Some(post) = Post::apply(before_post, event) else {
+            tracing::warn!(seq = event.seq, stream = %id, "event without a post; the site skips it");
+            return None;
+        };
+        if let (true, EventPayload::PostUpdated { slug: Some(_), .. }, Some(old)) =
+            (was_visible, &event.payload, old_slug)
+        {
+            if old != post.slug && !old_slugs.contains(&old) {
+                old_slugs.push(old);
+            }
+        }
+        old_slugs.retain(|s| *s != post.slug);
+        let after = is_visible(&post).then(|| to_input(&post, &old_slugs));
+        self.posts.insert(id, Tracked { post, old_slugs });
+        let before = self.set_visible(id, after);
+        Some(Applied { id, before })
+    }
+
+    /// Puts `input` in the visible slice for `id` (or removes it for `None`); returns what was
+    /// there.
+    fn set_visible(&mut self, id: Ulid, input: Option<PostInput>) -> Option<PostInput> {
+        match (self.slots.get(&id).copied(), input) {
+            (Some(i), Some(input)) => Some(std::mem::replace(&mut self.visible[i], input)),
+            (Some(i), None) => {
+                self.slots.remove(&id);
+                self.visible_ids.swap_remove(i);
+                let before = self.visible.swap_remove(i);
+                if let Some(&moved) = self.visible_ids.get(i) {
+                    self.slots.insert(moved, i);
+                }
+                Some(before)
+            }
+            (None, Some(input)) => {
+                self.slots.insert(id, self.visible.len());
+                self.visible.push(input);
+                self.visible_ids.push(id);
+                None
+            }
+            (None, None) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    struct Log {
+        seq: u64,
+        versions: HashMap<Ulid, u64>,
+    }
+
+    impl Log {
+        fn new() -> Self {
+            Log {
+                seq: 0,
+                versions: HashMap::new(),
+            }
+        }
+
+        fn event(&mut self, stream: Ulid, payload: EventPayload) -> Envelope {
+            self.seq += 1;
+            let version = self.versions.entry(stream).or_default();
+            *version += 1;
+            Envelope {
+                seq: self.seq,
+                id: Ulid::new(),
+                stream,
+                version: *version,
+                actor: "ada".into(),
+                at: datetime!(2026-01-01 10:00 UTC),
+                idempotency_key: None,
+                payload,
+            }
+        }
+    }
+
+    fn created(slug: &str, status: Status) -> EventPayload {
+        let published = status == Status::Published;
+        EventPayload::PostCreated {
+            slug: slug.into(),
+            title: slug.into(),
+            body: "text".into(),
+            tags: vec!["t".into()],
+            status,
+            publish_at: published.then_some(datetime!(2026-01-01 10:00 UTC)),
+            author: "ada".into(),
+        }
+    }
+
+    fn rename(slug: &str) -> EventPayload {
+        EventPayload::PostUpdated {
+            slug: Some(slug.into()),
+            title: None,
+            body: None,
+            tags: None,
+        }
+    }
+
+    fn slugs(model: &SiteModel) -> Vec<String> {
+        let mut slugs: Vec<String> = model.visible().iter().map(|p| p.slug.clone()).collect();
+        slugs.sort();
+        slugs
+    }
+
+    #[test]
+    fn only_live_published_posts_are_visible() {
+        let (mut model, mut log) = (SiteModel::default(), Log::new());
+        let [a, b, c, d] = [Ulid::new(), Ulid::new(), Ulid::new(), Ulid::new()];
+        model.apply(&log.event(a, created("a", Status::Published)));
+        model.apply(&log.event(b, created("b", Status::Draft)));
+        let at = datetime!(2020-01-01 0:00 UTC);
+        model.apply(&log.event(c, created("c", Status::Draft)));
+        model.apply(&log.event(c, EventPayload::PostScheduled { publish_at: at }));
+        model.apply(&log.event(d, created("d", Status::Published)));
+        assert_eq!(slugs(&model), ["a", "d"], "a past-due scheduled post waits");
+
+        let applied = model
+            .apply(&log.event(a, EventPayload::PostDeleted {}))
+            .expect("applies");
+        assert_eq!(applied.before.map(|p| p.slug).as_deref(), Some("a"));
+        model.apply(&log.event(d, EventPayload::PostUnpublished {}));
+        model.apply(&log.event(c, EventPayload::PostPublished { publish_at: at }));
+        assert_eq!(slugs(&model), ["c"]);
+        assert_eq!(
+            model.visible_post(c).map(|p| p.published_at),
+            Some(at),
+            "the scheduled time is the publication date"
+        );
+        model.apply(&log.event(a, EventPayload::PostRestored { slug: None }));
+        assert_eq!(slugs(&model), ["a", "c"]);
+        assert_eq!(model.post_count(), 4);
+    }
+
+    #[test]
+    fn slug_changes_of_visible_posts_leave_redirects() {
+        let (mut model, mut log) = (SiteModel::default(), Log::new());
+        let (a, b) = (Ulid::new(), Ulid::new());
+        model.apply(&log.event(a, created("first", Status::Published)));
+        model.apply(&log.event(a, rename("second")));
+        model.apply(&log.event(a, rename("third")));
+        let post = model.visible_post(a).expect("visible");
+        assert_eq!(post.old_slugs, ["first", "second"]);
+        model.apply(&log.event(a, rename("first")));
+        let post = model.visible_post(a).expect("visible");
+        assert_eq!(post.slug, "first");
+        assert_eq!(post.old_slugs, ["second", "third"], "a slug in use is no redirect");
+
+        model.apply(&log.event(b, created("draft-name", Status::Draft)));
+        model.apply(&log.event(b, rename("public-name")));
+        model.apply(&log.event(
+            b,
+            EventPayload::PostPublished {
+                publish_at: datetime!(2026-01-02 0:00 UTC),
+            },
+        ));
+        let post = model.visible_post(b).expect("visible");
+        assert!(post.old_slugs.is_empty(), "a draft's slug never was public");
+    }
+
+    #[test]
+    fn removing_from_the_middle_keeps_positions_right() {
+        let (mut model, mut log) = (SiteModel::default(), Log::new());
+        let ids: Vec<Ulid> = (0..5).map(|_| Ulid::new()).collect();
+        for (i, id) in ids.iter().enumerate() {
+            model.apply(&log.event(*id, created(&format!("p{i}"), Status::Published)));
+        }
+        model.apply(&log.event(ids[1], EventPayload::PostDeleted {}));
+        model.apply(&log.event(ids[4], rename("p4-renamed")));
+        assert_eq!(slugs(&model), ["p0", "p2", "p3", "p4-renamed"]);
+        for id in [ids[0], ids[2], ids[3], ids[4]] {
+            let post = model.visible_post(id).expect("visible");
+            assert_eq!(post.id, id.to_string());
+        }
+        assert!(model.visible_post(ids[1]).is_none());
+    }
+
+    #[test]
+    fn a_stream_without_creation_is_skipped() {
+        let (mut model, mut log) = (SiteModel::default(), Log::new());
+        let event = log.event(Ulid::new(), EventPayload::PostDeleted {});
+        assert!(model.apply(&event).is_none());
+        assert!(model.visible().is_empty());
+    }
+}

@@ -1,0 +1,253 @@
+//! The site projection: keeps `<data>/site` in step with the event log.
+//!
+//! Each event is folded into a [`SiteModel`]; the pages it touches ([`affected_pages`]) are
+//! rendered and written atomically, then the [`Manifest`] moves to the event's `seq`. Events
+//! are taken a page at a time and their pages written together, so a burst of writes costs one
+//! render of each touched page, not one per event.
+//!
+//! **Catching up.** On the first catch-up after opening, the model is rebuilt by folding the
+//! log up to the manifest's `seq` (reading only, no writes), leftovers of an interrupted write
+//! are swept, and the events after it are applied as usual. Without a usable manifest (first
+//! start, other settings or Quire version, a deleted folder), or when far behind, the whole site
+//! is rendered instead; that too rewrites only files whose bytes changed.
+//!
+//! **Crashes.** Pages are written before the manifest, so a crash can only leave the manifest
+//! behind the pages; re-applying those events rewrites the same pages to the same bytes.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use quire_render::{affected_pages, PagePath, PostIndex, PostInput, RenderReport, Site, SiteConfig};
+use quire_storage::Store;
+
+use super::error::Result;
+use super::manifest::{fingerprint, Manifest};
+use super::model::SiteModel;
+
+/// Events read from the log at a time; the manifest moves once per page.
+const PAGE: usize = 512;
+/// Further behind than this many events, a full render is cheaper than event by event.
+const FULL_RENDER_AFTER: u64 = 2_000;
+
+/// Reports progress of a full render: `(pages done, pages in all)`.
+pub type Progress<'a> = &'a mut dyn FnMut(usize, usize);
+
+/// What one catch-up did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CatchUp {
+    /// Whether the whole site was rendered.
+    pub full: bool,
+    /// Events applied to the pages (for a full render: folded into it).
+    pub events: usize,
+    /// Pages written because their bytes changed.
+    pub written: usize,
+    /// Pages removed.
+    pub removed: usize,
+    /// Pages rendered to the bytes already on disk.
+    pub unchanged: usize,
+    /// The `seq` the site now reflects.
+    pub seq: u64,
+}
+
+impl CatchUp {
+    fn add(&mut self, report: &RenderReport) {
+        self.written += report.written.len();
+        self.removed += report.removed.len();
+        self.unchanged += report.unchanged;
+    }
+}
+
+/// The projection over one site folder. One per folder: it is the folder's only writer.
+#[derive(Debug)]
+pub struct SiteProjection {
+    site: Site,
+    model: SiteModel,
+    /// The `seq` of the last event folded into `model`.
+    folded: u64,
+    /// Where the files stand; `None` until the site has been rendered with these settings.
+    written: Option<u64>,
+    fingerprint: String,
+    /// Whether leftovers of an earlier run were swept since opening.
+    swept: bool,
+}
+
+impl SiteProjection {
+    /// The projection of the site in `dir` with `config`. Reads the manifest; writes nothing.
+    pub fn open(config: SiteConfig, dir: impl Into<PathBuf>) -> Result<Self> {
+        let fingerprint = fingerprint(&config);
+        let site = Site::new(config, dir)?;
+        let written = Manifest::load(site.out_dir())?
+            .filter(|m| m.fingerprint == fingerprint)
+            .map(|m| m.seq);
+        Ok(Self {
+            site,
+            model: SiteModel::default(),
+            folded: 0,
+            written,
+            fingerprint,
+            swept: false,
+        })
+    }
+
+    /// The site being written.
+    pub fn site(&self) -> &Site {
+        &self.site
+    }
+
+    /// The `seq` the files reflect, if they were rendered with the current settings.
+    pub fn seq(&self) -> Option<u64> {
+        self.written
+    }
+
+    /// The posts the site shows.
+    pub fn visible(&self) -> &[PostInput] {
+        self.model.visible()
+    }
+
+    /// Brings the site up to the log's head: event by event, or in full when there is no usable
+    /// manifest or it is far behind. On failure the in-memory model is dropped and rebuilt
+    /// from the log next time, so no event is ever skipped.
+    pub fn catch_up(&mut self, store: &dyn Store) -> Result<CatchUp> {
+        let head = store.head();
+        let result = match self.written {
+            Some(seq) if seq <= head && head - seq <= FULL_RENDER_AFTER => self.incremental(store, seq),
+            _ => self.full(store, None),
+        };
+        if result.is_err() {
+            self.reset();
+        }
+        result
+    }
+
+    /// Renders the whole site from the log, reporting progress; `quire rebuild site`.
+    pub fn rebuild(&mut self, store: &dyn Store, progress: Progress<'_>) -> Result<CatchUp> {
+        let result = self.full(store, Some(progress));
+        if result.is_err() {
+            self.reset();
+        }
+        result
+    }
+
+    fn reset(&mut self) {
+        self.model = SiteModel::default();
+        self.folded = 0;
+    }
+
+    fn incremental(&mut self, store: &dyn Store, written: u64) -> Result<CatchUp> {
+        if self.folded > written {
+            self.reset();
+        }
+        self.fold_to(store, written)?;
+        let mut done = CatchUp {
+            seq: written,
+            ..CatchUp::default()
+        };
+        if !self.swept {
+            done.add(&self.site.remove_stale(self.model.visible())?);
+            self.swept = true;
+        }
+        loop {
+            let events = store.events_after(self.folded, PAGE)?;
+            let Some(last) = events.last().map(|e| e.seq) else {
+                return Ok(done);
+            };
+            let mut pages = BTreeSet::new();
+            for event in &events {
+                if let Some(applied) = self.model.apply(event) {
+                    let after = self.model.visible_post(applied.id);
+                    let config = self.site.config();
+                    let visible = self.model.visible();
+                    pages.extend(affected_pages(config, applied.before.as_ref(), after, visible));
+                }
+            }
+            self.folded = last;
+            done.add(&self.site.write_pages(&pages, self.model.visible())?);
+            self.save(last)?;
+            done.events += events.len();
+            done.seq = last;
+        }
+    }
+
+    fn full(&mut self, store: &dyn Store, progress: Option<Progress<'_>>) -> Result<CatchUp> {
+        let started = Instant::now();
+        let before = self.folded;
+        self.fold_to(store, u64::MAX)?;
+        let seq = self.folded;
+        let visible = self.model.visible();
+        let mut done = CatchUp {
+            full: true,
+            events: usize::try_from(seq - before).unwrap_or(usize::MAX),
+            seq,
+            ..CatchUp::default()
+        };
+        match progress {
+            None => done.add(&self.site.render_all(visible)?),
+            Some(progress) => {
+                for report in render_in_chunks(&self.site, visible, progress) {
+                    done.add(&report?);
+                }
+                done.add(&self.site.remove_stale(visible)?);
+            }
+        }
+        let posts = visible.len();
+        self.swept = true;
+        self.save(seq)?;
+        tracing::info!(
+            seq,
+            posts,
+            written = done.written,
+            removed = done.removed,
+            ms = started.elapsed().as_millis(),
+            "rendered the whole site"
+        );
+        Ok(done)
+    }
+
+    /// Folds events after `folded` up to `until` (inclusive) into the model, rendering nothing.
+    fn fold_to(&mut self, store: &dyn Store, until: u64) -> Result<()> {
+        while self.folded < until {
+            let events = store.events_after(self.folded, PAGE)?;
+            if events.is_empty() {
+                break;
+            }
+            for event in events.iter().take_while(|e| e.seq <= until) {
+                self.model.apply(event);
+                self.folded = event.seq;
+            }
+        }
+        Ok(())
+    }
+
+    fn save(&mut self, seq: u64) -> Result<()> {
+        let manifest = Manifest {
+            seq,
+            fingerprint: self.fingerprint.clone(),
+        };
+        manifest.save(self.site.out_dir())?;
+        self.written = Some(seq);
+        Ok(())
+    }
+}
+
+/// Renders every page of the site in chunks, calling `progress` after each; yields each
+/// chunk's report. (Stale pages are not removed here.)
+fn render_in_chunks<'a>(
+    site: &'a Site,
+    posts: &'a [PostInput],
+    progress: Progress<'a>,
+) -> impl Iterator<Item = Result<RenderReport>> + 'a {
+    let pages: Vec<PagePath> = PostIndex::new(posts).all_pages(site.config()).into_iter().collect();
+    let total = pages.len();
+    // Each chunk indexes the posts again: a few dozen chunks keep that cost small.
+    let chunk = total.div_ceil(40).max(256);
+    progress(0, total);
+    let mut done = 0;
+    let chunks: Vec<BTreeSet<PagePath>> = pages.chunks(chunk).map(|c| c.iter().cloned().collect()).collect();
+    chunks.into_iter().map(move |set| {
+        let report = site.write_pages(&set, posts)?;
+        done += set.len();
+        progress(done, total);
+        Ok(report)
+    })
+}

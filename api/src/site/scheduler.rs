@@ -1,0 +1,53 @@
+//! The scheduler: publishes scheduled posts when their time comes, without anyone touching
+//! them, also for times that passed while Quire was stopped (its first round runs at start).
+//!
+//! It runs on its own thread, since appending to the log blocks. A round asks
+//! [`quire_storage::publish_due`] with the time of the [`Posts`] service's clock (which tests
+//! replace), then waits for the next tick or for a new event (a post scheduled in the past is
+//! due at once). The published post reaches the site and git like any other change: through
+//! its `PostPublished` event.
+
+use std::time::Duration;
+
+use quire_storage::{publish_due, Posts};
+use tokio::sync::watch;
+
+use super::runner::{wait, Wake};
+
+/// How often the scheduler looks for due posts: a scheduled post appears at most this late.
+pub const TICK: Duration = Duration::from_secs(1);
+/// Longest pause after failures.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Runs rounds until `stop` becomes `true` or its sender is dropped.
+pub fn run(posts: Posts, mut stop: watch::Receiver<bool>) {
+    let Some(runtime) = super::runner::runtime("scheduler") else {
+        return;
+    };
+    let mut heads = posts.store().subscribe();
+    let mut backoff = TICK;
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        heads.borrow_and_update();
+        let now = posts.now();
+        let pause = match publish_due(&posts, now) {
+            Ok(published) => {
+                for post in &published {
+                    tracing::info!(id = %post.id, slug = %post.slug, "published a scheduled post");
+                }
+                backoff = TICK;
+                Wake::TickOrEvent(TICK)
+            }
+            Err(error) => {
+                tracing::warn!(%error, "publishing scheduled posts failed; retrying");
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                Wake::After(backoff)
+            }
+        };
+        if wait(&runtime, &mut stop, &mut heads, pause) {
+            return;
+        }
+    }
+}

@@ -1,0 +1,81 @@
+// Shapes shared by the editor's modules (JSDoc only; this module exports nothing at run time).
+// The API shapes mirror openapi/src/*.rs.
+
+/**
+ * @typedef {'draft' | 'published' | 'scheduled'} Status
+ *
+ * @typedef {object} Post  A post as the API returns it.
+ * @property {string} id
+ * @property {string} slug
+ * @property {string} title
+ * @property {string} body
+ * @property {string[]} tags
+ * @property {Status} status
+ * @property {string | null} publish_at
+ * @property {string} created_at
+ * @property {string} updated_at
+ * @property {number} version
+ * @property {string} author
+ * @property {string | null} deleted_at
+ *
+ * @typedef {object} Problem  RFC 9457 problem details.
+ * @property {string} type
+ * @property {string} title
+ * @property {number} status
+ * @property {string} detail
+ * @property {Post} [current]
+ * @property {string} [field]
+ *
+ * @typedef {object} Tokens  What login and refresh answer.
+ * @property {string} access_token
+ * @property {string} refresh_token
+ * @property {string} token_type
+ * @property {number} expires_in
+ *
+ * @typedef {object} Session  The stored login.
+ * @property {string} username
+ * @property {string | null} access_token
+ * @property {string | null} refresh_token
+ * @property {number} expires_at  Milliseconds since the epoch.
+ * @property {number} lifetime  Seconds the access token was issued for.
+ *
+ * @typedef {object} Fields  What the editor edits.
+ * @property {string} title
+ * @property {string} body
+ * @property {string[]} tags
+ * @property {Status} status
+ * @property {string | null} publish_at
+ * @property {string} slug  Empty: let the server derive it.
+ *
+ * @typedef {'create' | 'update' | 'delete' | 'restore'} ChangeKind
+ *
+ * @typedef {'queued' | 'sending' | 'sent' | 'conflict' | 'failed' | 'superseded' | 'discarded'} ItemState
+ *
+ * @typedef {object} OutboxItem  One composed change, sent until the server has it exactly once.
+ * @property {number} [seq]  Order of composition (IndexedDB key).
+ * @property {string} key  The Idempotency-Key, made when the change was composed.
+ * @property {ChangeKind} kind
+ * @property {string} post  The post's key: its server id, or `local-…` for a post created here.
+ * @property {string} user  Who composed it; only their login sends it.
+ * @property {Record<string, unknown> | null} body  The JSON body (fixed at composition).
+ * @property {number | 'chain'} ifMatch  The version the change started from, or `chain`: the version the previous change of this post produces.
+ * @property {Fields | null} local  The post as the author saw it after this change (for the conflict view).
+ * @property {string} label  Human description, e.g. `edit “Hello”`.
+ * @property {ItemState} state
+ * @property {number} attempts
+ * @property {number} nextAt  Not before this time (ms) unless forced.
+ * @property {number} createdAt
+ * @property {number} updatedAt
+ * @property {{method: string, path: string, ifMatch: string | null} | null} request  Resolved once, before the first send; every retry repeats it exactly.
+ * @property {Post | null} result  The server's answer once sent.
+ * @property {Problem | null} problem  The last problem (conflict or failure).
+ * @property {string} note  Why it waits, in words.
+ *
+ * @typedef {object} Draft  Autosaved editor state.
+ * @property {string} key  The post's key.
+ * @property {Fields} fields
+ * @property {number | null} base  The version the edit started from.
+ * @property {number} savedAt
+ */
+
+export {};

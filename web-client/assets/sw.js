@@ -1,0 +1,2 @@
+// sw
+const VERSION = "__QUIRE_ASSETS_VERSION__"; const SHELL = "__QUIRE_ASSETS_LIST__";
