@@ -49,6 +49,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                     "send the body as JSON with `Content-Type: application/json`",
                 ));
             }
+            // serde would also read a struct from an array; every body of this API is an object.
+            if raw.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+                return Err(ApiError::bad_request("the body must be a JSON object"));
+            }
             let value = serde_json::from_slice(&raw)
                 .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON for this request: {e}")))?;
             Ok(JsonBody { value, raw })

@@ -45,12 +45,18 @@ enum Command {
     /// Rebuild a projection from the event log (while the server is stopped).
     #[command(subcommand)]
     Rebuild(RebuildCommand),
+    /// Check the git repository against the event log (while the server is stopped); exit
+    /// code 1 on a mismatch.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
 enum RebuildCommand {
     /// Re-render the whole site into <data>/site, with a progress bar.
     Site,
+    /// Recreate <data>/content.git from the event log, with a progress bar (same events, same
+    /// commit ids).
+    Git,
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,6 +134,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(UserCommand::Add { name, role }) => add_user(&config, &name, &role),
         Command::Token(command) => crate::cli_tokens::run(&config, command),
         Command::Rebuild(RebuildCommand::Site) => crate::site::rebuild::rebuild_site(&config),
+        Command::Rebuild(RebuildCommand::Git) => crate::git::cli::rebuild(&config),
+        Command::Verify => crate::git::cli::verify(&config),
         Command::Keys(KeysCommand::Rotate) => {
             let kid = crate::auth::JwtKeys::rotate(&config.data_dir.join("keys"))?;
             println!("new signing key {kid}; restart quire to use it");

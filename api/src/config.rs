@@ -26,6 +26,8 @@ pub struct Config {
     pub storage: StorageConfig,
     /// The public site: rendering, serving and its settings.
     pub site: SiteSection,
+    /// The git projection (`<data>/content.git`) and its mirrors.
+    pub git: crate::git::GitConfig,
     /// The first admin to create when there is no user yet (`QUIRE_ADMIN_USER`,
     /// `QUIRE_ADMIN_PASSWORD`); never read from the file.
     #[serde(skip)]
@@ -132,6 +134,7 @@ impl Default for Config {
             api: ApiConfig::default(),
             storage: StorageConfig::default(),
             site: SiteSection::default(),
+            git: crate::git::GitConfig::default(),
             initial_admin: None,
             clock: None,
         }
@@ -216,6 +219,7 @@ impl Config {
             .settings
             .validate()
             .map_err(|e| anyhow::anyhow!("site.settings: {e}"))?;
+        self.git.validate()?;
         anyhow::ensure!(
             self.auth.max_failures_per_user >= 1 && self.auth.max_failures_per_address >= 1,
             "auth.max_failures_per_user and auth.max_failures_per_address must be at least 1"

@@ -7,6 +7,7 @@ pub mod cli;
 mod cli_tokens;
 pub mod config;
 pub mod error;
+pub mod git;
 pub mod limits;
 pub mod routes;
 pub mod server;

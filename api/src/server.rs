@@ -25,6 +25,8 @@ pub struct Running {
     /// The site projection and scheduler threads; dropping this (after `server` resolved)
     /// stops them cleanly.
     pub site: crate::site::SiteTasks,
+    /// The git projection and mirror threads; dropping this stops them.
+    pub git: crate::git::GitTasks,
 }
 
 /// Opens the stores in the data folder.
@@ -55,6 +57,7 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
         tokens: Tokens::new(store_secrets),
         login_guard: Arc::new(LoginGuard::new(&config.auth)),
         write_limiter: Arc::new(WriteLimiter::new(&config.api)),
+        git: Arc::new(crate::git::GitStatus::new(&config.git)),
         accounts,
         jwt,
     })
@@ -92,6 +95,7 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
     bootstrap_admin(&state, addr)?;
     spawn_idempotency_purge(&state);
     let site = crate::site::start(&config, &state.posts)?;
+    let git = crate::git::GitTasks::start(&config, state.store.clone(), state.git.clone())?;
     let data = web::Data::new(state.clone());
     let limit = config.api.max_body_bytes;
     let mut server = HttpServer::new(move || {
@@ -114,6 +118,7 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
         addr,
         state,
         site,
+        git,
     })
 }
 

@@ -20,4 +20,6 @@ pub struct AppState {
     pub tokens: Tokens,
     pub login_guard: Arc<LoginGuard>,
     pub write_limiter: Arc<WriteLimiter>,
+    /// Where the git projection and its mirrors stand (written by their threads).
+    pub git: Arc<crate::git::GitStatus>,
 }

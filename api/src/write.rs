@@ -5,7 +5,7 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use quire_openapi::{PostResponse, PostStatus};
-use quire_storage::{Begin, Error as DomainError, IdempotencyWrite, Post, Status};
+use quire_storage::{Begin, Error as DomainError, IdempotencyWrite, IfMatch, Post, Status};
 use sha2::{Digest, Sha256};
 
 use crate::auth::Auth;
@@ -44,26 +44,30 @@ pub fn post_http(status: StatusCode, post: &Post) -> HttpResponse {
     response.json(post_response(post))
 }
 
-/// The version `If-Match` names: `None` for `*`. Missing is a 428.
-pub fn if_match(req: &HttpRequest) -> Result<Option<u64>, ApiError> {
-    let value = req.headers().get(header::IF_MATCH).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::PRECONDITION_REQUIRED,
-            "if-match-required",
-            "If-Match required",
-            "send `If-Match` with the post's ETag (e.g. `If-Match: \"3\"`) so concurrent edits are not overwritten",
-        )
-    })?;
-    let value = value.to_str().unwrap_or_default().trim();
+/// The versions `If-Match` accepts. Missing (or empty) is a 428. Following RFC 9110, the
+/// comparison is strong: weak or foreign tags never match, so they end in a 412, not a 400.
+pub fn if_match(req: &HttpRequest) -> Result<IfMatch, ApiError> {
+    let value = req
+        .headers()
+        .get(header::IF_MATCH)
+        .map(|v| v.to_str().unwrap_or("\u{0}").trim())
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::PRECONDITION_REQUIRED,
+                "if-match-required",
+                "If-Match required",
+                "send `If-Match` with the post's ETag (e.g. `If-Match: \"3\"`) so concurrent edits are not overwritten",
+            )
+        })?;
     if value == "*" {
-        return Ok(None);
+        return Ok(IfMatch::Any);
     }
-    value
-        .trim_start_matches("W/")
-        .trim_matches('"')
-        .parse()
-        .map(Some)
-        .map_err(|_| ApiError::bad_request(format!("If-Match {value:?} is not an ETag of this API, like \"3\"")))
+    let versions = value
+        .split(',')
+        .filter_map(|tag| tag.trim().strip_prefix('"')?.strip_suffix('"')?.parse().ok())
+        .collect();
+    Ok(IfMatch::Versions(versions))
 }
 
 /// Parses a post id from the path.

@@ -2,6 +2,8 @@
 //! `quire_api::start` that `main` uses, or the real `quire` binary as a child process, and an
 //! HTTP client that speaks the `quire_openapi` types.
 
+pub mod git;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

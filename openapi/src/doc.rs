@@ -11,6 +11,7 @@ use crate::auth::{LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, Tok
 use crate::events::{EventList, EventResponse, Health, Ready};
 use crate::posts::{CreatePostRequest, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus};
 use crate::problem::Problem;
+use crate::status::{AuditReport, CommitResponse, GitStatus, MirrorStatus, PostCommits, StatusResponse};
 use crate::users::{
     CreateTokenRequest, CreateUserRequest, PasswordRequest, PatchUserRequest, RoleName, TokenCreated, TokenInfo,
     TokenList, UserList, UserResponse,
@@ -31,14 +32,16 @@ use crate::users::{
         create_post, list_posts, get_post, patch_post, delete_post, restore_post,
         post_history, post_version, list_events, healthz, readyz,
         me, list_users, create_user, patch_user, set_password,
-        create_token, list_tokens, revoke_token
+        create_token, list_tokens, revoke_token,
+        status, audit, post_commits
     ),
     components(schemas(
         LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse,
         CreatePostRequest, PatchPostRequest, PostResponse, PostStatus, PostList, PostHistory,
         EventResponse, EventList, Health, Ready, Problem,
         RoleName, UserResponse, UserList, CreateUserRequest, PatchUserRequest, PasswordRequest,
-        CreateTokenRequest, TokenInfo, TokenCreated, TokenList
+        CreateTokenRequest, TokenInfo, TokenCreated, TokenList,
+        StatusResponse, GitStatus, MirrorStatus, AuditReport, PostCommits, CommitResponse
     )),
     modifiers(&BearerAuth),
     tags(
@@ -47,7 +50,8 @@ use crate::users::{
         (name = "events", description = "The event log"),
         (name = "users", description = "Users and roles (admins), and your own account"),
         (name = "tokens", description = "API tokens for scripts"),
-        (name = "probes", description = "Health and readiness")
+        (name = "probes", description = "Health and readiness"),
+        (name = "status", description = "Projections of the log: progress, mirrors and audit")
     )
 )]
 pub struct ApiDoc;
@@ -102,7 +106,6 @@ fn refresh() {}
         (status = 204, description = "Logged out"),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
     ))]
 fn logout() {}
@@ -197,6 +200,7 @@ fn patch_post() {}
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
     ),
     responses(
+        (status = 400, description = "Malformed Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Deleted; the post with `deleted_at` set", body = PostResponse, headers(("ETag" = String, description = "\"<version>\""))),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
@@ -218,6 +222,7 @@ fn delete_post() {}
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
     ),
     responses(
+        (status = 400, description = "Malformed Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Restored (with a numbered slug if its slug was taken meanwhile)", body = PostResponse, headers(("ETag" = String, description = "\"<version>\""))),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
@@ -256,7 +261,7 @@ fn post_version() {}
 /// `GET /api/v1/events` — read the event log after a position.
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", security(("bearer" = [])),
     params(
-        ("after" = Option<u64>, Query, description = "Return events with seq greater than this (default 0)"),
+        ("after" = Option<i64>, Query, minimum = 0, description = "Return events with seq greater than this (default 0)"),
         ("limit" = Option<u32>, Query, description = "1 to 1000 (default 100)"),
     ),
     responses(
@@ -271,11 +276,12 @@ fn list_events() {}
 #[utoipa::path(get, path = "/healthz", tag = "probes", responses((status = 200, description = "Up", body = Health)))]
 fn healthz() {}
 
-/// `GET /readyz` — the log is open and accepts durable writes.
+/// `GET /readyz` — the log is open and accepts durable writes, and git is at most `git.max_lag`
+/// events behind.
 #[utoipa::path(get, path = "/readyz", tag = "probes",
     responses(
         (status = 200, description = "Ready", body = Ready),
-        (status = 503, description = "Not ready", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not ready: the log does not accept writes, or the git projection is more than `git.max_lag` events behind", body = Problem, content_type = "application/problem+json"),
     ))]
 fn readyz() {}
 
@@ -315,10 +321,11 @@ fn create_user() {}
     params(("id" = String, Path, description = "User id (ULID)")),
     responses(
         (status = 200, description = "Changed", body = UserResponse),
-        (status = 400, description = "Invalid change (e.g. demoting yourself)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "You cannot disable or demote yourself", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -371,3 +378,35 @@ fn list_tokens() {}
         (status = 404, description = "No such token of yours", body = Problem, content_type = "application/problem+json"),
     ))]
 fn revoke_token() {}
+
+/// `GET /api/v1/status` — how far the projections have come: the log's head, git's position and
+/// lag, and the state of each mirror (any logged-in user).
+#[utoipa::path(get, path = "/api/v1/status", tag = "status", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The status", body = StatusResponse),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn status() {}
+
+/// `GET /api/v1/audit` — rebuild the expected git history from the event log and compare it with
+/// `main`, commit by commit and path by path (admins). A mismatch is 200 with `ok: false`.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "status", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The report; `ok` says whether git matches the log", body = AuditReport),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin (`missing` is `admin`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The git projection is off (`git.enabled = false`)", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn audit() {}
+
+/// `GET /api/v1/posts/{id}/commits` — the git commits of a post, newest first, to link to them.
+#[utoipa::path(get, path = "/api/v1/posts/{id}/commits", tag = "posts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Post id (ULID)")),
+    responses(
+        (status = 200, description = "The post's commits (events not in git yet are not listed)", body = PostCommits),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The git projection is off (`git.enabled = false`)", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn post_commits() {}

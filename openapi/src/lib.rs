@@ -3,10 +3,12 @@
 //! these types, so the tests exercise exactly the documented shapes.
 
 pub mod auth;
+mod constraints;
 pub mod doc;
 pub mod events;
 pub mod posts;
 pub mod problem;
+pub mod status;
 pub mod users;
 
 pub use auth::{LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse};
@@ -14,7 +16,18 @@ pub use doc::ApiDoc;
 pub use events::{EventList, EventResponse, Health, Ready};
 pub use posts::{CreatePostRequest, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus};
 pub use problem::Problem;
+pub use status::{AuditReport, CommitResponse, GitStatus, MirrorStatus, PostCommits, StatusResponse};
 pub use users::{
     CreateTokenRequest, CreateUserRequest, PasswordRequest, PatchUserRequest, RoleName, TokenCreated, TokenInfo,
     TokenList, UserList, UserResponse,
 };
+
+/// The OpenAPI document as served at `/api/v1/openapi.json` and committed as
+/// `openapi/openapi.json`: what utoipa generates plus the validation rules and links of
+/// `constraints`.
+pub fn document() -> String {
+    use utoipa::OpenApi as _;
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    constraints::apply(&mut doc);
+    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+}

@@ -61,6 +61,13 @@ pub enum EventPayload {
         body: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tags: Option<Vec<String>>,
+        /// A draft's planned publication date.
+        #[serde(
+            default,
+            with = "time::serde::rfc3339::option",
+            skip_serializing_if = "Option::is_none"
+        )]
+        publish_at: Option<OffsetDateTime>,
     },
     /// The post became public at `publish_at`.
     PostPublished {
@@ -117,6 +124,7 @@ mod tests {
                 title: Some("New".into()),
                 body: None,
                 tags: None,
+                publish_at: None,
             },
         };
         let json = serde_json::to_value(&env).expect("serializes");

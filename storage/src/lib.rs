@@ -27,7 +27,7 @@ pub use event::{Envelope, EventPayload};
 pub use git::{GitError, GitProjection, GitSettings};
 pub use idempotency::{Begin, Idempotency, InFlight};
 pub use post::{Post, Status};
-pub use posts::{system_clock, Clock, NewPost, PostPatch, Posts};
+pub use posts::{system_clock, Clock, IfMatch, NewPost, PostPatch, Posts};
 pub use schedule::{publish_due, SCHEDULER_ACTOR};
 pub use sled_store::{SledOptions, SledStore};
 pub use store::{AppendBatch, AppendOutcome, IdempotencyRecord, IdempotencyWrite, PostQuery, SecretStore, Store};

@@ -123,7 +123,11 @@ impl Post {
                 title,
                 body,
                 tags,
+                publish_at,
             } => {
+                if publish_at.is_some() {
+                    post.publish_at = *publish_at;
+                }
                 if let Some(slug) = slug {
                     post.slug.clone_from(slug);
                 }

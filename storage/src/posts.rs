@@ -39,6 +39,21 @@ pub struct PostPatch {
     pub publish_at: Option<OffsetDateTime>,
 }
 
+/// The versions a change may apply to, from `If-Match`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IfMatch {
+    /// `*`: whatever version is current.
+    Any,
+    /// One of these versions (an empty list matches nothing).
+    Versions(Vec<u64>),
+}
+
+impl From<Option<u64>> for IfMatch {
+    fn from(version: Option<u64>) -> Self {
+        version.map_or(Self::Any, |v| Self::Versions(vec![v]))
+    }
+}
+
 /// The clock commands use for event times (injectable for tests).
 pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
 
@@ -114,7 +129,7 @@ impl Posts {
         &self,
         actor: &Actor,
         id: Ulid,
-        expected: Option<u64>,
+        expected: impl Into<IfMatch>,
         patch: PostPatch,
         idem: Option<IdempotencyWrite>,
     ) -> Result<Post> {
@@ -142,7 +157,7 @@ impl Posts {
         &self,
         actor: &Actor,
         id: Ulid,
-        expected: Option<u64>,
+        expected: impl Into<IfMatch>,
         idem: Option<IdempotencyWrite>,
     ) -> Result<Post> {
         let current = self.current(id, expected)?;
@@ -169,7 +184,7 @@ impl Posts {
         &self,
         actor: &Actor,
         id: Ulid,
-        expected: Option<u64>,
+        expected: impl Into<IfMatch>,
         idem: Option<IdempotencyWrite>,
     ) -> Result<Post> {
         let current = self.current(id, expected)?;
@@ -230,12 +245,12 @@ impl Posts {
         Post::fold(events.iter().take_while(|e| e.version <= n)).ok_or(Error::PostNotFound { id })
     }
 
-    fn current(&self, id: Ulid, expected: Option<u64>) -> Result<Post> {
+    fn current(&self, id: Ulid, expected: impl Into<IfMatch>) -> Result<Post> {
         let post = self.load(id)?;
-        match expected {
-            Some(v) if v != post.version => Err(Error::VersionConflict {
+        match expected.into() {
+            IfMatch::Versions(v) if !v.contains(&post.version) => Err(Error::VersionConflict {
                 id,
-                expected: v,
+                expected: v.first().copied().unwrap_or(0),
                 actual: post.version,
             }),
             _ => Ok(post),
@@ -311,7 +326,8 @@ fn outcome_to_post(outcome: AppendOutcome) -> Result<Post> {
     }
 }
 
-/// The `publish_at` a post with `status` gets.
+/// The `publish_at` a post with `status` gets: for a draft its planned date (optional), for a
+/// published post when it went public (now unless given), for a scheduled one when it will.
 fn publish_time(
     status: Status,
     given: Option<OffsetDateTime>,
@@ -319,11 +335,7 @@ fn publish_time(
     now: OffsetDateTime,
 ) -> Result<Option<OffsetDateTime>> {
     match status {
-        Status::Draft if given.is_some() => Err(Error::invalid(
-            "publish_at",
-            "a draft has no publish_at; set status to published or scheduled",
-        )),
-        Status::Draft => Ok(None),
+        Status::Draft => Ok(given.or(current)),
         Status::Published => Ok(Some(given.or(current).unwrap_or(now))),
         Status::Scheduled => given
             .or(current)
@@ -349,24 +361,35 @@ fn patch_events(current: &Post, patch: PostPatch, now: OffsetDateTime) -> Result
         validate_slug(slug)?;
     }
     let slug = patch.slug.filter(|s| *s != current.slug);
-    let mut events = Vec::new();
-    if title.is_some() || tags.is_some() || body.is_some() || slug.is_some() {
-        events.push(EventPayload::PostUpdated {
-            slug,
-            title,
-            body,
-            tags,
-        });
-    }
     let status = patch.status.unwrap_or(current.status);
     let keep = (status == current.status).then_some(current.publish_at).flatten();
-    let publish_at = publish_time(status, patch.publish_at, keep, now)?;
-    if status != current.status || publish_at != current.publish_at {
-        events.push(match (status, publish_at) {
+    let publish_at = publish_time(status, patch.publish_at, keep, now).map_err(|_| Error::InvalidState {
+        id: current.id,
+        message: "the post has no publish_at: send one to schedule it".into(),
+    })?;
+    let status_event = (status != current.status || (status != Status::Draft && publish_at != current.publish_at))
+        .then(|| match (status, publish_at) {
             (Status::Published, Some(at)) => EventPayload::PostPublished { publish_at: at },
             (Status::Scheduled, Some(at)) => EventPayload::PostScheduled { publish_at: at },
             _ => EventPayload::PostUnpublished {},
         });
-    }
-    Ok(events)
+    // A draft's planned date: PostUnpublished clears `publish_at`, so it is set after that.
+    let planned_before = if status_event.is_some() { None } else { current.publish_at };
+    let planned = (status == Status::Draft && publish_at.is_some() && publish_at != planned_before)
+        .then_some(publish_at)
+        .flatten();
+    let update = (title.is_some() || tags.is_some() || body.is_some() || slug.is_some() || planned.is_some()).then_some(
+        EventPayload::PostUpdated {
+            slug,
+            title,
+            body,
+            tags,
+            publish_at: planned,
+        },
+    );
+    Ok(if status == Status::Draft {
+        status_event.into_iter().chain(update).collect()
+    } else {
+        update.into_iter().chain(status_event).collect()
+    })
 }

@@ -248,10 +248,10 @@ impl Accounts {
         actor.require(Scope::Admin)?;
         let mut user = self.store.user(id)?.ok_or(Error::UserNotFound { id })?;
         if id == actor.user_id && (update.disabled == Some(true) || update.role.is_some_and(|r| r != Role::Admin)) {
-            return Err(Error::invalid(
-                "role",
-                "you cannot disable or demote yourself; ask another admin",
-            ));
+            return Err(Error::InvalidState {
+                id,
+                message: "you cannot disable or demote yourself; ask another admin".into(),
+            });
         }
         if let Some(role) = update.role {
             user.role = role;

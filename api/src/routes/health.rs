@@ -12,14 +12,30 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok".into() })
 }
 
-/// `GET /readyz` — the log is open and takes a durable write.
+/// `GET /readyz` — the log is open and takes a durable write, and git is at most
+/// `git.max_lag` events behind (a fresh start on a big log is not ready until git caught up).
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult {
     let store = state.store.clone();
     match web::block(move || store.check_writable()).await? {
-        Ok(()) => Ok(HttpResponse::Ok().json(Ready {
-            status: "ready".into(),
-            head: state.store.head(),
-        })),
+        Ok(()) => {
+            let head = state.store.head();
+            if let Some(lag) = state.git.too_far_behind(head) {
+                return Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "not-ready",
+                    "Not ready",
+                    format!(
+                        "the git projection is {lag} events behind the log (more than git.max_lag = {}); \
+                         it is catching up, see GET /api/v1/status",
+                        state.config.git.max_lag
+                    ),
+                ));
+            }
+            Ok(HttpResponse::Ok().json(Ready {
+                status: "ready".into(),
+                head,
+            }))
+        }
         Err(e) => {
             tracing::error!(error = %e, "readiness check failed");
             Err(ApiError::new(

@@ -1,11 +1,13 @@
 //! Routes, one file per resource. Every resource answers undeclared methods with 405 and an
 //! `Allow` header; unknown paths under `/api/` get a problem+json 404, others the site.
 
+pub mod audit;
 pub mod auth;
 pub mod editor;
 pub mod events;
 pub mod health;
 pub mod posts;
+pub mod status;
 pub mod tokens;
 pub mod users;
 
@@ -16,40 +18,50 @@ use crate::error::ApiError;
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     editor::configure(cfg);
-    cfg.service(resource("/healthz", "GET, HEAD").route(web::get().to(health::healthz)))
-        .service(resource("/readyz", "GET, HEAD").route(web::get().to(health::readyz)))
+    cfg.service(web::resource("/api/docs").route(web::get().to(|| async {
+        actix_web::HttpResponse::PermanentRedirect().insert_header(("Location", "/api/docs/")).finish()
+    })))
+    .service(
+        utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}")
+            .config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")),
+    );
+    cfg.service(resource("/healthz", "GET").route(web::get().to(health::healthz)))
+        .service(resource("/readyz", "GET").route(web::get().to(health::readyz)))
         .service(
             web::scope("/api/v1")
-                .service(resource("/openapi.json", "GET, HEAD").route(web::get().to(openapi_json)))
+                .service(resource("/openapi.json", "GET").route(web::get().to(openapi_json)))
                 .service(resource("/auth/login", "POST").route(web::post().to(auth::login)))
                 .service(resource("/auth/refresh", "POST").route(web::post().to(auth::refresh)))
                 .service(resource("/auth/logout", "POST").route(web::post().to(auth::logout)))
                 .service(resource("/auth/setup", "POST").route(web::post().to(auth::setup)))
                 .service(
-                    resource("/posts", "GET, HEAD, POST")
+                    resource("/posts", "GET, POST")
                         .route(web::get().to(posts::list_posts))
                         .route(web::post().to(posts::create_post)),
                 )
                 .service(
-                    resource("/posts/{id}", "GET, HEAD, PATCH, DELETE")
+                    resource("/posts/{id}", "GET, PATCH, DELETE")
                         .route(web::get().to(posts::get_post))
                         .route(web::patch().to(posts::patch_post))
                         .route(web::delete().to(posts::delete_post)),
                 )
                 .service(resource("/posts/{id}/restore", "POST").route(web::post().to(posts::restore_post)))
-                .service(resource("/posts/{id}/history", "GET, HEAD").route(web::get().to(posts::post_history)))
-                .service(resource("/posts/{id}/versions/{n}", "GET, HEAD").route(web::get().to(posts::post_version)))
-                .service(resource("/events", "GET, HEAD").route(web::get().to(events::list_events)))
-                .service(resource("/users/me", "GET, HEAD").route(web::get().to(users::me)))
+                .service(resource("/posts/{id}/history", "GET").route(web::get().to(posts::post_history)))
+                .service(resource("/posts/{id}/versions/{n}", "GET").route(web::get().to(posts::post_version)))
+                .service(resource("/posts/{id}/commits", "GET").route(web::get().to(status::post_commits)))
+                .service(resource("/events", "GET").route(web::get().to(events::list_events)))
+                .service(resource("/status", "GET").route(web::get().to(status::status)))
+                .service(resource("/audit", "GET").route(web::get().to(audit::audit)))
+                .service(resource("/users/me", "GET").route(web::get().to(users::me)))
                 .service(
-                    resource("/users", "GET, HEAD, POST")
+                    resource("/users", "GET, POST")
                         .route(web::get().to(users::list_users))
                         .route(web::post().to(users::create_user)),
                 )
                 .service(resource("/users/{id}", "PATCH").route(web::patch().to(users::patch_user)))
                 .service(resource("/users/{id}/password", "POST").route(web::post().to(users::set_password)))
                 .service(
-                    resource("/tokens", "GET, HEAD, POST")
+                    resource("/tokens", "GET, POST")
                         .route(web::get().to(tokens::list_tokens))
                         .route(web::post().to(tokens::create_token)),
                 )
@@ -93,8 +105,8 @@ pub fn query_config() -> web::QueryConfig {
 
 /// `GET /api/v1/openapi.json` — the OpenAPI 3.1 document (public).
 pub async fn openapi_json() -> actix_web::HttpResponse {
-    use utoipa::OpenApi as _;
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     actix_web::HttpResponse::Ok()
         .content_type("application/json")
-        .body(quire_openapi::ApiDoc::openapi().to_pretty_json().unwrap_or_default())
+        .body(DOCUMENT.get_or_init(quire_openapi::document).as_str())
 }

@@ -128,7 +128,7 @@ pub async fn list_posts(auth: Auth, state: web::Data<AppState>, query: web::Quer
     if !(1..=200).contains(&limit) {
         return Err(ApiError::bad_request("limit must be between 1 and 200"));
     }
-    let after = match query.cursor.as_deref() {
+    let after = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
         Some(c) => Some(
             c.parse()
                 .map_err(|_| ApiError::bad_request("cursor is not a next_cursor this API gave out"))?,

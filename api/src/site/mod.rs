@@ -15,6 +15,8 @@ pub mod rebuild;
 pub mod runner;
 pub mod scheduler;
 pub mod serve;
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 

@@ -188,6 +188,7 @@ mod tests {
             title: None,
             body: None,
             tags: None,
+            publish_at: None,
         }
     }
 

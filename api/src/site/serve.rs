@@ -29,7 +29,7 @@ const ASSET: &str = "public, max-age=3600";
 
 /// What a request path leads to.
 enum Resolved {
-    File(NamedFile),
+    File(Box<NamedFile>),
     Redirect(String),
     Missing(Option<Vec<u8>>),
 }
@@ -47,7 +47,7 @@ pub async fn serve(req: HttpRequest, root: PathBuf) -> Result<HttpResponse, ApiE
             let cache = cache_control(file.path());
             let file = match content_type(file.path()) {
                 Some(mime) => file.set_content_type(mime),
-                None => file,
+                None => *file,
             };
             (file.disable_content_disposition().into_response(&req), cache)
         }
@@ -83,10 +83,10 @@ fn resolve(root: &Path, raw: &str, query: &str) -> Resolved {
     path.extend(&segments);
     let index = path.join("index.html");
     if folder {
-        return open_inside(root, &index).map_or_else(missing, Resolved::File);
+        return open_inside(root, &index).map_or_else(missing, |f| Resolved::File(Box::new(f)));
     }
     if let Some(file) = open_inside(root, &path) {
-        return Resolved::File(file);
+        return Resolved::File(Box::new(file));
     }
     if open_inside(root, &index).is_some() {
         let mut location = String::new();

@@ -6,9 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use quire_render::SiteConfig;
-use quire_storage::{
-    system_clock, Actor, NewPost, PostPatch, Posts, Role, SledOptions, SledStore, Status, Store,
-};
+use quire_storage::{system_clock, Actor, NewPost, PostPatch, Posts, Role, SledOptions, SledStore, Status, Store};
 use ulid::Ulid;
 
 use super::manifest::{self, Manifest};
@@ -24,8 +22,7 @@ struct Fixture {
 impl Fixture {
     fn new() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = SledStore::open(&dir.path().join("log"), &SledOptions::default())
-            .expect("open store");
+        let store = SledStore::open(&dir.path().join("log"), &SledOptions::default()).expect("open store");
         Fixture {
             site: dir.path().join("site"),
             posts: Posts::new(Arc::new(store), system_clock()),
@@ -50,9 +47,7 @@ impl Fixture {
     }
 
     fn patch(&self, id: Ulid, patch: PostPatch) {
-        self.posts
-            .update(&self.actor, id, None, patch, None)
-            .expect("update");
+        self.posts.update(&self.actor, id, None, patch, None).expect("update");
     }
 
     fn projection(&self, dir: &Path) -> SiteProjection {
@@ -101,12 +96,37 @@ fn busy_history(f: &Fixture, projection: &mut SiteProjection) {
         f.create(&format!("Filler {i}"), Status::Published, &["filler"]);
     }
     projection.catch_up(f.store()).expect("catch up");
-    f.patch(b, PostPatch { status: Some(Status::Published), ..PostPatch::default() });
-    f.patch(a, PostPatch { slug: Some("alpha-renamed".into()), tags: Some(vec!["web".into()]), ..PostPatch::default() });
+    f.patch(
+        b,
+        PostPatch {
+            status: Some(Status::Published),
+            ..PostPatch::default()
+        },
+    );
+    f.patch(
+        a,
+        PostPatch {
+            slug: Some("alpha-renamed".into()),
+            tags: Some(vec!["web".into()]),
+            ..PostPatch::default()
+        },
+    );
     projection.catch_up(f.store()).expect("catch up");
     f.posts.delete(&f.actor, c, None, None).expect("delete");
-    f.patch(b, PostPatch { status: Some(Status::Draft), ..PostPatch::default() });
-    f.patch(a, PostPatch { title: Some("Alpha, edited".into()), ..PostPatch::default() });
+    f.patch(
+        b,
+        PostPatch {
+            status: Some(Status::Draft),
+            ..PostPatch::default()
+        },
+    );
+    f.patch(
+        a,
+        PostPatch {
+            title: Some("Alpha, edited".into()),
+            ..PostPatch::default()
+        },
+    );
     projection.catch_up(f.store()).expect("catch up");
 }
 
@@ -140,7 +160,13 @@ fn a_restart_catches_up_from_the_manifest() {
     projection.catch_up(f.store()).expect("first");
     drop(projection);
     let two = f.create("Two", Status::Published, &["late"]);
-    f.patch(two, PostPatch { body: Some("changed".into()), ..PostPatch::default() });
+    f.patch(
+        two,
+        PostPatch {
+            body: Some("changed".into()),
+            ..PostPatch::default()
+        },
+    );
 
     let mut reopened = f.projection(&f.site);
     let done = reopened.catch_up(f.store()).expect("catch up");
@@ -152,7 +178,10 @@ fn a_restart_catches_up_from_the_manifest() {
     assert_same_site(&f.site, &fresh);
     assert_eq!(
         reopened.catch_up(f.store()).expect("idle"),
-        super::CatchUp { seq: f.store().head(), ..super::CatchUp::default() },
+        super::CatchUp {
+            seq: f.store().head(),
+            ..super::CatchUp::default()
+        },
         "nothing new, nothing done"
     );
 }
@@ -214,8 +243,7 @@ fn other_settings_render_everything_again() {
     assert_eq!(projection.seq(), None, "the manifest is for other settings");
     let done = projection.catch_up(f.store()).expect("catch up");
     assert!(done.full && done.written > 0);
-    let home = String::from_utf8(std::fs::read(f.site.join("index.html")).expect("read"))
-        .expect("utf-8");
+    let home = String::from_utf8(std::fs::read(f.site.join("index.html")).expect("read")).expect("utf-8");
     assert!(home.contains("Renamed site"));
 }
 

@@ -126,8 +126,14 @@ async function resolveRequest(item, items) {
   }
   let version = item.ifMatch;
   if (version === 'chain') {
-    const before = items.filter((i) => i.post === item.post && (i.seq ?? 0) < (item.seq ?? 0)
-      && i.state !== 'discarded' && i.state !== 'superseded');
+    // Earlier changes of the same post, also those filed under its local key before the
+    // server gave it an id.
+    /** @type {OutboxItem[]} */
+    const before = [];
+    for (const i of items) {
+      if ((i.seq ?? 0) >= (item.seq ?? 0) || i.state === 'discarded' || i.state === 'superseded') continue;
+      if (i.post === item.post || (await serverId(i.post, items)) === id) before.push(i);
+    }
     const pred = before[before.length - 1];
     if (!pred) return { error: 'the change it was based on is gone' };
     if (pred.state !== 'sent' || !pred.result) return null;
@@ -158,8 +164,8 @@ function backoff(attempts) {
  * @param {{force?: boolean}} [options]
  * @returns {Promise<ReplayResult>}
  */
-export function replay(options = {}) {
-  return navigator.locks.request('quire-outbox', () => replayLocked(Boolean(options.force)));
+export async function replay(options = {}) {
+  return await navigator.locks.request('quire-outbox', () => replayLocked(Boolean(options.force)));
 }
 
 /**

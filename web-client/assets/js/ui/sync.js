@@ -85,5 +85,5 @@ export async function keepFresh() {
       try { await validSession(); } catch { /* offline or logged out: handled on next use */ }
     }
     keepFresh();
-  }, Math.max(1000, at - Date.now()));
+  }, Math.max(2000, at - Date.now()));
 }

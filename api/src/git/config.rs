@@ -1,0 +1,176 @@
+//! `[git]`: the git projection (`<data>/content.git`) and its mirrors.
+//!
+//! Kept beside the code that uses it rather than in `config.rs`, like `[site.settings]` lives in
+//! `quire-render`; [`crate::config::Config`] holds it as `git` and calls [`GitConfig::validate`].
+
+use serde::{Deserialize, Serialize};
+
+/// `[git]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GitConfig {
+    /// Keep `<data>/content.git` in step with the event log (one commit per event).
+    pub enabled: bool,
+    /// `title` in the repository's `hugo.toml`; unset: `site.settings.title`. Written with the
+    /// first commit, so it is part of the history: change it later and `quire verify` reports
+    /// that commit until `quire rebuild git` rewrites the history (new commit ids).
+    pub site_title: Option<String>,
+    /// `baseURL` in `hugo.toml`; unset: `site.settings.base_url`. Part of the history, like
+    /// `site_title`.
+    pub base_url: Option<String>,
+    /// Commit authors are `<username>@<author_email_domain>`…
+    pub author_email_domain: String,
+    /// …unless this is set: then every commit's author has this email.
+    pub author_email: Option<String>,
+    /// Name of the committer of every commit.
+    pub committer_name: String,
+    /// Email of the committer of every commit.
+    pub committer_email: String,
+    /// `/readyz` answers 503 while git is more than this many events behind the log.
+    pub max_lag: u64,
+    /// `[[git.remotes]]`: repositories that `main` is pushed to after new commits (a backup off
+    /// the device), with the `git` command.
+    pub remotes: Vec<RemoteConfig>,
+    /// Pause after the first failed push to a remote, in seconds; it doubles with each further
+    /// failure…
+    pub push_retry_initial_secs: u64,
+    /// …up to this many seconds.
+    pub push_retry_max_secs: u64,
+    /// A push still running after this many seconds is stopped and counts as failed.
+    pub push_timeout_secs: u64,
+}
+
+/// One `[[git.remotes]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteConfig {
+    /// A name for status pages and logs; unset: the URL without credentials.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// What `git push` is given: a path, `file://`, `ssh://`, `git@host:repo.git` or `https://`
+    /// URL. Authentication must work without a prompt (SSH keys, a credential helper).
+    pub url: String,
+}
+
+impl Default for GitConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            site_title: None,
+            base_url: None,
+            author_email_domain: "users.quire.invalid".into(),
+            author_email: None,
+            committer_name: "Quire".into(),
+            committer_email: "quire@quire.invalid".into(),
+            max_lag: 1000,
+            remotes: Vec::new(),
+            push_retry_initial_secs: 2,
+            push_retry_max_secs: 300,
+            push_timeout_secs: 120,
+        }
+    }
+}
+
+impl GitConfig {
+    /// Explains the first bad value.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.max_lag >= 1, "git.max_lag must be at least 1");
+        for (key, value) in [
+            ("git.committer_name", self.committer_name.as_str()),
+            ("git.committer_email", self.committer_email.as_str()),
+            ("git.author_email_domain", self.author_email_domain.as_str()),
+        ] {
+            anyhow::ensure!(!value.trim().is_empty(), "{key} must not be empty");
+            anyhow::ensure!(
+                !value.contains(['<', '>', '\n']),
+                "{key} = {value:?} must not contain <, > or a line break"
+            );
+        }
+        anyhow::ensure!(
+            self.push_retry_initial_secs >= 1 && self.push_retry_max_secs >= self.push_retry_initial_secs,
+            "git.push_retry_initial_secs must be at least 1 and at most git.push_retry_max_secs"
+        );
+        anyhow::ensure!(self.push_timeout_secs >= 1, "git.push_timeout_secs must be at least 1");
+        let mut names = std::collections::HashSet::new();
+        for remote in &self.remotes {
+            let url = remote.url.trim();
+            anyhow::ensure!(!url.is_empty(), "git.remotes: url must not be empty");
+            // `git push <url>`: a leading `-` would be read as an option.
+            anyhow::ensure!(
+                !url.starts_with('-') && !url.contains('\n'),
+                "git.remotes: url {:?} must not start with '-' or contain a line break",
+                redact_url(url)
+            );
+            let name = remote.display_name();
+            anyhow::ensure!(
+                names.insert(name.clone()),
+                "git.remotes: two remotes are named {name:?}"
+            );
+        }
+        Ok(())
+    }
+}
+
+impl RemoteConfig {
+    /// The name shown in status and logs.
+    pub fn display_name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| redact_url(&self.url))
+    }
+}
+
+/// `url` without its user info (`https://user:secret@host/…` → `https://***@host/…`; a token is
+/// often the user name), so it can be shown to every logged-in user and written to logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let host_start = rest.find('/').unwrap_or(rest.len());
+    match rest[..host_start].rfind('@') {
+        Some(at) => format!("{scheme}://***{}", &rest[at..]),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_never_show() {
+        assert_eq!(
+            redact_url("https://ada:tok3n@example.org/blog.git"),
+            "https://***@example.org/blog.git"
+        );
+        assert_eq!(
+            redact_url("https://tok3n@example.org/a@b.git"),
+            "https://***@example.org/a@b.git"
+        );
+        assert_eq!(redact_url("git@example.org:blog.git"), "git@example.org:blog.git");
+        assert_eq!(redact_url("/srv/backup.git"), "/srv/backup.git");
+    }
+
+    #[test]
+    fn validate_explains_bad_values() {
+        let mut config = GitConfig::default();
+        config.validate().expect("defaults are valid");
+        config.remotes.push(RemoteConfig {
+            name: None,
+            url: "--upload-pack=evil".into(),
+        });
+        assert!(config.validate().expect_err("option").to_string().contains("'-'"));
+        config.remotes = vec![
+            RemoteConfig {
+                name: Some("a".into()),
+                url: "/x".into(),
+            },
+            RemoteConfig {
+                name: Some("a".into()),
+                url: "/y".into(),
+            },
+        ];
+        assert!(config.validate().expect_err("dup").to_string().contains("two remotes"));
+        config.remotes.clear();
+        config.max_lag = 0;
+        assert!(config.validate().expect_err("lag").to_string().contains("max_lag"));
+    }
+}

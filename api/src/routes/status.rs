@@ -1,0 +1,59 @@
+//! `/api/v1/status` and `/api/v1/posts/{id}/commits`: how far the projections have come, and
+//! where a post's changes are in git.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use quire_openapi::{CommitResponse, PostCommits, StatusResponse};
+
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::write::post_id;
+
+/// `GET /api/v1/status` — the log's head, git's position and lag, and each mirror's state.
+pub async fn status(_auth: Auth, state: web::Data<AppState>) -> HttpResponse {
+    let head = state.store.head();
+    HttpResponse::Ok().json(StatusResponse {
+        head,
+        git: state.git.snapshot(head),
+    })
+}
+
+/// `GET /api/v1/posts/{id}/commits` — the git commits of a post, newest first.
+pub async fn post_commits(auth: Auth, state: web::Data<AppState>, path: web::Path<String>) -> ApiResult {
+    let id = post_id(&path)?;
+    if !state.git.enabled() {
+        return Err(git_disabled());
+    }
+    let (posts, actor, repo) = (state.posts.clone(), auth.actor(), crate::git::repo_dir(&state.config));
+    let commits = web::block(move || -> Result<_, ApiError> {
+        posts.get(&actor, id)?;
+        quire_storage::git::post_commits(&repo, id).map_err(|e| {
+            tracing::error!(error = %e, post = %id, "reading a post's commits failed");
+            ApiError::internal()
+        })
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(PostCommits {
+        commits: commits
+            .into_iter()
+            .map(|c| CommitResponse {
+                sha: c.sha,
+                seq: c.seq,
+                time: c.time,
+                author: c.author,
+                summary: c.summary,
+            })
+            .collect(),
+    }))
+}
+
+/// 409 for git routes while `git.enabled` is off.
+pub(super) fn git_disabled() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "git-disabled",
+        "Git projection off",
+        "the git projection is turned off (git.enabled = false); turn it on and restart quire",
+    )
+}

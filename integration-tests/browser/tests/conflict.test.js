@@ -1,0 +1,88 @@
+// Conflict: posts edited offline here and online elsewhere. Going online shows the conflict;
+// keeping mine, keeping the server's and a merge by hand are each saved as chosen.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { apiClient, artifact, launch, login, pendingCount, profileDir, startServer, waitFor } from '../harness.js';
+
+/**
+ * @param {import('playwright-core').Page} page
+ * @param {string} id
+ * @param {string} body
+ */
+async function editOffline(page, id, body) {
+  await page.evaluate((k) => { location.hash = `#/edit/${k}`; }, id);
+  await page.waitForSelector(`form.editor[data-key="${id}"]`);
+  await page.fill('#body', body);
+  await page.click('#save');
+  await page.waitForSelector(`form.editor[data-key="${id}"] #save-state[data-state="queued"]`);
+}
+
+test('conflict: offline edit vs online change; keep mine, keep the server’s, merge by hand', { timeout: 150000 }, async () => {
+  const server = await startServer();
+  const { context, page, errors } = await launch(profileDir('conflict'));
+  try {
+    const api = await apiClient(server.base);
+    /** @type {Record<string, string>} */
+    const ids = {};
+    for (const name of ['mine', 'theirs', 'merge']) {
+      const r = await api.call('POST', '/posts', { title: `Post ${name}`, body: 'Original text.', status: 'published' });
+      assert.equal(r.status, 201);
+      ids[name] = r.body.id;
+    }
+    await login(page, server.base);
+    await page.waitForSelector(`#post-list li[data-key="${ids.merge}"]`);
+    await context.setOffline(true);
+    for (const name of Object.keys(ids)) await editOffline(page, ids[name], `Local text for ${name}.`);
+    for (const name of Object.keys(ids)) {
+      const r = await api.call('PATCH', `/posts/${ids[name]}`, { body: `Server text for ${name}.` }, { 'If-Match': '"1"' });
+      assert.equal(r.status, 200);
+    }
+    await context.setOffline(false);
+    await waitFor(async () => (await page.evaluate(() => document.querySelectorAll('#post-list .badge.conflict, .notice.warn').length)) > 0
+      || (await pendingCount(page)) === 3, { message: 'the conflicts to show' });
+    await page.evaluate(() => { location.hash = '#/outbox'; });
+    await waitFor(async () => (await page.locator('#outbox-items li[data-state="conflict"]').count()) === 3, { timeout: 30000, message: 'three conflicts in the outbox' });
+    assert.equal(await pendingCount(page), 3);
+    await page.screenshot({ path: artifact('desktop-outbox-conflicts.png') });
+
+    /** @param {string} name */
+    const open = async (name) => {
+      await page.evaluate(() => { location.hash = '#/outbox'; });
+      await page.waitForSelector('#outbox-items li[data-state="conflict"]');
+      const seq = await page.evaluate((n) => [...document.querySelectorAll('#outbox-items li[data-state="conflict"]')]
+        .find((li) => li.textContent?.includes(`Post ${n}`))?.getAttribute('data-seq'), name);
+      assert.ok(seq, `a conflict for ${name}`);
+      await page.evaluate((s) => { location.hash = `#/conflict/${s}`; }, seq);
+      await page.waitForSelector('#keep-mine');
+      assert.equal(await page.textContent('#server-side .f-body'), `Server text for ${name}.`);
+      assert.equal(await page.textContent('#local-side .f-body'), `Local text for ${name}.`);
+    };
+
+    await open('mine');
+    await page.screenshot({ path: artifact('desktop-conflict.png'), fullPage: true });
+    await page.click('#keep-mine');
+    await waitFor(async () => (await api.call('GET', `/posts/${ids.mine}`)).body.body === 'Local text for mine.', { message: 'mine to be saved' });
+
+    await open('theirs');
+    await page.click('#keep-server');
+    await open('merge');
+    await page.click('#merge');
+    await page.fill('#merge-body', 'Server text and local text, merged.');
+    await page.click('#save-merge');
+    await waitFor(async () => (await api.call('GET', `/posts/${ids.merge}`)).body.body === 'Server text and local text, merged.', { message: 'the merge to be saved' });
+    await waitFor(async () => (await pendingCount(page)) === 0, { message: 'nothing pending' });
+
+    const mine = (await api.call('GET', `/posts/${ids.mine}`)).body;
+    const theirs = (await api.call('GET', `/posts/${ids.theirs}`)).body;
+    const merged = (await api.call('GET', `/posts/${ids.merge}`)).body;
+    assert.equal(mine.version, 3);
+    assert.equal(theirs.body, 'Server text for theirs.');
+    assert.equal(theirs.version, 2, 'keeping the server’s version sends nothing');
+    assert.equal(merged.version, 3);
+    assert.deepEqual(errors.filter((e) => !/ERR_INTERNET_DISCONNECTED|Failed to load resource/.test(e)), []);
+  } finally {
+    await context.close();
+    await server.stop();
+  }
+});

@@ -1,0 +1,61 @@
+// A flaky network: the server commits a write, then its response is lost on the way back. The
+// outbox sends the same request with the same Idempotency-Key again; the server replays its
+// first answer, and nothing is applied twice.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { apiClient, launch, login, pendingCount, profileDir, startServer, waitFor, writePost } from '../harness.js';
+
+test('flaky network: a lost response is retried with the same key and applied once', { timeout: 120000 }, async () => {
+  const server = await startServer();
+  const { context, page } = await launch(profileDir('flaky'));
+  try {
+    await login(page, server.base);
+    /** @type {{method: string, key: string | undefined, status: number, lost: boolean}[]} */
+    const seen = [];
+    let loseNext = 0;
+    // Lose the response of the next `loseNext` writes, after the server has answered them.
+    await context.route(/\/api\/v1\/posts(\/[^/?]+)?$/, async (route) => {
+      const request = route.request();
+      if (request.method() === 'GET') return route.continue();
+      const response = await route.fetch();
+      const lost = loseNext > 0;
+      seen.push({ method: request.method(), key: request.headers()['idempotency-key'], status: response.status(), lost });
+      if (lost) {
+        loseNext--;
+        return route.abort('connectionreset');
+      }
+      return route.fulfill({ response });
+    });
+
+    loseNext = 1;
+    await writePost(page, { title: 'Lost and found', body: 'The first answer never arrived.' });
+    await page.waitForSelector('#save-state[data-state="sent"]', { timeout: 30000 });
+    const api = await apiClient(server.base);
+    let posts = await api.posts();
+    assert.equal(posts.length, 1, 'created once');
+    const creates = seen.filter((s) => s.method === 'POST');
+    assert.ok(creates.length >= 2, 'the create was sent again');
+    assert.equal(creates[0].lost, true);
+    assert.equal(new Set(creates.map((s) => s.key)).size, 1, 'with the same key');
+    assert.ok(creates.every((s) => s.status === 201), 'the server replayed its answer');
+
+    // The same for an edit.
+    loseNext = 1;
+    await page.fill('#body', 'The first answer never arrived. Edited once.');
+    await page.click('#save');
+    await waitFor(async () => (await page.getAttribute('#save-state', 'data-state')) === 'sent', { timeout: 30000, message: 'the edit to be sent' });
+    posts = await api.posts();
+    assert.equal(posts[0].version, 2, 'edited once');
+    const patches = seen.filter((s) => s.method === 'PATCH');
+    assert.ok(patches.length >= 2);
+    assert.equal(new Set(patches.map((s) => s.key)).size, 1);
+    assert.ok(patches.every((s) => s.status === 200), 'no 412 for the retry: the first answer is replayed');
+    const events = await api.events();
+    assert.equal(events.length, 2, 'one create, one update');
+    assert.equal(await pendingCount(page), 0);
+  } finally {
+    await context.close();
+    await server.stop();
+  }
+});

@@ -1,0 +1,75 @@
+// Offline: 20 posts and an edit written with no network survive a reload and a browser restart
+// (same profile), and once online every post is published exactly once and the outbox is empty.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { apiClient, artifact, launch, login, outbox, pendingCount, profileDir, startServer, waitFor, writePost } from '../harness.js';
+
+const COUNT = 20;
+
+test('offline: 20 posts and an edit survive reload and browser restart, then publish exactly once', { timeout: 240000 }, async () => {
+  const server = await startServer();
+  const profile = profileDir('offline');
+  let { context, page } = await launch(profile);
+  try {
+    await login(page, server.base);
+    await context.setOffline(true);
+    for (let i = 1; i <= COUNT; i++) {
+      await writePost(page, { title: `Offline post ${i}`, body: `Written offline, number ${i}.`, tags: 'offline' });
+      await page.waitForSelector('#save-state[data-state="queued"]');
+    }
+    // Edit one of them (still offline, before the server ever saw it).
+    await page.evaluate(() => { location.hash = '#/posts'; });
+    await page.fill('#search', 'Offline post 7');
+    await page.click('#post-list li[data-key] a.post >> nth=0');
+    await page.waitForSelector('#body');
+    assert.equal(await page.inputValue('#title'), 'Offline post 7');
+    await page.fill('#body', 'Written offline, number 7, and edited offline.');
+    await page.click('#save');
+    await page.waitForSelector('#save-state[data-state="queued"]');
+    assert.equal(await pendingCount(page), COUNT + 1);
+    await page.screenshot({ path: artifact('offline-editor.png') });
+
+    // Reload while offline: the app shell comes from the service worker, the outbox from IndexedDB.
+    await page.reload();
+    await page.waitForSelector('#body');
+    assert.equal(await page.inputValue('#body'), 'Written offline, number 7, and edited offline.');
+    await page.evaluate(() => { location.hash = '#/posts'; });
+    await page.waitForSelector('#post-list li[data-key]');
+    await waitFor(async () => (await pendingCount(page)) === COUNT + 1, { message: 'the pending count after reload' });
+    assert.equal(await page.locator('#post-list li[data-key]').count(), COUNT);
+
+    // Close the browser and open it again with the same profile, still offline. The server is
+    // down meanwhile too, so a Background Sync that fires as the browser starts finds no one.
+    await context.close();
+    await server.halt();
+    ({ context, page } = await launch(profile, { offline: true }));
+    await context.setOffline(true);
+    await server.resume();
+    await page.goto(`${server.base}/editor/`);
+    await page.waitForSelector('#post-list');
+    await waitFor(async () => (await pendingCount(page)) === COUNT + 1, { message: 'the pending count after restart' });
+    await page.screenshot({ path: artifact('offline-list.png') });
+    const api = await apiClient(server.base);
+    assert.equal((await api.posts()).length, 0, 'nothing reached the server while offline');
+
+    // Online: everything is sent.
+    await context.setOffline(false);
+    await waitFor(async () => (await pendingCount(page)) === 0, { timeout: 90000, message: 'the outbox to drain' });
+    const posts = (await api.posts()).filter((p) => p.title.startsWith('Offline post '));
+    assert.equal(posts.length, COUNT, 'every post exactly once');
+    assert.equal(new Set(posts.map((p) => p.title)).size, COUNT);
+    assert.ok(posts.every((p) => p.status === 'published'));
+    const edited = posts.find((p) => p.title === 'Offline post 7');
+    assert.equal(edited?.body, 'Written offline, number 7, and edited offline.');
+    assert.equal(edited?.version, 2);
+    const created = (await api.events()).filter((e) => e.type === 'PostCreated');
+    assert.equal(created.length, COUNT, 'no create was applied twice');
+    const items = await outbox(page);
+    assert.deepEqual(items.filter((i) => i.state !== 'sent'), [], 'the outbox is empty');
+    assert.equal(items.length, COUNT + 1);
+  } finally {
+    await context.close();
+    await server.stop();
+  }
+});

@@ -1,0 +1,223 @@
+//! `quire-site-bench`: how fast Quire renders its site, next to Hugo on the same posts.
+//!
+//! For each post count it writes that many generated posts (headings, lists, code, links) into
+//! a fresh event log, then measures, on a temporary folder:
+//!
+//! - **full render**: the site projection's first catch-up — folding the log and rendering and
+//!   atomically writing every page (fsync per file), as on first start or a settings change;
+//! - **rebuild, unchanged**: `quire rebuild site` when nothing changed (pages are rendered and
+//!   compared, none is written);
+//! - **single publish** and **single edit**: one new published post, or an edit of an old one,
+//!   followed by the projection's incremental catch-up (the append itself is not timed);
+//! - **Hugo**: `hugo` on the same posts with a minimal layout, if installed (`--hugo PATH`).
+//!
+//! ```text
+//! cargo build --release -p quire-integration-tests --bin quire-site-bench
+//! target/release/quire-site-bench --posts 1000,10000
+//! ```
+
+mod corpus;
+mod hugo;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use clap::Parser;
+use quire_api::site::SiteProjection;
+use quire_render::SiteConfig;
+use quire_storage::{system_clock, Actor, NewPost, PostPatch, Posts, Role, SledOptions, SledStore, Status};
+
+#[derive(Debug, Parser)]
+#[command(about = "Measure Quire's site rendering against Hugo")]
+struct Args {
+    /// Post counts to measure, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
+    posts: Vec<usize>,
+    /// Single publishes (and edits) to time after each full render.
+    #[arg(long, default_value_t = 10)]
+    publishes: usize,
+    /// The Hugo executable.
+    #[arg(long, default_value = "hugo")]
+    hugo: String,
+    /// Folder for the temporary data (default: the system's temporary folder).
+    #[arg(long)]
+    dir: Option<std::path::PathBuf>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let hugo_version = hugo::version(&args.hugo);
+    match &hugo_version {
+        Some(v) => println!("hugo: {v}"),
+        None => println!(
+            "hugo: not found ({}); Quire's numbers only. Install it with `apt-get install -y hugo`.",
+            args.hugo
+        ),
+    }
+    for &n in &args.posts {
+        let dir = match &args.dir {
+            Some(parent) => tempfile::tempdir_in(parent),
+            None => tempfile::tempdir(),
+        }
+        .context("temporary folder")?;
+        run(&args, n, dir.path(), hugo_version.is_some())?;
+    }
+    Ok(())
+}
+
+fn run(args: &Args, n: usize, dir: &Path, with_hugo: bool) -> anyhow::Result<()> {
+    println!("\n== {n} posts ==");
+    let generated = corpus::posts(n);
+    let store = Arc::new(SledStore::open(&dir.join("log"), &SledOptions::default())?);
+    let posts = Posts::new(store.clone(), system_clock());
+    let started = Instant::now();
+    let slugs = write_posts(&posts, &generated)?;
+    println!("log:    {n} posts appended in {:.1} s", started.elapsed().as_secs_f64());
+
+    let site = dir.join("site");
+    let mut projection = SiteProjection::open(SiteConfig::default(), &site)?;
+    let started = Instant::now();
+    let full = projection.catch_up(store.as_ref())?;
+    let full_secs = started.elapsed().as_secs_f64();
+    let pages = full.written + full.unchanged;
+    let rss = hugo::vm_hwm_kib("/proc/self/status").unwrap_or(0);
+    println!(
+        "quire:  full render  {pages} pages in {full_secs:.2} s = {:.0} pages/s (peak RSS of this process {} MiB)",
+        pages as f64 / full_secs,
+        rss / 1024
+    );
+
+    let started = Instant::now();
+    let rebuilt = SiteProjection::open(SiteConfig::default(), &site)?.rebuild(store.as_ref(), &mut |_, _| {})?;
+    println!(
+        "quire:  rebuild, unchanged  {} pages compared, {} written, in {:.2} s",
+        rebuilt.unchanged + rebuilt.written,
+        rebuilt.written,
+        started.elapsed().as_secs_f64()
+    );
+
+    let actor = Actor::user(ulid::Ulid::new(), "bench", Role::Admin);
+    let mut publish = Timings::default();
+    let mut edit = Timings::default();
+    for i in 0..args.publishes {
+        let input = NewPost {
+            title: format!("Fresh post {i}"),
+            body: generated[i % generated.len()].body.clone(),
+            tags: vec!["rust".into(), "fresh".into()],
+            status: Some(Status::Published),
+            ..NewPost::default()
+        };
+        posts.create(&actor, input, None)?;
+        publish.time(|| projection.catch_up(store.as_ref()))?;
+        let (old_id, _) = &slugs[(i * 7919 + n / 2) % slugs.len()];
+        let patch = PostPatch {
+            body: Some(format!("Edited body {i}.\n\n## Still here\n")),
+            ..PostPatch::default()
+        };
+        posts.update(&actor, *old_id, None, patch, None)?;
+        edit.time(|| projection.catch_up(store.as_ref()))?;
+    }
+    publish.print("single publish");
+    edit.print("single edit (old post)");
+
+    if with_hugo {
+        let posts: Vec<(String, corpus::GenPost)> = slugs
+            .iter()
+            .map(|(_, slug)| slug.clone())
+            .zip(generated.iter().cloned())
+            .collect();
+        let run = hugo::build(&args.hugo, &dir.join("hugo"), &posts)?;
+        println!(
+            "hugo:   full build   {} pages in {:.2} s = {:.0} pages/s (peak RSS {} MiB)",
+            run.pages,
+            run.seconds,
+            run.pages as f64 / run.seconds,
+            run.peak_rss_kib / 1024
+        );
+        println!(
+            "ratio:  Hugo time / Quire time = {:.2} (above 1: Quire is faster)",
+            run.seconds / full_secs
+        );
+    }
+    Ok(())
+}
+
+/// Appends the generated posts as published, from a few threads so appends share flushes;
+/// returns each post's id and slug in the order of `generated`.
+fn write_posts(posts: &Posts, generated: &[corpus::GenPost]) -> anyhow::Result<Vec<(ulid::Ulid, String)>> {
+    let actor = Actor::user(ulid::Ulid::new(), "bench", Role::Admin);
+    let threads = 8;
+    let chunk = generated.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = generated
+            .chunks(chunk)
+            .map(|part| {
+                let actor = actor.clone();
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|g| {
+                            let input = NewPost {
+                                title: g.title.clone(),
+                                body: g.body.clone(),
+                                tags: g.tags.clone(),
+                                status: Some(Status::Published),
+                                publish_at: Some(g.published_at),
+                                ..NewPost::default()
+                            };
+                            posts.create(&actor, input, None).map(|p| (p.id, p.slug))
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(generated.len());
+        for handle in handles {
+            all.extend(
+                handle
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("a writer thread panicked"))??,
+            );
+        }
+        Ok(all)
+    })
+}
+
+/// Durations and pages written of repeated incremental catch-ups.
+#[derive(Default)]
+struct Timings {
+    runs: Vec<(Duration, usize)>,
+}
+
+impl Timings {
+    fn time(&mut self, f: impl FnOnce() -> quire_api::site::Result<quire_api::site::CatchUp>) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let done = f()?;
+        anyhow::ensure!(
+            !done.full && done.events >= 1,
+            "expected an incremental catch-up, got {done:?}"
+        );
+        self.runs.push((started.elapsed(), done.written + done.removed));
+        Ok(())
+    }
+
+    fn print(&self, what: &str) {
+        let mut times: Vec<Duration> = self.runs.iter().map(|r| r.0).collect();
+        times.sort_unstable();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let pages: Vec<usize> = self.runs.iter().map(|r| r.1).collect();
+        let (Some(min), Some(max)) = (times.first(), times.last()) else {
+            return;
+        };
+        println!(
+            "quire:  {what}: median {:.1} ms, min {:.1} ms, max {:.1} ms ({} runs; pages written {}-{})",
+            ms(times[times.len() / 2]),
+            ms(*min),
+            ms(*max),
+            times.len(),
+            pages.iter().min().unwrap_or(&0),
+            pages.iter().max().unwrap_or(&0),
+        );
+    }
+}

@@ -1,0 +1,98 @@
+//! Projection status, the git audit and a post's commits: how far the projections of the log
+//! have come, whether git still matches the log, and where a post's changes are in git.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+/// `GET /api/v1/status`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StatusResponse {
+    /// The seq of the newest durable event.
+    pub head: u64,
+    /// The git projection (`<data>/content.git`) and its mirrors.
+    pub git: GitStatus,
+}
+
+/// Where the git projection stands.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GitStatus {
+    /// Whether the projection runs (`git.enabled`).
+    pub enabled: bool,
+    /// The seq of the newest event in git (the `Event-Seq` trailer of `main`); null while the
+    /// projection is off or has not opened the repository yet.
+    pub position: Option<u64>,
+    /// `head - position`: events not in git yet; null when `position` is.
+    pub lag: Option<u64>,
+    /// `/readyz` answers 503 while `lag` is above this (`git.max_lag`).
+    pub max_lag: u64,
+    /// The last failure of the projection, cleared by the next success. It retries by itself.
+    pub last_error: Option<String>,
+    /// One entry per `[[git.remotes]]`.
+    pub mirrors: Vec<MirrorStatus>,
+}
+
+/// A remote that `main` is pushed to.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MirrorStatus {
+    /// `name` of the remote, or its URL without credentials.
+    pub name: String,
+    /// The URL without credentials.
+    pub url: String,
+    /// The git position that the last successful push carried (null: none yet).
+    pub pushed_seq: Option<u64>,
+    /// Failed pushes since the last success.
+    pub failures: u32,
+    /// The error of the last failed push (what `git push` said), cleared by a success.
+    pub last_error: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_attempt_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_success_at: Option<OffsetDateTime>,
+    /// When the next attempt is due after a failure (pushes back off exponentially).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub next_retry_at: Option<OffsetDateTime>,
+}
+
+/// `GET /api/v1/audit`: the git repository checked against the event log.
+///
+/// A mismatch is a finding, not a failed request: the answer is 200 with `ok: false` and the
+/// problems listed.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditReport {
+    /// Whether `main` matches the log up to `position`.
+    pub ok: bool,
+    /// The seq of the newest commit made from the log.
+    pub position: u64,
+    /// The log's head when checked (`head - position` events are not in git yet; not a problem).
+    pub head: u64,
+    /// How many commits of `main` were read.
+    pub commits: u64,
+    /// What differs, oldest commit first: which commit, path or seq, and how.
+    pub problems: Vec<String>,
+    /// Whether further problems were left out.
+    pub truncated: bool,
+}
+
+/// `GET /api/v1/posts/{id}/commits`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PostCommits {
+    /// Newest first.
+    pub commits: Vec<CommitResponse>,
+}
+
+/// One commit of the git repository.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CommitResponse {
+    /// Full hex commit id.
+    pub sha: String,
+    /// The event's seq (`Event-Seq` trailer).
+    pub seq: Option<u64>,
+    /// The event's time (to the second).
+    #[serde(with = "time::serde::rfc3339")]
+    pub time: OffsetDateTime,
+    /// Who made the change (username).
+    pub author: String,
+    /// First line of the message, e.g. `Publish "Title"`.
+    pub summary: String,
+}

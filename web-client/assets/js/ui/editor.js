@@ -1,0 +1,259 @@
+// The editor: title, Markdown body with live preview, tags, status. Typing autosaves a draft
+// on this device; Save turns it into an outbox item (and removes the draft in the same
+// transaction), which is sent now or as soon as the network allows.
+
+import { session } from '../api.js';
+import { allItems, deleteDraft, getItem, putDraft, transact, req } from '../db.js';
+import { render } from '../markdown.js';
+import { compose, createBody, isActive, newKey, patchBody, serverId, announce } from '../outbox.js';
+import { emptyFields, entry as loadEntry } from '../posts.js';
+import { bus, listen, onLeave } from './bus.js';
+import { fromLocalInput, h, parseTags, show, toast, toLocalInput, when } from './dom.js';
+import { changed } from './sync.js';
+
+/** @typedef {import('../types.js').Fields} Fields */
+/** @typedef {import('../types.js').OutboxItem} OutboxItem */
+
+const AUTOSAVE_MS = 300;
+
+/** @param {string | null} keyParam  null: a new post */
+export async function editorView(keyParam) {
+  let key = keyParam ?? `local-${newKey()}`;
+  if (!keyParam) history.replaceState(null, '', `#/edit/${encodeURIComponent(key)}`);
+  const { entry, draft } = await loadEntry(key);
+  if (keyParam && !entry && !draft) {
+    show('Not found', h('h1', {}, 'Post not found'), h('p', {}, 'This device does not know this post (yet). '), h('a', { href: '#/posts' }, 'Back to posts'));
+    return;
+  }
+  /** The fields the edit started from: saving sends what differs from these. */
+  let start = entry ? { ...entry.fields } : emptyFields();
+  /** The server version the edit started from (null: chain after our own earlier change). */
+  let base = draft ? draft.base : entry?.version ?? null;
+  const initial = draft?.fields ?? start;
+
+  const title = h('input', { id: 'title', name: 'title', value: initial.title, required: true, autocomplete: 'off' });
+  const status = h('select', { id: 'status', name: 'status' },
+    ['draft', 'published', 'scheduled'].map((v) => h('option', { value: v, selected: initial.status === v }, v[0].toUpperCase() + v.slice(1))));
+  const publishAt = h('input', { id: 'publish-at', name: 'publish_at', type: 'datetime-local', value: toLocalInput(initial.publish_at) });
+  const whenLabel = h('label', { for: 'publish-at', id: 'publish-at-label' }, 'Publish at', publishAt);
+  const tags = h('input', { id: 'tags', name: 'tags', value: initial.tags.join(', '), placeholder: 'comma, separated', autocomplete: 'off' });
+  const slug = h('input', { id: 'slug', name: 'slug', value: initial.slug, placeholder: 'made from the title', autocomplete: 'off', autocapitalize: 'none' });
+  const body = h('textarea', { id: 'body', name: 'body', spellcheck: 'true', 'aria-describedby': 'shortcuts' });
+  body.value = initial.body;
+  const preview = h('div', { id: 'preview', class: 'prose' });
+  const saveState = h('span', { id: 'save-state', class: 'hint', role: 'status', 'aria-live': 'polite' });
+  const autosaved = h('span', { id: 'autosave', class: 'hint' });
+  const notices = h('div', {});
+  const wide = window.matchMedia('(min-width: 56rem)');
+  /** @type {'write' | 'preview' | 'split'} */
+  let view = wide.matches ? 'split' : 'write';
+
+  /** @returns {Fields} */
+  const read = () => ({
+    title: title.value.trim(),
+    body: body.value,
+    tags: parseTags(tags.value),
+    status: /** @type {Fields['status']} */ (status.value),
+    publish_at: status.value === 'scheduled' ? fromLocalInput(publishAt.value) : null,
+    slug: slug.value.trim(),
+  });
+  const same = (/** @type {Fields} */ a, /** @type {Fields} */ b) => JSON.stringify(a) === JSON.stringify(b);
+
+  let frame = 0;
+  const renderPreview = () => {
+    cancelAnimationFrame(frame);
+    frame = requestAnimationFrame(() => { preview.innerHTML = render(body.value) || '<p class="hint">Nothing to preview yet.</p>'; });
+  };
+  let autosaveTimer = 0;
+  const autosave = async () => {
+    clearTimeout(autosaveTimer);
+    const fields = read();
+    if (same(fields, start)) {
+      await deleteDraft(key);
+      autosaved.textContent = '';
+    } else {
+      await putDraft({ key, fields, base, savedAt: Date.now() });
+      autosaved.textContent = `Draft kept on this device ${new Date().toLocaleTimeString()}`;
+    }
+  };
+  const onInput = () => {
+    clearTimeout(autosaveTimer);
+    autosaveTimer = window.setTimeout(autosave, AUTOSAVE_MS);
+    whenLabel.hidden = status.value !== 'scheduled';
+  };
+
+  const form = h('form', { class: 'editor', id: 'editor', 'data-key': key, 'data-view': view, novalidate: true, onsubmit: (e) => { e.preventDefault(); save(); } });
+  const tabs = ['write', 'preview', 'split'].map((v) => h('button', {
+    type: 'button', role: 'tab', id: `tab-${v}`, 'aria-selected': String(view === v), class: v === 'split' ? 'wide-only' : null,
+    onclick: () => setView(/** @type {'write' | 'preview' | 'split'} */ (v)),
+  }, { write: 'Write', preview: 'Preview', split: 'Both' }[v]));
+  const setView = (/** @type {'write' | 'preview' | 'split'} */ v) => {
+    view = v === 'split' && !wide.matches ? 'write' : v;
+    form.dataset.view = view;
+    for (const t of tabs) t.setAttribute('aria-selected', String(t.id === `tab-${view}`));
+  };
+
+  const deleteButton = h('button', { type: 'button', class: 'danger', id: 'delete', onclick: () => remove() }, 'Delete');
+  const restoreButton = h('button', { type: 'button', id: 'restore', onclick: () => restore() }, 'Restore');
+  const deleted = Boolean(entry?.deleted);
+  form.append(
+    h('h1', {}, keyParam ? 'Edit post' : 'New post'),
+    notices,
+    h('label', { for: 'title' }, 'Title', title),
+    h('div', { class: 'row' },
+      h('label', { for: 'status' }, 'Status', status),
+      whenLabel,
+      h('label', { for: 'tags' }, 'Tags', tags),
+      h('label', { for: 'slug' }, 'Slug', slug)),
+    h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Editor view' }, tabs),
+    h('div', { class: 'panes' },
+      h('label', { class: 'pane write', for: 'body' }, 'Body (Markdown)', body),
+      h('section', { class: 'pane preview', 'aria-label': 'Preview' }, preview)),
+    h('div', { class: 'actions' },
+      h('button', { type: 'submit', class: 'primary', id: 'save' }, 'Save'),
+      h('button', { type: 'button', id: 'publish', onclick: () => { status.value = 'published'; onInput(); save(); } }, 'Publish'),
+      deleted ? restoreButton : deleteButton,
+      entry?.id ? h('a', { class: 'button', href: `#/history/${encodeURIComponent(entry.id)}`, id: 'history' }, 'History') : null,
+      saveState),
+    h('p', { class: 'hint', id: 'shortcuts' }, 'Ctrl+S (⌘S) saves, Ctrl+E (⌘E) switches to the preview. ', autosaved));
+  whenLabel.hidden = initial.status !== 'scheduled';
+
+  if (draft) {
+    notices.append(h('p', { class: 'notice', id: 'draft-notice' }, `Restored your unsaved changes from ${when(new Date(draft.savedAt).toISOString())}. `,
+      h('button', { type: 'button', id: 'discard-draft', onclick: async () => {
+        await deleteDraft(key);
+        title.value = start.title; body.value = start.body; tags.value = start.tags.join(', ');
+        status.value = start.status; slug.value = start.slug; publishAt.value = toLocalInput(start.publish_at);
+        base = entry?.version ?? null;
+        notices.replaceChildren();
+        renderPreview();
+      } }, 'Discard them')));
+  }
+  if (entry?.conflict) {
+    notices.append(h('p', { class: 'notice warn' }, 'A change of this post needs your decision. ', h('a', { href: '#/outbox' }, 'Open the outbox')));
+  }
+  if (deleted) notices.append(h('p', { class: 'notice warn' }, 'This post is deleted. Restore it to edit it.'));
+
+  for (const el of [title, status, publishAt, tags, slug, body]) el.addEventListener('input', onInput);
+  body.addEventListener('input', renderPreview);
+  listen(document, 'keydown', (e) => {
+    const k = /** @type {KeyboardEvent} */ (e);
+    if (!(k.ctrlKey || k.metaKey) || k.altKey) return;
+    if (k.key === 's' || k.key === 'S') { k.preventDefault(); save(); }
+    if (k.key === 'e' || k.key === 'E') { k.preventDefault(); setView(view === 'preview' ? (wide.matches ? 'split' : 'write') : 'preview'); }
+  });
+  const flush = () => { if (autosaveTimer) autosave(); };
+  listen(window, 'pagehide', flush);
+  listen(document, 'visibilitychange', () => { if (document.visibilityState === 'hidden') flush(); });
+  onLeave(flush);
+
+  /** @type {number | null} */
+  let watching = null;
+  const showItem = async () => {
+    if (watching === null) return;
+    const item = await getItem(watching);
+    if (!item) return;
+    saveState.dataset.state = item.state;
+    saveState.replaceChildren(...describe(item));
+  };
+  listen(bus, 'outbox', showItem);
+
+  async function save() {
+    clearTimeout(autosaveTimer);
+    const fields = read();
+    if (!fields.title) { toast('A post needs a title.'); title.focus(); return; }
+    if (fields.status === 'scheduled' && !fields.publish_at) { toast('Choose when to publish.'); publishAt.focus(); return; }
+    const s = await session();
+    if (!s) { toast('Log in first.'); return; }
+    const items = await allItems();
+    const id = await serverId(key, items);
+    const active = items.some((i) => i.post === key && isActive(i));
+    if (id && id !== key && !active) {
+      // The server created this post: continue under its id (and keep the draft with it).
+      await transact(['drafts'], 'readwrite', async (tx) => {
+        const store = tx.objectStore('drafts');
+        const d = await req(store.get(key));
+        if (d) { store.delete(key); store.put({ ...d, key: id }); }
+      });
+      key = id;
+      form.dataset.key = key;
+      history.replaceState(null, '', `#/edit/${encodeURIComponent(key)}`);
+    }
+    const created = key.startsWith('local-') ? items.some((i) => i.post === key && i.kind === 'create' && i.state !== 'discarded' && i.state !== 'superseded') : true;
+    /** @type {OutboxItem} */
+    let item;
+    if (!created) {
+      item = await compose({ kind: 'create', post: key, body: createBody(fields), base: null, local: fields, label: `${fields.status === 'published' ? 'publish' : 'create'} “${fields.title}”`, user: s.username, draftKey: key });
+    } else {
+      const patch = patchBody(fields, start);
+      if (Object.keys(patch).length === 0) { await deleteDraft(key); toast('Nothing changed.'); return; }
+      const verb = patch.status === 'published' ? 'publish' : 'edit';
+      item = await compose({ kind: 'update', post: key, body: patch, base, local: fields, label: `${verb} “${fields.title}”`, user: s.username, draftKey: key });
+    }
+    start = fields;
+    base = null; // the next save builds on this one
+    notices.querySelector('#draft-notice')?.remove();
+    autosaved.textContent = '';
+    watching = item.seq ?? null;
+    await showItem();
+    changed();
+  }
+
+  async function remove() {
+    if (deleteButton.dataset.armed !== 'yes') {
+      deleteButton.dataset.armed = 'yes';
+      deleteButton.textContent = 'Really delete?';
+      setTimeout(() => { deleteButton.dataset.armed = ''; deleteButton.textContent = 'Delete'; }, 5000);
+      return;
+    }
+    const s = await session();
+    if (!s) return;
+    const items = await allItems();
+    const mine = items.filter((i) => i.post === key && isActive(i));
+    if (!entry?.id && mine.every((i) => i.state === 'queued' && i.attempts === 0 && !i.request)) {
+      // Never left this device: forget it instead of creating and deleting it.
+      await transact(['outbox', 'drafts'], 'readwrite', (tx) => {
+        for (const i of mine) tx.objectStore('outbox').put({ ...i, state: 'discarded', updatedAt: Date.now() });
+        tx.objectStore('drafts').delete(key);
+      });
+      announce();
+      toast('Discarded the unsent post.');
+      location.hash = '#/posts';
+      return;
+    }
+    await compose({ kind: 'delete', post: key, body: null, base: entry?.version ?? null, local: null, label: `delete “${read().title}”`, user: s.username, draftKey: key });
+    changed();
+    toast('Deleted (restore it from the deleted posts).');
+    location.hash = '#/posts';
+  }
+
+  async function restore() {
+    const s = await session();
+    if (!s) return;
+    await compose({ kind: 'restore', post: key, body: null, base: entry?.version ?? null, local: null, label: `restore “${read().title}”`, user: s.username });
+    changed();
+    toast('Restoring…');
+    location.hash = '#/posts';
+  }
+
+  show(keyParam ? `Edit ${initial.title || 'post'}` : 'New post', form);
+  setView(view);
+  renderPreview();
+  (keyParam ? body : title).focus();
+}
+
+/**
+ * What an outbox item's state means for the author.
+ * @param {OutboxItem} item
+ * @returns {(string | Node)[]}
+ */
+export function describe(item) {
+  switch (item.state) {
+    case 'queued': return [navigator.onLine ? 'Queued; sending…' : 'Saved on this device; it is sent when you are online.'];
+    case 'sending': return ['Sending…'];
+    case 'sent': return [item.result?.status === 'published' ? 'Published.' : 'Saved.'];
+    case 'conflict': return ['Changed elsewhere meanwhile: ', h('a', { href: `#/conflict/${item.seq}` }, 'compare and choose')];
+    case 'failed': return [`Not saved: ${item.problem?.detail ?? 'the server refused it'} `, h('a', { href: '#/outbox' }, 'Outbox')];
+    default: return [item.state];
+  }
+}
