@@ -1,4 +1,5 @@
-//! The command line: `quire [serve]`, `quire user add`.
+//! The command line: `quire [serve]`, `quire user add`, tokens, keys, projections, and the
+//! backup, export, import and restore commands of [`crate::ops`].
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::net::TcpListener;
@@ -48,6 +49,39 @@ enum Command {
     /// Check the git repository against the event log (while the server is stopped); exit
     /// code 1 on a mismatch.
     Verify,
+    /// Write a consistent snapshot of the data folder (log, users, tokens, keys, config) into
+    /// a tar file, with a progress bar: from the running server with --url, else directly.
+    Backup {
+        /// The archive to write (`<file>.partial` until complete).
+        file: PathBuf,
+        /// A running server to take the backup from, e.g. http://127.0.0.1:8080 (plain HTTP).
+        #[arg(long, env = "QUIRE_URL")]
+        url: Option<String>,
+        /// An admin's API token (qk_…) for --url.
+        #[arg(long, env = "QUIRE_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
+    /// Write the event log as JSON Lines (while the server is stopped).
+    Export {
+        /// The file to write; standard output when absent or `-`.
+        file: Option<PathBuf>,
+    },
+    /// Read an export into an empty data folder, then render git and the site from it.
+    Import {
+        /// The JSON Lines file; `-` for standard input.
+        file: PathBuf,
+    },
+    /// Rebuild an empty data folder from the mirrored git repository or from a backup.
+    #[command(group = clap::ArgGroup::new("source").required(true))]
+    Restore {
+        /// A git URL or path (the mirror): the log is read back from its commits, then git and
+        /// the site are rendered again. Users and tokens are not in git.
+        #[arg(long, group = "source")]
+        from_git: Option<String>,
+        /// A `quire backup` archive: log, users, tokens and keys.
+        #[arg(long, group = "source")]
+        from_backup: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,13 +144,17 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Logs to stderr, filtered by `QUIRE_LOG`; one JSON object per line with `QUIRE_LOG_FORMAT=json`.
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("QUIRE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match std::env::var("QUIRE_LOG_FORMAT").as_deref() {
+        Ok("json") => logs.json().with_current_span(false).init(),
+        _ => logs.init(),
+    }
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -136,6 +174,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rebuild(RebuildCommand::Site) => crate::site::rebuild::rebuild_site(&config),
         Command::Rebuild(RebuildCommand::Git) => crate::git::cli::rebuild(&config),
         Command::Verify => crate::git::cli::verify(&config),
+        Command::Backup { file, url, token } => {
+            crate::ops::backup::run(&config, &file, url.as_deref(), token.as_deref())
+        }
+        Command::Export { file } => crate::ops::export::export(&config, file.as_deref()),
+        Command::Import { file } => crate::ops::export::import(&config, &file),
+        Command::Restore { from_git, from_backup } => match (from_git, from_backup) {
+            (Some(source), _) => crate::ops::restore::from_git(&config, &source),
+            (None, Some(file)) => crate::ops::restore::from_backup(&config, &file),
+            (None, None) => anyhow::bail!("say where to restore from: --from-git or --from-backup"),
+        },
         Command::Keys(KeysCommand::Rotate) => {
             let kid = crate::auth::JwtKeys::rotate(&config.data_dir.join("keys"))?;
             println!("new signing key {kid}; restart quire to use it");

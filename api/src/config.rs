@@ -28,6 +28,8 @@ pub struct Config {
     pub site: SiteSection,
     /// The git projection (`<data>/content.git`) and its mirrors.
     pub git: crate::git::GitConfig,
+    /// `GET /metrics` for Prometheus.
+    pub metrics: crate::metrics::MetricsConfig,
     /// The first admin to create when there is no user yet (`QUIRE_ADMIN_USER`,
     /// `QUIRE_ADMIN_PASSWORD`); never read from the file.
     #[serde(skip)]
@@ -135,6 +137,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             site: SiteSection::default(),
             git: crate::git::GitConfig::default(),
+            metrics: crate::metrics::MetricsConfig::default(),
             initial_admin: None,
             clock: None,
         }
@@ -176,7 +179,16 @@ impl Default for StorageConfig {
 }
 
 /// Environment variables that are read elsewhere and are not configuration keys.
-const NOT_KEYS: &[&str] = &["config", "admin_user", "admin_password", "log", "log_format"];
+/// (`QUIRE_URL` and `QUIRE_TOKEN` are for `quire backup --url`.)
+const NOT_KEYS: &[&str] = &[
+    "config",
+    "admin_user",
+    "admin_password",
+    "log",
+    "log_format",
+    "url",
+    "token",
+];
 
 impl Config {
     /// Layers defaults, the optional file and the environment.
@@ -291,5 +303,31 @@ mod tests {
         config.listen = "127.0.0.1:1".into();
         config.api.idempotency_retention_hours = 1;
         assert!(config.validate().expect_err("bad").to_string().contains("idempotency"));
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error type
+    fn site_section_reads_settings_from_file_and_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "quire.toml",
+                "[site]\nserve = false\n[site.settings]\ntitle = \"Field notes\"\n\
+                 base_url = \"https://notes.example.org\"\n\
+                 nav = [{ label = \"About\", url = \"/posts/about/\" }]\n",
+            )?;
+            jail.set_env("QUIRE_SITE__SETTINGS__PAGE_SIZE", "25");
+            let config = Config::load(Some(Path::new("quire.toml"))).expect("loads");
+            assert!(config.site.enabled && !config.site.serve);
+            assert_eq!(config.site.settings.title, "Field notes");
+            assert_eq!(config.site.settings.page_size, 25);
+            assert_eq!(config.site.settings.nav.len(), 1);
+            config.validate().expect("valid");
+
+            jail.create_file("bad.toml", "[site.settings]\nbase_url = \"notes.example.org\"\n")?;
+            let bad = Config::load(Some(Path::new("bad.toml"))).expect("loads");
+            let err = bad.validate().expect_err("no scheme").to_string();
+            assert!(err.contains("site.settings") && err.contains("base_url"), "{err}");
+            Ok(())
+        });
     }
 }

@@ -9,6 +9,8 @@ pub mod config;
 pub mod error;
 pub mod git;
 pub mod limits;
+pub mod metrics;
+pub mod ops;
 pub mod routes;
 pub mod server;
 pub mod site;

@@ -49,15 +49,23 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
     let store_secrets: Arc<dyn quire_storage::SecretStore> = store.clone();
     let jwt = Arc::new(JwtKeys::load_or_create(&data.join("keys"), &config.auth)?);
     let dyn_store: Arc<dyn Store> = store;
+    let git = Arc::new(crate::git::GitStatus::new(&config.git));
+    let metrics = Arc::new(crate::metrics::Metrics::new(crate::metrics::LogCollector {
+        store: dyn_store.clone(),
+        git: git.clone(),
+        site_dir: config.site.enabled.then(|| crate::site::site_dir(config)),
+    }));
     Ok(AppState {
         config: Arc::new(config.clone()),
         posts: Posts::new(dyn_store.clone(), config.clock()),
         idempotency: Idempotency::new(dyn_store.clone()),
         store: dyn_store,
-        tokens: Tokens::new(store_secrets),
+        tokens: Tokens::new(store_secrets.clone()),
         login_guard: Arc::new(LoginGuard::new(&config.auth)),
         write_limiter: Arc::new(WriteLimiter::new(&config.api)),
-        git: Arc::new(crate::git::GitStatus::new(&config.git)),
+        git,
+        secrets: store_secrets,
+        metrics,
         accounts,
         jwt,
     })
@@ -100,6 +108,7 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
     let limit = config.api.max_body_bytes;
     let mut server = HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(crate::metrics::track))
             .app_data(data.clone())
             .app_data(body::payload_config(limit))
             .app_data(routes::query_config())

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use quire_storage::{Accounts, Idempotency, Posts, Store, Tokens};
+use quire_storage::{Accounts, Idempotency, Posts, SecretStore, Store, Tokens};
 
 use crate::auth::JwtKeys;
 use crate::config::Config;
@@ -22,4 +22,8 @@ pub struct AppState {
     pub write_limiter: Arc<WriteLimiter>,
     /// Where the git projection and its mirrors stand (written by their threads).
     pub git: Arc<crate::git::GitStatus>,
+    /// Users and tokens, for backups (everything else goes through `accounts` and `tokens`).
+    pub secrets: Arc<dyn SecretStore>,
+    /// Prometheus metrics (`GET /metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }

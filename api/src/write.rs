@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
+use crate::metrics::IdempotencyOutcome;
 use crate::state::AppState;
 
 /// The API shape of a post.
@@ -103,7 +104,14 @@ where
                 .to_owned();
             let fingerprint = fingerprint(req, body);
             let (idem, user) = (state.idempotency.clone(), auth.user.id);
-            match web::block(move || idem.begin(user, &key, fingerprint, status.as_u16())).await?? {
+            let begun = web::block(move || idem.begin(user, &key, fingerprint, status.as_u16())).await??;
+            state.metrics.idempotency(match &begun {
+                Begin::Fresh(_) => IdempotencyOutcome::Fresh,
+                Begin::Replay(_) => IdempotencyOutcome::Replayed,
+                Begin::Mismatch => IdempotencyOutcome::Mismatch,
+                Begin::InProgress => IdempotencyOutcome::InProgress,
+            });
+            match begun {
                 Begin::Fresh(held) => Some(held),
                 Begin::Replay(record) => return replay(state, auth, record).await,
                 Begin::Mismatch => {
@@ -146,6 +154,7 @@ pub async fn with_current(state: &web::Data<AppState>, e: DomainError) -> ApiErr
     let DomainError::VersionConflict { id, .. } = &e else {
         return e.into();
     };
+    state.metrics.conflict();
     let (store, id) = (state.store.clone(), *id);
     let current = web::block(move || store.post(id))
         .await

@@ -425,3 +425,27 @@ async fn probes_answer() {
     assert_eq!(ready["status"], "ready");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn concurrent_retries_with_one_key_publish_exactly_once() {
+    let server = TestServer::start().await;
+    let client = server.admin().await;
+    let body = json!({"title": "Retried from a flaky phone", "status": "published"});
+    let sends = (0..16).map(|_| client.post_json("/api/v1/posts", &body, &[("idempotency-key", "phone-1")]));
+    let mut created = Vec::new();
+    for response in futures_util::future::join_all(sends).await {
+        match response.status().as_u16() {
+            201 => created.push(response.bytes().await.expect("body")),
+            409 => {
+                problem(response, 409, "idempotency-in-progress").await;
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!(!created.is_empty());
+    assert!(created.windows(2).all(|w| w[0] == w[1]), "every 201 is the same answer");
+    let list: PostList = client.get("/api/v1/posts").await.json().await.expect("list");
+    assert_eq!(list.items.len(), 1, "published exactly once");
+    assert_eq!(head(&client).await, 1);
+    server.stop().await;
+}

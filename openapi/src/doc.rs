@@ -9,6 +9,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::auth::{LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse};
 use crate::events::{EventList, EventResponse, Health, Ready};
+use crate::ops::{BackupArchive, BackupManifest};
 use crate::posts::{CreatePostRequest, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus};
 use crate::problem::Problem;
 use crate::status::{AuditReport, CommitResponse, GitStatus, MirrorStatus, PostCommits, StatusResponse};
@@ -33,7 +34,8 @@ use crate::users::{
         post_history, post_version, list_events, healthz, readyz,
         me, list_users, create_user, patch_user, set_password,
         create_token, list_tokens, revoke_token,
-        status, audit, post_commits
+        status, audit, post_commits,
+        backup, metrics
     ),
     components(schemas(
         LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse,
@@ -41,7 +43,8 @@ use crate::users::{
         EventResponse, EventList, Health, Ready, Problem,
         RoleName, UserResponse, UserList, CreateUserRequest, PatchUserRequest, PasswordRequest,
         CreateTokenRequest, TokenInfo, TokenCreated, TokenList,
-        StatusResponse, GitStatus, MirrorStatus, AuditReport, PostCommits, CommitResponse
+        StatusResponse, GitStatus, MirrorStatus, AuditReport, PostCommits, CommitResponse,
+        BackupManifest, BackupArchive
     )),
     modifiers(&BearerAuth),
     tags(
@@ -51,7 +54,8 @@ use crate::users::{
         (name = "users", description = "Users and roles (admins), and your own account"),
         (name = "tokens", description = "API tokens for scripts"),
         (name = "probes", description = "Health and readiness"),
-        (name = "status", description = "Projections of the log: progress, mirrors and audit")
+        (name = "status", description = "Projections of the log: progress, mirrors and audit"),
+        (name = "operations", description = "Backups and metrics")
     )
 )]
 pub struct ApiDoc;
@@ -410,3 +414,32 @@ fn audit() {}
         (status = 409, description = "The git projection is off (`git.enabled = false`)", body = Problem, content_type = "application/problem+json"),
     ))]
 fn post_commits() {}
+
+/// `GET /api/v1/backup` — a consistent snapshot of the data folder as a tar archive (admins):
+/// the event log up to the head at the moment of the request (a prefix of the log, whatever is
+/// written meanwhile), users and token hashes, idempotency records, signing keys and the
+/// configuration. `quire backup FILE --url URL --token qk_…` saves it; `quire restore
+/// --from-backup FILE` restores it.
+#[utoipa::path(get, path = "/api/v1/backup", tag = "operations", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The archive; its first entry `quire-backup/manifest.json` is a BackupManifest", body = BackupArchive, content_type = "application/x-tar",
+            headers(
+                ("Content-Length" = u64, description = "The archive's exact size"),
+                ("X-Quire-Head" = u64, description = "The last seq in the archive"),
+                ("Content-Disposition" = String, description = "`attachment; filename=\"quire-backup-<head>.tar\"`"),
+            )),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin (`missing` is `admin`)", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn backup() {}
+
+/// `GET /metrics` — Prometheus metrics in the OpenMetrics text format: requests by route and
+/// status, events appended, the log's head, each projection's seq and lag, mirror pushes,
+/// idempotent replays and 412 conflicts. Open unless `metrics.token` is set.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses(
+        (status = 200, description = "The metrics", body = String, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        (status = 401, description = "`metrics.token` is set and the request did not send it as a bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Metrics are turned off (`metrics.enabled = false`)", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn metrics() {}

@@ -74,6 +74,11 @@ pub enum Error {
     #[error("password hashing failed: {0}")]
     Hash(String),
 
+    /// An event given to `import` does not continue the log (wrong seq or stream version, a
+    /// stream that was never created, a slug claimed twice), or the log is not empty.
+    #[error("cannot import event seq {seq}: {message}")]
+    Import { seq: u64, message: String },
+
     /// File-system work around the store (key files, folders) failed.
     #[error("{context}: {source}")]
     Io {

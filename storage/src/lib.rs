@@ -30,6 +30,8 @@ pub use post::{Post, Status};
 pub use posts::{system_clock, Clock, IfMatch, NewPost, PostPatch, Posts};
 pub use schedule::{publish_due, SCHEDULER_ACTOR};
 pub use sled_store::{SledOptions, SledStore};
-pub use store::{AppendBatch, AppendOutcome, IdempotencyRecord, IdempotencyWrite, PostQuery, SecretStore, Store};
+pub use store::{
+    AppendBatch, AppendOutcome, IdempotencyRecord, IdempotencyWrite, PostQuery, SecretRecord, SecretStore, Store,
+};
 pub use tokens::{ApiToken, Tokens};
 pub use users::{Accounts, Role, User, UserUpdate};

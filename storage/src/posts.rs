@@ -368,25 +368,28 @@ fn patch_events(current: &Post, patch: PostPatch, now: OffsetDateTime) -> Result
         message: "the post has no publish_at: send one to schedule it".into(),
     })?;
     let status_event = (status != current.status || (status != Status::Draft && publish_at != current.publish_at))
-        .then(|| match (status, publish_at) {
+        .then_some(match (status, publish_at) {
             (Status::Published, Some(at)) => EventPayload::PostPublished { publish_at: at },
             (Status::Scheduled, Some(at)) => EventPayload::PostScheduled { publish_at: at },
             _ => EventPayload::PostUnpublished {},
         });
     // A draft's planned date: PostUnpublished clears `publish_at`, so it is set after that.
-    let planned_before = if status_event.is_some() { None } else { current.publish_at };
+    let planned_before = if status_event.is_some() {
+        None
+    } else {
+        current.publish_at
+    };
     let planned = (status == Status::Draft && publish_at.is_some() && publish_at != planned_before)
         .then_some(publish_at)
         .flatten();
-    let update = (title.is_some() || tags.is_some() || body.is_some() || slug.is_some() || planned.is_some()).then_some(
-        EventPayload::PostUpdated {
+    let update = (title.is_some() || tags.is_some() || body.is_some() || slug.is_some() || planned.is_some())
+        .then_some(EventPayload::PostUpdated {
             slug,
             title,
             body,
             tags,
             publish_at: planned,
-        },
-    );
+        });
     Ok(if status == Status::Draft {
         status_event.into_iter().chain(update).collect()
     } else {

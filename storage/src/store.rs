@@ -158,4 +158,18 @@ pub trait SecretStore: Send + Sync {
     fn set_meta(&self, key: &str, value: Option<&[u8]>) -> Result<()>;
     /// Sets `key` to `new` only if it currently holds `old`, durably; false otherwise.
     fn swap_meta(&self, key: &str, old: Option<&[u8]>, new: Option<&[u8]>) -> Result<bool>;
+    /// Every record of the secret trees, and the idempotency records of the events up to
+    /// `head`: what a full backup holds besides the events.
+    fn backup_records(&self, head: u64) -> Result<Vec<SecretRecord>>;
+    /// Writes records made by `backup_records` into empty trees, durably; returns how many.
+    fn restore_records(&self, records: &mut dyn Iterator<Item = SecretRecord>) -> Result<usize>;
+}
+
+/// One raw record of a tree kept beside the log, as a backup stores it (base64 key and value).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretRecord {
+    /// The tree's name (`users`, `refresh`, `api_tokens`, `idempotency`…).
+    pub tree: String,
+    pub key: String,
+    pub value: String,
 }

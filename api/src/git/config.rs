@@ -150,6 +150,29 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error type
+    fn remotes_come_from_the_file_and_title_from_the_site() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "quire.toml",
+                "[site.settings]\ntitle = \"Ada's notes\"\n\n[git]\nmax_lag = 5\n\n\
+                 [[git.remotes]]\nurl = \"/srv/backup.git\"\n\n\
+                 [[git.remotes]]\nname = \"hub\"\nurl = \"git@example.org:ada/blog.git\"\n",
+            )?;
+            jail.set_env("QUIRE_GIT__MAX_LAG", "7");
+            let config = crate::Config::load(Some(std::path::Path::new("quire.toml"))).expect("loads");
+            config.validate().expect("valid");
+            assert_eq!(config.git.max_lag, 7, "environment wins over the file");
+            let names: Vec<String> = config.git.remotes.iter().map(RemoteConfig::display_name).collect();
+            assert_eq!(names, ["/srv/backup.git", "hub"]);
+            let settings = crate::git::settings(&config);
+            assert_eq!(settings.site_title, "Ada's notes");
+            assert_eq!(settings.base_url, config.site.settings.base_url);
+            Ok(())
+        });
+    }
+
+    #[test]
     fn validate_explains_bad_values() {
         let mut config = GitConfig::default();
         config.validate().expect("defaults are valid");

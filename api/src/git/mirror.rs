@@ -74,7 +74,7 @@ impl Mirror {
                     Err(PushError::Stopped) => return,
                     Err(PushError::Failed(error)) => {
                         failures = failures.saturating_add(1);
-                        let backoff = self.backoff(failures);
+                        let backoff = backoff(self.retry_initial, self.retry_max, failures);
                         self.failed(&error, failures, backoff);
                         due = Instant::now() + backoff;
                         wait = Some(backoff);
@@ -102,12 +102,6 @@ impl Mirror {
 
     fn name(&self) -> String {
         self.remote.display_name()
-    }
-
-    /// `retry_initial · 2^(failures-1)`, at most `retry_max`.
-    fn backoff(&self, failures: u32) -> Duration {
-        let factor = 1u32.checked_shl(failures.saturating_sub(1)).unwrap_or(u32::MAX);
-        self.retry_initial.saturating_mul(factor).min(self.retry_max)
     }
 
     fn succeeded(&self, target: u64, failures_before: u32) {
@@ -212,6 +206,12 @@ impl Mirror {
     }
 }
 
+/// The pause after the `failures`-th failure in a row: `initial · 2^(failures-1)`, at most `max`.
+fn backoff(initial: Duration, max: Duration, failures: u32) -> Duration {
+    let factor = 1u32.checked_shl(failures.saturating_sub(1)).unwrap_or(u32::MAX);
+    initial.saturating_mul(factor).min(max)
+}
+
 fn kill(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
@@ -225,4 +225,17 @@ fn read_all(pipe: Option<impl std::io::Read>) -> String {
         text = String::from_utf8_lossy(&bytes).into_owned();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let (initial, max) = (Duration::from_secs(2), Duration::from_secs(300));
+        let pauses: Vec<u64> = (1..=10).map(|n| backoff(initial, max, n).as_secs()).collect();
+        assert_eq!(pauses, [2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
+        assert_eq!(backoff(initial, max, u32::MAX), max);
+    }
 }

@@ -139,3 +139,28 @@ impl GitStatus {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lag_counts_an_unknown_position_as_nothing_applied() {
+        let config = GitConfig {
+            max_lag: 10,
+            ..GitConfig::default()
+        };
+        let status = GitStatus::new(&config);
+        assert_eq!(status.lag(25), Some(25));
+        assert_eq!(status.too_far_behind(25), Some(25));
+        assert_eq!(status.snapshot(25).position, None);
+        status.set_position(20);
+        assert_eq!(status.too_far_behind(25), None);
+        assert_eq!(status.snapshot(25).lag, Some(5));
+        let off = GitStatus::new(&GitConfig {
+            enabled: false,
+            ..config
+        });
+        assert_eq!((off.lag(25), off.too_far_behind(25)), (None, None));
+    }
+}

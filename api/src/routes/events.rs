@@ -36,7 +36,8 @@ pub fn event_response(env: &Envelope) -> EventResponse {
 
 /// `GET /api/v1/events` — events after a seq, in order.
 pub async fn list_events(auth: Auth, state: web::Data<AppState>, query: web::Query<EventsQuery>) -> ApiResult {
-    let after = u64::try_from(query.after.unwrap_or(0)).map_err(|_| ApiError::bad_request("after must not be negative"))?;
+    let after =
+        u64::try_from(query.after.unwrap_or(0)).map_err(|_| ApiError::bad_request("after must not be negative"))?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_request("limit must be between 1 and 1000"));

@@ -3,9 +3,11 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod editor;
 pub mod events;
 pub mod health;
+pub mod metrics;
 pub mod posts;
 pub mod status;
 pub mod tokens;
@@ -19,7 +21,9 @@ use crate::error::ApiError;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     editor::configure(cfg);
     cfg.service(web::resource("/api/docs").route(web::get().to(|| async {
-        actix_web::HttpResponse::PermanentRedirect().insert_header(("Location", "/api/docs/")).finish()
+        actix_web::HttpResponse::PermanentRedirect()
+            .insert_header(("Location", "/api/docs/"))
+            .finish()
     })))
     .service(
         utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}")
@@ -27,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
     cfg.service(resource("/healthz", "GET").route(web::get().to(health::healthz)))
         .service(resource("/readyz", "GET").route(web::get().to(health::readyz)))
+        .service(resource("/metrics", "GET").route(web::get().to(metrics::metrics)))
         .service(
             web::scope("/api/v1")
                 .service(resource("/openapi.json", "GET").route(web::get().to(openapi_json)))
@@ -52,6 +57,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/events", "GET").route(web::get().to(events::list_events)))
                 .service(resource("/status", "GET").route(web::get().to(status::status)))
                 .service(resource("/audit", "GET").route(web::get().to(audit::audit)))
+                .service(resource("/backup", "GET").route(web::get().to(backup::backup)))
                 .service(resource("/users/me", "GET").route(web::get().to(users::me)))
                 .service(
                     resource("/users", "GET, POST")

@@ -13,6 +13,9 @@ pub enum SiteError {
     /// Rendering or writing pages failed (a full disk, a permission, bad settings).
     #[error("rendering the site: {0}")]
     Render(#[from] quire_render::Error),
+    /// The server is stopping; the site is caught up on the next start.
+    #[error("stopped before the site was up to date")]
+    Stopped,
     /// The manifest could not be read or written.
     #[error("site manifest {}: {source}", path.display())]
     Manifest {

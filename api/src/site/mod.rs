@@ -17,6 +17,7 @@ pub mod scheduler;
 pub mod serve;
 #[cfg(test)]
 mod tests;
+pub mod writer;
 
 use std::path::PathBuf;
 

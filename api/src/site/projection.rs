@@ -18,20 +18,19 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use quire_render::{affected_pages, PagePath, PostIndex, PostInput, RenderReport, Site, SiteConfig};
+use quire_render::{affected_pages, PostInput, RenderReport, Site, SiteConfig};
 use quire_storage::Store;
+use tokio::sync::watch;
 
 use super::error::Result;
 use super::manifest::{fingerprint, Manifest};
 use super::model::SiteModel;
+use super::writer::{self, Progress};
 
 /// Events read from the log at a time; the manifest moves once per page.
 const PAGE: usize = 512;
 /// Further behind than this many events, a full render is cheaper than event by event.
 const FULL_RENDER_AFTER: u64 = 2_000;
-
-/// Reports progress of a full render: `(pages done, pages in all)`.
-pub type Progress<'a> = &'a mut dyn FnMut(usize, usize);
 
 /// What one catch-up did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -70,6 +69,8 @@ pub struct SiteProjection {
     fingerprint: String,
     /// Whether leftovers of an earlier run were swept since opening.
     swept: bool,
+    /// Becomes `true` when the server shuts down: long renders stop early.
+    stop: Option<watch::Receiver<bool>>,
 }
 
 impl SiteProjection {
@@ -87,7 +88,18 @@ impl SiteProjection {
             written,
             fingerprint,
             swept: false,
+            stop: None,
         })
+    }
+
+    /// Makes long catch-ups give up (between steps, with everything on disk consistent) once
+    /// `stop` holds `true`.
+    pub fn stop_on(&mut self, stop: watch::Receiver<bool>) {
+        self.stop = Some(stop);
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.as_ref().is_some_and(|s| *s.borrow())
     }
 
     /// The site being written.
@@ -148,6 +160,9 @@ impl SiteProjection {
             self.swept = true;
         }
         loop {
+            if self.stopping() {
+                return Ok(done);
+            }
             let events = store.events_after(self.folded, PAGE)?;
             let Some(last) = events.last().map(|e| e.seq) else {
                 return Ok(done);
@@ -162,7 +177,7 @@ impl SiteProjection {
                 }
             }
             self.folded = last;
-            done.add(&self.site.write_pages(&pages, self.model.visible())?);
+            done.add(&writer::write_pages(&self.site, &pages, self.model.visible())?);
             self.save(last)?;
             done.events += events.len();
             done.seq = last;
@@ -181,15 +196,10 @@ impl SiteProjection {
             seq,
             ..CatchUp::default()
         };
-        match progress {
-            None => done.add(&self.site.render_all(visible)?),
-            Some(progress) => {
-                for report in render_in_chunks(&self.site, visible, progress) {
-                    done.add(&report?);
-                }
-                done.add(&self.site.remove_stale(visible)?);
-            }
-        }
+        let mut quiet = |_: usize, _: usize| {};
+        let stopping = || self.stopping();
+        let report = writer::render_all(&self.site, visible, progress.unwrap_or(&mut quiet), &stopping)?;
+        done.add(&report);
         let posts = visible.len();
         self.swept = true;
         self.save(seq)?;
@@ -228,26 +238,4 @@ impl SiteProjection {
         self.written = Some(seq);
         Ok(())
     }
-}
-
-/// Renders every page of the site in chunks, calling `progress` after each; yields each
-/// chunk's report. (Stale pages are not removed here.)
-fn render_in_chunks<'a>(
-    site: &'a Site,
-    posts: &'a [PostInput],
-    progress: Progress<'a>,
-) -> impl Iterator<Item = Result<RenderReport>> + 'a {
-    let pages: Vec<PagePath> = PostIndex::new(posts).all_pages(site.config()).into_iter().collect();
-    let total = pages.len();
-    // Each chunk indexes the posts again: a few dozen chunks keep that cost small.
-    let chunk = total.div_ceil(40).max(256);
-    progress(0, total);
-    let mut done = 0;
-    let chunks: Vec<BTreeSet<PagePath>> = pages.chunks(chunk).map(|c| c.iter().cloned().collect()).collect();
-    chunks.into_iter().map(move |set| {
-        let report = site.write_pages(&set, posts)?;
-        done += set.len();
-        progress(done, total);
-        Ok(report)
-    })
 }

@@ -16,6 +16,7 @@ use quire_storage::{Posts, Store};
 use tokio::runtime::Runtime;
 use tokio::sync::watch;
 
+use super::error::SiteError;
 use super::projection::SiteProjection;
 
 /// Longest pause between two attempts after failures.
@@ -134,6 +135,7 @@ fn follow(config: SiteConfig, dir: PathBuf, store: Arc<dyn Store>, mut stop: wat
         let result = match projection.as_mut() {
             Some(projection) => projection.catch_up(store.as_ref()),
             None => SiteProjection::open(config.clone(), dir.clone()).and_then(|mut opened| {
+                opened.stop_on(stop.clone());
                 let done = opened.catch_up(store.as_ref());
                 projection = Some(opened);
                 done
@@ -152,6 +154,7 @@ fn follow(config: SiteConfig, dir: PathBuf, store: Arc<dyn Store>, mut stop: wat
                 backoff = Duration::from_millis(100);
                 Wake::TickOrEvent(IDLE_CHECK)
             }
+            Err(SiteError::Stopped) => return,
             Err(error) => {
                 tracing::warn!(%error, dir = %dir.display(), "site projection failed; retrying");
                 backoff = (backoff * 2).min(MAX_BACKOFF);

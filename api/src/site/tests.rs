@@ -263,3 +263,18 @@ fn rebuild_reports_progress_to_the_end() {
     assert_eq!(done.written + done.unchanged, total);
     assert_eq!(projection.seq(), Some(f.store().head()));
 }
+
+#[test]
+fn a_shutdown_stops_a_long_render_without_moving_the_manifest() {
+    let f = Fixture::new();
+    f.create("Hello", Status::Published, &[]);
+    let mut projection = f.projection(&f.site);
+    let (stop, stopped) = tokio::sync::watch::channel(true);
+    projection.stop_on(stopped);
+    let result = projection.catch_up(f.store());
+    assert!(matches!(result, Err(super::SiteError::Stopped)), "{result:?}");
+    assert_eq!(Manifest::load(&f.site).expect("load"), None);
+    drop(stop);
+    let mut reopened = f.projection(&f.site);
+    assert!(reopened.catch_up(f.store()).expect("catch up").full);
+}

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { apiClient, launch, login, pendingCount, profileDir, startServer, waitFor, writePost } from '../harness.js';
+import { apiClient, launch, login, pendingCount, profileDir, sleep, startServer, waitFor, writePost } from '../harness.js';
 
 test('flaky network: a lost response is retried with the same key and applied once', { timeout: 120000 }, async () => {
   const server = await startServer();
@@ -44,7 +44,8 @@ test('flaky network: a lost response is retried with the same key and applied on
     loseNext = 1;
     await page.fill('#body', 'The first answer never arrived. Edited once.');
     await page.click('#save');
-    await waitFor(async () => (await page.getAttribute('#save-state', 'data-state')) === 'sent', { timeout: 30000, message: 'the edit to be sent' });
+    await waitFor(async () => (await api.posts())[0].version === 2 && (await pendingCount(page)) === 0, { timeout: 30000, message: 'the edit to be sent' });
+    await sleep(500);
     posts = await api.posts();
     assert.equal(posts[0].version, 2, 'edited once');
     const patches = seen.filter((s) => s.method === 'PATCH');

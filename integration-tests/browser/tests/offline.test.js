@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { apiClient, artifact, launch, login, outbox, pendingCount, profileDir, startServer, waitFor, writePost } from '../harness.js';
+import { apiClient, artifact, launch, login, outbox, pendingCount, profileDir, sleep, startServer, waitFor, writePost } from '../harness.js';
 
 const COUNT = 20;
 
@@ -39,17 +39,19 @@ test('offline: 20 posts and an edit survive reload and browser restart, then pub
     await waitFor(async () => (await pendingCount(page)) === COUNT + 1, { message: 'the pending count after reload' });
     assert.equal(await page.locator('#post-list li[data-key]').count(), COUNT);
 
-    // Close the browser and open it again with the same profile, still offline. The server is
-    // down meanwhile too, so a Background Sync that fires as the browser starts finds no one.
+    // Close the browser and open it again with the same profile, still offline. The server stays
+    // down until we go online, so nothing can reach it early (not even a Background Sync that
+    // fires as the browser starts).
     await context.close();
     await server.halt();
-    ({ context, page } = await launch(profile, { offline: true }));
+    ({ context, page } = await launch(profile));
     await context.setOffline(true);
-    await server.resume();
     await page.goto(`${server.base}/editor/`);
-    await page.waitForSelector('#post-list');
+    await page.waitForSelector('#post-list li[data-key]');
+    assert.equal(await page.locator('#post-list li[data-key]').count(), COUNT);
     await waitFor(async () => (await pendingCount(page)) === COUNT + 1, { message: 'the pending count after restart' });
     await page.screenshot({ path: artifact('offline-list.png') });
+    await server.resume();
     const api = await apiClient(server.base);
     assert.equal((await api.posts()).length, 0, 'nothing reached the server while offline');
 
@@ -68,6 +70,26 @@ test('offline: 20 posts and an edit survive reload and browser restart, then pub
     const items = await outbox(page);
     assert.deepEqual(items.filter((i) => i.state !== 'sent'), [], 'the outbox is empty');
     assert.equal(items.length, COUNT + 1);
+  } finally {
+    await context.close();
+    await server.stop();
+  }
+});
+
+test('background sync: changes written offline are sent after the tab is closed', { timeout: 120000 }, async () => {
+  const server = await startServer();
+  const { context, page } = await launch(profileDir('bgsync'));
+  try {
+    await login(page, server.base);
+    await context.setOffline(true);
+    await writePost(page, { title: 'Sent by the service worker 1', body: 'One.' });
+    await writePost(page, { title: 'Sent by the service worker 2', body: 'Two.' });
+    await page.close();
+    await context.setOffline(false);
+    const api = await apiClient(server.base);
+    await waitFor(async () => (await api.posts()).length === 2, { timeout: 60000, message: 'Background Sync to send the outbox' });
+    await sleep(1000);
+    assert.equal((await api.posts()).length, 2);
   } finally {
     await context.close();
     await server.stop();

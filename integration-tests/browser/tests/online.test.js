@@ -62,6 +62,31 @@ test('online: log in, create, edit, publish; history; screenshots; no console er
     await page.waitForSelector('#outbox-items li[data-state="sent"]');
     await page.screenshot({ path: artifact('desktop-outbox.png') });
 
+    // Autosave: typing without saving survives a reload.
+    await page.evaluate(() => { location.hash = '#/posts'; });
+    await page.fill('#search', '');
+    await page.click('#post-list a.post >> nth=0');
+    await page.waitForSelector('#body');
+    await page.fill('#body', 'Typed but never saved.');
+    await page.waitForTimeout(600);
+    await page.reload();
+    await page.waitForSelector('#draft-notice');
+    assert.equal(await page.inputValue('#body'), 'Typed but never saved.');
+    await page.click('#discard-draft');
+    await waitFor(async () => /Second \*draft\*/.test(await page.inputValue('#body')), { message: 'the saved text back' });
+    await page.waitForSelector('#draft-notice', { state: 'detached' });
+
+    // Delete, then restore from the deleted posts.
+    await page.click('#delete');
+    await page.click('#delete');
+    await page.waitForSelector('#post-list');
+    await waitFor(async () => (await api.posts()).length === 0, { message: 'the post to be deleted' });
+    await page.selectOption('#filter-status', 'deleted');
+    await page.click('#post-list a.post >> nth=0');
+    await page.click('#restore');
+    await waitFor(async () => (await api.posts()).length === 1, { message: 'the post to be restored' });
+    assert.equal((await api.posts())[0].version, 5);
+
     // A phone.
     const phone = await context.newPage();
     await phone.setViewportSize({ width: 390, height: 844 });

@@ -62,6 +62,10 @@ pub enum GitError {
     #[error("commit {commit} is unreadable: {message}")]
     BadCommit { commit: ObjectId, message: String },
 
+    /// The repository cannot be read back into the exact events that made it (`restore`).
+    #[error("cannot restore the log from commit {commit}: {reason}")]
+    Unrestorable { commit: String, reason: String },
+
     /// `apply` was called before the posts state was loaded from the log.
     #[error("the projection has not caught up since it was opened; call catch_up first")]
     NotLoaded,

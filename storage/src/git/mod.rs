@@ -4,9 +4,12 @@
 //! Each commit changes one file, `content/posts/<year>/<slug>.md` (the year the post was
 //! created), written as YAML front matter plus the Markdown body; `hugo.toml` comes with the
 //! first commit. The author is the event's actor, the committer is Quire, both dated at the
-//! event's time, and the message ends in `Event-Id`/`Event-Seq`/`Stream-Version`/`Post-Id`
-//! trailers. Nothing depends on the clock or the machine, so replaying a log gives the same
-//! commit ids ([`rebuild`]) and the commits can be checked against the log ([`verify`]).
+//! event's time, and the message ends in `Event-Id`/`Event-Seq`/`Event-Type`/`Stream-Version`/
+//! `Post-Id`/`Actor` trailers, then `Event-Time` (the exact time; commit dates have seconds
+//! only), `Idempotency-Key` (if any) and `Event-Data` (the payload as JSON, a live post's body
+//! left to its file). Nothing depends on the clock or the machine, so replaying a log gives the
+//! same commit ids ([`rebuild`]), the commits can be checked against the log ([`verify`]), and
+//! the log can be read back from git alone ([`events_from_git`]).
 //!
 //! **Where the projection stands is read from git itself**: the `Event-Seq` trailer of `main`'s
 //! newest projected commit. Objects are written first and `main` moves last, with a
@@ -32,6 +35,7 @@ mod projector;
 mod render;
 mod repo;
 mod report;
+mod restore;
 mod tree;
 mod verify;
 
@@ -45,6 +49,7 @@ use crate::store::Store;
 pub use error::{GitError, Result};
 pub use history::{post_commits, rebuild, CommitInfo};
 pub use report::{PathChange, Problem, VerifyReport};
+pub use restore::{events_from_git, settings_of, GitEvents};
 pub use verify::verify;
 
 use projector::Projector;

@@ -7,6 +7,7 @@
 //! escapes, a syntax YAML and TOML share, so no title (quotes, colons, `#`, newlines, control
 //! characters) can break out of its field.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use time::format_description::well_known::Rfc3339;
@@ -80,7 +81,7 @@ pub(crate) fn commit_message(event: &Envelope, post: &Post) -> String {
         EventPayload::PostDeleted {} => "Delete",
         EventPayload::PostRestored { .. } => "Restore",
     };
-    format!(
+    let mut message = format!(
         "{verb} \"{}\"\n\nEvent-Id: {}\nEvent-Seq: {}\nEvent-Type: {}\nStream-Version: {}\nPost-Id: {}\nActor: {}\n",
         one_line(&post.title),
         event.id,
@@ -89,7 +90,35 @@ pub(crate) fn commit_message(event: &Envelope, post: &Post) -> String {
         event.version,
         event.stream,
         one_line(&event.actor),
-    )
+    );
+    let _ = writeln!(message, "Event-Time: {}", timestamp(event.at));
+    if let Some(key) = &event.idempotency_key {
+        let _ = writeln!(message, "Idempotency-Key: {}", one_line(key));
+    }
+    let _ = writeln!(message, "Event-Data: {}", event_data(event, post));
+    message
+}
+
+/// The `Event-Data` trailer: the event's `data` as compact JSON with sorted keys, so that the
+/// log can be rebuilt from git alone (`restore`). A live post's `body` is the file's body, so it
+/// is written as `true` ("see the file") instead of twice; a deleted post has no file, so there
+/// it stays (no event of a deleted post carries a body today).
+pub(crate) fn event_data(event: &Envelope, post: &Post) -> String {
+    let data = match serde_json::to_value(&event.payload) {
+        Ok(serde_json::Value::Object(mut tagged)) => tagged.remove("data"),
+        _ => None,
+    };
+    // A BTreeMap, not `Value`'s map: its order must not depend on serde_json's features.
+    let mut fields: BTreeMap<String, serde_json::Value> = match data {
+        Some(serde_json::Value::Object(map)) => map.into_iter().collect(),
+        _ => BTreeMap::new(),
+    };
+    if post.is_live() {
+        if let Some(body) = fields.get_mut("body") {
+            *body = serde_json::Value::Bool(true);
+        }
+    }
+    serde_json::to_string(&fields).unwrap_or_else(|_| "{}".to_owned())
 }
 
 /// The trailers the projection writes, as read back from a commit message.
@@ -99,6 +128,11 @@ pub(crate) struct Trailers {
     pub(crate) seq: Option<u64>,
     pub(crate) version: Option<u64>,
     pub(crate) post_id: Option<String>,
+    pub(crate) event_type: Option<String>,
+    pub(crate) actor: Option<String>,
+    pub(crate) time: Option<String>,
+    pub(crate) idempotency_key: Option<String>,
+    pub(crate) data: Option<String>,
 }
 
 /// Parses the trailer block (the last paragraph) of a commit message.
@@ -117,6 +151,11 @@ pub(crate) fn parse_trailers(message: &[u8]) -> Trailers {
             "Event-Seq" => trailers.seq = value.parse().ok(),
             "Stream-Version" => trailers.version = value.parse().ok(),
             "Post-Id" => trailers.post_id = Some(value.to_owned()),
+            "Event-Type" => trailers.event_type = Some(value.to_owned()),
+            "Actor" => trailers.actor = Some(value.to_owned()),
+            "Event-Time" => trailers.time = Some(value.to_owned()),
+            "Idempotency-Key" => trailers.idempotency_key = Some(value.to_owned()),
+            "Event-Data" => trailers.data = Some(value.to_owned()),
             _ => {}
         }
     }
@@ -169,6 +208,32 @@ pub(crate) fn quote(s: &str) -> String {
     out
 }
 
+/// Reads back a scalar written by [`quote`]; `None` if it is not one.
+pub(crate) fn unquote(s: &str) -> Option<String> {
+    let inner = s.strip_prefix('"')?.strip_suffix('"')?;
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next()? {
+            '"' => out.push('"'),
+            '\\' => out.push('\\'),
+            'n' => out.push('\n'),
+            't' => out.push('\t'),
+            'r' => out.push('\r'),
+            'u' => {
+                let hex: String = chars.by_ref().take(4).collect();
+                out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
 /// Collapses any run of whitespace or control characters into one space.
 fn one_line(s: &str) -> String {
     s.split(|c: char| c.is_whitespace() || c.is_control())
@@ -200,6 +265,15 @@ mod tests {
         assert_eq!(t.post_id.as_deref(), Some("P"));
         assert_eq!(parse_trailers(b"hand-made commit\n").seq, None);
         assert_eq!(summary(msg), "Update \"x\"");
+    }
+
+    #[test]
+    fn unquote_reverses_quote() {
+        for s in [r#"a "b": c"#, "x\ny\\z\t\r", "bell\u{7}\u{85}\u{2028}", "Crème", ""] {
+            assert_eq!(unquote(&quote(s)).as_deref(), Some(s));
+        }
+        assert_eq!(unquote("no quotes"), None);
+        assert_eq!(unquote(r#""bad \q""#), None);
     }
 
     #[test]

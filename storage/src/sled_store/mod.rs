@@ -5,6 +5,8 @@
 //! tag index keys), `idempotency` (user ‖ key → record), and the secret trees `users`,
 //! `usernames`, `refresh`, `settings`, which never enter the log.
 
+mod dump;
+mod import;
 mod secrets;
 mod writer;
 
@@ -66,6 +68,8 @@ pub struct SledStore {
     jobs: Option<mpsc::Sender<Job>>,
     writer: Option<JoinHandle<()>>,
     durable_head: Arc<AtomicU64>,
+    /// Also held by the writer; `import` moves the head too.
+    head_tx: watch::Sender<u64>,
     head_rx: watch::Receiver<u64>,
     flushes: Arc<AtomicU64>,
 }
@@ -112,7 +116,7 @@ impl SledStore {
             db: db.clone(),
             trees: trees.clone(),
             rx,
-            head_tx,
+            head_tx: head_tx.clone(),
             durable_head: durable_head.clone(),
             flushes: flushes.clone(),
             max_batch: options.max_batch.max(1),
@@ -127,6 +131,7 @@ impl SledStore {
             jobs: Some(jobs),
             writer: Some(writer),
             durable_head,
+            head_tx,
             head_rx,
             flushes,
         })

@@ -6,7 +6,7 @@ use sled::Transactional as _;
 use ulid::Ulid;
 
 use super::{id_key, SledStore};
-use crate::store::SecretStore;
+use crate::store::{SecretRecord, SecretStore};
 use crate::tokens::ApiToken;
 use crate::users::{RefreshToken, User};
 use crate::{Error, Result};
@@ -201,5 +201,13 @@ impl SecretStore for SledStore {
         let swapped = self.trees.settings.compare_and_swap(key, old, new)?.is_ok();
         self.db.flush()?;
         Ok(swapped)
+    }
+
+    fn backup_records(&self, head: u64) -> Result<Vec<SecretRecord>> {
+        self.dump_records(head)
+    }
+
+    fn restore_records(&self, records: &mut dyn Iterator<Item = SecretRecord>) -> Result<usize> {
+        self.load_records(records)
     }
 }

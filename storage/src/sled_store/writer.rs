@@ -180,7 +180,7 @@ impl Writer {
 }
 
 /// Moves the slug claim from `before` to `after`; `Some(SlugTaken)` when another post has it.
-fn update_slugs(
+pub(super) fn update_slugs(
     slugs: &TransactionalTree,
     before: Option<&Post>,
     after: &Post,
@@ -210,7 +210,7 @@ fn update_slugs(
     Ok(None)
 }
 
-enum Abort {
+pub(super) enum Abort {
     Outcome(Box<AppendOutcome>),
     Error(Error),
 }
@@ -219,10 +219,10 @@ fn abort<T>(outcome: AppendOutcome) -> Result<T, ConflictableTransactionError<Ab
     Err(ConflictableTransactionError::Abort(Abort::Outcome(Box::new(outcome))))
 }
 
-fn abort_err(e: Error) -> ConflictableTransactionError<Abort> {
+pub(super) fn abort_err(e: Error) -> ConflictableTransactionError<Abort> {
     ConflictableTransactionError::Abort(Abort::Error(e))
 }
 
-fn decode_post(bytes: &[u8]) -> Result<Post> {
+pub(super) fn decode_post(bytes: &[u8]) -> Result<Post> {
     serde_json::from_slice(bytes).map_err(|source| Error::Corrupt { tree: "posts", source })
 }

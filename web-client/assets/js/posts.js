@@ -20,6 +20,7 @@ import { isActive } from './outbox.js';
  * @property {number} pending  Outbox items of this post that still need something.
  * @property {boolean} conflict
  * @property {boolean} draft  Unsaved edits are autosaved for it.
+ * @property {Fields} shown  What the list shows: the draft if there is one, else `fields`.
  * @property {string} updated  ISO time of the last change known here.
  * @property {Post | null} server  The cached server post.
  */
@@ -78,7 +79,7 @@ export async function entries() {
   for (const p of posts) {
     byKey.set(p.id, {
       key: p.id, id: p.id, fields: fieldsOf(p), version: p.version, deleted: Boolean(p.deleted_at),
-      pending: 0, conflict: false, draft: false, updated: p.updated_at, server: p,
+      pending: 0, conflict: false, draft: false, updated: p.updated_at, server: p, shown: fieldsOf(p),
     });
   }
   for (const i of items) {
@@ -87,25 +88,25 @@ export async function entries() {
     let e = byKey.get(key);
     if (!e) {
       if (i.kind !== 'create' || !i.local) continue;
-      e = { key, id: null, fields: i.local, version: null, deleted: false, pending: 0, conflict: false, draft: false, updated: new Date(i.createdAt).toISOString(), server: null };
+      e = { key, id: null, fields: i.local, version: null, deleted: false, pending: 0, conflict: false, draft: false, updated: new Date(i.createdAt).toISOString(), server: null, shown: i.local };
       byKey.set(key, e);
     }
     e.pending++;
     if (i.state === 'conflict' || i.state === 'failed') e.conflict = true;
     if (i.kind === 'delete') e.deleted = true;
     else if (i.kind === 'restore') e.deleted = false;
-    else if (i.local) e.fields = i.local;
+    else if (i.local) { e.fields = i.local; e.shown = i.local; }
     e.updated = new Date(i.updatedAt).toISOString();
   }
   for (const d of drafts) {
     const key = ids.get(d.key) ?? d.key;
     let e = byKey.get(key);
     if (!e) {
-      e = { key: d.key, id: null, fields: d.fields, version: null, deleted: false, pending: 0, conflict: false, draft: true, updated: new Date(d.savedAt).toISOString(), server: null };
+      e = { key: d.key, id: null, fields: emptyFields(), version: null, deleted: false, pending: 0, conflict: false, draft: true, updated: new Date(d.savedAt).toISOString(), server: null, shown: d.fields };
       byKey.set(key, e);
     }
     e.draft = true;
-    e.fields = d.fields;
+    e.shown = d.fields;
   }
   return [...byKey.values()].sort((a, b) => (a.updated < b.updated ? 1 : -1));
 }

@@ -21,14 +21,14 @@ export async function listView() {
     filters.q = q.value; filters.status = status.value; filters.tag = tag.value;
     const needle = q.value.trim().toLowerCase();
     const shown = all.filter((e) => (status.value === 'deleted' ? e.deleted : !e.deleted)
-      && (!status.value || status.value === 'deleted' || e.fields.status === status.value)
-      && (!tag.value || e.fields.tags.includes(tag.value))
-      && (!needle || e.fields.title.toLowerCase().includes(needle)));
+      && (!status.value || status.value === 'deleted' || e.shown.status === status.value)
+      && (!tag.value || e.shown.tags.includes(tag.value))
+      && (!needle || e.shown.title.toLowerCase().includes(needle)));
     list.replaceChildren(...(shown.length ? shown.map(row) : [h('li', { class: 'empty' }, all.length ? 'No post matches.' : 'No posts yet. Write the first one!')]));
   };
   const fill = async () => {
     all = await entries();
-    const tags = [...new Set(all.flatMap((e) => e.fields.tags))].sort();
+    const tags = [...new Set(all.flatMap((e) => e.shown.tags))].sort();
     tag.replaceChildren(h('option', { value: '' }, 'Any tag'), ...tags.map((t) => h('option', { value: t, selected: filters.tag === t }, t)));
     render();
   };
@@ -54,12 +54,12 @@ export async function listView() {
 
 /** @param {Entry} e */
 function row(e) {
-  const s = e.deleted ? 'deleted' : e.fields.status;
+  const s = e.deleted ? 'deleted' : e.shown.status;
   return h('li', { 'data-key': e.key },
     h('a', { class: 'post', href: `#/edit/${encodeURIComponent(e.key)}` },
-      h('span', { class: 'title' }, e.fields.title || '(untitled)'),
-      h('span', { class: `badge ${s}` }, s === 'scheduled' && e.fields.publish_at ? `scheduled ${when(e.fields.publish_at)}` : s),
-      e.fields.tags.length ? h('span', { class: 'tags' }, e.fields.tags.map((t) => `#${t}`).join(' ')) : null,
+      h('span', { class: 'title' }, e.shown.title || '(untitled)'),
+      h('span', { class: `badge ${s}` }, s === 'scheduled' && e.shown.publish_at ? `scheduled ${when(e.shown.publish_at)}` : s),
+      e.shown.tags.length ? h('span', { class: 'tags' }, e.shown.tags.map((t) => `#${t}`).join(' ')) : null,
       e.pending ? h('span', { class: `badge ${e.conflict ? 'conflict' : 'pending'}` }, e.conflict ? 'needs you' : `${e.pending} unsent`) : null,
       e.draft ? h('span', { class: 'badge' }, 'unsaved draft') : null));
 }

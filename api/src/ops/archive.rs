@@ -1,0 +1,226 @@
+//! The backup archive: one uncompressed tar that `tar tf` lists and `tar xf` unpacks.
+//!
+//! ```text
+//! quire-backup/manifest.json      format, Quire version, time, head seq (read first on restore)
+//! quire-backup/events.jsonl       the log, seq 1..=head, one envelope per line (as `quire export`)
+//! quire-backup/secrets.jsonl      users, password and token hashes, settings, idempotency records
+//! quire-backup/keys/signing.json  the JWT signing keys
+//! quire-backup/config.json        the configuration in force (for reference; URLs without credentials)
+//! ```
+//!
+//! **Consistent**: the head is fixed when the snapshot is taken; events up to it never change,
+//! so the archive holds a prefix of the log whatever is written meanwhile, and the idempotency
+//! records are those of events in that prefix.
+//!
+//! **Why tar**: one file that streams as it is written, standard tools read it, and the crate
+//! is small. A tar header needs each file's size first: the events are serialized once to
+//! measure and once to send (they are immutable, so both give the same bytes), which also gives
+//! the archive's exact size before its first byte, for `Content-Length` and progress bars. No
+//! compression: the archive holds password hashes and keys; encrypt it at rest your way.
+
+use std::io::{self, Read, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use quire_storage::{Envelope, SecretStore, Store};
+use time::OffsetDateTime;
+
+use crate::config::Config;
+
+/// The archive format this Quire writes and reads.
+pub const FORMAT: u32 = 1;
+/// The folder every entry is in.
+pub const ROOT: &str = "quire-backup";
+/// Events read from the log at a time.
+const PAGE: usize = 512;
+
+/// `manifest.json` (part of the API contract: `GET /api/v1/backup` returns this archive).
+pub use quire_openapi::BackupManifest as Manifest;
+
+/// Everything a backup holds, fixed at one moment, ready to be written.
+pub struct Snapshot {
+    pub manifest: Manifest,
+    store: Arc<dyn Store>,
+    files: Vec<(&'static str, Vec<u8>)>,
+    events_len: u64,
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("manifest", &self.manifest)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Snapshot {
+    /// Fixes the head and reads the secrets, keys and configuration. Blocking.
+    pub fn take(store: Arc<dyn Store>, secrets: &dyn SecretStore, config: &Config) -> anyhow::Result<Self> {
+        let head = store.head();
+        let manifest = Manifest {
+            format: FORMAT,
+            quire_version: env!("CARGO_PKG_VERSION").into(),
+            created_at: OffsetDateTime::now_utc(),
+            head,
+        };
+        let mut records = Vec::new();
+        for record in secrets.backup_records(head).context("reading users and tokens")? {
+            serde_json::to_writer(&mut records, &record)?;
+            records.push(b'\n');
+        }
+        let keys_file = config.data_dir.join("keys").join("signing.json");
+        let keys = std::fs::read(&keys_file).with_context(|| format!("reading {}", keys_file.display()))?;
+        let mut shown = config.clone();
+        for remote in &mut shown.git.remotes {
+            remote.url = crate::git::config::redact_url(&remote.url);
+        }
+        shown.metrics.token = shown.metrics.token.map(|_| "(set)".into());
+        let files = vec![
+            ("manifest.json", serde_json::to_vec_pretty(&manifest)?),
+            ("secrets.jsonl", records),
+            ("keys/signing.json", keys),
+            ("config.json", serde_json::to_vec_pretty(&shown)?),
+        ];
+        let events_len = EventLines::new(store.clone(), head).measure()?;
+        Ok(Self {
+            manifest,
+            store,
+            files,
+            events_len,
+        })
+    }
+
+    /// The archive's exact size in bytes.
+    pub fn size(&self) -> u64 {
+        let entry = |len: u64| 512 + len.div_ceil(512) * 512;
+        self.files
+            .iter()
+            .map(|(_, bytes)| entry(bytes.len() as u64))
+            .sum::<u64>()
+            + entry(self.events_len)
+            + 1024
+    }
+
+    /// Writes the archive; `progress(events written)` is called after each page. Blocking.
+    pub fn write(&self, out: impl Write, progress: &mut dyn FnMut(u64)) -> anyhow::Result<()> {
+        let mut tar = tar::Builder::new(out);
+        let mtime = self.manifest.created_at.unix_timestamp().max(0).unsigned_abs();
+        for (i, (name, bytes)) in self.files.iter().enumerate() {
+            tar.append(&header(name, bytes.len() as u64, mtime)?, bytes.as_slice())?;
+            if i == 0 {
+                let mut lines = EventLines::new(self.store.clone(), self.manifest.head).with_progress(progress);
+                lines.expected = Some(self.events_len);
+                tar.append(&header("events.jsonl", self.events_len, mtime)?, lines)?;
+            }
+        }
+        tar.into_inner()?.flush()?;
+        Ok(())
+    }
+}
+
+fn header(name: &str, size: u64, mtime: u64) -> io::Result<tar::Header> {
+    let mut header = tar::Header::new_ustar();
+    header.set_path(format!("{ROOT}/{name}"))?;
+    header.set_size(size);
+    header.set_mode(0o600);
+    header.set_mtime(mtime);
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_cksum();
+    Ok(header)
+}
+
+/// The log up to `head` as JSON Lines, read page by page.
+pub struct EventLines<'p> {
+    store: Arc<dyn Store>,
+    next: u64,
+    head: u64,
+    buf: Vec<u8>,
+    pos: usize,
+    progress: Option<&'p mut dyn FnMut(u64)>,
+    /// The size measured before: reading fails rather than give other bytes than announced.
+    expected: Option<u64>,
+    read: u64,
+}
+
+impl<'p> EventLines<'p> {
+    /// The events `1..=head` of `store`.
+    pub fn new(store: Arc<dyn Store>, head: u64) -> Self {
+        Self {
+            store,
+            next: 1,
+            head,
+            buf: Vec::new(),
+            pos: 0,
+            progress: None,
+            expected: None,
+            read: 0,
+        }
+    }
+
+    /// Calls `progress(events read)` after each page.
+    pub fn with_progress(mut self, progress: &'p mut dyn FnMut(u64)) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// How many bytes the lines take.
+    fn measure(mut self) -> io::Result<u64> {
+        let mut len = 0;
+        while self.fill()? {
+            len += self.buf.len() as u64;
+            self.buf.clear();
+        }
+        Ok(len)
+    }
+
+    /// Reads the next page into `buf`; false at the end.
+    fn fill(&mut self) -> io::Result<bool> {
+        if self.next > self.head {
+            return Ok(false);
+        }
+        let events = self.store.events_after(self.next - 1, PAGE).map_err(io::Error::other)?;
+        let events: Vec<&Envelope> = events.iter().take_while(|e| e.seq <= self.head).collect();
+        let Some(last) = events.last() else {
+            return Err(io::Error::other(format!("event {} is missing from the log", self.next)));
+        };
+        self.next = last.seq + 1;
+        for event in &events {
+            serde_json::to_writer(&mut self.buf, event)?;
+            self.buf.push(b'\n');
+        }
+        if let Some(progress) = self.progress.as_mut() {
+            progress(self.next - 1);
+        }
+        Ok(true)
+    }
+}
+
+impl Read for EventLines<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.pos == self.buf.len() {
+            self.buf.clear();
+            self.pos = 0;
+            if !self.fill()? {
+                if self.expected.is_some_and(|expected| expected != self.read) {
+                    return Err(io::Error::other("the events changed while the backup was written"));
+                }
+                return Ok(0);
+            }
+        }
+        let n = out.len().min(self.buf.len() - self.pos);
+        if self.expected.is_some_and(|expected| self.read + n as u64 > expected) {
+            return Err(io::Error::other("the events changed while the backup was written"));
+        }
+        self.read += n as u64;
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// The path of an archive entry below [`ROOT`] (`events.jsonl`, `keys/signing.json`…).
+pub fn entry_name(path: &Path) -> Option<String> {
+    let rest = path.strip_prefix(ROOT).ok()?;
+    Some(rest.to_string_lossy().replace('\\', "/"))
+}
