@@ -194,6 +194,25 @@ async fn export_then_import_gives_the_same_events_and_commit_ids() {
     assert!(quire_ok(&copy, &["verify"]).starts_with("OK"));
     let again = quire(&copy, &["import", &export.to_string_lossy()]);
     assert!(!again.status.success(), "an import needs an empty data folder");
+
+    // A backup of the stopped folder carries the log and the logins.
+    let (archive, third) = (dir.path().join("offline.tar"), dir.path().join("third"));
+    quire_ok(&data, &["backup", &archive.to_string_lossy()]);
+    quire_ok(&third, &["restore", "--from-backup", &archive.to_string_lossy()]);
+    assert_eq!(quire_ok(&third, &["export"]), exported);
+    assert!(quire_ok(&third, &["verify"]).starts_with("OK"));
+    let server = BinaryServer::start(&third).await;
+    let again = Client::login(&server.base, ADMIN.0, ADMIN.1).await;
+    let old_session = Client {
+        base: server.base.clone(),
+        ..client
+    };
+    assert_eq!(
+        old_session.get("/api/v1/users/me").await.status(),
+        200,
+        "same signing keys"
+    );
+    assert_eq!(again.get("/api/v1/users/me").await.status(), 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,9 +3,9 @@
 //!
 //! It runs on its own thread, since appending to the log blocks. A round asks
 //! [`quire_storage::publish_due`] with the time of the [`Posts`] service's clock (which tests
-//! replace), then waits for the next tick or for a new event (a post scheduled in the past is
-//! due at once). The published post reaches the site and git like any other change: through
-//! its `PostPublished` event.
+//! replace), then waits for the next tick. Ticking rather than waking on every event keeps a
+//! busy log from making it scan the scheduled posts thousands of times a second. The published
+//! post reaches the site and git like any other change: through its `PostPublished` event.
 
 use std::time::Duration;
 
@@ -30,7 +30,6 @@ pub fn run(posts: Posts, mut stop: watch::Receiver<bool>) {
         if *stop.borrow() {
             return;
         }
-        heads.borrow_and_update();
         let now = posts.now();
         let pause = match publish_due(&posts, now) {
             Ok(published) => {
@@ -38,7 +37,7 @@ pub fn run(posts: Posts, mut stop: watch::Receiver<bool>) {
                     tracing::info!(id = %post.id, slug = %post.slug, "published a scheduled post");
                 }
                 backoff = TICK;
-                Wake::TickOrEvent(TICK)
+                Wake::After(TICK)
             }
             Err(error) => {
                 tracing::warn!(%error, "publishing scheduled posts failed; retrying");

@@ -4,6 +4,9 @@
 //! head), `posts` (id → post JSON), `slugs` (slug → id of the live post), `post_idx` (status and
 //! tag index keys), `idempotency` (user ‖ key → record), and the secret trees `users`,
 //! `usernames`, `refresh`, `settings`, which never enter the log.
+//!
+//! Besides appends, `import` fills an empty log with envelopes made elsewhere (an export, a
+//! backup, the events read back from git), and `dump` copies the secret trees for backups.
 
 mod dump;
 mod import;

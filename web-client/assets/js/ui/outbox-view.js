@@ -1,7 +1,6 @@
 // The outbox: every change that still needs sending or a decision, and the recently sent ones,
 // each with its state.
 
-import { session } from '../api.js';
 import { allItems, putDraft } from '../db.js';
 import { isActive, resolve, retry } from '../outbox.js';
 import { listen, bus } from './bus.js';
@@ -52,9 +51,7 @@ function row(item) {
  * @param {OutboxItem} item
  */
 async function discard(item) {
-  const s = await session();
   if (item.local) await putDraft({ key: item.post, fields: item.local, base: null, savedAt: Date.now() });
   await resolve(/** @type {number} */ (item.seq), { keep: 'server' });
-  void s;
   toast(item.local ? 'Discarded; your text is kept as a draft of the post.' : 'Discarded.');
 }
