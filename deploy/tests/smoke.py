@@ -107,9 +107,10 @@ def start(args, data, port):
     cmd = shlex.split(args.runner) + [args.bin, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data]
     if args.config:
         cmd += ["--config", args.config]
-    env = dict(os.environ, QUIRE_ADMIN_USER=ADMIN[0], QUIRE_ADMIN_PASSWORD=ADMIN[1],
+    # Quire reads every QUIRE_* variable as a setting: start from none of the caller's.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUIRE_")}
+    env.update(QUIRE_ADMIN_USER=ADMIN[0], QUIRE_ADMIN_PASSWORD=ADMIN[1],
                QUIRE_LOG="warn", QUIRE_API__WRITE_RATE_PER_MINUTE="0")
-    env.pop("QUIRE_CONFIG", None)
     logfile = open(os.path.join(os.path.dirname(data), "quire.log"), "wb")
     proc = subprocess.Popen(cmd, env=env, stdout=logfile, stderr=subprocess.STDOUT)
     return proc, logfile

@@ -74,7 +74,12 @@ fn run(args: &Args, n: usize, dir: &Path, with_hugo: bool) -> anyhow::Result<()>
     let posts = Posts::new(store.clone(), system_clock());
     let started = Instant::now();
     let slugs = write_posts(&posts, &generated)?;
-    println!("log:    {n} posts appended in {:.1} s", started.elapsed().as_secs_f64());
+    let words: usize = generated.iter().map(|g| g.body.split_whitespace().count()).sum();
+    println!(
+        "log:    {n} posts ({} words each on average) appended in {:.1} s",
+        words / n.max(1),
+        started.elapsed().as_secs_f64()
+    );
 
     let site = dir.join("site");
     let mut projection = SiteProjection::open(SiteConfig::default(), &site)?;
