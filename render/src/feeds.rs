@@ -62,7 +62,7 @@ pub(crate) fn atom(config: &SiteConfig, markdown: &Markdown, index: &PostIndex<'
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
     xml.push_str("<feed xmlns=\"http://www.w3.org/2005/Atom\"");
     xml.push_str(&format!(" xml:lang=\"{}\">\n", xml_escape(&config.language)));
-    let home = absolute(config, &PagePath::Home(1));
+    let home = absolute(config, &PagePath::Home);
     let line = |xml: &mut String, s: String| {
         xml.push_str("  ");
         xml.push_str(&s);
@@ -184,7 +184,7 @@ pub(crate) fn json_feed(config: &SiteConfig, markdown: &Markdown, index: &PostIn
     let feed = JsonFeed {
         version: "https://jsonfeed.org/version/1.1",
         title: &config.title,
-        home_page_url: absolute(config, &PagePath::Home(1)),
+        home_page_url: absolute(config, &PagePath::Home),
         feed_url: absolute(config, &PagePath::JsonFeed),
         description: &config.description,
         language: &config.language,
@@ -219,9 +219,10 @@ pub(crate) fn sitemap(config: &SiteConfig, index: &PostIndex<'_>) -> String {
         xml.push_str("</url>\n");
     };
     let newest = index.posts().iter().map(|p| p.updated_at.max(p.published_at)).max();
-    let home_pages = crate::index::home_page_count(index.posts().len(), config.page_size);
-    for n in 1..=home_pages {
-        url(&PagePath::Home(n), if n == 1 { newest } else { None });
+    url(&PagePath::Home, newest);
+    let older = crate::pagination::older_page_count(index.posts().len(), config.page_size);
+    for n in (1..=older).rev() {
+        url(&PagePath::Page(n), None);
     }
     for post in index.posts() {
         let changed = post.updated_at.max(post.published_at);

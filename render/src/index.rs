@@ -6,16 +6,12 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::model::{PostInput, SiteConfig};
+use crate::pagination::older_page_count;
 use crate::paths::{is_valid_slug, tag_slug, PagePath};
 
 /// The newest-first order of every list of the site; ties broken by id so the order is stable.
 pub(crate) fn newest_first(a: &PostInput, b: &PostInput) -> Ordering {
     b.published_at.cmp(&a.published_at).then_with(|| a.id.cmp(&b.id))
-}
-
-/// The number of home pages for `count` posts: at least one, even for an empty site.
-pub(crate) fn home_page_count(count: usize, page_size: usize) -> usize {
-    count.div_ceil(page_size.max(1)).max(1)
 }
 
 /// One tag as the site shows it.
@@ -114,8 +110,9 @@ impl<'a> PostIndex<'a> {
         if config.custom_css.is_some() {
             pages.insert(PagePath::CustomCss);
         }
-        let home_pages = home_page_count(self.posts.len(), config.page_size);
-        pages.extend((1..=home_pages).map(PagePath::Home));
+        pages.insert(PagePath::Home);
+        let older = older_page_count(self.posts.len(), config.page_size);
+        pages.extend((1..=older).map(PagePath::Page));
         pages.extend(self.by_slug.keys().map(|s| PagePath::Post((*s).to_owned())));
         pages.extend(self.redirects.keys().map(|s| PagePath::Post((*s).to_owned())));
         pages.extend(self.tags.keys().map(|s| PagePath::Tag(s.clone())));

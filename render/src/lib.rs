@@ -29,6 +29,7 @@ mod index;
 mod markdown;
 mod model;
 mod pages;
+mod pagination;
 mod paths;
 mod site;
 mod templates;

@@ -1,46 +1,50 @@
-//! The HTML pages of the site: home pages, posts, tags, archive and the 404 page. Each
+//! The HTML pages of the site: the post list, posts, tags, archive and the 404 page. Each
 //! function returns `None` when, for the given posts, the page should not exist.
 
 use maud::html;
 
-use crate::index::{home_page_count, PostIndex};
+use crate::index::PostIndex;
 use crate::markdown::{plain_text_excerpt, Markdown};
 use crate::model::{PostInput, SiteConfig};
+use crate::pagination;
 use crate::paths::PagePath;
 use crate::templates::{href, layout, post_list, post_summary, redirect_page, tag_links, time_tag, trusted, PageMeta};
 
-/// Page `n` (from 1) of the newest-first list, with links to the newer and older pages.
-pub(crate) fn home(config: &SiteConfig, index: &PostIndex<'_>, n: usize) -> Option<String> {
+/// The home page: the newest posts, a link to the older ones.
+pub(crate) fn home(config: &SiteConfig, index: &PostIndex<'_>) -> String {
+    list_page(config, index, &PagePath::Home, config.title.clone())
+}
+
+/// Page `n` of older posts, counted from the oldest; `None` if there is no such page.
+pub(crate) fn older(config: &SiteConfig, index: &PostIndex<'_>, n: usize) -> Option<String> {
+    let page = PagePath::Page(n);
+    pagination::shown(&page, index.posts().len(), config.page_size)?;
+    Some(list_page(config, index, &page, format!("Page {n}")))
+}
+
+/// A page of the post list (see [`crate::pagination`]) with links to its neighbours.
+fn list_page(config: &SiteConfig, index: &PostIndex<'_>, page: &PagePath, title: String) -> String {
     let posts = index.posts();
-    let pages = home_page_count(posts.len(), config.page_size);
-    if n == 0 || n > pages {
-        return None;
-    }
-    let start = (n - 1) * config.page_size;
-    let shown = posts.iter().skip(start).take(config.page_size);
-    let page = PagePath::Home(n);
-    let title = if n == 1 {
-        config.title.clone()
-    } else {
-        format!("Page {n}")
-    };
+    let range = pagination::shown(page, posts.len(), config.page_size).unwrap_or_default();
+    let (newer, older) = pagination::neighbours(page, posts.len(), config.page_size);
+    let is_home = *page == PagePath::Home;
     let content = html! {
-        @if n == 1 && !config.description.is_empty() {
+        @if is_home && !config.description.is_empty() {
             p.site-description { (config.description) }
         }
-        @for post in shown {
+        @for post in &posts[range] {
             (post_summary(config, post))
         }
         @if posts.is_empty() {
             p { "Nothing published yet." }
         }
-        @if pages > 1 {
+        @if newer.is_some() || older.is_some() {
             nav.pagination aria-label="Pages" {
-                @if n > 1 {
-                    a rel="prev" href=(href(config, &PagePath::Home(n - 1))) { "← Newer posts" }
+                @if let Some(newer) = &newer {
+                    a rel="prev" href=(href(config, newer)) { "← Newer posts" }
                 }
-                @if n < pages {
-                    a rel="next" href=(href(config, &PagePath::Home(n + 1))) { "Older posts →" }
+                @if let Some(older) = &older {
+                    a rel="next" href=(href(config, older)) { "Older posts →" }
                 }
             }
         }
@@ -48,11 +52,11 @@ pub(crate) fn home(config: &SiteConfig, index: &PostIndex<'_>, n: usize) -> Opti
     let meta = PageMeta {
         title: &title,
         description: &config.description,
-        page: &page,
+        page,
         og_type: "website",
         noindex: false,
     };
-    Some(layout(config, &meta, content))
+    layout(config, &meta, content)
 }
 
 /// A post's page, or the redirect page when `slug` is an old slug of a post.
@@ -191,7 +195,7 @@ pub(crate) fn not_found(config: &SiteConfig) -> String {
         h1 { "Page not found" }
         p {
             "There is nothing at this address. It may have moved: try the "
-            a href=(href(config, &PagePath::Home(1))) { "home page" } " or the "
+            a href=(href(config, &PagePath::Home)) { "home page" } " or the "
             a href=(href(config, &PagePath::Archive)) { "archive" } "."
         }
     };

@@ -9,8 +9,11 @@ use std::fmt;
 /// `/posts/<slug>/`, and a current slug always wins over an old one.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PagePath {
-    /// A page of the newest-first list: `1` is `/index.html`, `n` is `/page/<n>/index.html`.
-    Home(usize),
+    /// `/index.html`: the newest posts, between one and two `page_size`s of them.
+    Home,
+    /// `/page/<n>/index.html`, `n` ≥ 1: the `n`-th bucket of older posts counted from the
+    /// oldest, so its address and content stay put while newer posts are published.
+    Page(usize),
     /// `/posts/<slug>/index.html`: a post, or a redirect from an old slug.
     Post(String),
     /// `/tags/index.html`: every tag with its number of posts.
@@ -39,8 +42,8 @@ impl PagePath {
     /// The file of this page, relative to the output folder, with `/` separators.
     pub fn file_path(&self) -> String {
         match self {
-            PagePath::Home(1) | PagePath::Home(0) => "index.html".to_owned(),
-            PagePath::Home(n) => format!("page/{n}/index.html"),
+            PagePath::Home => "index.html".to_owned(),
+            PagePath::Page(n) => format!("page/{n}/index.html"),
             PagePath::Post(slug) => format!("posts/{slug}/index.html"),
             PagePath::TagIndex => "tags/index.html".to_owned(),
             PagePath::Tag(slug) => format!("tags/{slug}/index.html"),
@@ -58,8 +61,8 @@ impl PagePath {
     /// The URL path of this page below the site's base, percent-encoded, e.g. `/posts/hello/`.
     pub fn url_path(&self) -> String {
         match self {
-            PagePath::Home(1) | PagePath::Home(0) => "/".to_owned(),
-            PagePath::Home(n) => format!("/page/{n}/"),
+            PagePath::Home => "/".to_owned(),
+            PagePath::Page(n) => format!("/page/{n}/"),
             PagePath::Post(slug) => format!("/posts/{}/", encode_segment(slug)),
             PagePath::TagIndex => "/tags/".to_owned(),
             PagePath::Tag(slug) => format!("/tags/{}/", encode_segment(slug)),
@@ -71,13 +74,13 @@ impl PagePath {
     /// The page written to `file` (relative to the output folder), if it is one of ours.
     pub fn from_file_path(file: &str) -> Option<PagePath> {
         let single = ["index.html", "tags/index.html", "archive/index.html"];
-        let fixed = [PagePath::Home(1), PagePath::TagIndex, PagePath::Archive];
+        let fixed = [PagePath::Home, PagePath::TagIndex, PagePath::Archive];
         if let Some(i) = single.iter().position(|s| *s == file) {
             return Some(fixed[i].clone());
         }
         let mut parts = file.split('/');
         let page = match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some("page"), Some(n), Some("index.html"), None) => PagePath::Home(n.parse().ok().filter(|n| *n >= 2)?),
+            (Some("page"), Some(n), Some("index.html"), None) => PagePath::Page(n.parse().ok().filter(|n| *n >= 1)?),
             (Some("posts"), Some(slug), Some("index.html"), None) if is_valid_slug(slug) => {
                 PagePath::Post(slug.to_owned())
             }
@@ -166,8 +169,9 @@ mod tests {
     #[test]
     fn file_paths_round_trip() {
         let pages = [
-            PagePath::Home(1),
-            PagePath::Home(3),
+            PagePath::Home,
+            PagePath::Page(1),
+            PagePath::Page(3),
             PagePath::Post("hello-world".into()),
             PagePath::TagIndex,
             PagePath::Tag("rust".into()),
@@ -176,7 +180,7 @@ mod tests {
         for page in pages {
             assert_eq!(PagePath::from_file_path(&page.file_path()), Some(page));
         }
-        assert_eq!(PagePath::from_file_path("page/1/index.html"), None);
+        assert_eq!(PagePath::from_file_path("page/0/index.html"), None);
         assert_eq!(PagePath::from_file_path("media/x.png"), None);
     }
 
@@ -200,7 +204,7 @@ mod tests {
     #[test]
     fn urls_are_percent_encoded() {
         assert_eq!(PagePath::Tag("café".into()).url_path(), "/tags/caf%C3%A9/");
-        assert_eq!(PagePath::Home(2).url_path(), "/page/2/");
+        assert_eq!(PagePath::Page(2).url_path(), "/page/2/");
         assert_eq!(PagePath::AtomFeed.url_path(), "/feed.xml");
     }
 }

@@ -70,7 +70,7 @@ pub(crate) fn layout(config: &SiteConfig, meta: &PageMeta<'_>, content: Markup) 
             body {
                 a.skip href="#main" { "Skip to content" }
                 header.site-header {
-                    a.site-title href=(href(config, &PagePath::Home(1))) { (config.title) }
+                    a.site-title href=(href(config, &PagePath::Home)) { (config.title) }
                     nav aria-label="Site" {
                         ul {
                             @for link in &config.nav {

@@ -35,7 +35,7 @@ fn editing_a_post_touches_its_pages_only() {
     let after = posts.iter().find(|p| p.id == "01HELLO").expect("post");
     let pages = affected_pages(&config, Some(before), Some(after), &posts);
     let expected: BTreeSet<PagePath> = [
-        PagePath::Home(1),
+        PagePath::Home,
         PagePath::Post("hello-rust".into()),
         PagePath::Post("hello-world".into()),
         PagePath::Tag("programming".into()),
@@ -51,19 +51,40 @@ fn editing_a_post_touches_its_pages_only() {
 }
 
 #[test]
-fn adding_an_old_post_shifts_only_later_home_pages_and_skips_feeds() {
+fn adding_an_old_post_shifts_the_newer_list_pages_and_skips_feeds() {
     let config = common::config();
     let mut posts = common::posts();
     let mut old = common::post("01ANCIENT", "ancient", "Ancient", &["History"]);
     old.published_at = datetime!(2020-01-01 0:00 UTC);
     posts.push(old.clone());
     let pages = affected_pages(&config, None, Some(&old), &posts);
-    assert!(pages.contains(&PagePath::Home(2)), "page 2 gains an 'older' link");
-    assert!(pages.contains(&PagePath::Home(3)), "page 3 appears");
-    assert!(!pages.contains(&PagePath::Home(1)));
+    let lists: Vec<&PagePath> = pages
+        .iter()
+        .filter(|p| matches!(p, PagePath::Home | PagePath::Page(_)))
+        .collect();
+    // 4 → 5 posts of 2 a page: page 1 shifts, the home page takes the 5th post.
+    assert_eq!(lists, [&PagePath::Home, &PagePath::Page(1)]);
     assert!(!pages.contains(&PagePath::AtomFeed), "not among the newest 3");
     assert!(pages.contains(&PagePath::Tag("history".into())));
     assert_eq!(post_pages(&pages), ["ancient"]);
+}
+
+#[test]
+fn publishing_a_new_post_touches_only_the_home_page_of_the_list() {
+    let config = common::config();
+    let mut posts = common::posts();
+    let mut new = common::post("01NEWEST", "newest", "Newest", &[]);
+    new.published_at = datetime!(2025-01-01 0:00 UTC);
+    posts.push(new.clone());
+    let pages = affected_pages(&config, None, Some(&new), &posts);
+    assert!(pages.contains(&PagePath::Home));
+    assert!(!pages.iter().any(|p| matches!(p, PagePath::Page(_))), "{pages:?}");
+    // The sixth post makes a second full bucket: page 2 appears and page 1 links to it.
+    let mut newer = common::post("01NEWER", "newer", "Newer", &[]);
+    newer.published_at = datetime!(2025-02-01 0:00 UTC);
+    posts.push(newer.clone());
+    let pages = affected_pages(&config, None, Some(&newer), &posts);
+    assert!(pages.contains(&PagePath::Page(2)) && pages.contains(&PagePath::Page(1)));
 }
 
 #[test]
@@ -170,6 +191,29 @@ fn incremental_updates_match_a_full_rebuild() {
 }
 
 #[test]
+fn growing_and_shrinking_the_list_matches_a_full_rebuild() {
+    // 0, 1, 2 (= page size), 3 (= 2p-1), 4 (= 2p), 5, 6 posts, each newer than the last.
+    let mut posts: Vec<PostInput> = Vec::new();
+    for i in 0..7_i64 {
+        let mut post = common::post(&format!("01P{i}"), &format!("p{i}"), &format!("P{i}"), &["t"]);
+        post.published_at = datetime!(2025-01-01 0:00 UTC) + time::Duration::days(i);
+        let mut after = posts.clone();
+        after.push(post);
+        check_change(&posts, &after, &format!("01P{i}"));
+        posts = after;
+    }
+    // Removing the oldest shifts every bucket; an edit on page 1 touches that page alone.
+    let mut edited = posts.clone();
+    find(&mut edited, "01P1").title = "P1, revised".into();
+    check_change(&posts, &edited, "01P1");
+    for id in ["01P0", "01P3", "01P6", "01P5"] {
+        let after: Vec<PostInput> = posts.iter().filter(|p| p.id != id).cloned().collect();
+        check_change(&posts, &after, id);
+        posts = after;
+    }
+}
+
+#[test]
 fn full_rebuild_writes_only_changed_files_and_prunes_only_its_own() {
     let dir = tempfile::tempdir().expect("tempdir");
     let site = Site::new(common::config(), dir.path()).expect("site");
@@ -209,9 +253,14 @@ fn removing_the_last_post_of_a_tag_removes_the_tag_page() {
     let garden = posts.iter().find(|p| p.id == "01GARDEN").expect("post").clone();
     let rest: Vec<PostInput> = posts.into_iter().filter(|p| p.id != "01GARDEN").collect();
     let report = site.update(Some(&garden), None, &rest).expect("unpublish");
+    // 4 → 3 posts of 2 a page: the home page takes back the posts of page 1.
     assert_eq!(
         report.removed,
-        [PagePath::Post("spring-garden".into()), PagePath::Tag("garden".into())]
+        [
+            PagePath::Page(1),
+            PagePath::Post("spring-garden".into()),
+            PagePath::Tag("garden".into())
+        ]
     );
     assert!(!dir.path().join("tags/garden").exists());
     assert!(!dir.path().join("posts/spring-garden").exists());

@@ -20,12 +20,12 @@ fn pretty(html: String) -> String {
 
 #[test]
 fn home_page() {
-    insta::assert_snapshot!(pretty(render(PagePath::Home(1))));
+    insta::assert_snapshot!(pretty(render(PagePath::Home)));
 }
 
 #[test]
 fn second_home_page() {
-    insta::assert_snapshot!(pretty(render(PagePath::Home(2))));
+    insta::assert_snapshot!(pretty(render(PagePath::Page(1))));
 }
 
 #[test]
@@ -83,7 +83,8 @@ fn pages_that_should_not_exist_render_to_none() {
     let site = Site::new(common::config(), "unused").expect("valid config");
     let posts = common::posts();
     for page in [
-        PagePath::Home(3),
+        PagePath::Page(2),
+        PagePath::Page(0),
         PagePath::Post("nope".into()),
         PagePath::Tag("nope".into()),
         PagePath::CustomCss,

@@ -121,11 +121,12 @@ impl GitTasks {
     }
 }
 
-/// Gives the calling thread the lowest CPU priority; on Linux, nice values are per thread.
-fn lower_priority() {
+/// Gives the calling thread the lowest CPU priority; on Linux, nice values are per thread (and
+/// threads it starts inherit them). Projections use it so that acknowledgements come first.
+pub(crate) fn lower_priority() {
     #[cfg(target_os = "linux")]
     if let Err(error) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), BACKGROUND_NICE) {
-        tracing::debug!(%error, "could not lower the priority of a git thread");
+        tracing::debug!(%error, "could not lower the priority of a projection thread");
     }
 }
 

@@ -29,7 +29,9 @@ use super::writer::{self, Progress};
 
 /// Events read from the log at a time; the manifest moves once per page.
 const PAGE: usize = 512;
-/// Further behind than this many events, a full render is cheaper than event by event.
+/// Further behind than this many events — and than the site has posts — a full render is
+/// cheaper than event by event. (Tied to the site's size so that a burst of writes to a big
+/// site never turns each catch-up into a full render.)
 const FULL_RENDER_AFTER: u64 = 2_000;
 
 /// What one catch-up did.
@@ -123,7 +125,9 @@ impl SiteProjection {
     pub fn catch_up(&mut self, store: &dyn Store) -> Result<CatchUp> {
         let head = store.head();
         let result = match self.written {
-            Some(seq) if seq <= head && head - seq <= FULL_RENDER_AFTER => self.incremental(store, seq),
+            Some(seq) if seq <= head && head - seq <= FULL_RENDER_AFTER.max(self.visible().len() as u64) => {
+                self.incremental(store, seq)
+            }
             _ => self.full(store, None),
         };
         if result.is_err() {
@@ -167,6 +171,7 @@ impl SiteProjection {
             let Some(last) = events.last().map(|e| e.seq) else {
                 return Ok(done);
             };
+            let t0 = Instant::now(); // TEMP-PROFILE
             let mut pages = BTreeSet::new();
             for event in &events {
                 if let Some(applied) = self.model.apply(event) {
@@ -177,8 +182,21 @@ impl SiteProjection {
                 }
             }
             self.folded = last;
-            done.add(&writer::write_pages(&self.site, &pages, self.model.visible())?);
+            let t1 = Instant::now(); // TEMP-PROFILE
+            let rep = writer::write_pages(&self.site, &pages, self.model.visible())?;
+            let t2 = Instant::now(); // TEMP-PROFILE
+            done.add(&rep);
             self.save(last)?;
+            if std::env::var_os("QUIRE_PROFILE").is_some() {
+                eprintln!(
+                    "PROFILE apply+affected {:?} write {:?} save {:?} pages {} written {:?}",
+                    t1 - t0,
+                    t2 - t1,
+                    t2.elapsed(),
+                    pages.len(),
+                    rep.written
+                );
+            } // TEMP-PROFILE
             done.events += events.len();
             done.seq = last;
         }

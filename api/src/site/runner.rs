@@ -23,6 +23,8 @@ use super::projection::SiteProjection;
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Catch up at least this often even without a notification.
 const IDLE_CHECK: Duration = Duration::from_secs(60);
+/// After a new head, wait this long so a burst of writes is rendered as one batch.
+const COALESCE: Duration = Duration::from_millis(250);
 
 /// The running site threads. Dropping it stops them: each finishes what it is doing (a
 /// projection batch is written with its manifest), then it is joined.
@@ -124,6 +126,7 @@ fn follow(config: SiteConfig, dir: PathBuf, store: Arc<dyn Store>, mut stop: wat
     let Some(runtime) = runtime("site projection") else {
         return;
     };
+    crate::git::lower_priority();
     let mut heads = store.subscribe();
     let mut projection: Option<SiteProjection> = None;
     let mut backoff = Duration::from_millis(100);
@@ -162,6 +165,11 @@ fn follow(config: SiteConfig, dir: PathBuf, store: Arc<dyn Store>, mut stop: wat
             }
         };
         if wait(&runtime, &mut stop, &mut heads, wake) {
+            return;
+        }
+        let mut no_heads = store.subscribe();
+        no_heads.borrow_and_update();
+        if wait(&runtime, &mut stop, &mut no_heads, Wake::After(COALESCE)) {
             return;
         }
     }

@@ -51,7 +51,15 @@ impl Fixture {
     }
 
     fn projection(&self, dir: &Path) -> SiteProjection {
-        SiteProjection::open(SiteConfig::default(), dir).expect("open projection")
+        SiteProjection::open(config(), dir).expect("open projection")
+    }
+}
+
+/// Small list pages, so that the histories below move posts between them.
+fn config() -> SiteConfig {
+    SiteConfig {
+        page_size: 4,
+        ..SiteConfig::default()
     }
 }
 
@@ -237,7 +245,7 @@ fn other_settings_render_everything_again() {
     f.projection(&f.site).catch_up(f.store()).expect("first");
     let config = SiteConfig {
         title: "Renamed site".into(),
-        ..SiteConfig::default()
+        ..config()
     };
     let mut projection = SiteProjection::open(config, &f.site).expect("open");
     assert_eq!(projection.seq(), None, "the manifest is for other settings");
