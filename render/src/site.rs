@@ -104,11 +104,7 @@ impl Site {
     /// Brings `pages` on disk in line with the published `posts`: writes those whose bytes
     /// changed and removes those that should no longer exist.
     pub fn write_pages(&self, pages: &BTreeSet<PagePath>, posts: &[PostInput]) -> Result<RenderReport> {
-        let t0 = std::time::Instant::now(); // TEMP-PROFILE
         let index = PostIndex::new(posts);
-        if std::env::var_os("QUIRE_PROFILE").is_some() {
-            eprintln!("PROFILE index {:?}", t0.elapsed());
-        } // TEMP-PROFILE
         let pages: Vec<&PagePath> = pages.iter().filter(|p| is_safe(p)).collect();
         let threads = if pages.len() < SMALL_SET {
             pages.len().min(SMALL_SET_WRITERS)
@@ -145,12 +141,7 @@ impl Site {
         let mut report = RenderReport::default();
         for &page in pages {
             let file = page.file_path();
-            let t0 = std::time::Instant::now(); // TEMP-PROFILE
-            let rendered = self.render_page_with(page, index)?;
-            if std::env::var_os("QUIRE_PROFILE").is_some() {
-                eprintln!("PROFILE render {page} {:?}", t0.elapsed());
-            } // TEMP-PROFILE
-            match rendered {
+            match self.render_page_with(page, index)? {
                 Some(bytes) => {
                     if write::write_if_changed(&self.out_dir, &file, &bytes)? {
                         report.written.push(page.clone());

@@ -171,7 +171,6 @@ impl SiteProjection {
             let Some(last) = events.last().map(|e| e.seq) else {
                 return Ok(done);
             };
-            let t0 = Instant::now(); // TEMP-PROFILE
             let mut pages = BTreeSet::new();
             for event in &events {
                 if let Some(applied) = self.model.apply(event) {
@@ -182,21 +181,8 @@ impl SiteProjection {
                 }
             }
             self.folded = last;
-            let t1 = Instant::now(); // TEMP-PROFILE
-            let rep = writer::write_pages(&self.site, &pages, self.model.visible())?;
-            let t2 = Instant::now(); // TEMP-PROFILE
-            done.add(&rep);
+            done.add(&writer::write_pages(&self.site, &pages, self.model.visible())?);
             self.save(last)?;
-            if std::env::var_os("QUIRE_PROFILE").is_some() {
-                eprintln!(
-                    "PROFILE apply+affected {:?} write {:?} save {:?} pages {} written {:?}",
-                    t1 - t0,
-                    t2 - t1,
-                    t2.elapsed(),
-                    pages.len(),
-                    rep.written
-                );
-            } // TEMP-PROFILE
             done.events += events.len();
             done.seq = last;
         }
