@@ -194,12 +194,24 @@ export async function login(page, base) {
   await waitForServiceWorker(page);
 }
 
-/** @param {import('playwright-core').Page} page */
+/**
+ * Waits until the service worker is active and controls the page. `clients.claim()` normally
+ * takes over the page that registered the worker; on a loaded machine Chromium sometimes leaves
+ * that first page uncontrolled, and (as for a user) the next load of the page is controlled.
+ * @param {import('playwright-core').Page} page
+ */
 export async function waitForServiceWorker(page) {
-  await waitFor(() => page.evaluate(async () => {
+  const controlled = () => page.evaluate(async () => {
     await navigator.serviceWorker.ready;
     return Boolean(navigator.serviceWorker.controller);
-  }), { timeout: 20000, message: 'the service worker to control the page' });
+  });
+  try {
+    await waitFor(controlled, { timeout: 10000, message: 'the service worker to control the page' });
+  } catch {
+    await page.reload();
+    await page.waitForSelector('#post-list');
+    await waitFor(controlled, { timeout: 20000, message: 'the service worker to control the page after a reload' });
+  }
 }
 
 /** @param {import('playwright-core').Page} page */
