@@ -4,6 +4,9 @@
 
 #![allow(dead_code)]
 
+mod accounts;
+mod operations;
+
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -32,10 +35,10 @@ use crate::users::{
         login, refresh, logout, setup,
         create_post, list_posts, get_post, patch_post, delete_post, restore_post,
         post_history, post_version, list_events, healthz, readyz,
-        me, list_users, create_user, patch_user, set_password,
-        create_token, list_tokens, revoke_token,
-        status, audit, post_commits,
-        backup, metrics
+        accounts::me, accounts::list_users, accounts::create_user, accounts::patch_user,
+        accounts::set_password, accounts::create_token, accounts::list_tokens, accounts::revoke_token,
+        operations::status, operations::audit, operations::post_commits,
+        operations::backup, operations::metrics
     ),
     components(schemas(
         LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse,
@@ -288,158 +291,3 @@ fn healthz() {}
         (status = 503, description = "Not ready: the log does not accept writes, or the git projection is more than `git.max_lag` events behind", body = Problem, content_type = "application/problem+json"),
     ))]
 fn readyz() {}
-
-/// `GET /api/v1/users/me` — the logged-in user.
-#[utoipa::path(get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
-    responses(
-        (status = 200, description = "You", body = UserResponse),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn me() {}
-
-/// `GET /api/v1/users` — every user (admins).
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The users", body = UserList),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn list_users() {}
-
-/// `POST /api/v1/users` — add a user (admins).
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUserRequest, security(("bearer" = [])),
-    responses(
-        (status = 201, description = "Created", body = UserResponse, headers(("Location" = String, description = "URL of the user"))),
-        (status = 400, description = "Invalid username or password", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn create_user() {}
-
-/// `PATCH /api/v1/users/{id}` — change a role or disable a user (admins). Disabling revokes the
-/// user's refresh and API tokens at once.
-#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = PatchUserRequest, security(("bearer" = [])),
-    params(("id" = String, Path, description = "User id (ULID)")),
-    responses(
-        (status = 200, description = "Changed", body = UserResponse),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "You cannot disable or demote yourself", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn patch_user() {}
-
-/// `POST /api/v1/users/{id}/password` — set a password: your own (with `old_password`) or
-/// anyone's as an admin. Ends the user's sessions.
-#[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "users", request_body = PasswordRequest, security(("bearer" = [])),
-    params(("id" = String, Path, description = "User id (ULID)")),
-    responses(
-        (status = 204, description = "Changed"),
-        (status = 400, description = "Password too short or too long", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Wrong old password, or not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn set_password() {}
-
-/// `POST /api/v1/tokens` — create an API token; the secret (`qk_…`) is in the answer once.
-#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = CreateTokenRequest, security(("bearer" = [])),
-    responses(
-        (status = 201, description = "Created; store `secret` now", body = TokenCreated),
-        (status = 400, description = "Unknown scope, empty name, expiry in the past", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A scope exceeds your rights (`missing` names it)", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn create_token() {}
-
-/// `GET /api/v1/tokens` — your API tokens (no secrets); `all=true` lists everyone's (admins).
-#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", security(("bearer" = [])),
-    params(("all" = Option<bool>, Query, description = "Everyone's tokens (admins only)")),
-    responses(
-        (status = 200, description = "Tokens", body = TokenList),
-        (status = 400, description = "Bad query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`all` without admin rights", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn list_tokens() {}
-
-/// `DELETE /api/v1/tokens/{id}` — revoke an API token at once.
-#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Token id (ULID)")),
-    responses(
-        (status = 204, description = "Revoked"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such token of yours", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn revoke_token() {}
-
-/// `GET /api/v1/status` — how far the projections have come: the log's head, git's position and
-/// lag, and the state of each mirror (any logged-in user).
-#[utoipa::path(get, path = "/api/v1/status", tag = "status", security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The status", body = StatusResponse),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn status() {}
-
-/// `GET /api/v1/audit` — rebuild the expected git history from the event log and compare it with
-/// `main`, commit by commit and path by path (admins). A mismatch is 200 with `ok: false`.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "status", security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The report; `ok` says whether git matches the log", body = AuditReport),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin (`missing` is `admin`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The git projection is off (`git.enabled = false`)", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn audit() {}
-
-/// `GET /api/v1/posts/{id}/commits` — the git commits of a post, newest first, to link to them.
-#[utoipa::path(get, path = "/api/v1/posts/{id}/commits", tag = "posts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Post id (ULID)")),
-    responses(
-        (status = 200, description = "The post's commits (events not in git yet are not listed)", body = PostCommits),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The git projection is off (`git.enabled = false`)", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn post_commits() {}
-
-/// `GET /api/v1/backup` — a consistent snapshot of the data folder as a tar archive (admins):
-/// the event log up to the head at the moment of the request (a prefix of the log, whatever is
-/// written meanwhile), users and token hashes, idempotency records, signing keys and the
-/// configuration. `quire backup FILE --url URL --token qk_…` saves it; `quire restore
-/// --from-backup FILE` restores it.
-#[utoipa::path(get, path = "/api/v1/backup", tag = "operations", security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The archive; its first entry `quire-backup/manifest.json` is a BackupManifest", body = BackupArchive, content_type = "application/x-tar",
-            headers(
-                ("Content-Length" = u64, description = "The archive's exact size"),
-                ("X-Quire-Head" = u64, description = "The last seq in the archive"),
-                ("Content-Disposition" = String, description = "`attachment; filename=\"quire-backup-<head>.tar\"`"),
-            )),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin (`missing` is `admin`)", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn backup() {}
-
-/// `GET /metrics` — Prometheus metrics in the OpenMetrics text format: requests by route and
-/// status, events appended, the log's head, each projection's seq and lag, mirror pushes,
-/// idempotent replays and 412 conflicts. Open unless `metrics.token` is set.
-#[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses(
-        (status = 200, description = "The metrics", body = String, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8"),
-        (status = 401, description = "`metrics.token` is set and the request did not send it as a bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Metrics are turned off (`metrics.enabled = false`)", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn metrics() {}
