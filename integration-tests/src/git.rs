@@ -96,7 +96,11 @@ pub async fn wait_for_status(
     }
 }
 
-/// Waits until git has every event of the log (lag 0).
+/// Waits until git has every event of the log (lag 0) and its catch-up has finished (the
+/// position moves during a catch-up; the last error is cleared at its end).
 pub async fn wait_for_git(client: &Client) -> StatusResponse {
-    wait_for_status(client, Duration::from_secs(120), |s| s.git.lag == Some(0)).await
+    wait_for_status(client, Duration::from_secs(120), |s| {
+        s.git.lag == Some(0) && s.git.last_error.is_none()
+    })
+    .await
 }
