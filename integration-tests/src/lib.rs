@@ -95,6 +95,11 @@ pub struct BinaryServer {
 impl BinaryServer {
     /// Starts `quire serve` on a free port with `data` as its data folder and waits for `/healthz`.
     pub async fn start(data: &Path) -> Self {
+        Self::start_with_env(data, &[]).await
+    }
+
+    /// Like `start`, with extra environment variables (settings as `QUIRE_SECTION__KEY`).
+    pub async fn start_with_env(data: &Path, env: &[(&str, &str)]) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .expect("bind")
             .local_addr()
@@ -108,6 +113,7 @@ impl BinaryServer {
             .env("QUIRE_LOG", "warn")
             // These tests and the benchmark measure durability and throughput, not the rate limit.
             .env("QUIRE_API__WRITE_RATE_PER_MINUTE", "0")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

@@ -5,62 +5,30 @@
 mod site_common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use quire_integration_tests::{quire_bin, Client, ADMIN};
+use quire_integration_tests::{BinaryServer, Client, ADMIN};
 use serde_json::json;
 use site_common::{eventually, get, head, manifest_seq, site_files, wait_for_site};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-/// The real binary with extra environment, killed (SIGKILL) when dropped.
+/// The real binary with extra environment, logged in; killed (SIGKILL) when dropped.
 struct Quire {
-    child: Child,
+    server: BinaryServer,
     client: Client,
 }
 
 impl Quire {
     async fn start(data: &Path, env: &[(&str, &str)]) -> Quire {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("bind")
-            .local_addr()
-            .expect("addr")
-            .port();
-        let child = Command::new(quire_bin())
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-            .arg(data)
-            .env("QUIRE_ADMIN_USER", ADMIN.0)
-            .env("QUIRE_ADMIN_PASSWORD", ADMIN.1)
-            .env("QUIRE_LOG", "warn")
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn quire");
-        let base = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::new();
-        eventually("quire to become healthy", || async {
-            http.get(format!("{base}/healthz"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-        })
-        .await;
-        let client = Client::login(&base, ADMIN.0, ADMIN.1).await;
-        Quire { child, client }
+        let server = BinaryServer::start_with_env(data, env).await;
+        let client = Client::login(&server.base, ADMIN.0, ADMIN.1).await;
+        Quire { server, client }
     }
 
-    fn kill(mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("wait");
-    }
-}
-
-impl Drop for Quire {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    fn kill(self) {
+        let status = self.server.signal(libc::SIGKILL);
+        assert!(!status.success(), "SIGKILL ends quire");
     }
 }
 
