@@ -181,7 +181,7 @@ impl SiteProjection {
                 }
             }
             self.folded = last;
-            done.add(&writer::write_pages(&self.site, &pages, self.model.visible())?);
+            done.add(&self.site.write_pages(&pages, self.model.visible())?);
             self.save(last)?;
             done.events += events.len();
             done.seq = last;
