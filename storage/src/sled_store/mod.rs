@@ -90,10 +90,7 @@ pub(crate) const HEAD_KEY: &[u8] = b"head";
 impl SledStore {
     /// Opens (or creates) the database in `dir` and starts the writer thread.
     pub fn open(dir: &Path, options: &SledOptions) -> Result<Self> {
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(options.cache_bytes)
-            .open()?;
+        let db = open_db(&sled::Config::new().path(dir).cache_capacity(options.cache_bytes))?;
         let tree = |name: &str| db.open_tree(name);
         let trees = Trees {
             events: tree("events")?,
@@ -185,6 +182,27 @@ impl Drop for SledStore {
         self.jobs.take();
         if let Some(writer) = self.writer.take() {
             let _ = writer.join();
+        }
+    }
+}
+
+/// How long `open` waits for a lock that a store closed by this process still holds.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Opens the database. sled lets go of its file lock only once its background flusher has
+/// noticed that the last handle is gone, a moment after the drop; a reopen in the same process
+/// (a restore that imports, then rebuilds git and the site) waits for that instead of failing.
+/// Another running Quire still gets the lock error, after `LOCK_WAIT`.
+fn open_db(config: &sled::Config) -> sled::Result<sled::Db> {
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(e))
+                if e.kind() == std::io::ErrorKind::WouldBlock && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            result => return result,
         }
     }
 }
