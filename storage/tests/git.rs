@@ -375,6 +375,35 @@ fn a_restart_continues_without_duplicates_and_a_lost_ref_move_is_redone() {
 }
 
 #[test]
+fn a_lock_file_left_by_a_killed_process_does_not_block_the_projection() {
+    let fx = fixture();
+    let ids = script(&fx.posts);
+    drop(project(&fx));
+    let head_before = git(&fx.repo, &["rev-parse", "main"]);
+    // A process killed while moving `main` leaves its lock file behind.
+    std::fs::write(fx.repo.join("refs/heads/main.lock"), head_before.as_bytes()).expect("lock file");
+    let title = PostPatch {
+        title: Some("Edited after a crash".into()),
+        ..patch()
+    };
+    fx.posts
+        .update(&actor("ada"), ids.tricky, None, title, None)
+        .expect("edit");
+    let mut projection = GitProjection::open(&fx.repo, settings()).expect("reopen");
+    assert_eq!(
+        projection
+            .catch_up(fx.store.as_ref())
+            .expect("catch up past the stale lock"),
+        1
+    );
+    assert!(!fx.repo.join("refs/heads/main.lock").exists());
+    assert_eq!(
+        git(&fx.repo, &["rev-list", "main"]).lines().count() as u64,
+        fx.store.head()
+    );
+}
+
+#[test]
 fn a_stale_writer_loses_the_compare_and_swap_and_recovers() {
     let fx = fixture();
     let ids = script(&fx.posts);

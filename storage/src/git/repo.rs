@@ -16,6 +16,21 @@ use super::render::parse_trailers;
 pub(crate) const MAIN: &str = "refs/heads/main";
 
 /// Opens the bare repository at `path`, creating it (with `HEAD` on `main`) if missing or empty.
+/// Lock files of the refs Quire moves. A process killed while moving a ref leaves its lock file
+/// behind, and every later move would fail on it. Only one Quire works on a data folder (the
+/// event log's lock sees to that), so a lock found on opening is stale.
+fn remove_stale_locks(path: &Path) -> Result<()> {
+    for lock in ["HEAD.lock", "refs/heads/main.lock"] {
+        let file = path.join(lock);
+        match std::fs::remove_file(&file) {
+            Ok(()) => tracing::warn!(file = %file.display(), "removed a stale lock file left by a crash"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err("removing a stale lock file", &file)(e)),
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn open_or_init(path: &Path) -> Result<gix::Repository> {
     let empty = match std::fs::read_dir(path) {
         Ok(mut entries) => entries.next().is_none(),
@@ -23,6 +38,7 @@ pub(crate) fn open_or_init(path: &Path) -> Result<gix::Repository> {
         Err(e) => return Err(io_err("reading the git folder", path)(e)),
     };
     if !empty {
+        remove_stale_locks(path)?;
         return gix::open(path).map_err(gix_err(format!("opening {}", path.display())));
     }
     std::fs::create_dir_all(path).map_err(io_err("creating the git folder", path))?;
