@@ -5,11 +5,11 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::error::PayloadError;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ProblemType};
 use crate::state::AppState;
 
 /// A decoded JSON body and its bytes.
@@ -43,9 +43,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             let raw = read_limited(&req, bytes, limit).await?;
             if !is_json {
                 return Err(ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported-media-type",
-                    "Unsupported media type",
+                    ProblemType::UnsupportedMediaType,
                     "send the body as JSON with `Content-Type: application/json`",
                 ));
             }
@@ -67,9 +65,7 @@ async fn read_limited(
 ) -> Result<web::Bytes, ApiError> {
     let too_large = || {
         ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload-too-large",
-            "Body too large",
+            ProblemType::PayloadTooLarge,
             format!("the body is larger than the limit of {limit} bytes"),
         )
     };

@@ -3,11 +3,9 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
+pub use quire_openapi::ProblemType;
 use quire_openapi::{PostResponse, Problem};
 use quire_storage::Error as DomainError;
-
-/// Prefix of every problem `type`.
-pub const PROBLEM_PREFIX: &str = "urn:quire:problem:";
 
 /// A failed request (boxed: errors travel through every handler's `Result`).
 #[derive(Debug, Clone)]
@@ -16,9 +14,7 @@ pub struct ApiError(Box<ErrorInner>);
 /// The parts of a problem response.
 #[derive(Debug, Clone)]
 pub struct ErrorInner {
-    status: StatusCode,
-    code: &'static str,
-    title: &'static str,
+    problem: ProblemType,
     detail: String,
     field: Option<String>,
     current: Option<Box<PostResponse>>,
@@ -42,17 +38,15 @@ impl std::ops::DerefMut for ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+        write!(f, "{} {}: {}", self.problem.status(), self.problem.code(), self.detail)
     }
 }
 
 impl ApiError {
-    /// A problem with `status`, stable `code`, `title` and `detail`.
-    pub fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+    /// A problem of the catalog's kind `problem`, with `detail` saying what to do.
+    pub fn new(problem: ProblemType, detail: impl Into<String>) -> Self {
         Self(Box::new(ErrorInner {
-            status,
-            code,
-            title,
+            problem,
             detail: detail.into(),
             field: None,
             current: None,
@@ -64,44 +58,32 @@ impl ApiError {
 
     /// 429 with `Retry-After` (whole seconds, at least 1).
     pub fn too_many_requests(wait: std::time::Duration, detail: impl Into<String>) -> Self {
-        let mut e = Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too-many-requests",
-            "Too many requests",
-            detail,
-        );
+        let mut e = Self::new(ProblemType::TooManyRequests, detail);
         e.retry_after = Some(wait.as_secs_f64().ceil().max(1.0) as u64);
         e
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad-request", "Bad request", detail)
+        Self::new(ProblemType::BadRequest, detail)
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Not authenticated", detail)
+        Self::new(ProblemType::Unauthorized, detail)
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+        Self::new(ProblemType::NotFound, detail)
     }
 
     pub fn method_not_allowed(allow: &'static str) -> Self {
-        let mut e = Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method-not-allowed",
-            "Method not allowed",
-            format!("this resource supports {allow}"),
-        );
+        let mut e = Self::new(ProblemType::MethodNotAllowed, format!("this resource supports {allow}"));
         e.allow = Some(allow);
         e
     }
 
     pub fn internal() -> Self {
         Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
+            ProblemType::Internal,
             "the server failed; the request may be retried with the same Idempotency-Key",
         )
     }
@@ -114,15 +96,20 @@ impl ApiError {
 
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
-        self.status
+        StatusCode::from_u16(self.problem.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The kind of problem.
+    pub fn problem_type(&self) -> ProblemType {
+        self.problem
     }
 
     /// The body as sent.
     pub fn problem(&self) -> Problem {
         Problem {
-            problem_type: format!("{PROBLEM_PREFIX}{}", self.code),
-            title: self.title.into(),
-            status: self.status.as_u16(),
+            problem_type: self.problem.uri(),
+            title: self.problem.title().into(),
+            status: self.problem.status(),
             detail: self.detail.clone(),
             current: self.current.clone(),
             field: self.field.clone(),
@@ -133,11 +120,11 @@ impl ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.status()
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status);
+        let mut response = HttpResponse::build(self.status());
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         if let Some(allow) = self.allow {
             response.insert_header((header::ALLOW, allow));
@@ -145,7 +132,7 @@ impl ResponseError for ApiError {
         if let Some(secs) = self.retry_after {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
-        if self.status == StatusCode::UNAUTHORIZED {
+        if self.problem == ProblemType::Unauthorized {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
@@ -155,58 +142,51 @@ impl ResponseError for ApiError {
 
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
-        use StatusCode as S;
+        use ProblemType as P;
         match e {
             DomainError::Invalid { field, message } => {
-                let mut err = Self::new(
-                    S::BAD_REQUEST,
-                    "invalid-field",
-                    "Invalid field",
-                    format!("{field}: {message}"),
-                );
+                let mut err = Self::new(P::InvalidField, format!("{field}: {message}"));
                 err.field = Some(field.into());
                 err
             }
             DomainError::PostNotFound { id } => Self::not_found(format!("there is no post with id {id}")),
+            DomainError::PostDeleted { id } => Self::new(
+                P::PostDeleted,
+                format!(
+                    "post {id} was deleted; `POST /api/v1/posts/{id}/restore` brings it back and \
+                     `GET /api/v1/posts/{id}?deleted=true` shows what it was"
+                ),
+            ),
             e @ DomainError::VersionNotFound { .. } => Self::not_found(e.to_string()),
             DomainError::VersionConflict { id, expected, actual } => Self::new(
-                S::PRECONDITION_FAILED,
-                "version-conflict",
-                "Version conflict",
+                P::VersionConflict,
                 format!(
                     "post {id} changed: your If-Match is version {expected}, it is now at {actual}; \
                      merge with `current` and retry with If-Match: \"{actual}\""
                 ),
             ),
             DomainError::SlugTaken { slug, owner } => Self::new(
-                S::CONFLICT,
-                "slug-taken",
-                "Slug taken",
+                P::SlugTaken,
                 format!("slug {slug:?} is used by post {owner}; choose another slug or leave it out to derive one"),
             ),
-            DomainError::InvalidState { message, .. } => {
-                Self::new(S::CONFLICT, "invalid-state", "Not possible now", message)
+            DomainError::InvalidState { message, .. } => Self::new(P::InvalidState, message),
+            DomainError::UserExists { username } => {
+                Self::new(P::UserExists, format!("user {username:?} already exists"))
             }
-            DomainError::UserExists { username } => Self::new(
-                S::CONFLICT,
-                "user-exists",
-                "User exists",
-                format!("user {username:?} already exists"),
-            ),
             DomainError::InvalidCredentials => Self::unauthorized("invalid credentials"),
             DomainError::Forbidden { missing, message } => {
-                let mut err = Self::new(
-                    S::FORBIDDEN,
-                    "forbidden",
-                    "Forbidden",
-                    format!("missing right {missing}: {message}"),
-                );
+                let mut err = Self::new(P::Forbidden, format!("missing right {missing}: {message}"));
                 err.missing = Some(missing);
                 err
             }
             DomainError::UserNotFound { id } => Self::not_found(format!("there is no user with id {id}")),
             DomainError::TokenNotFound { id } => Self::not_found(format!("you have no API token with id {id}")),
-            e => {
+            e @ (DomainError::Sled(_)
+            | DomainError::Corrupt { .. }
+            | DomainError::Closed
+            | DomainError::Hash(_)
+            | DomainError::Import { .. }
+            | DomainError::Io { .. }) => {
                 tracing::error!(error = %e, "request failed");
                 Self::internal()
             }

@@ -9,7 +9,7 @@ use quire_storage::{Begin, Error as DomainError, IdempotencyWrite, IfMatch, Post
 use sha2::{Digest, Sha256};
 
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ProblemType};
 use crate::metrics::IdempotencyOutcome;
 use crate::state::AppState;
 
@@ -55,9 +55,7 @@ pub fn if_match(req: &HttpRequest) -> Result<IfMatch, ApiError> {
         .filter(|v| !v.is_empty())
         .ok_or_else(|| {
             ApiError::new(
-                StatusCode::PRECONDITION_REQUIRED,
-                "if-match-required",
-                "If-Match required",
+                ProblemType::IfMatchRequired,
                 "send `If-Match` with the post's ETag (e.g. `If-Match: \"3\"`) so concurrent edits are not overwritten",
             )
         })?;
@@ -113,20 +111,16 @@ where
             });
             match begun {
                 Begin::Fresh(held) => Some(held),
-                Begin::Replay(record) => return replay(state, auth, record).await,
+                Begin::Replay(record) => return replay(state, record).await,
                 Begin::Mismatch => {
                     return Err(ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "idempotency-key-reused",
-                        "Idempotency-Key reused",
+                        ProblemType::IdempotencyKeyReused,
                         "this Idempotency-Key was used for a different request; use a new key for a new change",
                     ))
                 }
                 Begin::InProgress => {
                     return Err(ApiError::new(
-                        StatusCode::CONFLICT,
-                        "idempotency-in-progress",
-                        "Request in progress",
+                        ProblemType::IdempotencyInProgress,
                         "a request with this Idempotency-Key is still being processed; retry shortly",
                     ))
                 }
@@ -138,29 +132,25 @@ where
     drop(held);
     match result {
         Ok(post) => Ok(post_http(status, &post)),
-        Err(e) => Err(with_current(state, e).await),
+        Err(e) => Err(with_current(state, auth, e).await),
     }
 }
 
-async fn replay(state: &web::Data<AppState>, auth: &Auth, record: quire_storage::IdempotencyRecord) -> ApiResult {
-    let (posts, actor) = (state.posts.clone(), auth.actor());
-    let post = web::block(move || posts.version(&actor, record.stream, record.version)).await??;
+async fn replay(state: &web::Data<AppState>, record: quire_storage::IdempotencyRecord) -> ApiResult {
+    let posts = state.posts.clone();
+    let post = web::block(move || posts.replayed(record.stream, record.version)).await??;
     let status = StatusCode::from_u16(record.status).unwrap_or(StatusCode::OK);
     Ok(post_http(status, &post))
 }
 
-/// Maps a domain error, attaching the current post to a 412.
-pub async fn with_current(state: &web::Data<AppState>, e: DomainError) -> ApiError {
+/// Maps a domain error, attaching the current post to a 412 when the caller may read it.
+pub async fn with_current(state: &web::Data<AppState>, auth: &Auth, e: DomainError) -> ApiError {
     let DomainError::VersionConflict { id, .. } = &e else {
         return e.into();
     };
     state.metrics.conflict();
-    let (store, id) = (state.store.clone(), *id);
-    let current = web::block(move || store.post(id))
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .flatten();
+    let (posts, actor, id) = (state.posts.clone(), auth.actor(), *id);
+    let current = web::block(move || posts.readable(&actor, id)).await.ok().flatten();
     let err = ApiError::from(e);
     match current {
         Some(post) => err.with_current(post_response(&post)),

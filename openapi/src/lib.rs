@@ -9,6 +9,7 @@ pub mod events;
 pub mod ops;
 pub mod posts;
 pub mod problem;
+pub mod problem_types;
 pub mod status;
 pub mod users;
 
@@ -18,6 +19,7 @@ pub use events::{EventList, EventResponse, Health, Ready};
 pub use ops::{BackupArchive, BackupManifest};
 pub use posts::{CreatePostRequest, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus};
 pub use problem::Problem;
+pub use problem_types::{ProblemType, PROBLEM_PREFIX};
 pub use status::{AuditReport, CommitResponse, GitStatus, MirrorStatus, PostCommits, StatusResponse};
 pub use users::{
     CreateTokenRequest, CreateUserRequest, PasswordRequest, PatchUserRequest, RoleName, TokenCreated, TokenInfo,

@@ -8,8 +8,10 @@ use crate::posts::PostResponse;
 /// An error. `type` is stable: match on it, not on `title` or `detail`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Problem {
-    /// Stable identifier of the kind of problem, e.g. `urn:quire:problem:version-conflict`.
+    /// Stable identifier of the kind of problem, e.g. `urn:quire:problem:version-conflict`; the
+    /// catalog is [`crate::ProblemType`].
     #[serde(rename = "type")]
+    #[schema(schema_with = crate::problem_types::type_schema)]
     pub problem_type: String,
     /// Short summary of the kind of problem.
     pub title: String,

@@ -123,6 +123,39 @@ impl Actor {
         }
     }
 
+    /// May the actor know that `post` exists? Published, live posts are everyone's to see;
+    /// drafts, scheduled and deleted posts only their author's and those of editors and admins
+    /// (as in Ghost: a contributor does not see other people's drafts). Scopes are not
+    /// considered here: a write-only token still knows its own posts.
+    pub fn may_see(&self, post: &Post) -> bool {
+        self.role.edits_everyones_posts()
+            || post.author == self.username
+            || (post.status == Status::Published && post.is_live())
+    }
+
+    /// May the actor read `post`'s content: the `posts:read` right and [`Actor::may_see`].
+    pub fn may_read(&self, post: &Post) -> bool {
+        self.scopes.contains(&Scope::PostsRead) && self.may_see(post)
+    }
+
+    /// May the actor read every post, drafts included (the event log, other people's drafts)?
+    pub fn reads_everything(&self) -> bool {
+        self.scopes.contains(&Scope::PostsRead) && self.role.edits_everyones_posts()
+    }
+
+    /// Fails unless the actor reads every post (the event log carries every draft).
+    pub fn require_read_all(&self) -> Result<()> {
+        self.require(Scope::PostsRead)?;
+        if self.role.edits_everyones_posts() {
+            Ok(())
+        } else {
+            Err(Error::Forbidden {
+                missing: "read-all-posts".into(),
+                message: "the event log holds everyone's drafts; only editors and admins read it".into(),
+            })
+        }
+    }
+
     /// May the actor change `post` at all (write right plus ownership)?
     pub fn check_may_edit(&self, post: &Post) -> Result<()> {
         self.require(Scope::PostsWrite)?;

@@ -17,6 +17,10 @@ pub enum Error {
     #[error("post {id} not found")]
     PostNotFound { id: Ulid },
 
+    /// The post was deleted (it can be restored; its tombstone stays readable).
+    #[error("post {id} is deleted")]
+    PostDeleted { id: Ulid },
+
     /// The post exists but has no version `version` (it is at `latest`).
     #[error("post {id} has no version {version} (latest is {latest})")]
     VersionNotFound { id: Ulid, version: u64, latest: u64 },

@@ -118,7 +118,7 @@ impl Posts {
                 validate_slug(&slug)?;
                 self.commit(id, 0, actor, now, idem, vec![make(slug)])
             }
-            None => self.with_free_slug(&slugify(&title), |slug| {
+            None => self.with_free_slug(id, 0, &slugify(&title), |slug| {
                 self.append(id, 0, actor, now, idem.clone(), vec![make(slug)])
             }),
         }
@@ -133,11 +133,13 @@ impl Posts {
         patch: PostPatch,
         idem: Option<IdempotencyWrite>,
     ) -> Result<Post> {
-        let current = self.current(id, expected)?;
-        actor.check_may_edit(&current)?;
+        actor.require(Scope::PostsWrite)?;
+        let patch = normalize_patch(patch)?;
+        let current = self.editable(actor, id)?;
         if let Some(status) = patch.status.filter(|s| *s != current.status) {
             actor.check_may_set_status(status)?;
         }
+        check_version(&current, expected)?;
         if !current.is_live() {
             return Err(Error::InvalidState {
                 id,
@@ -160,8 +162,8 @@ impl Posts {
         expected: impl Into<IfMatch>,
         idem: Option<IdempotencyWrite>,
     ) -> Result<Post> {
-        let current = self.current(id, expected)?;
-        actor.check_may_edit(&current)?;
+        let current = self.editable(actor, id)?;
+        check_version(&current, expected)?;
         if !current.is_live() {
             return Err(Error::InvalidState {
                 id,
@@ -187,8 +189,8 @@ impl Posts {
         expected: impl Into<IfMatch>,
         idem: Option<IdempotencyWrite>,
     ) -> Result<Post> {
-        let current = self.current(id, expected)?;
-        actor.check_may_edit(&current)?;
+        let current = self.editable(actor, id)?;
+        check_version(&current, expected)?;
         if current.is_live() {
             return Err(Error::InvalidState {
                 id,
@@ -196,38 +198,83 @@ impl Posts {
             });
         }
         let now = (self.clock)();
-        self.with_free_slug(&current.slug, |slug| {
+        self.with_free_slug(id, current.version, &current.slug, |slug| {
             let slug = (slug != current.slug).then_some(slug);
             let events = vec![EventPayload::PostRestored { slug }];
             self.append(id, current.version, actor, now, idem.clone(), events)
         })
     }
 
-    /// The current post (also when deleted).
+    /// The current post. A deleted post is `PostDeleted` (410): its tombstone is read with
+    /// [`Posts::get_with_deleted`].
     pub fn get(&self, actor: &Actor, id: Ulid) -> Result<Post> {
+        let post = self.get_with_deleted(actor, id)?;
+        if !post.is_live() {
+            return Err(Error::PostDeleted { id });
+        }
+        Ok(post)
+    }
+
+    /// The current post, also when deleted (its author and editors see the tombstone).
+    pub fn get_with_deleted(&self, actor: &Actor, id: Ulid) -> Result<Post> {
         actor.require(Scope::PostsRead)?;
-        self.load(id)
+        self.load_visible(actor, id)
     }
 
-    fn load(&self, id: Ulid) -> Result<Post> {
-        self.store.post(id)?.ok_or(Error::PostNotFound { id })
+    /// Whether `actor` may read the post's content (for a 412's `current`). Never an error:
+    /// a post that is gone or hidden is simply not readable.
+    pub fn readable(&self, actor: &Actor, id: Ulid) -> Option<Post> {
+        self.store.post(id).ok().flatten().filter(|post| actor.may_read(post))
     }
 
-    /// One page of posts, newest first.
+    /// Loads post `id` as `actor` may know it: a post the actor may not see is reported as
+    /// missing, exactly like one that does not exist, so its existence is not disclosed.
+    fn load_visible(&self, actor: &Actor, id: Ulid) -> Result<Post> {
+        match self.store.post(id)? {
+            Some(post) if actor.may_see(&post) => Ok(post),
+            _ => Err(Error::PostNotFound { id }),
+        }
+    }
+
+    /// The post a command may change. Rights come first (write right, visibility,
+    /// ownership); the caller compares versions only after this, so a 412 tells a caller
+    /// without rights nothing.
+    fn editable(&self, actor: &Actor, id: Ulid) -> Result<Post> {
+        actor.require(Scope::PostsWrite)?;
+        let post = self.load_visible(actor, id)?;
+        actor.check_may_edit(&post)?;
+        Ok(post)
+    }
+
+    /// One page of posts, newest first. Authors and contributors see published posts and
+    /// their own; editors and admins every post.
     pub fn list(&self, actor: &Actor, query: &PostQuery) -> Result<Vec<Post>> {
         actor.require(Scope::PostsRead)?;
-        self.store.list_posts(query)
+        if actor.role.edits_everyones_posts() {
+            return self.store.list_posts(query);
+        }
+        let query = PostQuery {
+            visible_to: Some(actor.username.clone()),
+            ..query.clone()
+        };
+        self.store.list_posts(&query)
     }
 
-    /// Up to `limit` events of the log after `after`.
+    /// Up to `limit` events of the log after `after` (editors and admins: the log holds
+    /// everyone's drafts).
     pub fn events(&self, actor: &Actor, after: u64, limit: usize) -> Result<Vec<Envelope>> {
-        actor.require(Scope::PostsRead)?;
+        actor.require_read_all()?;
         self.store.events_after(after, limit)
     }
 
     /// The events of one post.
     pub fn history(&self, actor: &Actor, id: Ulid) -> Result<Vec<Envelope>> {
         actor.require(Scope::PostsRead)?;
+        self.load_visible(actor, id)?;
+        self.stream_events(id)
+    }
+
+    fn stream_events(&self, id: Ulid) -> Result<Vec<Envelope>> {
         let events = self.store.stream_events(id)?;
         if events.is_empty() {
             return Err(Error::PostNotFound { id });
@@ -238,27 +285,23 @@ impl Posts {
     /// The post as it was at version `n`.
     pub fn version(&self, actor: &Actor, id: Ulid, n: u64) -> Result<Post> {
         let events = self.history(actor, id)?;
-        let latest = events.last().map_or(0, |e| e.version);
-        if n == 0 || n > latest {
-            return Err(Error::VersionNotFound { id, version: n, latest });
-        }
-        Post::fold(events.iter().take_while(|e| e.version <= n)).ok_or(Error::PostNotFound { id })
+        fold_to(id, &events, n)
     }
 
-    fn current(&self, id: Ulid, expected: impl Into<IfMatch>) -> Result<Post> {
-        let post = self.load(id)?;
-        match expected.into() {
-            IfMatch::Versions(v) if !v.contains(&post.version) => Err(Error::VersionConflict {
-                id,
-                expected: v.first().copied().unwrap_or(0),
-                actual: post.version,
-            }),
-            _ => Ok(post),
-        }
+    /// The post at version `n` for answering a replayed request: the idempotency record is
+    /// the requester's own, and it names the version their first request was answered with.
+    pub fn replayed(&self, id: Ulid, n: u64) -> Result<Post> {
+        fold_to(id, &self.stream_events(id)?, n)
     }
 
     /// Tries `base`, `base-2`, `base-3`… until `attempt` does not hit a taken slug.
-    fn with_free_slug(&self, base: &str, attempt: impl Fn(String) -> Result<AppendOutcome>) -> Result<Post> {
+    fn with_free_slug(
+        &self,
+        stream: Ulid,
+        expected: u64,
+        base: &str,
+        attempt: impl Fn(String) -> Result<AppendOutcome>,
+    ) -> Result<Post> {
         for n in 1..=MAX_SLUG_TRIES {
             let slug = slug_candidate(base, n);
             if self.store.slug_owner(&slug)?.is_some() {
@@ -266,7 +309,7 @@ impl Posts {
             }
             match attempt(slug)? {
                 AppendOutcome::SlugTaken { .. } => continue,
-                outcome => return outcome_to_post(outcome),
+                outcome => return outcome_to_post(stream, expected, outcome),
             }
         }
         Err(Error::invalid(
@@ -303,27 +346,58 @@ impl Posts {
         idem: Option<IdempotencyWrite>,
         events: Vec<EventPayload>,
     ) -> Result<Post> {
-        outcome_to_post(self.append(stream, expected, actor, at, idem, events)?).map_err(|e| match e {
-            Error::VersionConflict { actual, .. } => Error::VersionConflict {
-                id: stream,
-                expected,
-                actual,
-            },
-            e => e,
-        })
+        outcome_to_post(
+            stream,
+            expected,
+            self.append(stream, expected, actor, at, idem, events)?,
+        )
     }
 }
 
-fn outcome_to_post(outcome: AppendOutcome) -> Result<Post> {
+/// The post from an append's outcome; a lost race is a conflict naming the post and the
+/// versions (the one the command was built on and the one the log is at).
+fn outcome_to_post(stream: Ulid, expected: u64, outcome: AppendOutcome) -> Result<Post> {
     match outcome {
         AppendOutcome::Appended { post, .. } => Ok(post),
-        AppendOutcome::VersionConflict { actual, current } => Err(Error::VersionConflict {
-            id: current.map(|p| p.id).unwrap_or_default(),
-            expected: 0,
+        AppendOutcome::VersionConflict { actual, .. } => Err(Error::VersionConflict {
+            id: stream,
+            expected,
             actual,
         }),
         AppendOutcome::SlugTaken { slug, owner } => Err(Error::SlugTaken { slug, owner }),
     }
+}
+
+/// Fails with a conflict unless `expected` accepts the post's version.
+fn check_version(post: &Post, expected: impl Into<IfMatch>) -> Result<()> {
+    match expected.into() {
+        IfMatch::Versions(v) if !v.contains(&post.version) => Err(Error::VersionConflict {
+            id: post.id,
+            expected: v.first().copied().unwrap_or(0),
+            actual: post.version,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The post folded from `events` up to version `n`.
+fn fold_to(id: Ulid, events: &[Envelope], n: u64) -> Result<Post> {
+    let latest = events.last().map_or(0, |e| e.version);
+    if n == 0 || n > latest {
+        return Err(Error::VersionNotFound { id, version: n, latest });
+    }
+    Post::fold(events.iter().take_while(|e| e.version <= n)).ok_or(Error::PostNotFound { id })
+}
+
+/// A patch with its fields checked and normalized, before anything is loaded: a malformed
+/// request is told what is wrong whatever its `If-Match` says.
+fn normalize_patch(mut patch: PostPatch) -> Result<PostPatch> {
+    patch.title = patch.title.map(|t| normalize_title(&t)).transpose()?;
+    patch.tags = patch.tags.map(|t| normalize_tags(&t)).transpose()?;
+    if let Some(slug) = &patch.slug {
+        validate_slug(slug)?;
+    }
+    Ok(patch)
 }
 
 /// The `publish_at` a post with `status` gets: for a draft its planned date (optional), for a

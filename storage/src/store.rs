@@ -86,6 +86,8 @@ pub struct PostQuery {
     pub after: Option<Ulid>,
     /// Page size.
     pub limit: usize,
+    /// Only posts this user may see: published ones and their own (`None`: every post).
+    pub visible_to: Option<String>,
 }
 
 /// The event log and its read model.

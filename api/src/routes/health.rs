@@ -1,10 +1,9 @@
 //! Probes for supervisors and load balancers.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use quire_openapi::{Health, Ready};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ProblemType};
 use crate::state::AppState;
 
 /// `GET /healthz` — the process is up.
@@ -21,9 +20,7 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult {
             let head = state.store.head();
             if let Some(lag) = state.git.too_far_behind(head) {
                 return Err(ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "not-ready",
-                    "Not ready",
+                    ProblemType::NotReady,
                     format!(
                         "the git projection is {lag} events behind the log (more than git.max_lag = {}); \
                          it is catching up, see GET /api/v1/status",
@@ -39,9 +36,7 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult {
         Err(e) => {
             tracing::error!(error = %e, "readiness check failed");
             Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "not-ready",
-                "Not ready",
+                ProblemType::NotReady,
                 "the event log does not accept writes; see the server log",
             ))
         }

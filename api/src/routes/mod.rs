@@ -29,54 +29,104 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}")
             .config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")),
     );
-    cfg.service(resource("/healthz", "GET").route(web::get().to(health::healthz)))
-        .service(resource("/readyz", "GET").route(web::get().to(health::readyz)))
-        .service(resource("/metrics", "GET").route(web::get().to(metrics::metrics)))
+    cfg.service(resource("/healthz").route(web::get().to(health::healthz)))
+        .service(resource("/readyz").route(web::get().to(health::readyz)))
+        .service(resource("/metrics").route(web::get().to(metrics::metrics)))
         .service(
             web::scope("/api/v1")
-                .service(resource("/openapi.json", "GET").route(web::get().to(openapi_json)))
-                .service(resource("/auth/login", "POST").route(web::post().to(auth::login)))
-                .service(resource("/auth/refresh", "POST").route(web::post().to(auth::refresh)))
-                .service(resource("/auth/logout", "POST").route(web::post().to(auth::logout)))
-                .service(resource("/auth/setup", "POST").route(web::post().to(auth::setup)))
+                .service(api_resource("/openapi.json").route(web::get().to(openapi_json)))
+                .service(api_resource("/auth/login").route(web::post().to(auth::login)))
+                .service(api_resource("/auth/refresh").route(web::post().to(auth::refresh)))
+                .service(api_resource("/auth/logout").route(web::post().to(auth::logout)))
+                .service(api_resource("/auth/setup").route(web::post().to(auth::setup)))
                 .service(
-                    resource("/posts", "GET, POST")
+                    api_resource("/posts")
                         .route(web::get().to(posts::list_posts))
                         .route(web::post().to(posts::create_post)),
                 )
                 .service(
-                    resource("/posts/{id}", "GET, PATCH, DELETE")
+                    api_resource("/posts/{id}")
                         .route(web::get().to(posts::get_post))
                         .route(web::patch().to(posts::patch_post))
                         .route(web::delete().to(posts::delete_post)),
                 )
-                .service(resource("/posts/{id}/restore", "POST").route(web::post().to(posts::restore_post)))
-                .service(resource("/posts/{id}/history", "GET").route(web::get().to(posts::post_history)))
-                .service(resource("/posts/{id}/versions/{n}", "GET").route(web::get().to(posts::post_version)))
-                .service(resource("/posts/{id}/commits", "GET").route(web::get().to(status::post_commits)))
-                .service(resource("/events", "GET").route(web::get().to(events::list_events)))
-                .service(resource("/status", "GET").route(web::get().to(status::status)))
-                .service(resource("/audit", "GET").route(web::get().to(audit::audit)))
-                .service(resource("/backup", "GET").route(web::get().to(backup::backup)))
-                .service(resource("/users/me", "GET").route(web::get().to(users::me)))
+                .service(api_resource("/posts/{id}/restore").route(web::post().to(posts::restore_post)))
+                .service(api_resource("/posts/{id}/history").route(web::get().to(posts::post_history)))
+                .service(api_resource("/posts/{id}/versions/{n}").route(web::get().to(posts::post_version)))
+                .service(api_resource("/posts/{id}/commits").route(web::get().to(status::post_commits)))
+                .service(api_resource("/events").route(web::get().to(events::list_events)))
+                .service(api_resource("/status").route(web::get().to(status::status)))
+                .service(api_resource("/audit").route(web::get().to(audit::audit)))
+                .service(api_resource("/backup").route(web::get().to(backup::backup)))
+                .service(api_resource("/users/me").route(web::get().to(users::me)))
                 .service(
-                    resource("/users", "GET, POST")
+                    api_resource("/users")
                         .route(web::get().to(users::list_users))
                         .route(web::post().to(users::create_user)),
                 )
-                .service(resource("/users/{id}", "PATCH").route(web::patch().to(users::patch_user)))
-                .service(resource("/users/{id}/password", "POST").route(web::post().to(users::set_password)))
+                .service(api_resource("/users/{id}").route(web::patch().to(users::patch_user)))
+                .service(api_resource("/users/{id}/password").route(web::post().to(users::set_password)))
                 .service(
-                    resource("/tokens", "GET, POST")
+                    api_resource("/tokens")
                         .route(web::get().to(tokens::list_tokens))
                         .route(web::post().to(tokens::create_token)),
                 )
-                .service(resource("/tokens/{id}", "DELETE").route(web::delete().to(tokens::revoke_token))),
+                .service(api_resource("/tokens/{id}").route(web::delete().to(tokens::revoke_token))),
         );
 }
 
-/// A resource whose other methods get 405 with `Allow: allow`.
-fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
+/// Every resource the API serves: its full path and the methods it answers. Resources are
+/// registered only through this table ([`resource`] looks a path up in it), so tests walk every
+/// route from here: the OpenAPI test checks each is declared, and the authorization matrix
+/// checks that none discloses anything without the right.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("/healthz", "GET"),
+    ("/readyz", "GET"),
+    ("/metrics", "GET"),
+    ("/api/v1/openapi.json", "GET"),
+    ("/api/v1/auth/login", "POST"),
+    ("/api/v1/auth/refresh", "POST"),
+    ("/api/v1/auth/logout", "POST"),
+    ("/api/v1/auth/setup", "POST"),
+    ("/api/v1/posts", "GET, POST"),
+    ("/api/v1/posts/{id}", "GET, PATCH, DELETE"),
+    ("/api/v1/posts/{id}/restore", "POST"),
+    ("/api/v1/posts/{id}/history", "GET"),
+    ("/api/v1/posts/{id}/versions/{n}", "GET"),
+    ("/api/v1/posts/{id}/commits", "GET"),
+    ("/api/v1/events", "GET"),
+    ("/api/v1/status", "GET"),
+    ("/api/v1/audit", "GET"),
+    ("/api/v1/backup", "GET"),
+    ("/api/v1/users/me", "GET"),
+    ("/api/v1/users", "GET, POST"),
+    ("/api/v1/users/{id}", "PATCH"),
+    ("/api/v1/users/{id}/password", "POST"),
+    ("/api/v1/tokens", "GET, POST"),
+    ("/api/v1/tokens/{id}", "DELETE"),
+];
+
+/// The methods `path` answers, from [`ROUTES`].
+fn allow_of(path: &str) -> &'static str {
+    ROUTES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, allow)| *allow)
+        .expect("every resource is listed in ROUTES")
+}
+
+/// The resource at `path` (a full path listed in [`ROUTES`]); its other methods get 405 with
+/// `Allow`.
+fn resource(path: &str) -> actix_web::Resource {
+    let allow = allow_of(path);
+    web::resource(path).default_service(web::to(move || async move {
+        Err::<actix_web::HttpResponse, _>(ApiError::method_not_allowed(allow))
+    }))
+}
+
+/// A resource inside the `/api/v1` scope, by its path there.
+fn api_resource(path: &str) -> actix_web::Resource {
+    let allow = allow_of(&format!("/api/v1{path}"));
     web::resource(path).default_service(web::to(move || async move {
         Err::<actix_web::HttpResponse, _>(ApiError::method_not_allowed(allow))
     }))

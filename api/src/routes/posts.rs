@@ -102,12 +102,28 @@ pub async fn restore_post(
     .await
 }
 
-/// `GET /api/v1/posts/{id}` — one post.
-pub async fn get_post(auth: Auth, state: web::Data<AppState>, path: web::Path<String>) -> ApiResult {
+/// Query of `GET /api/v1/posts/{id}`.
+#[derive(Debug, Deserialize)]
+pub struct GetQuery {
+    /// Answer a deleted post's tombstone instead of 410.
+    deleted: Option<bool>,
+}
+
+/// `GET /api/v1/posts/{id}` — one post; a deleted one is 410 unless `?deleted=true`.
+pub async fn get_post(
+    auth: Auth,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<GetQuery>,
+) -> ApiResult {
     let id = post_id(&path)?;
-    let posts = state.posts.clone();
-    let actor = auth.actor();
-    let post = web::block(move || posts.get(&actor, id)).await??;
+    let (posts, actor) = (state.posts.clone(), auth.actor());
+    let with_deleted = query.deleted.unwrap_or(false);
+    let post = web::block(move || match with_deleted {
+        true => posts.get_with_deleted(&actor, id),
+        false => posts.get(&actor, id),
+    })
+    .await??;
     Ok(post_http(StatusCode::OK, &post))
 }
 
@@ -141,6 +157,7 @@ pub async fn list_posts(auth: Auth, state: web::Data<AppState>, query: web::Quer
         deleted: query.deleted.unwrap_or(false),
         after,
         limit: limit as usize,
+        visible_to: None,
     };
     let posts = state.posts.clone();
     let actor = auth.actor();

@@ -1,12 +1,11 @@
 //! `/api/v1/status` and `/api/v1/posts/{id}/commits`: how far the projections have come, and
 //! where a post's changes are in git.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use quire_openapi::{CommitResponse, PostCommits, StatusResponse};
 
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ProblemType};
 use crate::state::AppState;
 use crate::write::post_id;
 
@@ -27,7 +26,7 @@ pub async fn post_commits(auth: Auth, state: web::Data<AppState>, path: web::Pat
     }
     let (posts, actor, repo) = (state.posts.clone(), auth.actor(), crate::git::repo_dir(&state.config));
     let commits = web::block(move || -> Result<_, ApiError> {
-        posts.get(&actor, id)?;
+        posts.get_with_deleted(&actor, id)?;
         quire_storage::git::post_commits(&repo, id).map_err(|e| {
             tracing::error!(error = %e, post = %id, "reading a post's commits failed");
             ApiError::internal()
@@ -51,9 +50,7 @@ pub async fn post_commits(auth: Auth, state: web::Data<AppState>, path: web::Pat
 /// 409 for git routes while `git.enabled` is off.
 pub(super) fn git_disabled() -> ApiError {
     ApiError::new(
-        StatusCode::CONFLICT,
-        "git-disabled",
-        "Git projection off",
+        ProblemType::GitDisabled,
         "the git projection is turned off (git.enabled = false); turn it on and restart quire",
     )
 }

@@ -34,7 +34,7 @@ use crate::users::{
     paths(
         login, refresh, logout, setup,
         create_post, list_posts, get_post, patch_post, delete_post, restore_post,
-        post_history, post_version, list_events, healthz, readyz,
+        post_history, post_version, list_events, openapi_document, healthz, readyz,
         accounts::me, accounts::list_users, accounts::create_user, accounts::patch_user,
         accounts::set_password, accounts::create_token, accounts::list_tokens, accounts::revoke_token,
         operations::status, operations::audit, operations::post_commits,
@@ -163,14 +163,22 @@ fn create_post() {}
     ))]
 fn list_posts() {}
 
-/// `GET /api/v1/posts/{id}` — one post (also a deleted one, with `deleted_at` set).
+/// `GET /api/v1/posts/{id}` — one post. A deleted post answers 410 Gone; its tombstone (with
+/// `deleted_at` set) is read with `?deleted=true` by its author, editors and admins. A post the
+/// caller may not see (another user's draft, for authors and contributors) is 404, exactly
+/// like one that does not exist.
 #[utoipa::path(get, path = "/api/v1/posts/{id}", tag = "posts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Post id (ULID)")),
+    params(
+        ("id" = String, Path, description = "Post id (ULID)"),
+        ("deleted" = Option<bool>, Query, description = "Answer a deleted post's tombstone instead of 410"),
+    ),
     responses(
         (status = 200, description = "The post", body = PostResponse, headers(("ETag" = String, description = "\"<version>\""))),
+        (status = 400, description = "Bad query string", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such post (or not one the caller may see)", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The post is deleted; the problem names the restore route", body = Problem, content_type = "application/problem+json"),
     ))]
 fn get_post() {}
 
@@ -265,7 +273,9 @@ fn post_history() {}
     ))]
 fn post_version() {}
 
-/// `GET /api/v1/events` — read the event log after a position.
+/// `GET /api/v1/events` — read the event log after a position. The log holds every draft, so
+/// only editors and admins (with `posts:read`) read it; others get 403 with `missing:
+/// read-all-posts`.
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", security(("bearer" = [])),
     params(
         ("after" = Option<i64>, Query, minimum = 0, description = "Return events with seq greater than this (default 0)"),
@@ -278,6 +288,11 @@ fn post_version() {}
         (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
     ))]
 fn list_events() {}
+
+/// `GET /api/v1/openapi.json` — this document (public).
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object, content_type = "application/json")))]
+fn openapi_document() {}
 
 /// `GET /healthz` — the process is up.
 #[utoipa::path(get, path = "/healthz", tag = "probes", responses((status = 200, description = "Up", body = Health)))]

@@ -23,7 +23,7 @@ use tokio::sync::watch;
 use ulid::Ulid;
 
 use crate::event::Envelope;
-use crate::post::Post;
+use crate::post::{Post, Status};
 use crate::store::{AppendBatch, AppendOutcome, IdempotencyRecord, PostQuery, Store};
 use crate::{Error, Result};
 
@@ -165,6 +165,10 @@ impl SledStore {
                 continue;
             }
             if query.status.is_some_and(|s| s != post.status) {
+                continue;
+            }
+            let hidden = |name: &String| post.author != *name && post.status != Status::Published;
+            if query.visible_to.as_ref().is_some_and(hidden) {
                 continue;
             }
             out.push(post);

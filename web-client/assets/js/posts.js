@@ -121,7 +121,7 @@ export async function entry(key) {
   const ids = await localIds(items);
   const id = ids.get(key) ?? key;
   if (!id.startsWith('local-') && !(await cachedPost(id))) {
-    try { await cachePosts([await getJson(`/posts/${encodeURIComponent(id)}`)]); } catch { /* offline */ }
+    try { await cachePosts([await getJson(`/posts/${encodeURIComponent(id)}?deleted=true`)]); } catch { /* offline */ }
   }
   const all = await entries();
   const found = all.find((e) => e.key === id || e.key === key) ?? null;

@@ -1,5 +1,5 @@
 // Shapes shared by the editor's modules (JSDoc only; this module exports nothing at run time).
-// The API shapes mirror openapi/src/*.rs.
+// The API shapes mirror openapi/openapi.json (web-client/tests/api_types.rs checks them).
 
 /**
  * @typedef {'draft' | 'published' | 'scheduled'} Status
@@ -25,6 +25,7 @@
  * @property {string} detail
  * @property {Post} [current]
  * @property {string} [field]
+ * @property {string} [missing]  For a 403: the right that is missing.
  *
  * @typedef {object} Tokens  What login and refresh answer.
  * @property {string} access_token
