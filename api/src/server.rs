@@ -45,9 +45,10 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
         )
     })?);
     let refresh_ttl = time::Duration::days(i64::try_from(config.auth.refresh_token_ttl_days).unwrap_or(30));
-    let accounts = Accounts::new(store.clone(), refresh_ttl);
+    let clock = config.clock();
+    let accounts = Accounts::new(store.clone(), refresh_ttl).with_clock(clock.clone());
     let store_secrets: Arc<dyn quire_storage::SecretStore> = store.clone();
-    let jwt = Arc::new(JwtKeys::load_or_create(&data.join("keys"), &config.auth)?);
+    let jwt = Arc::new(JwtKeys::load_or_create(&data.join("keys"), &config.auth)?.with_clock(clock.clone()));
     let dyn_store: Arc<dyn Store> = store;
     let git = Arc::new(crate::git::GitStatus::new(&config.git));
     let metrics = Arc::new(crate::metrics::Metrics::new(crate::metrics::LogCollector {
@@ -57,11 +58,11 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
     }));
     Ok(AppState {
         config: Arc::new(config.clone()),
-        posts: Posts::new(dyn_store.clone(), config.clock()),
-        idempotency: Idempotency::new(dyn_store.clone()),
+        posts: Posts::new(dyn_store.clone(), clock.clone()),
+        idempotency: Idempotency::new(dyn_store.clone()).with_clock(clock.clone()),
         store: dyn_store,
-        tokens: Tokens::new(store_secrets.clone()),
-        login_guard: Arc::new(LoginGuard::new(&config.auth)),
+        tokens: Tokens::new(store_secrets.clone()).with_clock(clock.clone()),
+        login_guard: Arc::new(LoginGuard::new(&config.auth, clock.clone())),
         write_limiter: Arc::new(WriteLimiter::new(&config.api)),
         git,
         secrets: store_secrets,
@@ -132,14 +133,14 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
 }
 
 fn spawn_idempotency_purge(state: &AppState) {
-    let store = state.store.clone();
+    let (store, clock) = (state.store.clone(), state.posts.clock());
     let retention = time::Duration::hours(i64::try_from(state.config.api.idempotency_retention_hours).unwrap_or(168));
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
             let store = store.clone();
-            let before = time::OffsetDateTime::now_utc() - retention;
+            let before = clock() - retention;
             match web::block(move || store.purge_idempotency(before)).await {
                 Ok(Ok(n)) if n > 0 => tracing::info!(removed = n, "purged old idempotency keys"),
                 Ok(Err(e)) => tracing::warn!(error = %e, "purging idempotency keys failed"),

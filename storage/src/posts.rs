@@ -89,6 +89,11 @@ impl Posts {
         &self.store
     }
 
+    /// The clock this service reads, to hand to the parts of Quire that run beside it.
+    pub fn clock(&self) -> Clock {
+        self.clock.clone()
+    }
+
     /// The time by this service's clock; the scheduler asks it so that tests can move time.
     pub fn now(&self) -> OffsetDateTime {
         (self.clock)()
