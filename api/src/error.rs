@@ -3,7 +3,7 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
-use quire_openapi::{PostResponse, Problem};
+use quire_openapi::{MergeConflict, PostResponse, Problem};
 use quire_storage::Error as DomainError;
 
 /// Prefix of every problem `type`.
@@ -22,6 +22,7 @@ pub struct ErrorInner {
     detail: String,
     field: Option<String>,
     current: Option<Box<PostResponse>>,
+    conflicts: Option<Vec<MergeConflict>>,
     allow: Option<&'static str>,
     missing: Option<String>,
     retry_after: Option<u64>,
@@ -56,6 +57,7 @@ impl ApiError {
             detail: detail.into(),
             field: None,
             current: None,
+            conflicts: None,
             allow: None,
             missing: None,
             retry_after: None,
@@ -112,6 +114,12 @@ impl ApiError {
         self
     }
 
+    /// Attaches the overlapping changes of a merge (for 409 merge conflicts).
+    pub fn with_conflicts(mut self, conflicts: Vec<MergeConflict>) -> Self {
+        self.conflicts = Some(conflicts);
+        self
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -127,6 +135,7 @@ impl ApiError {
             current: self.current.clone(),
             field: self.field.clone(),
             missing: self.missing.clone(),
+            conflicts: self.conflicts.clone(),
         }
     }
 }
@@ -178,6 +187,13 @@ impl From<DomainError> for ApiError {
                      merge with `current` and retry with If-Match: \"{actual}\""
                 ),
             ),
+            DomainError::MergeConflict {
+                id,
+                base,
+                current,
+                conflicts,
+            } => crate::merge::conflict_error(id, base, &current, &conflicts),
+            DomainError::UnknownBase { id, base, latest } => crate::merge::unknown_base_error(id, base, latest),
             DomainError::SlugTaken { slug, owner } => Self::new(
                 S::CONFLICT,
                 "slug-taken",
