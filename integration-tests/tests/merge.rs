@@ -168,3 +168,44 @@ async fn an_edit_of_a_post_deleted_meanwhile_is_a_409_saying_so() {
     assert!(gone.detail.contains("deleted"), "{}", gone.detail);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn callers_who_may_not_read_or_edit_the_post_get_no_content_of_it() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    let (_, path) = shared_post(&admin).await;
+    let secret = json!({"title": "Secret new title", "body": "Secret body.\n"});
+    assert_eq!(
+        admin
+            .patch_json(&path, &secret, &[("if-match", "\"1\"")])
+            .await
+            .status(),
+        200
+    );
+    let guess = json!({"title": "Guess", "body": "Guess.\n"});
+
+    let user = json!({"username": "bob", "password": "user-password-1", "role": "contributor"});
+    assert_eq!(admin.post_json("/api/v1/users", &user, &[]).await.status(), 201);
+    let bob = Client::login(&server.base, "bob", "user-password-1").await;
+    let write_only: quire_openapi::TokenCreated = admin
+        .post_json("/api/v1/tokens", &json!({"name": "w", "scopes": ["posts:write"]}), &[])
+        .await
+        .json()
+        .await
+        .expect("token");
+    let script = Client {
+        token: write_only.secret,
+        ..admin.clone()
+    };
+    for (who, caller) in [("another author's contributor", &bob), ("a write-only token", &script)] {
+        for base in ["1", "9"] {
+            let response = caller.patch_json(&path, &guess, &[("base-version", base)]).await;
+            assert_eq!(response.status(), 403, "{who}, base {base}");
+            let text = response.text().await.expect("body");
+            assert!(!text.contains("Secret"), "{who} sees nothing of the post: {text}");
+            let refused: Problem = serde_json::from_str(&text).expect("problem");
+            assert!(refused.conflicts.is_none() && refused.current.is_none(), "{who}");
+        }
+    }
+    server.stop().await;
+}

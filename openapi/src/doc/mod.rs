@@ -184,7 +184,7 @@ fn get_post() {}
     params(
         ("id" = String, Path, description = "Post id (ULID)"),
         ("If-Match" = Option<String>, Header, description = "The `ETag` the post must still have (`*`: any); otherwise 412. Send this or `Base-Version`, not both."),
-        ("Base-Version" = Option<u64>, Header, minimum = 1, description = "The version your change was made from. The fields in the body (yours) are merged three-way with every change made since: fields and body lines that only one side changed are kept from that side, tags merge as a set, and only overlapping changes are a 409 `merge-conflict` listing them. Send this or `If-Match`, not both."),
+        ("Base-Version" = Option<u64>, Header, minimum = 1, description = "The version your change was made from. The fields in the body (yours) are merged three-way with every change made since: fields and body lines that only one side changed are kept from that side, tags merge as a set, and only overlapping changes are a 409 `merge-conflict` listing them. Needs `posts:read` besides the rights to edit the post. Send this or `If-Match`, not both."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
     ),
     responses(

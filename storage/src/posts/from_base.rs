@@ -1,9 +1,9 @@
 //! `Posts::update_from_base`: a change made from an older version (`Base-Version`), merged
 //! three-way with what happened to the post since, instead of refused as stale.
 //!
-//! Rights come first: the actor must be allowed to change the post as it is now before any
-//! version is read, and a conflict (which shows the post's content) is reported only to an
-//! actor who may read posts. The merge rules themselves live in [`crate::merge`].
+//! Rights come first: the actor must be allowed to change the post as it is now, and to read
+//! posts (a merge reads the post's history, and its answer may show versions and content),
+//! before any version is read or named. The merge rules themselves live in [`crate::merge`].
 
 use ulid::Ulid;
 
@@ -53,6 +53,7 @@ impl Posts {
     ) -> Result<Post> {
         let current = self.load(id)?;
         actor.check_may_edit(&current)?;
+        actor.require(Scope::PostsRead)?;
         if base == current.version {
             return self.update(actor, id, IfMatch::Versions(vec![base]), patch, idem);
         }
@@ -77,15 +78,12 @@ impl Posts {
             Post::fold(events.iter().take_while(|e| e.version <= base)).ok_or(Error::PostNotFound { id })?;
         match three_way(&base_post, &current, patch)? {
             Merge::Clean(merged) => self.commit_merged(actor, current, merged, base, idem),
-            Merge::Conflicts(conflicts) => {
-                actor.require(Scope::PostsRead)?;
-                Err(Error::MergeConflict {
-                    id,
-                    base,
-                    current: Box::new(current),
-                    conflicts,
-                })
-            }
+            Merge::Conflicts(conflicts) => Err(Error::MergeConflict {
+                id,
+                base,
+                current: Box::new(current),
+                conflicts,
+            }),
         }
     }
 

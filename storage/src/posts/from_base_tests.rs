@@ -156,11 +156,13 @@ fn rights_are_checked_before_any_version_or_conflict_is_shown() {
         title: Some("My title".into()),
         ..PostPatch::default()
     };
-    let err = posts
-        .update_from_base(&write_only, post.id, 1, mine, None)
-        .expect_err("conflicts");
-    assert!(
-        matches!(&err, Error::Forbidden { missing, .. } if missing == "posts:read"),
-        "a conflict shows the post only to readers: {err:?}"
-    );
+    for base in [1, 99] {
+        let err = posts
+            .update_from_base(&write_only, post.id, base, mine.clone(), None)
+            .expect_err("needs posts:read");
+        assert!(
+            matches!(&err, Error::Forbidden { missing, .. } if missing == "posts:read"),
+            "a merge reads the history, so it needs posts:read: {err:?}"
+        );
+    }
 }
