@@ -1,5 +1,6 @@
-// Conflict: posts edited offline here and online elsewhere. Going online shows the conflict;
-// keeping mine, keeping the server's and a merge by hand are each saved as chosen.
+// Conflict: posts edited offline here and online elsewhere, on the same line. Going online, the
+// server's merge finds the overlap and the conflict is shown; keeping mine, keeping the
+// server's and a merge by hand are each saved as chosen.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -57,6 +58,7 @@ test('conflict: offline edit vs online change; keep mine, keep the server’s, m
       await page.waitForSelector('#keep-mine');
       assert.equal(await page.textContent('#server-side .f-body'), `Server text for ${name}.`);
       assert.equal(await page.textContent('#local-side .f-body'), `Local text for ${name}.`);
+      assert.equal(await page.textContent('#overlaps'), 'Changed on both sides: body (line 1).', 'the server names what overlaps');
     };
 
     await open('mine');

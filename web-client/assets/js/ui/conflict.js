@@ -1,6 +1,8 @@
-// A 412 answer: the post changed on the server after the local edit started. The server's
-// version and the local one are shown side by side; the author keeps either, or merges by hand.
-// Nothing is dropped until one of the three buttons is pressed.
+// A conflict: the post changed on the server after the local edit started, in the same places
+// (a 409 merge conflict: the server merges everything else by itself), or in a way that could
+// not be merged (a 412). The server's version and the local one are shown side by side, with
+// what overlaps named; the author keeps either, or merges by hand. Nothing is dropped until one
+// of the three buttons is pressed.
 
 import { session } from '../api.js';
 import { allItems } from '../db.js';
@@ -61,6 +63,7 @@ export async function conflictView(seq) {
   show('Conflict',
     h('h1', {}, `Conflict: “${current.title}”`),
     h('p', {}, `This post was changed elsewhere (it is now at version ${current.version}) after your change started from an older version. Nothing is lost until you choose.`),
+    overlaps(item.problem?.conflicts ?? []),
     h('div', { class: 'compare' },
       side('On the server', 'server-side', server, `version ${current.version}, changed ${new Date(current.updated_at).toLocaleString()}`),
       side('Yours (not sent)', 'local-side', mine, item.label)),
@@ -69,6 +72,16 @@ export async function conflictView(seq) {
       h('button', { type: 'button', id: 'keep-server', onclick: () => choose({ keep: 'server' }) }, 'Keep the server’s'),
       h('button', { type: 'button', id: 'merge', onclick: () => { mergeForm.hidden = false; mergeBody.focus(); } }, 'Merge by hand')),
     mergeForm);
+}
+
+/**
+ * What both sides changed, in words (nothing for a 412, which names no overlaps).
+ * @param {import('../types.js').MergeConflict[]} conflicts
+ */
+function overlaps(conflicts) {
+  if (conflicts.length === 0) return null;
+  const names = conflicts.map((c) => (c.field === 'body' && c.line ? `body (line ${c.line})` : c.field));
+  return h('p', { id: 'overlaps' }, `Changed on both sides: ${[...new Set(names)].join(', ')}.`);
 }
 
 /**
