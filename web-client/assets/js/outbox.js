@@ -399,11 +399,22 @@ export function localSide(item, items) {
 }
 
 /**
+ * The fields the waiting local changes of a conflicted item touch (the keys of their PATCH
+ * bodies): keeping "mine" sends only these, so what only the server changed stays.
+ * @param {OutboxItem} item
+ * @param {OutboxItem[]} items
+ * @returns {Set<string>}
+ */
+export function touchedFields(item, items) {
+  return new Set(followers(item, items).flatMap((i) => (i.kind === 'update' ? Object.keys(i.body ?? {}) : [])));
+}
+
+/**
  * Ends a conflict (or a failure) as the author chose. `keep: 'server'` drops the local changes
  * of this post that wait behind it; otherwise `fields` (theirs, or a hand merge) become a new
- * change based on the server's current version.
+ * change based on the server's current version, limited to the fields in `only` if given.
  * @param {number} seq
- * @param {{keep: 'server'} | {keep: 'mine', fields: Fields | null, user: string}} choice
+ * @param {{keep: 'server'} | {keep: 'mine', fields: Fields | null, user: string, only?: Set<string>}} choice
  */
 export async function resolve(seq, choice) {
   const items = await allItems();
@@ -420,7 +431,7 @@ export async function resolve(seq, choice) {
     if (choice.keep === 'server' || !current) return;
     const now = Date.now();
     const fields = choice.fields;
-    const body = fields ? patchBody(fields, current) : null;
+    const body = fields ? onlyFields(patchBody(fields, current), choice.only) : null;
     /** @type {ChangeKind | null} */
     const kind = fields === null ? (current.deleted_at ? null : 'delete')
       : current.deleted_at ? null : (Object.keys(body ?? {}).length ? 'update' : null);
@@ -457,6 +468,19 @@ export function patchBody(fields, base) {
     out.publish_at = fields.publish_at;
   }
   return out;
+}
+
+/**
+ * A PATCH body limited to `only` (all of it without `only`); `status` and `publish_at` go
+ * together, as the server reads them together.
+ * @param {Record<string, unknown>} body
+ * @param {Set<string>} [only]
+ * @returns {Record<string, unknown>}
+ */
+function onlyFields(body, only) {
+  if (!only) return body;
+  const when = only.has('status') || only.has('publish_at');
+  return Object.fromEntries(Object.entries(body).filter(([k]) => only.has(k) || (when && (k === 'status' || k === 'publish_at'))));
 }
 
 /**
