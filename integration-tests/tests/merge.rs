@@ -209,3 +209,38 @@ async fn callers_who_may_not_read_or_edit_the_post_get_no_content_of_it() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_412_stores_nothing_so_the_same_key_can_send_the_change_again_as_a_merge() {
+    let server = TestServer::start().await;
+    let (phone, laptop) = (server.admin().await, server.admin().await);
+    let (_, path) = shared_post(&phone).await;
+    assert_eq!(
+        phone
+            .patch_json(&path, &json!({"title": "Phone"}), &[("if-match", "\"1\"")])
+            .await
+            .status(),
+        200
+    );
+    let mine = json!({"body": "Laptop body.\n"});
+    let key = ("idempotency-key", "laptop-edit-1");
+    let stale = laptop.patch_json(&path, &mine, &[key, ("if-match", "\"1\"")]).await;
+    problem(stale, 412, "version-conflict").await;
+
+    let merge = [key, ("base-version", "1")];
+    let first = laptop.patch_json(&path, &mine, &merge).await;
+    assert_eq!(first.status(), 200, "the key is still fresh after a 412");
+    assert_eq!(first.headers()["etag"], "\"3\"");
+    let first = first.text().await.expect("body");
+    let again = laptop.patch_json(&path, &mine, &merge).await;
+    assert_eq!(again.headers()["etag"], "\"3\"");
+    assert_eq!(again.text().await.expect("body"), first, "a retry replays the merge");
+    let other_base = laptop.patch_json(&path, &mine, &[key, ("base-version", "2")]).await;
+    problem(other_base, 422, "idempotency-key-reused").await;
+    let merged: PostResponse = serde_json::from_str(&first).expect("post");
+    assert_eq!(
+        (merged.title.as_str(), merged.body.as_str()),
+        ("Phone", "Laptop body.\n")
+    );
+    server.stop().await;
+}
