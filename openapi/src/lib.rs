@@ -17,7 +17,7 @@ pub use auth::{LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenR
 pub use doc::ApiDoc;
 pub use events::{EventList, EventResponse, Health, Ready};
 pub use ops::{BackupArchive, BackupManifest};
-pub use posts::{CreatePostRequest, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus};
+pub use posts::{CreatePostRequest, MergeConflict, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus};
 pub use problem::Problem;
 pub use problem_types::{ProblemType, PROBLEM_PREFIX};
 pub use status::{AuditReport, CommitResponse, GitStatus, MirrorStatus, PostCommits, StatusResponse};

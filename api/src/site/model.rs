@@ -189,6 +189,8 @@ mod tests {
             body: None,
             tags: None,
             publish_at: None,
+            base_version: None,
+            merged: false,
         }
     }
 

@@ -9,6 +9,7 @@ mod disclosure;
 mod editor;
 mod git;
 mod hugo;
+mod merge;
 mod metrics;
 mod openapi;
 mod posts;

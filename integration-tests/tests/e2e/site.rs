@@ -150,6 +150,8 @@ async fn a_scheduled_post_appears_when_its_time_comes() {
         get(&client, "/posts/tomorrow-s-news/").await.0 == 200
     })
     .await;
+    // An hour later the first access token has expired (by the same clock): log in again.
+    let client = server.admin().await;
     let current: PostResponse = client
         .get(&format!("/api/v1/posts/{}", post.id))
         .await

@@ -13,7 +13,9 @@ use utoipa::{Modify, OpenApi};
 use crate::auth::{LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse};
 use crate::events::{EventList, EventResponse, Health, Ready};
 use crate::ops::{BackupArchive, BackupManifest};
-use crate::posts::{CreatePostRequest, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus};
+use crate::posts::{
+    CreatePostRequest, MergeConflict, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus,
+};
 use crate::problem::Problem;
 use crate::status::{AuditReport, CommitResponse, GitStatus, MirrorStatus, PostCommits, StatusResponse};
 use crate::users::{
@@ -28,7 +30,9 @@ use crate::users::{
         title = "Quire API",
         description = "Quire's REST API. Every write is durable before it is acknowledged. Send \
             `Idempotency-Key` on writes so retries never apply twice, and `If-Match: \"<version>\"` \
-            on changes to a post so concurrent edits are detected (412) instead of overwritten. \
+            on changes to a post so concurrent edits are detected (412) instead of overwritten; \
+            or send a `PATCH` with `Base-Version: <version>` to have it merged three-way with what \
+            changed since (409 only where changes overlap). \
             Errors are RFC 9457 `application/problem+json` with a stable `type`."
     ),
     paths(
@@ -42,7 +46,7 @@ use crate::users::{
     ),
     components(schemas(
         LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse,
-        CreatePostRequest, PatchPostRequest, PostResponse, PostStatus, PostList, PostHistory,
+        CreatePostRequest, PatchPostRequest, PostResponse, PostStatus, PostList, PostHistory, MergeConflict,
         EventResponse, EventList, Health, Ready, Problem,
         RoleName, UserResponse, UserList, CreateUserRequest, PatchUserRequest, PasswordRequest,
         CreateTokenRequest, TokenInfo, TokenCreated, TokenList,
@@ -182,26 +186,27 @@ fn list_posts() {}
     ))]
 fn get_post() {}
 
-/// `PATCH /api/v1/posts/{id}` — change fields of a post; needs `If-Match`.
+/// `PATCH /api/v1/posts/{id}` — change fields of a post; needs `If-Match` or `Base-Version`.
 #[utoipa::path(patch, path = "/api/v1/posts/{id}", tag = "posts", request_body = PatchPostRequest,
     security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "Post id (ULID)"),
-        ("If-Match" = String, Header, description = "The `ETag` of the version the change is based on (`*`: any)"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the post must still have (`*`: any); otherwise 412. Send this or `Base-Version`, not both."),
+        ("Base-Version" = Option<u64>, Header, minimum = 1, description = "The version your change was made from. The fields in the body (yours) are merged three-way with every change made since: fields and body lines that only one side changed are kept from that side, tags merge as a set, and only overlapping changes are a 409 `merge-conflict` listing them. Needs `posts:read` besides the rights to edit the post. Send this or `If-Match`, not both."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
     ),
     responses(
-        (status = 200, description = "Changed", body = PostResponse, headers(("ETag" = String, description = "\"<version>\""))),
-        (status = 400, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Changed (with `Base-Version`: merged with the changes made since)", body = PostResponse, headers(("ETag" = String, description = "\"<version>\""))),
+        (status = 400, description = "Invalid field, a malformed `Base-Version`, or both `If-Match` and `Base-Version`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Slug taken, post deleted, or the Idempotency-Key is in use", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Merge conflict (`urn:quire:problem:merge-conflict`: `conflicts` lists each overlapping change with its `base`, `mine` and `theirs`, `current` is the post now), slug taken, post deleted (also since `Base-Version`), or the Idempotency-Key is in use", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match; `current` holds the post as it is now", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Idempotency-Key reused with another request", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Idempotency-Key reused with another request, or a `Base-Version` the post never had", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "Neither If-Match nor Base-Version sent", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many writes; see Retry-After", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
