@@ -6,6 +6,7 @@
 
 mod accounts;
 mod operations;
+mod responses;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -22,6 +23,7 @@ use crate::users::{
     CreateTokenRequest, CreateUserRequest, PasswordRequest, PatchUserRequest, RoleName, TokenCreated, TokenInfo,
     TokenList, UserList, UserResponse,
 };
+use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
 
 /// The whole API.
 #[derive(OpenApi)]
@@ -95,8 +97,7 @@ impl Modify for BearerAuth {
         (status = 401, description = "Wrong username or password", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Locked out after too many failures (for this user or from this address); even a right password is refused until Retry-After", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBody,
     ))]
 fn login() {}
 
@@ -116,7 +117,7 @@ fn refresh() {}
     responses(
         (status = 204, description = "Logged out"),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
     ))]
 fn logout() {}
@@ -139,14 +140,11 @@ fn setup() {}
         (status = 201, description = "Created", body = PostResponse,
             headers(("ETag" = String, description = "\"<version>\""), ("Location" = String, description = "URL of the new post"))),
         (status = 400, description = "Invalid field (the `field` member names it)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        MissingRight,
         (status = 409, description = "Slug taken, or a request with this Idempotency-Key is still running", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Idempotency-Key reused with another request", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many writes; see Retry-After", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        JsonBody,
+        WriteLimits,
     ))]
 fn create_post() {}
 
@@ -162,8 +160,8 @@ fn create_post() {}
     responses(
         (status = 200, description = "A page of posts", body = PostList),
         (status = 400, description = "Bad query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        MissingRight,
     ))]
 fn list_posts() {}
 
@@ -179,8 +177,8 @@ fn list_posts() {}
     responses(
         (status = 200, description = "The post", body = PostResponse, headers(("ETag" = String, description = "\"<version>\""))),
         (status = 400, description = "Bad query string", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        MissingRight,
         (status = 404, description = "No such post (or not one the caller may see)", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "The post is deleted; the problem names the restore route", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -198,13 +196,12 @@ fn get_post() {}
     responses(
         (status = 200, description = "Changed (with `Base-Version`: merged with the changes made since)", body = PostResponse, headers(("ETag" = String, description = "\"<version>\""))),
         (status = 400, description = "Invalid field, a malformed `Base-Version`, or both `If-Match` and `Base-Version`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        MissingRight,
         (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Merge conflict (`urn:quire:problem:merge-conflict`: `conflicts` lists each overlapping change with its `base`, `mine` and `theirs`, `current` is the post now), slug taken, post deleted (also since `Base-Version`), or the Idempotency-Key is in use", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match; `current` holds the post as it is now", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBody,
         (status = 422, description = "Idempotency-Key reused with another request, or a `Base-Version` the post never had", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "Neither If-Match nor Base-Version sent", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many writes; see Retry-After", body = Problem, content_type = "application/problem+json",
@@ -222,15 +219,13 @@ fn patch_post() {}
     responses(
         (status = 400, description = "Malformed Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Deleted; the post with `deleted_at` set", body = PostResponse, headers(("ETag" = String, description = "\"<version>\""))),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        MissingRight,
         (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already deleted, or the Idempotency-Key is in use", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Idempotency-Key reused with another request", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many writes; see Retry-After", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        WriteLimits,
     ))]
 fn delete_post() {}
 
@@ -244,15 +239,13 @@ fn delete_post() {}
     responses(
         (status = 400, description = "Malformed Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Restored (with a numbered slug if its slug was taken meanwhile)", body = PostResponse, headers(("ETag" = String, description = "\"<version>\""))),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        MissingRight,
         (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not deleted, or the Idempotency-Key is in use", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Idempotency-Key reused with another request", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many writes; see Retry-After", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        WriteLimits,
     ))]
 fn restore_post() {}
 
@@ -261,8 +254,8 @@ fn restore_post() {}
     params(("id" = String, Path, description = "Post id (ULID)")),
     responses(
         (status = 200, description = "The post's events", body = PostHistory),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        MissingRight,
         (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
     ))]
 fn post_history() {}
@@ -272,8 +265,8 @@ fn post_history() {}
     params(("id" = String, Path, description = "Post id (ULID)"), ("n" = u64, Path, description = "Version, from 1")),
     responses(
         (status = 200, description = "The post at that version", body = PostResponse, headers(("ETag" = String, description = "\"<n>\""))),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        MissingRight,
         (status = 404, description = "No such post or version", body = Problem, content_type = "application/problem+json"),
     ))]
 fn post_version() {}
@@ -289,8 +282,8 @@ fn post_version() {}
     responses(
         (status = 200, description = "Events in seq order", body = EventList),
         (status = 400, description = "Bad query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        MissingRight,
     ))]
 fn list_events() {}
 
