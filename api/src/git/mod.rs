@@ -7,11 +7,11 @@
 //! threads here follow. On start the projection applies what it missed (git's position is in
 //! `main`'s trailers, so a crash at any point is repaired by the next catch-up).
 
-pub mod cli;
+pub(crate) mod cli;
 pub mod config;
 mod follower;
 mod mirror;
-pub mod status;
+pub(crate) mod status;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -23,7 +23,7 @@ use quire_storage::{GitSettings, Store};
 use tokio::sync::watch;
 
 pub use config::{GitConfig, RemoteConfig};
-pub use status::GitStatus;
+pub(crate) use status::GitStatus;
 
 use crate::config::Config;
 

@@ -7,23 +7,23 @@
 //! background threads ([`runner`], [`scheduler`]) and answers requests for the files
 //! ([`serve`]).
 
-pub mod error;
-pub mod manifest;
-pub mod model;
-pub mod projection;
-pub mod rebuild;
-pub mod runner;
-pub mod scheduler;
-pub mod serve;
+pub(crate) mod error;
+pub(crate) mod manifest;
+pub(crate) mod model;
+pub(crate) mod projection;
+pub(crate) mod rebuild;
+pub(crate) mod runner;
+pub(crate) mod scheduler;
+pub(crate) mod serve;
 #[cfg(test)]
 mod tests;
-pub mod writer;
+pub(crate) mod writer;
 
 use std::path::PathBuf;
 
 pub use error::{Result, SiteError};
 pub use projection::{CatchUp, SiteProjection};
-pub use runner::SiteTasks;
+pub(crate) use runner::SiteTasks;
 
 use crate::config::Config;
 

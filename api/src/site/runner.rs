@@ -61,11 +61,6 @@ impl SiteTasks {
         }
         Ok(tasks)
     }
-
-    /// Stops the threads and waits for them.
-    pub fn stop(self) {
-        drop(self);
-    }
 }
 
 impl Drop for SiteTasks {
