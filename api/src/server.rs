@@ -22,11 +22,9 @@ pub struct Running {
     pub addr: SocketAddr,
     /// Shared state (the store stays open while this or the server lives).
     pub state: AppState,
-    /// The site projection and scheduler threads; dropping this (after `server` resolved)
-    /// stops them cleanly.
-    pub site: crate::site::SiteTasks,
-    /// The git projection and mirror threads; dropping this stops them.
-    pub git: crate::git::GitTasks,
+    /// The projections, mirrors and scheduler; dropping this (after `server` resolved) stops
+    /// them cleanly.
+    pub projections: crate::projections::Projections,
 }
 
 /// Opens the stores in the data folder.
@@ -65,6 +63,7 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
         login_guard: Arc::new(LoginGuard::new(&config.auth, clock.clone())),
         write_limiter: Arc::new(WriteLimiter::new(&config.api)),
         git,
+        site: Arc::default(),
         secrets: store_secrets,
         metrics,
         accounts,
@@ -103,8 +102,7 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
     let state = open_state(&config)?;
     bootstrap_admin(&state, addr)?;
     spawn_idempotency_purge(&state);
-    let site = crate::site::start(&config, &state.posts)?;
-    let git = crate::git::GitTasks::start(&config, state.store.clone(), state.git.clone())?;
+    let projections = crate::projections::Projections::start(&config, &state)?;
     let data = web::Data::new(state.clone());
     let limit = config.api.max_body_bytes;
     let mut server = HttpServer::new(move || {
@@ -127,8 +125,7 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
         server: server.run(),
         addr,
         state,
-        site,
-        git,
+        projections,
     })
 }
 

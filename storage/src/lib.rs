@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod merge;
 pub mod post;
 pub mod posts;
+pub mod runner;
 pub mod schedule;
 pub mod sled_store;
 pub mod store;

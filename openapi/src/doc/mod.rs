@@ -18,7 +18,9 @@ use crate::posts::{
     CreatePostRequest, MergeConflict, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus,
 };
 use crate::problem::Problem;
-use crate::status::{AuditReport, CommitResponse, GitStatus, MirrorStatus, PostCommits, StatusResponse};
+use crate::status::{
+    AuditReport, CommitResponse, GitStatus, MirrorStatus, PostCommits, ProjectionState, StatusResponse,
+};
 use crate::users::{
     CreateTokenRequest, CreateUserRequest, PasswordRequest, PatchUserRequest, RoleName, TokenCreated, TokenInfo,
     TokenList, UserList, UserResponse,
@@ -52,7 +54,7 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         EventResponse, EventList, Health, Ready, Problem,
         RoleName, UserResponse, UserList, CreateUserRequest, PatchUserRequest, PasswordRequest,
         CreateTokenRequest, TokenInfo, TokenCreated, TokenList,
-        StatusResponse, GitStatus, MirrorStatus, AuditReport, PostCommits, CommitResponse,
+        StatusResponse, GitStatus, MirrorStatus, ProjectionState, AuditReport, PostCommits, CommitResponse,
         BackupManifest, BackupArchive
     )),
     modifiers(&BearerAuth),
