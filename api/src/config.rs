@@ -48,6 +48,8 @@ pub struct SiteSection {
     pub enabled: bool,
     /// Serve `<data>/site` at `/` (turn off when nginx or another server serves the folder).
     pub serve: bool,
+    /// Memory for hot pages served from RAM with their gzip variant, in MB (0: always from disk).
+    pub cache_mb: usize,
     /// `[site.settings]`: title, description, base URL, author, language, navigation links,
     /// custom CSS, page and feed sizes. Changing them re-renders the whole site on start.
     pub settings: quire_render::SiteConfig,
@@ -58,6 +60,7 @@ impl Default for SiteSection {
         Self {
             enabled: true,
             serve: true,
+            cache_mb: 32,
             settings: quire_render::SiteConfig::default(),
         }
     }

@@ -73,10 +73,12 @@ impl Projections {
                 crate::site::site_dir(config),
                 this.stopped(),
             );
+            let cache = state.site_cache.clone();
             this.spawn("quire-site", true, move || {
                 runner.run(|| {
                     let mut projection = crate::site::SiteProjection::open(site.clone(), dir.clone())?;
                     projection.stop_on(stop.clone());
+                    projection.cache_into(cache.clone());
                     Ok(projection)
                 })
             })?;

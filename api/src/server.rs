@@ -64,6 +64,7 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
         write_limiter: Arc::new(WriteLimiter::new(&config.api)),
         git,
         site: Arc::default(),
+        site_cache: Arc::new(crate::site::cache::SiteCache::new(config.site.cache_mb * 1024 * 1024)),
         secrets: store_secrets,
         metrics,
         accounts,

@@ -151,7 +151,7 @@ pub async fn fallback(
     if api || !state.config.site.serve {
         return not_found(req).await;
     }
-    crate::site::serve::serve(req, crate::site::site_dir(&state.config)).await
+    crate::site::serve::serve(req, crate::site::site_dir(&state.config), state.site_cache.clone()).await
 }
 
 /// Query-string errors as problem+json.

@@ -7,6 +7,7 @@
 //! the one projection runner through [`follow`]) and answers requests for the files
 //! ([`serve`]).
 
+pub(crate) mod cache;
 pub(crate) mod error;
 mod follow;
 pub(crate) mod manifest;

@@ -16,12 +16,14 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use quire_render::{affected_pages, PostInput, RenderReport, Site, SiteConfig};
 use quire_storage::Store;
 use tokio::sync::watch;
 
+use super::cache::SiteCache;
 use super::error::Result;
 use super::manifest::{fingerprint, Manifest};
 use super::model::SiteModel;
@@ -73,6 +75,8 @@ pub struct SiteProjection {
     swept: bool,
     /// Becomes `true` when the server shuts down: long renders stop early.
     stop: Option<watch::Receiver<bool>>,
+    /// The server's in-memory copy of hot pages, told about every file written or removed.
+    cache: Option<Arc<SiteCache>>,
 }
 
 impl SiteProjection {
@@ -91,6 +95,7 @@ impl SiteProjection {
             fingerprint,
             swept: false,
             stop: None,
+            cache: None,
         })
     }
 
@@ -98,6 +103,20 @@ impl SiteProjection {
     /// `stop` holds `true`.
     pub fn stop_on(&mut self, stop: watch::Receiver<bool>) {
         self.stop = Some(stop);
+    }
+
+    /// Tells `cache` about every file written or removed from now on.
+    pub fn cache_into(&mut self, cache: Arc<SiteCache>) {
+        self.cache = Some(cache);
+    }
+
+    /// Adds a render's report to `done` and drops the files it changed from the cache.
+    fn note(&self, done: &mut CatchUp, report: &RenderReport) {
+        done.add(report);
+        if let Some(cache) = &self.cache {
+            let files = report.written.iter().chain(&report.removed).map(|p| p.file_path());
+            cache.invalidate(self.site.out_dir(), files);
+        }
     }
 
     fn stopping(&self) -> bool {
@@ -160,7 +179,8 @@ impl SiteProjection {
             ..CatchUp::default()
         };
         if !self.swept {
-            done.add(&self.site.remove_stale(self.model.visible())?);
+            let report = self.site.remove_stale(self.model.visible())?;
+            self.note(&mut done, &report);
             self.swept = true;
         }
         loop {
@@ -181,7 +201,8 @@ impl SiteProjection {
                 }
             }
             self.folded = last;
-            done.add(&self.site.write_pages(&pages, self.model.visible())?);
+            let report = self.site.write_pages(&pages, self.model.visible())?;
+            self.note(&mut done, &report);
             self.save(last)?;
             done.events += events.len();
             done.seq = last;
@@ -204,6 +225,9 @@ impl SiteProjection {
         let stopping = || self.stopping();
         let report = writer::render_all(&self.site, visible, progress.unwrap_or(&mut quiet), &stopping)?;
         done.add(&report);
+        if let Some(cache) = &self.cache {
+            cache.clear();
+        }
         let posts = visible.len();
         self.swept = true;
         self.save(seq)?;

@@ -8,8 +8,14 @@
 //! the site's `404.html` with status 404. Files are sent by `actix-files`' `NamedFile`, which
 //! handles `ETag`/`Last-Modified`, `If-None-Match`/`If-Modified-Since` (304) and ranges.
 //! File-system work runs on the blocking pool.
+//!
+//! Small files (pages, feeds, the stylesheet) are read once into the [`SiteCache`] with a
+//! strong `ETag` and a gzip variant; later requests for them are answered from memory on the
+//! worker, honouring `If-None-Match` (304) and `Accept-Encoding: gzip`. A range request
+//! goes to the disk.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use actix_files::NamedFile;
 use actix_web::http::header::{self, HeaderValue};
@@ -17,6 +23,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{mime, web, HttpRequest, HttpResponse};
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
+use super::cache::{CachedPage, SiteCache};
 use crate::error::ApiError;
 
 /// Characters left as they are in a redirect's path segments (RFC 3986 unreserved).
@@ -29,20 +36,44 @@ const ASSET: &str = "public, max-age=3600";
 
 /// What a request path leads to.
 enum Resolved {
+    Cached(Arc<CachedPage>),
     File(Box<NamedFile>),
     Redirect(String),
     Missing(Option<Vec<u8>>),
 }
 
 /// `GET /{path}` — a file of the rendered site, or its 404 page.
-pub async fn serve(req: HttpRequest, root: PathBuf) -> Result<HttpResponse, ApiError> {
+pub async fn serve(req: HttpRequest, root: PathBuf, pages: Arc<SiteCache>) -> Result<HttpResponse, ApiError> {
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
         return Err(ApiError::method_not_allowed("GET, HEAD"));
     }
+    let ranged = req.headers().contains_key(header::RANGE);
+    if let Some(page) = pages.get(req.path()).filter(|_| !ranged) {
+        return Ok(from_memory(&req, &page));
+    }
     let path = req.path().to_owned();
     let query = req.query_string().to_owned();
-    let resolved = web::block(move || resolve(&root, &path, &query)).await?;
+    let resolved = web::block(move || {
+        let generation = pages.generation();
+        let resolved = resolve(&root, &path, &query);
+        if ranged {
+            return resolved;
+        }
+        match resolved {
+            Resolved::File(file) => match load(&file) {
+                Some(page) => {
+                    let page = Arc::new(page);
+                    pages.insert(path, page.clone(), generation);
+                    Resolved::Cached(page)
+                }
+                None => Resolved::File(file),
+            },
+            other => other,
+        }
+    })
+    .await?;
     let (mut response, cache) = match resolved {
+        Resolved::Cached(page) => return Ok(from_memory(&req, &page)),
         Resolved::File(file) => {
             let cache = cache_control(file.path());
             let file = match content_type(file.path()) {
@@ -63,6 +94,72 @@ pub async fn serve(req: HttpRequest, root: PathBuf) -> Result<HttpResponse, ApiE
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     Ok(response)
+}
+
+/// Reads a small file into a cache entry (`None`: too large, or unreadable: serve from disk).
+fn load(file: &NamedFile) -> Option<CachedPage> {
+    let path = file.path();
+    let kind = content_type(path).unwrap_or_else(|| file.content_type().clone());
+    // As actix-files does for files it sends: text is UTF-8 unless it says otherwise.
+    let kind = match kind.type_() == mime::TEXT && kind.get_param(mime::CHARSET).is_none() {
+        true => format!("{kind}; charset=utf-8"),
+        false => kind.to_string(),
+    };
+    let body = std::fs::read(path).ok()?;
+    let mut page = CachedPage::new(path.to_owned(), body, kind, cache_control(path))?;
+    page.last_modified = file
+        .metadata()
+        .modified()
+        .ok()
+        .map(|time| header::HttpDate::from(time).to_string());
+    Some(page)
+}
+
+/// The answer for a page held in memory: 304 when the client has it, gzip when it takes it.
+fn from_memory(req: &HttpRequest, page: &CachedPage) -> HttpResponse {
+    let fresh = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == page.etag || t.trim() == "*"));
+    let mut response = if fresh {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::ETAG, page.etag.as_str()))
+        .insert_header((header::CACHE_CONTROL, page.cache_control))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+    if page.gzip.is_some() {
+        response.insert_header((header::VARY, "Accept-Encoding"));
+    }
+    if let Some(date) = &page.last_modified {
+        response.insert_header((header::LAST_MODIFIED, date.as_str()));
+    }
+    if fresh {
+        return response.finish();
+    }
+    response.insert_header((header::CONTENT_TYPE, page.content_type.as_str()));
+    match page.gzip.as_ref().filter(|_| accepts_gzip(req)) {
+        Some(gzip) => response
+            .insert_header((header::CONTENT_ENCODING, "gzip"))
+            .body(gzip.clone()),
+        None => response.body(page.body.clone()),
+    }
+}
+
+/// Whether `Accept-Encoding` takes gzip (and does not refuse it with `q=0`).
+fn accepts_gzip(req: &HttpRequest) -> bool {
+    let Some(accept) = req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    accept.split(',').any(|coding| {
+        let mut parts = coding.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let refused = parts.any(|p| p.replace(' ', "").eq_ignore_ascii_case("q=0"));
+        (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+    })
 }
 
 fn not_found(page: Option<Vec<u8>>) -> HttpResponse {

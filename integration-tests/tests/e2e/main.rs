@@ -16,5 +16,6 @@ mod posts;
 mod recovery;
 mod security;
 mod site;
+mod site_cache;
 mod site_common;
 mod site_restart;
