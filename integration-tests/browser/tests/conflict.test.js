@@ -1,6 +1,6 @@
 // Conflict: posts edited offline here and online elsewhere, on the same line. Going online, the
-// server's merge finds the overlap and the conflict is shown; keeping mine, keeping the
-// server's and a merge by hand are each saved as chosen.
+// server's merge finds the overlap and the conflict is shown (and announced in an alert);
+// keeping mine, keeping the server's and a merge by hand are each saved as chosen.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -47,6 +47,10 @@ test('conflict: offline edit vs online change; keep mine, keep the server’s, m
     await page.evaluate(() => { location.hash = '#/outbox'; });
     await waitFor(async () => (await page.locator('#outbox-items li[data-state="conflict"]').count()) === 3, { timeout: 30000, message: 'three conflicts in the outbox' });
     assert.equal(await pendingCount(page), 3);
+    // Said out loud, not only a badge.
+    await waitFor(async () => /3 posts were changed elsewhere too/.test(await page.textContent('[role="alert"]#alert') ?? ''), { message: 'the conflict alert' });
+    assert.ok(await page.isVisible('#alert'));
+    assert.doesNotMatch(await page.innerText('#outbox-items'), /If-Match|Base-Version|urn:|Idempotency/, 'no program talk outside the details');
     await page.screenshot({ path: artifact('desktop-outbox-conflicts.png') });
 
     /** @param {string} name */
@@ -70,6 +74,7 @@ test('conflict: offline edit vs online change; keep mine, keep the server’s, m
 
     await open('theirs');
     await page.click('#keep-server');
+    await page.waitForSelector('#outbox-items');
     await open('merge');
     await page.click('#merge');
     await page.fill('#merge-body', 'Server text and local text, merged.');
@@ -85,6 +90,8 @@ test('conflict: offline edit vs online change; keep mine, keep the server’s, m
     assert.equal(theirs.body, 'Server text for theirs.');
     assert.equal(theirs.version, 2, 'keeping the server’s version sends nothing');
     assert.equal(merged.version, 3);
+    assert.equal(await page.textContent('#alert'), '', 'no alert once everything is decided');
+
     assert.deepEqual(errors.filter((e) => !/ERR_INTERNET_DISCONNECTED|Failed to load resource/.test(e)), []);
   } finally {
     await context.close();

@@ -3,7 +3,7 @@
 // can be edited like any other.
 
 import { getJson } from './api.js';
-import { allDrafts, allItems, cachedPost, cachedPosts, cachePosts, getDraft, kvGet } from './db.js';
+import { allDrafts, allItems, cachedPost, cachedPosts, cachePosts, getDraft, kvPrefix } from './db.js';
 import { isActive } from './outbox.js';
 
 /** @typedef {import('./types.js').Post} Post */
@@ -59,10 +59,12 @@ async function localIds(items) {
   /** @type {Map<string, string>} */
   const map = new Map();
   for (const i of items) {
-    if (!i.post.startsWith('local-') || map.has(i.post)) continue;
-    const created = items.find((c) => c.post === i.post && c.kind === 'create' && c.result);
-    const ref = created?.result?.id ?? await kvGet(`ref:${i.post}`);
-    if (typeof ref === 'string') map.set(i.post, ref);
+    if (i.kind === 'create' && i.result && i.post.startsWith('local-')) map.set(i.post, i.result.id);
+  }
+  // Mappings of creates the outbox already forgot (one read for all of them).
+  for (const [key, id] of await kvPrefix('ref:')) {
+    const local = key.slice('ref:'.length);
+    if (typeof id === 'string' && !map.has(local)) map.set(local, id);
   }
   return map;
 }

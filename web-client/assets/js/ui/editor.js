@@ -10,6 +10,7 @@ import { emptyFields, entry as loadEntry } from '../posts.js';
 import { bus, listen, onLeave } from './bus.js';
 import { fromLocalInput, h, parseTags, show, toast, toLocalInput, when } from './dom.js';
 import { changed } from './sync.js';
+import { stateWords } from './words.js';
 
 /** @typedef {import('../types.js').Fields} Fields */
 /** @typedef {import('../types.js').OutboxItem} OutboxItem */
@@ -249,11 +250,9 @@ export async function editorView(keyParam) {
  */
 export function describe(item) {
   switch (item.state) {
-    case 'queued': return [navigator.onLine ? 'Queued; sending…' : 'Saved on this device; it is sent when you are online.'];
-    case 'sending': return ['Sending…'];
-    case 'sent': return [item.result?.status === 'published' ? 'Published.' : 'Saved.'];
     case 'conflict': return ['Changed elsewhere meanwhile: ', h('a', { href: `#/conflict/${item.seq}` }, 'compare and choose')];
-    case 'failed': return [`Not saved: ${item.problem?.detail ?? 'the server refused it'} `, h('a', { href: '#/outbox' }, 'Outbox')];
-    default: return [item.state];
+    case 'failed': return [`Not saved. ${stateWords(item)} `, h('a', { href: '#/outbox' }, 'Outbox')];
+    case 'queued': return [item.attempts === 0 && navigator.onLine ? 'Sending…' : stateWords(item)];
+    default: return [stateWords(item)];
   }
 }
