@@ -20,6 +20,9 @@
 // wait too; unrelated items are sent side by side (see replay.js). A change composed while an
 // earlier one is unsent carries If-Match `chain`: the version the earlier change produces,
 // known once it is sent.
+//
+// Nothing is dropped without a trace: keeping the server's version in a conflict keeps the
+// author's losing version as a "conflict copy" draft, which can be opened and brought back.
 
 import { allItems, kvGet, req, transact, updateItem } from './db.js';
 
@@ -163,7 +166,8 @@ export function touchedFields(item, items) {
 
 /**
  * Ends a conflict (or a failure) as the author chose. `keep: 'server'` drops the local changes
- * of this post that wait behind it; otherwise `fields` (theirs, or a hand merge) become a new
+ * of this post that wait behind it, keeping what they made of a conflicted post as a conflict
+ * copy (in the same transaction, so it is never half done); otherwise `fields` (theirs, or a hand merge) become a new
  * change based on the server's current version, limited to the fields in `only` if given.
  * @param {number} seq
  * @param {{keep: 'server'} | {keep: 'mine', fields: Fields | null, user: string, only?: Set<string>}} choice
@@ -175,11 +179,15 @@ export async function resolve(seq, choice) {
   const current = item.problem?.current ?? null;
   const wait = followers(item, items);
   const state = choice.keep === 'server' ? 'discarded' : 'superseded';
+  const mine = localSide(item, items);
   /** @type {OutboxItem | null} */
   let created = null;
-  await transact(['outbox'], 'readwrite', async (tx) => {
+  await transact(['outbox', 'drafts'], 'readwrite', async (tx) => {
     const store = tx.objectStore('outbox');
     for (const i of wait) store.put({ ...i, state, updatedAt: Date.now() });
+    if (choice.keep === 'server' && item.state === 'conflict' && mine && current) {
+      tx.objectStore('drafts').put(conflictCopy(mine, current));
+    }
     if (choice.keep === 'server' || !current) return;
     const now = Date.now();
     const fields = choice.fields;
@@ -198,6 +206,23 @@ export async function resolve(seq, choice) {
   });
   announce();
   return created;
+}
+
+/**
+ * A draft that keeps the author's losing side of a conflict: a new local post, titled as a
+ * copy and a draft (so saving it as is never publishes it), that remembers the post it came from.
+ * @param {Fields} mine
+ * @param {Post} current  The server's version that was kept.
+ * @returns {import('./types.js').Draft}
+ */
+export function conflictCopy(mine, current) {
+  return {
+    key: `local-${newKey()}`,
+    fields: { ...mine, title: `${mine.title} (conflict copy)`, slug: '', status: 'draft', publish_at: null },
+    base: null,
+    savedAt: Date.now(),
+    copy: { of: current.id, version: current.version, fields: mine },
+  };
 }
 
 /**

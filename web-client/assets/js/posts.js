@@ -20,6 +20,7 @@ import { isActive } from './outbox.js';
  * @property {number} pending  Outbox items of this post that still need something.
  * @property {boolean} conflict
  * @property {boolean} draft  Unsaved edits are autosaved for it.
+ * @property {boolean} copy  A conflict copy: the author's version a conflict did not keep.
  * @property {Fields} shown  What the list shows: the draft if there is one, else `fields`.
  * @property {string} updated  ISO time of the last change known here.
  * @property {Post | null} server  The cached server post.
@@ -81,7 +82,7 @@ export async function entries() {
   for (const p of posts) {
     byKey.set(p.id, {
       key: p.id, id: p.id, fields: fieldsOf(p), version: p.version, deleted: Boolean(p.deleted_at),
-      pending: 0, conflict: false, draft: false, updated: p.updated_at, server: p, shown: fieldsOf(p),
+      pending: 0, conflict: false, draft: false, copy: false, updated: p.updated_at, server: p, shown: fieldsOf(p),
     });
   }
   for (const i of items) {
@@ -90,7 +91,7 @@ export async function entries() {
     let e = byKey.get(key);
     if (!e) {
       if (i.kind !== 'create' || !i.local) continue;
-      e = { key, id: null, fields: i.local, version: null, deleted: false, pending: 0, conflict: false, draft: false, updated: new Date(i.createdAt).toISOString(), server: null, shown: i.local };
+      e = { key, id: null, fields: i.local, version: null, deleted: false, pending: 0, conflict: false, draft: false, copy: false, updated: new Date(i.createdAt).toISOString(), server: null, shown: i.local };
       byKey.set(key, e);
     }
     e.pending++;
@@ -104,7 +105,7 @@ export async function entries() {
     const key = ids.get(d.key) ?? d.key;
     let e = byKey.get(key);
     if (!e) {
-      e = { key: d.key, id: null, fields: emptyFields(), version: null, deleted: false, pending: 0, conflict: false, draft: true, updated: new Date(d.savedAt).toISOString(), server: null, shown: d.fields };
+      e = { key: d.key, id: null, fields: emptyFields(), version: null, deleted: false, pending: 0, conflict: false, draft: true, copy: Boolean(d.copy), updated: new Date(d.savedAt).toISOString(), server: null, shown: d.fields };
       byKey.set(key, e);
     }
     e.draft = true;

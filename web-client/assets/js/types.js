@@ -93,6 +93,12 @@
  * @property {Fields} fields
  * @property {number | null} base  The version the edit started from.
  * @property {number} savedAt
+ * @property {ConflictCopy} [copy]  Set on a conflict copy: the author's side that lost.
+ *
+ * @typedef {object} ConflictCopy  What a conflict resolved with the server's version dropped.
+ * @property {string} of  The post's server id.
+ * @property {number} version  The server's version that was kept.
+ * @property {Fields} fields  The author's version as it was (the draft's title is marked).
  */
 
 export {};

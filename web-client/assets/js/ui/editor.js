@@ -73,7 +73,7 @@ export async function editorView(keyParam) {
       await deleteDraft(key);
       autosaved.textContent = '';
     } else {
-      await putDraft({ key, fields, base, savedAt: Date.now() });
+      await putDraft({ key, fields, base, savedAt: Date.now(), ...(draft?.copy ? { copy: draft.copy } : {}) });
       autosaved.textContent = `Draft kept on this device ${new Date().toLocaleTimeString()}`;
     }
   };
@@ -119,7 +119,11 @@ export async function editorView(keyParam) {
     h('p', { class: 'hint', id: 'shortcuts' }, 'Ctrl+S (⌘S) saves, Ctrl+E (⌘E) switches to the preview. ', autosaved));
   whenLabel.hidden = initial.status !== 'scheduled';
 
-  if (draft) {
+  if (draft?.copy) {
+    const { fields: was } = draft.copy;
+    // The text as edited here; title, slug and status as they were (the copy's are its own).
+    notices.append(copyNotice(draft.copy, () => ({ ...read(), title: was.title, slug: was.slug, status: was.status, publish_at: was.publish_at }), key));
+  } else if (draft) {
     notices.append(h('p', { class: 'notice', id: 'draft-notice' }, `Restored your unsaved changes from ${when(new Date(draft.savedAt).toISOString())}. `,
       h('button', { type: 'button', id: 'discard-draft', onclick: async () => {
         await deleteDraft(key);
@@ -241,6 +245,26 @@ export async function editorView(keyParam) {
   setView(view);
   renderPreview();
   (keyParam ? body : title).focus();
+}
+
+/**
+ * The notice on a conflict copy: where it came from, and a way to put it back into that post
+ * (as unsaved changes there, based on the server's version that was kept; saving sends them).
+ * @param {import('../types.js').ConflictCopy} copy
+ * @param {() => Fields} fields  What to put back.
+ * @param {string} key  The copy's own key (its draft goes once it is put back).
+ */
+function copyNotice(copy, fields, key) {
+  const bringBack = async () => {
+    await putDraft({ key: copy.of, fields: fields(), base: copy.version, savedAt: Date.now() });
+    await deleteDraft(key);
+    toast('Your version is back in the post, as unsaved changes: check it and save.');
+    location.hash = `#/edit/${encodeURIComponent(copy.of)}`;
+  };
+  return h('p', { class: 'notice warn', id: 'copy-notice' },
+    `This is a conflict copy: your version of “${copy.fields.title}”, kept when the server’s version (${copy.version}) was chosen instead. `,
+    'Save it as a new post, or ',
+    h('button', { type: 'button', id: 'bring-back', onclick: bringBack }, 'Put it back into the post'));
 }
 
 /**
