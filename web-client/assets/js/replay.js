@@ -125,9 +125,10 @@ function finishRun(run, items) {
   result.active = items.filter(isActive).length;
   for (const i of items) {
     if (i.state !== 'queued' && i.state !== 'sending') continue;
-    // Left over because the run stopped: try again soon, not only when the item that stopped
-    // it is due.
-    const at = i.nextAt > now ? i.nextAt : run.stop && !run.tried.has(/** @type {number} */ (i.seq)) ? now + 5000 : null;
+    // Left over because the server stopped answering: try again soon, not only when the item
+    // that stopped the run is due (its backoff grows to a minute).
+    const leftOver = run.stop && result.offline && !run.tried.has(/** @type {number} */ (i.seq));
+    const at = i.nextAt > now ? i.nextAt : leftOver ? now + 5000 : null;
     if (at !== null) result.retryAt = Math.min(result.retryAt ?? Infinity, at);
   }
   if (result.offline && result.retryAt === null && result.active > 0) result.retryAt = now + 5000;
