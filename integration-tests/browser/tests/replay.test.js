@@ -1,6 +1,7 @@
 // Replay at scale: 100 posts written offline reach the server exactly once, sent a few at a time
 // (the time is printed); one change the server will never accept among them is marked failed,
-// shown in words, and holds back nothing else.
+// shown in words, and holds back nothing else; an item that names another key (`after`) waits
+// for it, and only it.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -102,6 +103,50 @@ test('replay: one change the server refuses is marked failed; the 99 others are 
     assert.match(await page.textContent('#alert') ?? '', /1 change was not accepted by the server/);
     assert.match(await page.textContent('#outbox-summary') ?? '', /1 was not accepted by the server/);
     await page.screenshot({ path: artifact('outbox-refused.png') });
+  } finally {
+    await context.close();
+    await server.stop();
+  }
+});
+
+test('replay: an item sent `after` another key waits for it; unrelated items do not', { timeout: 120000 }, async () => {
+  const server = await startServer();
+  const { context, page } = await launch(profileDir('replay-after'));
+  try {
+    await login(page, server.base);
+    await context.setOffline(true);
+    await page.evaluate(async ({ user, module }) => {
+      /** @type {typeof import('../../../web-client/assets/js/outbox.js')} */
+      const { compose, createBody } = await import(module);
+      /** @param {string} title @param {string} post @param {string[]} [after] */
+      const create = (title, post, after) => {
+        /** @type {import('../../../web-client/assets/js/types.js').Fields} */
+        const fields = { title, body: `${title}.`, tags: [], status: 'published', publish_at: null, slug: '' };
+        return compose({ kind: 'create', post, body: createBody(fields), base: null, local: fields, label: title, user, after });
+      };
+      // As an upload and the post that shows it: "Depends" names the key of "Slow".
+      await create('Slow', 'local-slow');
+      await create('Depends', 'local-depends', ['local-slow']);
+      await create('Unrelated', 'local-unrelated');
+    }, { user: ADMIN.username, module: './js/outbox.js' });
+    await waitFor(async () => (await pendingCount(page)) === 3, { message: '3 pending' });
+
+    /** @type {Record<string, {sent: number, answered: number}>} */
+    const times = {};
+    await context.route(/\/api\/v1\/posts$/, async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      const title = route.request().postDataJSON().title;
+      times[title] = { sent: Date.now(), answered: 0 };
+      if (title === 'Slow') await sleep(1500);
+      const response = await route.fetch();
+      times[title].answered = Date.now();
+      return route.fulfill({ response });
+    });
+    const api = await apiClient(server.base);
+    await drain(context, api, 3);
+    assert.ok(times.Depends.sent >= times.Slow.answered, 'sent only once the key it names is on the server');
+    assert.ok(times.Unrelated.sent < times.Slow.answered, 'an unrelated item does not wait');
+    await waitFor(async () => (await pendingCount(page)) === 0, { message: 'nothing pending' });
   } finally {
     await context.close();
     await server.stop();

@@ -64,7 +64,8 @@ export function isActive(item) {
 /**
  * Stores a composed change. Removes the draft `draftKey` in the same transaction, so a change
  * is either a draft or an outbox item, never lost between the two.
- * @param {{kind: ChangeKind, post: string, body: Record<string, unknown> | null, base: number | null, local: Fields | null, label: string, user: string, draftKey?: string}} change
+ * `after`: other keys whose earlier changes must reach the server first (e.g. an upload).
+ * @param {{kind: ChangeKind, post: string, body: Record<string, unknown> | null, base: number | null, local: Fields | null, label: string, user: string, draftKey?: string, after?: string[]}} change
  * @returns {Promise<OutboxItem>}
  */
 export async function compose(change) {
@@ -93,6 +94,7 @@ export async function compose(change) {
       result: null,
       problem: null,
       note: '',
+      ...(change.after?.length ? { after: change.after } : {}),
     };
     item.seq = /** @type {number} */ (await req(store.add(item)));
     if (change.draftKey) tx.objectStore('drafts').delete(change.draftKey);
