@@ -4,7 +4,7 @@
 // The server fills in VERSION (a hash of all editor files) and SHELL (their paths): a new
 // binary with changed files is a changed sw.js, which installs a fresh cache and drops the old.
 
-import { replay } from './js/outbox.js';
+import { replay } from './js/replay.js';
 
 const VERSION = '__QUIRE_ASSETS_VERSION__';
 const SHELL = /** @type {string[]} */ (/** @type {unknown} */ ("__QUIRE_ASSETS_LIST__"));

@@ -1,6 +1,7 @@
 // Conflict: posts edited offline here and online elsewhere, on the same line. Going online, the
-// server's merge finds the overlap and the conflict is shown; keeping mine, keeping the
-// server's and a merge by hand are each saved as chosen.
+// server's merge finds the overlap and the conflict is shown (and announced in an alert);
+// keeping mine, keeping the server's and a merge by hand are each saved as chosen. Keeping the
+// server's keeps the local text as a conflict copy, which can be put back into the post.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -47,6 +48,10 @@ test('conflict: offline edit vs online change; keep mine, keep the server’s, m
     await page.evaluate(() => { location.hash = '#/outbox'; });
     await waitFor(async () => (await page.locator('#outbox-items li[data-state="conflict"]').count()) === 3, { timeout: 30000, message: 'three conflicts in the outbox' });
     assert.equal(await pendingCount(page), 3);
+    // Said out loud, not only a badge.
+    await waitFor(async () => /3 posts were changed elsewhere too/.test(await page.textContent('[role="alert"]#alert') ?? ''), { message: 'the conflict alert' });
+    assert.ok(await page.isVisible('#alert'));
+    assert.doesNotMatch(await page.innerText('#outbox-items'), /If-Match|Base-Version|urn:|Idempotency/, 'no program talk outside the details');
     await page.screenshot({ path: artifact('desktop-outbox-conflicts.png') });
 
     /** @param {string} name */
@@ -70,6 +75,18 @@ test('conflict: offline edit vs online change; keep mine, keep the server’s, m
 
     await open('theirs');
     await page.click('#keep-server');
+    await page.waitForSelector('#outbox-items');
+    // Nothing dropped without a trace: the losing text is kept as a conflict copy, listed and
+    // openable.
+    await page.evaluate(() => { location.hash = '#/posts'; });
+    const copyRow = page.locator('#post-list li[data-key]', { hasText: 'Post theirs (conflict copy)' });
+    await copyRow.waitFor();
+    assert.equal(await copyRow.locator('.badge.conflict').textContent(), 'conflict copy');
+    await copyRow.locator('a.post').click();
+    await page.waitForSelector('#copy-notice');
+    assert.equal(await page.inputValue('#title'), 'Post theirs (conflict copy)');
+    assert.equal(await page.inputValue('#body'), 'Local text for theirs.');
+    const copyKey = await page.getAttribute('form.editor', 'data-key');
     await open('merge');
     await page.click('#merge');
     await page.fill('#merge-body', 'Server text and local text, merged.');
@@ -85,6 +102,17 @@ test('conflict: offline edit vs online change; keep mine, keep the server’s, m
     assert.equal(theirs.body, 'Server text for theirs.');
     assert.equal(theirs.version, 2, 'keeping the server’s version sends nothing');
     assert.equal(merged.version, 3);
+    assert.equal(await page.textContent('#alert'), '', 'no alert once everything is decided');
+
+    // The conflict copy is brought back into its post, and saved there.
+    await page.evaluate((k) => { location.hash = `#/edit/${k}`; }, copyKey);
+    await page.click('#bring-back');
+    await page.waitForSelector(`form.editor[data-key="${ids.theirs}"] #draft-notice`);
+    assert.equal(await page.inputValue('#title'), 'Post theirs');
+    assert.equal(await page.inputValue('#body'), 'Local text for theirs.');
+    await page.click('#save');
+    await waitFor(async () => (await api.call('GET', `/posts/${ids.theirs}`)).body.body === 'Local text for theirs.', { message: 'the copy to be saved into its post' });
+    assert.equal((await api.call('GET', `/posts/${ids.theirs}`)).body.version, 3);
     assert.deepEqual(errors.filter((e) => !/ERR_INTERNET_DISCONNECTED|Failed to load resource/.test(e)), []);
   } finally {
     await context.close();

@@ -50,7 +50,14 @@ test('offline: 20 posts and an edit survive reload and browser restart, then pub
     await page.waitForSelector('#post-list li[data-key]');
     assert.equal(await page.locator('#post-list li[data-key]').count(), COUNT);
     await waitFor(async () => (await pendingCount(page)) === COUNT + 1, { message: 'the pending count after restart' });
+    assert.equal(await page.textContent('#net'), 'Offline', 'the header says so after a restart while offline');
     await page.screenshot({ path: artifact('offline-list.png') });
+    await page.evaluate(() => { location.hash = '#/outbox'; });
+    await page.waitForSelector('#outbox-items li[data-state="queued"]');
+    assert.equal(await page.textContent('#outbox-items li[data-state="queued"] [data-words] >> nth=0'),
+      'You are offline: kept on this device, sent when you are back online.');
+    await page.evaluate(() => { location.hash = '#/posts'; });
+    await page.waitForSelector('#post-list li[data-key]');
     await server.resume();
     const api = await apiClient(server.base);
     assert.equal((await api.posts()).length, 0, 'nothing reached the server while offline');

@@ -1,8 +1,10 @@
 // The editor's entry point: registers the service worker, keeps the header (network, pending
-// count, login) current, routes `#/…` to the views and starts the outbox replay.
+// count, login, the alert for changes that need the author) current, routes `#/…` to the views
+// and starts the outbox replay.
 
 import { logout, session } from './api.js';
-import { activeCount } from './outbox.js';
+import { allItems } from './db.js';
+import { isActive } from './outbox.js';
 import { bus, leave, listen } from './ui/bus.js';
 import { conflictView } from './ui/conflict.js';
 import { h, show, toast } from './ui/dom.js';
@@ -26,7 +28,9 @@ async function registerServiceWorker() {
 }
 
 async function updateHeader() {
-  const count = await activeCount();
+  const items = await allItems();
+  const count = items.filter(isActive).length;
+  alertFor(items);
   $('pending-count').textContent = String(count);
   $('pending').classList.toggle('has', count > 0);
   $('pending').setAttribute('aria-label', `${count} change${count === 1 ? '' : 's'} pending: open the outbox`);
@@ -36,6 +40,45 @@ async function updateHeader() {
   const s = await session();
   $('who').textContent = s?.refresh_token ? s.username : '';
   $('logout').hidden = !s?.refresh_token;
+}
+
+/**
+ * Says out loud (role="alert") when changes need the author: a conflict or a refused change.
+ * The text is set only when it changes, so it is announced once.
+ * @param {import('./types.js').OutboxItem[]} items
+ */
+function alertFor(items) {
+  const conflicts = items.filter((i) => i.state === 'conflict');
+  const refused = items.filter((i) => i.state === 'failed');
+  const parts = [];
+  if (conflicts.length === 1) parts.push(`“${titleOf(conflicts[0])}” was changed elsewhere too, in the same places. Choose which version to keep.`);
+  else if (conflicts.length > 1) parts.push(`${conflicts.length} posts were changed elsewhere too, in the same places. Choose which versions to keep.`);
+  if (refused.length) parts.push(`${refused.length} change${refused.length === 1 ? ' was' : 's were'} not accepted by the server.`);
+  const text = parts.join(' ');
+  const box = $('alert');
+  if (box.dataset.text === text) return;
+  box.dataset.text = text;
+  const target = conflicts.length === 1 && !refused.length ? `#/conflict/${conflicts[0].seq}` : '#/outbox';
+  box.replaceChildren(...(text ? [text, ' ', h('a', { href: target, id: 'alert-open' }, conflicts.length ? 'Compare and choose' : 'Open the outbox')] : []));
+}
+
+/** @param {import('./types.js').OutboxItem} item */
+function titleOf(item) {
+  return item.problem?.current?.title ?? item.local?.title ?? item.label;
+}
+
+/** Outbox changes come in bursts while it is sent: redraw at once, then at most every 150 ms. */
+const REDRAW_MS = 150;
+let redraw = 0;
+let redrawnAt = 0;
+function outboxChanged() {
+  if (redraw) return;
+  redraw = window.setTimeout(() => {
+    redraw = 0;
+    redrawnAt = Date.now();
+    bus.dispatchEvent(new Event('outbox'));
+    updateHeader();
+  }, Math.max(0, redrawnAt + REDRAW_MS - Date.now()));
 }
 
 let routing = Promise.resolve();
@@ -81,7 +124,7 @@ function start() {
     const channel = new BroadcastChannel('quire');
     channel.onmessage = (e) => {
       const type = /** @type {{type?: string}} */ (e.data)?.type;
-      if (type === 'outbox') { bus.dispatchEvent(new Event('outbox')); updateHeader(); }
+      if (type === 'outbox') outboxChanged();
       if (type === 'session') { updateHeader(); keepFresh(); }
     };
   } catch { /* single-tab browsers */ }
@@ -92,7 +135,7 @@ function start() {
   window.addEventListener('offline', updateHeader);
   window.addEventListener('hashchange', route);
   $('logout').addEventListener('click', async () => {
-    const pending = await activeCount();
+    const pending = (await allItems()).filter(isActive).length;
     await logout();
     toast(pending ? `Logged out. ${pending} unsent change${pending === 1 ? ' is' : 's are'} kept and sent after the next login.` : 'Logged out.');
     updateHeader();

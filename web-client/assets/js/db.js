@@ -84,6 +84,20 @@ export function kvGet(key) {
 }
 
 /**
+ * Every key-value pair whose key starts with `prefix`, in one transaction.
+ * @param {string} prefix
+ * @returns {Promise<Map<string, unknown>>}
+ */
+export function kvPrefix(prefix) {
+  return transact(['kv'], 'readonly', async (tx) => {
+    const range = IDBKeyRange.bound(prefix, `${prefix}\uffff`);
+    const store = tx.objectStore('kv');
+    const [keys, values] = await Promise.all([req(store.getAllKeys(range)), req(store.getAll(range))]);
+    return new Map(keys.map((k, n) => [String(k), values[n]]));
+  });
+}
+
+/**
  * @param {string} key
  * @param {unknown} value  `undefined` deletes.
  */

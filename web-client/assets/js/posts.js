@@ -3,7 +3,7 @@
 // can be edited like any other.
 
 import { getJson } from './api.js';
-import { allDrafts, allItems, cachedPost, cachedPosts, cachePosts, getDraft, kvGet } from './db.js';
+import { allDrafts, allItems, cachedPost, cachedPosts, cachePosts, getDraft, kvPrefix } from './db.js';
 import { isActive } from './outbox.js';
 
 /** @typedef {import('./types.js').Post} Post */
@@ -20,6 +20,7 @@ import { isActive } from './outbox.js';
  * @property {number} pending  Outbox items of this post that still need something.
  * @property {boolean} conflict
  * @property {boolean} draft  Unsaved edits are autosaved for it.
+ * @property {boolean} copy  A conflict copy: the author's version a conflict did not keep.
  * @property {Fields} shown  What the list shows: the draft if there is one, else `fields`.
  * @property {string} updated  ISO time of the last change known here.
  * @property {Post | null} server  The cached server post.
@@ -59,10 +60,12 @@ async function localIds(items) {
   /** @type {Map<string, string>} */
   const map = new Map();
   for (const i of items) {
-    if (!i.post.startsWith('local-') || map.has(i.post)) continue;
-    const created = items.find((c) => c.post === i.post && c.kind === 'create' && c.result);
-    const ref = created?.result?.id ?? await kvGet(`ref:${i.post}`);
-    if (typeof ref === 'string') map.set(i.post, ref);
+    if (i.kind === 'create' && i.result && i.post.startsWith('local-')) map.set(i.post, i.result.id);
+  }
+  // Mappings of creates the outbox already forgot (one read for all of them).
+  for (const [key, id] of await kvPrefix('ref:')) {
+    const local = key.slice('ref:'.length);
+    if (typeof id === 'string' && !map.has(local)) map.set(local, id);
   }
   return map;
 }
@@ -79,7 +82,7 @@ export async function entries() {
   for (const p of posts) {
     byKey.set(p.id, {
       key: p.id, id: p.id, fields: fieldsOf(p), version: p.version, deleted: Boolean(p.deleted_at),
-      pending: 0, conflict: false, draft: false, updated: p.updated_at, server: p, shown: fieldsOf(p),
+      pending: 0, conflict: false, draft: false, copy: false, updated: p.updated_at, server: p, shown: fieldsOf(p),
     });
   }
   for (const i of items) {
@@ -88,7 +91,7 @@ export async function entries() {
     let e = byKey.get(key);
     if (!e) {
       if (i.kind !== 'create' || !i.local) continue;
-      e = { key, id: null, fields: i.local, version: null, deleted: false, pending: 0, conflict: false, draft: false, updated: new Date(i.createdAt).toISOString(), server: null, shown: i.local };
+      e = { key, id: null, fields: i.local, version: null, deleted: false, pending: 0, conflict: false, draft: false, copy: false, updated: new Date(i.createdAt).toISOString(), server: null, shown: i.local };
       byKey.set(key, e);
     }
     e.pending++;
@@ -102,7 +105,7 @@ export async function entries() {
     const key = ids.get(d.key) ?? d.key;
     let e = byKey.get(key);
     if (!e) {
-      e = { key: d.key, id: null, fields: emptyFields(), version: null, deleted: false, pending: 0, conflict: false, draft: true, updated: new Date(d.savedAt).toISOString(), server: null, shown: d.fields };
+      e = { key: d.key, id: null, fields: emptyFields(), version: null, deleted: false, pending: 0, conflict: false, draft: true, copy: Boolean(d.copy), updated: new Date(d.savedAt).toISOString(), server: null, shown: d.fields };
       byKey.set(key, e);
     }
     e.draft = true;

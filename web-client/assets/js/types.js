@@ -78,13 +78,27 @@
  * @property {{method: string, path: string, ifMatch: string | null, baseVersion?: number} | null} request  Resolved once, before the first send; every retry repeats it exactly, except that a 412 turns an edit's `If-Match` into `Base-Version` once (for the server to merge).
  * @property {Post | null} result  The server's answer once sent.
  * @property {Problem | null} problem  The last problem (conflict or failure).
- * @property {string} note  Why it waits, in words.
+ * @property {string} note  Why it waits, as the program saw it (shown only under "details").
+ * @property {WaitReason | null} [reason]  Why a queued item waits; the views put it in words.
+ * @property {string[]} [after]  Keys (of posts, uploads…) whose earlier changes must be on the
+ *   server first, besides its own post's: e.g. the upload a post shows.
+ *
+ * @typedef {'unreachable' | 'server' | 'busy' | 'login' | 'merging'} WaitReason
+ *   `unreachable`: no answer (network down, server down, response lost); `server`: a 5xx, 408 or
+ *   429; `busy`: the same key is still being worked on; `login`: waits for a login; `merging`:
+ *   sent again with Base-Version.
  *
  * @typedef {object} Draft  Autosaved editor state.
  * @property {string} key  The post's key.
  * @property {Fields} fields
  * @property {number | null} base  The version the edit started from.
  * @property {number} savedAt
+ * @property {ConflictCopy} [copy]  Set on a conflict copy: the author's side that lost.
+ *
+ * @typedef {object} ConflictCopy  What a conflict resolved with the server's version dropped.
+ * @property {string} of  The post's server id.
+ * @property {number} version  The server's version that was kept.
+ * @property {Fields} fields  The author's version as it was (the draft's title is marked).
  */
 
 export {};

@@ -2,7 +2,8 @@
 // (a 409 merge conflict: the server merges everything else by itself), or in a way that could
 // not be merged (a 412). The server's version and the local one are shown side by side, with
 // what overlaps named; the author keeps either, or merges by hand. Nothing is dropped until one
-// of the three buttons is pressed.
+// of the three buttons is pressed, and keeping the server's keeps the author's version as a
+// conflict copy.
 
 import { session } from '../api.js';
 import { allItems } from '../db.js';
@@ -60,7 +61,8 @@ export async function conflictView(seq) {
     const user = s?.username ?? item?.user ?? '';
     await resolve(seq, choice.keep === 'server' ? choice : { ...choice, user });
     changed();
-    toast(choice.keep === 'server' ? 'Kept the server’s version.' : 'Saving your version…');
+    toast(choice.keep === 'mine' ? 'Saving your version…'
+      : mine ? `Kept the server’s version; yours is in the posts as “${mine.title} (conflict copy)”.` : 'Kept the server’s version.');
     location.hash = '#/outbox';
   }
 

@@ -10,6 +10,7 @@ import { emptyFields, entry as loadEntry } from '../posts.js';
 import { bus, listen, onLeave } from './bus.js';
 import { fromLocalInput, h, parseTags, show, toast, toLocalInput, when } from './dom.js';
 import { changed } from './sync.js';
+import { stateWords } from './words.js';
 
 /** @typedef {import('../types.js').Fields} Fields */
 /** @typedef {import('../types.js').OutboxItem} OutboxItem */
@@ -72,7 +73,7 @@ export async function editorView(keyParam) {
       await deleteDraft(key);
       autosaved.textContent = '';
     } else {
-      await putDraft({ key, fields, base, savedAt: Date.now() });
+      await putDraft({ key, fields, base, savedAt: Date.now(), ...(draft?.copy ? { copy: draft.copy } : {}) });
       autosaved.textContent = `Draft kept on this device ${new Date().toLocaleTimeString()}`;
     }
   };
@@ -118,7 +119,11 @@ export async function editorView(keyParam) {
     h('p', { class: 'hint', id: 'shortcuts' }, 'Ctrl+S (⌘S) saves, Ctrl+E (⌘E) switches to the preview. ', autosaved));
   whenLabel.hidden = initial.status !== 'scheduled';
 
-  if (draft) {
+  if (draft?.copy) {
+    const { fields: was } = draft.copy;
+    // The text as edited here; title, slug and status as they were (the copy's are its own).
+    notices.append(copyNotice(draft.copy, () => ({ ...read(), title: was.title, slug: was.slug, status: was.status, publish_at: was.publish_at }), key));
+  } else if (draft) {
     notices.append(h('p', { class: 'notice', id: 'draft-notice' }, `Restored your unsaved changes from ${when(new Date(draft.savedAt).toISOString())}. `,
       h('button', { type: 'button', id: 'discard-draft', onclick: async () => {
         await deleteDraft(key);
@@ -243,17 +248,35 @@ export async function editorView(keyParam) {
 }
 
 /**
+ * The notice on a conflict copy: where it came from, and a way to put it back into that post
+ * (as unsaved changes there, based on the server's version that was kept; saving sends them).
+ * @param {import('../types.js').ConflictCopy} copy
+ * @param {() => Fields} fields  What to put back.
+ * @param {string} key  The copy's own key (its draft goes once it is put back).
+ */
+function copyNotice(copy, fields, key) {
+  const bringBack = async () => {
+    await putDraft({ key: copy.of, fields: fields(), base: copy.version, savedAt: Date.now() });
+    await deleteDraft(key);
+    toast('Your version is back in the post, as unsaved changes: check it and save.');
+    location.hash = `#/edit/${encodeURIComponent(copy.of)}`;
+  };
+  return h('p', { class: 'notice warn', id: 'copy-notice' },
+    `This is a conflict copy: your version of “${copy.fields.title}”, kept when the server’s version (${copy.version}) was chosen instead. `,
+    'Save it as a new post, or ',
+    h('button', { type: 'button', id: 'bring-back', onclick: bringBack }, 'Put it back into the post'));
+}
+
+/**
  * What an outbox item's state means for the author.
  * @param {OutboxItem} item
  * @returns {(string | Node)[]}
  */
 export function describe(item) {
   switch (item.state) {
-    case 'queued': return [navigator.onLine ? 'Queued; sending…' : 'Saved on this device; it is sent when you are online.'];
-    case 'sending': return ['Sending…'];
-    case 'sent': return [item.result?.status === 'published' ? 'Published.' : 'Saved.'];
     case 'conflict': return ['Changed elsewhere meanwhile: ', h('a', { href: `#/conflict/${item.seq}` }, 'compare and choose')];
-    case 'failed': return [`Not saved: ${item.problem?.detail ?? 'the server refused it'} `, h('a', { href: '#/outbox' }, 'Outbox')];
-    default: return [item.state];
+    case 'failed': return [`Not saved. ${stateWords(item)} `, h('a', { href: '#/outbox' }, 'Outbox')];
+    case 'queued': return [item.attempts === 0 && navigator.onLine ? 'Sending…' : stateWords(item)];
+    default: return [stateWords(item)];
   }
 }

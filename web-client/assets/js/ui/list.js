@@ -61,5 +61,5 @@ function row(e) {
       h('span', { class: `badge ${s}` }, s === 'scheduled' && e.shown.publish_at ? `scheduled ${when(e.shown.publish_at)}` : s),
       e.shown.tags.length ? h('span', { class: 'tags' }, e.shown.tags.map((t) => `#${t}`).join(' ')) : null,
       e.pending ? h('span', { class: `badge ${e.conflict ? 'conflict' : 'pending'}` }, e.conflict ? 'needs you' : `${e.pending} unsent`) : null,
-      e.draft ? h('span', { class: 'badge' }, 'unsaved draft') : null));
+      e.copy ? h('span', { class: 'badge conflict' }, 'conflict copy') : e.draft ? h('span', { class: 'badge' }, 'unsaved draft') : null));
 }

@@ -6,6 +6,7 @@ import { isActive, resolve, retry } from '../outbox.js';
 import { listen, bus } from './bus.js';
 import { h, show, toast } from './dom.js';
 import { changed, kick, needsLogin } from './sync.js';
+import { rawDetails, stateWords } from './words.js';
 
 /** @typedef {import('../types.js').OutboxItem} OutboxItem */
 
@@ -16,18 +17,35 @@ export async function outboxView() {
     const items = await allItems();
     const active = items.filter(isActive);
     const done = items.filter((i) => i.state === 'sent').slice(-20).reverse();
-    summary.textContent = active.length
-      ? `${active.length} change${active.length === 1 ? '' : 's'} not yet on the server.${needsLogin ? ' Log in to send them.' : ''}${navigator.onLine ? '' : ' You are offline.'}`
-      : 'Everything is on the server.';
+    summary.textContent = summarize(active);
     list.replaceChildren(...[...active, ...done].map(row));
   };
   listen(bus, 'outbox', render);
+  // The rows' words follow the network state shown in the header.
+  listen(window, 'online', render);
+  listen(window, 'offline', render);
   show('Outbox',
     h('h1', {}, 'Outbox'),
     summary,
     h('div', { class: 'actions' }, h('button', { type: 'button', id: 'send-now', onclick: () => kick(true) }, 'Send now')),
     list);
   await render();
+}
+
+/**
+ * The line above the list.
+ * @param {OutboxItem[]} active
+ */
+function summarize(active) {
+  if (active.length === 0) return 'Everything is on the server.';
+  const n = active.length;
+  const refused = active.filter((i) => i.state === 'failed').length;
+  return [
+    `${n} change${n === 1 ? '' : 's'} not yet on the server.`,
+    needsLogin ? 'Log in to send them.' : '',
+    navigator.onLine ? '' : 'You are offline.',
+    refused ? `${refused} ${refused === 1 ? 'was' : 'were'} not accepted by the server and need${refused === 1 ? 's' : ''} you.` : '',
+  ].filter(Boolean).join(' ');
 }
 
 /** @param {OutboxItem} item */
@@ -38,11 +56,12 @@ function row(item) {
     actions.push(h('button', { type: 'button', onclick: async () => { await retry(/** @type {number} */ (item.seq)); changed(); } }, 'Try again'));
     actions.push(h('button', { type: 'button', class: 'danger', onclick: () => discard(item) }, 'Discard (keep as draft)'));
   }
+  const trouble = item.state === 'failed' || item.state === 'conflict';
   return h('li', { 'data-state': item.state, 'data-seq': String(item.seq) },
     h('span', { class: 'what' }, item.label, ' ', h('span', { class: `badge ${item.state}` }, item.state)),
-    item.state === 'failed' || item.state === 'conflict' ? h('span', { class: 'detail' }, item.problem?.detail ?? '') : null,
-    item.note && item.state !== 'failed' && item.state !== 'conflict' ? h('span', { class: 'meta' }, item.note) : null,
-    h('span', { class: 'meta' }, `composed ${new Date(item.createdAt).toLocaleString()} · ${item.attempts} attempt${item.attempts === 1 ? '' : 's'} · key ${item.key}`),
+    h('span', { class: trouble ? 'detail' : 'meta', 'data-words': '' }, stateWords(item)),
+    h('span', { class: 'meta' }, `written ${new Date(item.createdAt).toLocaleString()} · ${item.attempts} attempt${item.attempts === 1 ? '' : 's'}`),
+    item.problem || item.note ? rawDetails(item) : null,
     actions.length ? h('div', { class: 'actions' }, actions) : null);
 }
 

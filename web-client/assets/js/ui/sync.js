@@ -3,7 +3,7 @@
 // does exist, a sync registration also lets the service worker send after the tab is closed.
 
 import { nextRefreshAt, validSession } from '../api.js';
-import { replay } from '../outbox.js';
+import { replay } from '../replay.js';
 import { bus } from './bus.js';
 
 /** While something waits without a time of its own, try again this often. */
