@@ -68,6 +68,8 @@ problem_types! {
     UnsupportedMediaType = ("unsupported-media-type", 415, "Unsupported media type"),
     /// The Idempotency-Key was used for a different request.
     IdempotencyKeyReused = ("idempotency-key-reused", 422, "Idempotency-Key reused"),
+    /// The upload claims to be an image but cannot be decoded (truncated, damaged).
+    UnreadableImage = ("unreadable-image", 422, "Image not readable"),
     /// A change without `If-Match`.
     IfMatchRequired = ("if-match-required", 428, "If-Match required"),
     /// Too many requests; `Retry-After` says when to retry.

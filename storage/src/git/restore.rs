@@ -11,6 +11,10 @@
 //! So the events either are, byte for byte, the ones that made the repository, or reading stops
 //! at the first commit where they are not and says why (a hand-made commit, a commit of a Quire
 //! older than these trailers, other git settings).
+//!
+//! A media commit names its stream with `Media-Id`. Its file is checked against the bytes in the
+//! media folder beside the repository (`<data>/media`): restoring media bytes from git alone is
+//! not supported yet, so a repository with media restores only where those bytes are.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -75,7 +79,7 @@ pub fn events_from_git(path: &Path, settings: &GitSettings) -> Result<GitEvents>
     Ok(GitEvents {
         repo,
         commits: commits.into_iter(),
-        projector: Projector::new(settings.clone()),
+        projector: Projector::new(settings.clone()).with_media(super::media_beside(path)),
         sink: HashSink::default(),
         posts: HashMap::new(),
         failed: false,
@@ -121,6 +125,9 @@ impl GitEvents {
                 ),
             ));
         }
+        if event.payload.is_media() {
+            return Ok(event);
+        }
         let post = Post::apply(self.posts.remove(&event.stream), &event)
             .ok_or_else(|| unrestorable(&commit, "its post was never created".into()))?;
         self.posts.insert(event.stream, post);
@@ -153,7 +160,10 @@ impl GitEvents {
         let mut event = Envelope {
             seq,
             id: parse_ulid(&t.event_id, "Event-Id")?,
-            stream: parse_ulid(&t.post_id, "Post-Id")?,
+            stream: match &t.media_id {
+                Some(_) => parse_ulid(&t.media_id, "Media-Id")?,
+                None => parse_ulid(&t.post_id, "Post-Id")?,
+            },
             version: t.version.ok_or_else(|| bad("it has no Stream-Version trailer"))?,
             actor: t.actor.clone().ok_or_else(|| bad("it has no Actor trailer"))?,
             at: OffsetDateTime::parse(time, &Rfc3339).map_err(|_| bad("its Event-Time is not RFC 3339"))?,
