@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub mod git;
 pub mod limits;
+pub mod media;
 pub mod metrics;
 pub mod ops;
 pub mod routes;

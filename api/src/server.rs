@@ -58,6 +58,13 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
     Ok(AppState {
         config: Arc::new(config.clone()),
         posts: Posts::new(dyn_store.clone(), config.clock()),
+        media: quire_storage::MediaService::new(
+            dyn_store.clone(),
+            quire_storage::MediaBlobs::new(data.join("media")),
+            config.media.limits(),
+            config.clock(),
+        ),
+        media_permits: Arc::new(tokio::sync::Semaphore::new(config.media.concurrent_decodes)),
         idempotency: Idempotency::new(dyn_store.clone()),
         store: dyn_store,
         tokens: Tokens::new(store_secrets.clone()),
