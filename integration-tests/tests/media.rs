@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use quire_integration_tests::git::{git, wait_for_git};
-use quire_integration_tests::{Client, TestServer};
+use quire_integration_tests::git::{git, quire, wait_for_git};
+use quire_integration_tests::{BinaryServer, Client, TestServer, ADMIN};
 use quire_openapi::{EventList, MediaList, MediaResponse, Problem, TokenCreated};
 use reqwest::Method;
 use serde_json::json;
@@ -209,17 +209,19 @@ async fn a_retried_upload_with_the_same_key_is_stored_once() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn an_upload_becomes_a_git_commit_under_static_media() {
-    let server = TestServer::start().await;
-    let admin = server.admin().await;
+/// Runs the real binary, so that `quire verify` can open the log after it stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_becomes_a_git_commit_under_static_media_and_verify_passes() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = BinaryServer::start(data.path()).await;
+    let admin = Client::login(&server.base, ADMIN.0, ADMIN.1).await;
     let media: MediaResponse = upload(&admin, PHOTO, "image/jpeg", "?alt=x")
         .await
         .json()
         .await
         .expect("media");
     wait_for_git(&admin).await;
-    let repo = server.dir.path().join("content.git");
+    let repo = data.path().join("content.git");
     let repo = repo.to_string_lossy();
     let file = format!("static/media/{}.jpg", media.hash);
     let files = git(None, &["--git-dir", &repo, "ls-tree", "-r", "--name-only", "main"]);
@@ -241,5 +243,10 @@ async fn an_upload_becomes_a_git_commit_under_static_media() {
     wait_for_git(&admin).await;
     let files = git(None, &["--git-dir", &repo, "ls-tree", "-r", "--name-only", "main"]);
     assert!(!files.lines().any(|l| l == file), "{files}");
-    server.stop().await;
+    let stopped = tokio::task::spawn_blocking(move || server.signal(libc::SIGTERM))
+        .await
+        .expect("join");
+    assert!(stopped.success(), "graceful stop: {stopped:?}");
+    let verified = quire(data.path(), &["verify"]);
+    assert!(verified.status.success(), "quire verify: {verified:?}");
 }

@@ -69,6 +69,21 @@ impl MediaBlobs {
         Ok(tmp.join(format!("{}.upload", ulid::Ulid::new())))
     }
 
+    /// Removes uploads a crash left in `media/tmp/`; returns how many. Call it only while no
+    /// upload can be running (at start, with the log's lock held).
+    pub fn clear_temp(&self) -> Result<usize> {
+        let tmp = self.dir.join("tmp");
+        let Ok(entries) = fs::read_dir(&tmp) else {
+            return Ok(0);
+        };
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            fs::remove_file(entry.path()).map_err(io(format!("removing {}", entry.path().display())))?;
+            removed += 1;
+        }
+        Ok(removed)
+    }
+
     /// Stores `bytes` as `<sha256>.<ext>` durably; returns the hash. Bytes already stored are
     /// not written again.
     pub fn put(&self, bytes: &[u8], ext: &str) -> Result<String> {
