@@ -1,16 +1,18 @@
-//! Media around the handlers: the `[media]` settings, receiving an upload body into a
-//! temporary file (streamed, never held whole in memory, refused past `media.max_bytes`), and
-//! serving the stored files at `/media/<hash>.<ext>`.
+//! Media around the handlers: the `[media]` settings, receiving an upload — a raw image body
+//! or a `multipart/form-data` form with `file` and `alt` — into a temporary file (streamed,
+//! never held whole in memory, refused past `media.max_bytes`), and serving the stored files at
+//! `/media/<hash>.<ext>`.
 
 use std::fs::File;
 use std::io::Write as _;
 use std::path::PathBuf;
 
 use actix_files::NamedFile;
+use actix_multipart::Multipart;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
-use futures_util::StreamExt as _;
+use futures_util::{Stream, StreamExt as _};
 use quire_storage::{ImageLimits, MediaBlobs};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -19,6 +21,10 @@ use crate::error::{ApiError, ProblemType};
 
 /// Bytes gathered before each write to the temporary file (off the async workers).
 const CHUNK: usize = 256 * 1024;
+/// Room for a form's boundaries and small fields on top of `media.max_bytes`.
+const FORM_OVERHEAD: u64 = 64 * 1024;
+/// Longest text field of an upload form (`alt`, `name`).
+const MAX_FIELD: usize = 4096;
 /// Stored files never change (their name is their hash): caches keep them for a year.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
@@ -95,27 +101,96 @@ fn io_failed(e: std::io::Error) -> ApiError {
     ApiError::internal()
 }
 
-/// Refuses what can be refused from the headers alone: a declared length over `limit`, and
-/// multipart bodies (send the raw image).
-pub fn check_headers(req: &HttpRequest, limit: u64) -> Result<(), ApiError> {
-    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-    if header(header::CONTENT_LENGTH)
-        .and_then(|v| v.parse::<u64>().ok())
-        .is_some_and(|n| n > limit)
-    {
-        return Err(too_large(limit));
-    }
-    if header(header::CONTENT_TYPE).is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/")) {
-        return Err(ApiError::new(
-            ProblemType::UnsupportedMediaType,
-            "send the image itself as the body (e.g. `Content-Type: image/jpeg`), not a multipart form",
-        ));
-    }
-    Ok(())
+/// What an upload request carried.
+#[derive(Debug)]
+pub struct Incoming {
+    pub file: Received,
+    /// The form's `alt` field.
+    pub alt: Option<String>,
+    /// The form's file name.
+    pub name: Option<String>,
 }
 
-/// Streams `payload` into a temporary file of `blobs`, refusing more than `limit` bytes.
-pub async fn receive(mut payload: web::Payload, blobs: &MediaBlobs, limit: u64) -> Result<Received, ApiError> {
+/// Reads an upload: a raw image body, or a `multipart/form-data` form whose `file` field is the
+/// image and `alt` field the alt text. A declared length over the limit is refused before
+/// anything is read, and so is any other multipart type.
+pub async fn read_upload(
+    req: &HttpRequest,
+    payload: web::Payload,
+    blobs: &MediaBlobs,
+    limit: u64,
+) -> Result<Incoming, ApiError> {
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let kind = header(header::CONTENT_TYPE).unwrap_or_default().to_ascii_lowercase();
+    let form = kind.starts_with("multipart/form-data");
+    let declared = header(header::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit + if form { FORM_OVERHEAD } else { 0 }) {
+        return Err(too_large(limit));
+    }
+    if kind.starts_with("multipart/") && !form {
+        return Err(ApiError::new(
+            ProblemType::UnsupportedMediaType,
+            "send the image as the body (e.g. `Content-Type: image/jpeg`) or as a multipart/form-data `file` field",
+        ));
+    }
+    if !form {
+        let file = receive(payload, blobs, limit).await?;
+        return Ok(Incoming {
+            file,
+            alt: None,
+            name: None,
+        });
+    }
+    receive_form(Multipart::new(req.headers(), payload), blobs, limit).await
+}
+
+fn bad_form(e: impl std::fmt::Display) -> ApiError {
+    ApiError::bad_request(format!("the multipart/form-data body is malformed: {e}"))
+}
+
+async fn receive_form(mut form: Multipart, blobs: &MediaBlobs, limit: u64) -> Result<Incoming, ApiError> {
+    let (mut file, mut alt, mut name) = (None, None, None);
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(bad_form)?;
+        let field_name = field.name().map(str::to_owned);
+        match field_name.as_deref() {
+            Some("file") if file.is_none() => {
+                name = field
+                    .content_disposition()
+                    .and_then(|d| d.get_filename())
+                    .map(str::to_owned);
+                file = Some(receive(&mut field, blobs, limit).await?);
+            }
+            Some("alt") => alt = Some(read_text(&mut field).await?),
+            _ => {
+                read_text(&mut field).await?;
+            }
+        }
+    }
+    let file = file.ok_or_else(|| ApiError::bad_request("the form has no `file` field with the image"))?;
+    Ok(Incoming { file, alt, name })
+}
+
+/// A small text field (at most [`MAX_FIELD`] bytes of UTF-8).
+async fn read_text(field: &mut actix_multipart::Field) -> Result<String, ApiError> {
+    let mut text = Vec::new();
+    while let Some(chunk) = field.next().await {
+        text.extend_from_slice(&chunk.map_err(bad_form)?);
+        if text.len() > MAX_FIELD {
+            return Err(ApiError::bad_request(format!(
+                "a form field other than `file` is over {MAX_FIELD} bytes"
+            )));
+        }
+    }
+    String::from_utf8(text).map_err(|_| ApiError::bad_request("a form field is not UTF-8"))
+}
+
+/// Streams `body` into a temporary file of `blobs`, refusing more than `limit` bytes.
+async fn receive<S, E>(mut body: S, blobs: &MediaBlobs, limit: u64) -> Result<Received, ApiError>
+where
+    S: Stream<Item = Result<web::Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
     let blobs = blobs.clone();
     let path = web::block(move || blobs.temp_path()).await??;
     let created = path.clone();
@@ -125,7 +200,7 @@ pub async fn receive(mut payload: web::Payload, blobs: &MediaBlobs, limit: u64) 
         digest: String::new(),
     };
     let (mut hash, mut file, mut buf, mut total) = (Sha256::new(), file, Vec::with_capacity(CHUNK), 0u64);
-    while let Some(chunk) = payload.next().await {
+    while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| ApiError::bad_request(format!("could not read the body: {e}")))?;
         total += chunk.len() as u64;
         if total > limit {

@@ -108,6 +108,39 @@ async fn an_upload_is_upright_without_exif_and_served_with_a_strong_etag() {
 }
 
 #[tokio::test]
+async fn a_form_upload_takes_file_and_alt_fields() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    let boundary = "quire-test-boundary";
+    let mut form = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"alt\"\r\n\r\nA flag, from a form\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"IMG_0002.JPG\"\r\n\
+         Content-Type: image/jpeg\r\n\r\n"
+    )
+    .into_bytes();
+    form.extend_from_slice(PHOTO);
+    form.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    let response = upload(&admin, &form, &content_type, "").await;
+    assert_eq!(response.status(), 201);
+    let media: MediaResponse = response.json().await.expect("media");
+    assert_eq!(media.alt, "A flag, from a form");
+    assert_eq!(media.original_name.as_deref(), Some("IMG_0002.JPG"));
+    assert_eq!((media.width, media.height), (32, 64));
+    let no_file =
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"alt\"\r\n\r\nx\r\n--{boundary}--\r\n");
+    assert_eq!(
+        upload(&admin, no_file.as_bytes(), &content_type, "").await.status(),
+        400
+    );
+    assert_eq!(
+        upload(&admin, PHOTO, "multipart/mixed; boundary=x", "").await.status(),
+        415
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn refused_uploads_store_nothing() {
     let server = TestServer::start_with(|c| c.media.max_bytes = 4096).await;
     let admin = server.admin().await;

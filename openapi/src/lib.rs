@@ -17,7 +17,7 @@ pub mod users;
 pub use auth::{LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse};
 pub use doc::ApiDoc;
 pub use events::{EventList, EventResponse, Health, Ready};
-pub use media::{MediaList, MediaResponse, PatchMediaRequest};
+pub use media::{MediaList, MediaResponse, PatchMediaRequest, UploadForm};
 pub use ops::{BackupArchive, BackupManifest};
 pub use posts::{CreatePostRequest, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus};
 pub use problem::Problem;

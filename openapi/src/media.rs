@@ -51,3 +51,13 @@ pub struct PatchMediaRequest {
     /// The new alt text (at most 1000 characters).
     pub alt: String,
 }
+
+/// `POST /api/v1/media` as a form (what a browser's `FormData` sends).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UploadForm {
+    /// The image: JPEG, PNG, WebP or GIF. Its file name is kept as `original_name`.
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+    /// Alt text.
+    pub alt: Option<String>,
+}

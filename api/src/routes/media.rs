@@ -82,7 +82,7 @@ pub struct UploadQuery {
     name: Option<String>,
 }
 
-/// `POST /api/v1/media` — upload an image (the raw bytes as the body).
+/// `POST /api/v1/media` — upload an image (the raw bytes, or a form with `file` and `alt`).
 pub async fn upload_media(
     auth: Auth,
     state: web::Data<AppState>,
@@ -93,11 +93,10 @@ pub async fn upload_media(
     let actor = auth.actor();
     state.media.check_may_upload(&actor)?;
     let limit = state.config.media.max_bytes;
-    crate::media::check_headers(&req, limit)?;
-    let received = crate::media::receive(payload, state.media.blobs(), limit).await?;
+    let incoming = crate::media::read_upload(&req, payload, state.media.blobs(), limit).await?;
     let header_alt = req.headers().get("x-alt-text").and_then(|v| v.to_str().ok());
-    let alt = query.alt.clone().or(header_alt.map(str::to_owned)).unwrap_or_default();
-    let name = query.name.clone();
+    let alt = (incoming.alt.or(query.alt.clone()).or(header_alt.map(str::to_owned))).unwrap_or_default();
+    let (name, received) = (incoming.name.or(query.name.clone()), incoming.file);
     let same = format!("{}\0{alt}\0{}", received.digest, name.as_deref().unwrap_or_default());
     let _permit = state.media_permits.acquire().await.map_err(|_| ApiError::internal())?;
     let media = state.media.clone();

@@ -1,14 +1,17 @@
 //! The media operations of the OpenAPI document.
 
-use crate::media::{MediaList, MediaResponse, PatchMediaRequest};
+use crate::media::{MediaList, MediaResponse, PatchMediaRequest, UploadForm};
 use crate::problem::Problem;
 
-/// `POST /api/v1/media` — upload an image (raw body). The type is read from the bytes: JPEG,
+/// `POST /api/v1/media` — upload an image: the raw bytes as the body, or a
+/// `multipart/form-data` form with the image in `file` and the alt text in `alt`. The type is read from the bytes: JPEG,
 /// PNG, WebP or GIF (SVG is refused: it can carry scripts). The image is turned upright from its
 /// EXIF orientation, scaled down to `media.max_dimension` and encoded anew, which drops EXIF,
 /// XMP and IPTC metadata (GPS positions). The same cleaned bytes are stored once.
 #[utoipa::path(post, path = "/api/v1/media", tag = "media", security(("bearer" = [])),
-    request_body(content = Vec<u8>, description = "The image bytes", content_type = "image/jpeg"),
+    request_body(description = "The image bytes (any image type; it is read from the bytes), or a form",
+        content((Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"), (Vec<u8> = "image/gif"),
+            (UploadForm = "multipart/form-data"))),
     params(
         ("alt" = Option<String>, Query, description = "Alt text (or the `X-Alt-Text` header)"),
         ("name" = Option<String>, Query, description = "The original file name, kept for reference"),
@@ -17,7 +20,7 @@ use crate::problem::Problem;
     responses(
         (status = 201, description = "Stored", body = MediaResponse,
             headers(("Location" = String, description = "`/api/v1/media/{id}`"), ("ETag" = String, description = "\"<version>\""))),
-        (status = 400, description = "Bad alt text or Idempotency-Key", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Bad alt text or Idempotency-Key, malformed form or no `file` field", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Missing right `media:write`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The Idempotency-Key is in use", body = Problem, content_type = "application/problem+json"),

@@ -50,7 +50,8 @@ use crate::users::{
         CreateTokenRequest, TokenInfo, TokenCreated, TokenList,
         StatusResponse, GitStatus, MirrorStatus, AuditReport, PostCommits, CommitResponse,
         BackupManifest, BackupArchive,
-        crate::media::MediaResponse, crate::media::MediaList, crate::media::PatchMediaRequest
+        crate::media::MediaResponse, crate::media::MediaList, crate::media::PatchMediaRequest,
+        crate::media::UploadForm
     )),
     modifiers(&BearerAuth),
     tags(
