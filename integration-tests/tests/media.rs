@@ -282,4 +282,21 @@ async fn an_upload_becomes_a_git_commit_under_static_media_and_verify_passes() {
     assert!(stopped.success(), "graceful stop: {stopped:?}");
     let verified = quire(data.path(), &["verify"]);
     assert!(verified.status.success(), "quire verify: {verified:?}");
+
+    // `restore --from-git` into an empty folder brings the events and the media bytes back.
+    let tip = git(None, &["--git-dir", &repo, "rev-parse", "main"]);
+    let restored = tempfile::tempdir().expect("tempdir");
+    let out = quire(restored.path(), &["restore", "--from-git", &repo]);
+    assert!(out.status.success(), "restore: {out:?}");
+    let stored = restored
+        .path()
+        .join("media")
+        .join(&media.hash[..2])
+        .join(format!("{}.jpg", media.hash));
+    assert_eq!(std::fs::metadata(&stored).expect("restored bytes").len(), media.bytes);
+    let new_repo = restored.path().join("content.git");
+    let new_tip = git(None, &["--git-dir", &new_repo.to_string_lossy(), "rev-parse", "main"]);
+    assert_eq!(new_tip, tip, "the same commit ids");
+    let verified = quire(restored.path(), &["verify"]);
+    assert!(verified.status.success(), "quire verify after restore: {verified:?}");
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
-use quire_storage::git::verify;
+use quire_storage::git::{events_from_git, verify};
 use quire_storage::{
     system_clock, Actor, Error, GitProjection, GitSettings, IfMatch, ImageLimits, MediaBlobs, MediaQuery, MediaService,
     Role, SledOptions, SledStore, Store, Upload,
@@ -270,6 +270,33 @@ fn git_commits_media_under_static_media_and_verify_agrees() {
     drop(git);
     let report = verify(&repo, &GitSettings::default(), f.store.as_ref()).expect("verify");
     assert!(report.is_ok(), "{report:?}");
+
+    // Git alone brings the events and the bytes back, into another data folder.
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let clone = elsewhere.path().join("source.git");
+    let cloned = Command::new("git")
+        .args([
+            "clone",
+            "-q",
+            "--bare",
+            &repo.to_string_lossy(),
+            &clone.to_string_lossy(),
+        ])
+        .status()
+        .expect("git clone");
+    assert!(cloned.success());
+    let restored_media = MediaBlobs::new(elsewhere.path().join("restored-media"));
+    let events: Vec<_> = events_from_git(&clone, &GitSettings::default())
+        .expect("open")
+        .restore_media_into(restored_media.clone())
+        .collect::<Result<_, _>>()
+        .expect("every commit restores");
+    assert_eq!(events, f.store.events_after(0, 100).expect("events"));
+    let bytes = restored_media
+        .read(&first.file_name())
+        .expect("read")
+        .expect("restored");
+    assert_eq!(Some(bytes), f.media.blobs().read(&first.file_name()).expect("read"));
 }
 
 #[test]
