@@ -18,7 +18,6 @@ use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use ulid::Ulid;
 
 use quire_storage::tokens::TOKEN_PREFIX;
@@ -30,6 +29,8 @@ use crate::state::AppState;
 
 /// The one algorithm accepted.
 const ALGORITHM: Algorithm = Algorithm::HS256;
+/// Clock skew tolerated on `exp` and `nbf`, in seconds.
+const JWT_LEEWAY_SECS: i64 = 5;
 
 /// Claims of an access token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -54,6 +55,7 @@ struct KeyFile {
 
 /// The signing keys and the token rules.
 pub struct JwtKeys {
+    clock: quire_storage::Clock,
     current: String,
     keys: BTreeMap<String, Vec<u8>>,
     issuer: String,
@@ -91,6 +93,7 @@ impl JwtKeys {
             path.display()
         );
         Ok(Self {
+            clock: quire_storage::system_clock(),
             current: file.current,
             keys,
             issuer: config.issuer.clone(),
@@ -125,7 +128,7 @@ impl JwtKeys {
 
     /// A new access token for `user`.
     pub fn issue(&self, user: &User) -> Result<String, ApiError> {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let now = (self.clock)().unix_timestamp();
         let claims = Claims {
             sub: user.id.to_string(),
             name: user.username.clone(),
@@ -160,12 +163,23 @@ impl JwtKeys {
         let mut validation = Validation::new(ALGORITHM);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
-        validation.validate_nbf = true;
-        validation.leeway = 5;
+        // Times are checked below against Quire's clock, not the library's.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
-        jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(secret), &validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(secret), &validation)
             .map(|data| data.claims)
-            .map_err(|_| invalid())
+            .map_err(|_| invalid())?;
+        let now = (self.clock)().unix_timestamp();
+        if claims.exp + JWT_LEEWAY_SECS <= now || claims.nbf - JWT_LEEWAY_SECS > now {
+            return Err(invalid());
+        }
+        Ok(claims)
+    }
+
+    /// The same keys reading time from `clock` (issue and expiry).
+    pub fn with_clock(self, clock: quire_storage::Clock) -> Self {
+        Self { clock, ..self }
     }
 }
 

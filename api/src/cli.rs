@@ -207,8 +207,10 @@ fn serve(config: Config) -> anyhow::Result<()> {
 fn add_user(config: &Config, name: &str, role: &str) -> anyhow::Result<()> {
     let role: Role = role.parse()?;
     let password = read_password()?;
-    let state = crate::server::open_state(config)?;
-    let user = state.accounts.create_user(name, &password, role)?;
+    let store = std::sync::Arc::new(crate::ops::open_log(config)?);
+    let refresh_ttl = time::Duration::days(i64::try_from(config.auth.refresh_token_ttl_days).unwrap_or(30));
+    let accounts = quire_storage::Accounts::new(store, refresh_ttl);
+    let user = accounts.create_user(name, &password, role)?;
     println!("created user {} ({:?}, id {})", user.username, user.role, user.id);
     Ok(())
 }

@@ -7,7 +7,12 @@ use crate::cli::TokenCommand;
 use crate::config::Config;
 
 pub(crate) fn run(config: &Config, command: TokenCommand) -> anyhow::Result<()> {
-    let state = crate::server::open_state(config)?;
+    let store: std::sync::Arc<dyn quire_storage::SecretStore> = std::sync::Arc::new(crate::ops::open_log(config)?);
+    let refresh_ttl = time::Duration::days(i64::try_from(config.auth.refresh_token_ttl_days).unwrap_or(30));
+    let (tokens, accounts) = (
+        quire_storage::Tokens::new(store.clone()),
+        quire_storage::Accounts::new(store, refresh_ttl),
+    );
     match command {
         TokenCommand::Create {
             user,
@@ -15,8 +20,7 @@ pub(crate) fn run(config: &Config, command: TokenCommand) -> anyhow::Result<()> 
             name,
             expires_at,
         } => {
-            let owner = state
-                .accounts
+            let owner = accounts
                 .user_by_name(&user)?
                 .with_context(|| format!("no user {user:?}"))?;
             let scopes = scopes
@@ -28,7 +32,7 @@ pub(crate) fn run(config: &Config, command: TokenCommand) -> anyhow::Result<()> 
                 .transpose()
                 .context("--expires-at must be an RFC 3339 date-time like 2027-01-31T00:00:00Z")?;
             let actor = Actor::user(owner.id, owner.username.clone(), owner.role);
-            let (token, secret) = state.tokens.create(&actor, &name, &scopes, expires_at)?;
+            let (token, secret) = tokens.create(&actor, &name, &scopes, expires_at)?;
             println!(
                 "created token {} for {}\n{secret}\n(store the secret now: it is not shown again)",
                 token.id, owner.username
@@ -36,10 +40,9 @@ pub(crate) fn run(config: &Config, command: TokenCommand) -> anyhow::Result<()> 
         }
         TokenCommand::List => {
             let admin = Actor::system("quire-cli");
-            for token in state.tokens.list(&admin, true)? {
+            for token in tokens.list(&admin, true)? {
                 let scopes: Vec<_> = token.scopes.iter().map(|s| s.as_str()).collect();
-                let owner = state
-                    .accounts
+                let owner = accounts
                     .user(token.user)?
                     .map_or_else(|| token.user.to_string(), |u| u.username);
                 println!("{}  {:<20} {:<12} {}", token.id, token.name, owner, scopes.join(","));
@@ -47,7 +50,7 @@ pub(crate) fn run(config: &Config, command: TokenCommand) -> anyhow::Result<()> 
         }
         TokenCommand::Revoke { id } => {
             let id = id.parse().context("not a token id")?;
-            state.tokens.revoke(&Actor::system("quire-cli"), id)?;
+            tokens.revoke(&Actor::system("quire-cli"), id)?;
             println!("revoked {id}");
         }
     }

@@ -4,7 +4,7 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 pub use quire_openapi::ProblemType;
-use quire_openapi::{PostResponse, Problem};
+use quire_openapi::{MergeConflict, PostResponse, Problem};
 use quire_storage::Error as DomainError;
 
 /// A failed request (boxed: errors travel through every handler's `Result`).
@@ -18,6 +18,7 @@ pub struct ErrorInner {
     detail: String,
     field: Option<String>,
     current: Option<Box<PostResponse>>,
+    conflicts: Option<Vec<MergeConflict>>,
     allow: Option<&'static str>,
     missing: Option<String>,
     retry_after: Option<u64>,
@@ -50,6 +51,7 @@ impl ApiError {
             detail: detail.into(),
             field: None,
             current: None,
+            conflicts: None,
             allow: None,
             missing: None,
             retry_after: None,
@@ -94,6 +96,12 @@ impl ApiError {
         self
     }
 
+    /// Attaches the overlapping changes of a merge (for 409 merge conflicts).
+    pub fn with_conflicts(mut self, conflicts: Vec<MergeConflict>) -> Self {
+        self.conflicts = Some(conflicts);
+        self
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         StatusCode::from_u16(self.problem.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -114,6 +122,7 @@ impl ApiError {
             current: self.current.clone(),
             field: self.field.clone(),
             missing: self.missing.clone(),
+            conflicts: self.conflicts.clone(),
         }
     }
 }
@@ -165,6 +174,13 @@ impl From<DomainError> for ApiError {
                      merge with `current` and retry with If-Match: \"{actual}\""
                 ),
             ),
+            DomainError::MergeConflict {
+                id,
+                base,
+                current,
+                conflicts,
+            } => crate::merge::conflict_error(id, base, &current, &conflicts),
+            DomainError::UnknownBase { id, base, latest } => crate::merge::unknown_base_error(id, base, latest),
             DomainError::SlugTaken { slug, owner } => Self::new(
                 P::SlugTaken,
                 format!("slug {slug:?} is used by post {owner}; choose another slug or leave it out to derive one"),

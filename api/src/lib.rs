@@ -1,22 +1,25 @@
 //! Quire's server: configuration, command line, HTTP API (actix-web) and the wiring of storage
 //! and projections. `main` and the integration tests both start the server through [`start`].
 
-pub mod auth;
-pub mod body;
+pub(crate) mod auth;
+pub(crate) mod body;
 pub mod cli;
 mod cli_tokens;
 pub mod config;
-pub mod error;
+pub(crate) mod error;
 pub mod git;
-pub mod limits;
-pub mod media;
-pub mod metrics;
-pub mod ops;
+pub(crate) mod limits;
+pub(crate) mod media;
+pub(crate) mod merge;
+pub(crate) mod metrics;
+pub(crate) mod ops;
+pub mod projections;
 pub mod routes;
-pub mod server;
+pub(crate) mod scheduler;
+pub(crate) mod server;
 pub mod site;
-pub mod state;
-pub mod write;
+pub(crate) mod state;
+pub(crate) mod write;
 
 pub use config::Config;
 pub use server::{start, Running};

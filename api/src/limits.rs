@@ -12,7 +12,9 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use time::OffsetDateTime;
 
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{Quota, RateLimiter};
@@ -26,24 +28,31 @@ const MAX_ENTRIES: usize = 100_000;
 struct Entry {
     failures: u32,
     lockouts: u32,
-    locked_until: Option<Instant>,
+    locked_until: Option<OffsetDateTime>,
 }
 
 /// Failed-login bookkeeping per username and per address.
-#[derive(Debug)]
 pub struct LoginGuard {
     entries: Mutex<HashMap<String, Entry>>,
+    clock: quire_storage::Clock,
     per_user: u32,
     per_address: u32,
     base: Duration,
     max: Duration,
 }
 
+impl std::fmt::Debug for LoginGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginGuard").finish_non_exhaustive()
+    }
+}
+
 impl LoginGuard {
-    /// A guard with the configured thresholds.
-    pub fn new(config: &AuthConfig) -> Self {
+    /// A guard with the configured thresholds, reading time from `clock`.
+    pub fn new(config: &AuthConfig, clock: quire_storage::Clock) -> Self {
         Self {
             entries: Mutex::default(),
+            clock,
             per_user: config.max_failures_per_user,
             per_address: config.max_failures_per_address,
             base: Duration::from_secs(config.lockout_secs),
@@ -61,20 +70,20 @@ impl LoginGuard {
     /// `Some(wait)` while the username or the address is locked out.
     pub fn locked(&self, username: &str, addr: Option<IpAddr>) -> Option<Duration> {
         let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = Instant::now();
+        let now = (self.clock)();
         Self::keys(username, addr)
             .into_iter()
             .flatten()
             .filter_map(|k| entries.get(&k)?.locked_until)
             .filter(|until| *until > now)
-            .map(|until| until - now)
+            .map(|until| Duration::try_from(until - now).unwrap_or_default())
             .max()
     }
 
     /// Counts a failed attempt; locks out when a threshold is reached.
     pub fn failed(&self, username: &str, addr: Option<IpAddr>) {
         let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = Instant::now();
+        let now = (self.clock)();
         if entries.len() > MAX_ENTRIES {
             entries.retain(|_, e| e.locked_until.is_some_and(|u| u > now));
         }
@@ -144,7 +153,7 @@ mod tests {
     #[test]
     fn lockouts_start_at_the_threshold_and_grow() {
         let config = AuthConfig::default();
-        let guard = LoginGuard::new(&config);
+        let guard = LoginGuard::new(&config, quire_storage::system_clock());
         let addr: Option<IpAddr> = "10.0.0.1".parse().ok();
         for _ in 0..config.max_failures_per_user - 1 {
             guard.failed("ada", addr);

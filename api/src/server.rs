@@ -22,11 +22,9 @@ pub struct Running {
     pub addr: SocketAddr,
     /// Shared state (the store stays open while this or the server lives).
     pub state: AppState,
-    /// The site projection and scheduler threads; dropping this (after `server` resolved)
-    /// stops them cleanly.
-    pub site: crate::site::SiteTasks,
-    /// The git projection and mirror threads; dropping this stops them.
-    pub git: crate::git::GitTasks,
+    /// The projections, mirrors and scheduler; dropping this (after `server` resolved) stops
+    /// them cleanly.
+    pub projections: crate::projections::Projections,
 }
 
 /// Opens the stores in the data folder.
@@ -45,9 +43,10 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
         )
     })?);
     let refresh_ttl = time::Duration::days(i64::try_from(config.auth.refresh_token_ttl_days).unwrap_or(30));
-    let accounts = Accounts::new(store.clone(), refresh_ttl);
+    let clock = config.clock();
+    let accounts = Accounts::new(store.clone(), refresh_ttl).with_clock(clock.clone());
     let store_secrets: Arc<dyn quire_storage::SecretStore> = store.clone();
-    let jwt = Arc::new(JwtKeys::load_or_create(&data.join("keys"), &config.auth)?);
+    let jwt = Arc::new(JwtKeys::load_or_create(&data.join("keys"), &config.auth)?.with_clock(clock.clone()));
     let dyn_store: Arc<dyn Store> = store;
     // The log's lock is held, so no upload is running: what is in media/tmp is a crash's leftover.
     let media_blobs = quire_storage::MediaBlobs::new(data.join("media"));
@@ -62,15 +61,16 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
     }));
     Ok(AppState {
         config: Arc::new(config.clone()),
-        posts: Posts::new(dyn_store.clone(), config.clock()),
-        media: quire_storage::MediaService::new(dyn_store.clone(), media_blobs, config.media.limits(), config.clock()),
+        posts: Posts::new(dyn_store.clone(), clock.clone()),
+        media: quire_storage::MediaService::new(dyn_store.clone(), media_blobs, config.media.limits(), clock.clone()),
         media_permits: Arc::new(tokio::sync::Semaphore::new(config.media.concurrent_decodes)),
-        idempotency: Idempotency::new(dyn_store.clone()),
+        idempotency: Idempotency::new(dyn_store.clone()).with_clock(clock.clone()),
         store: dyn_store,
-        tokens: Tokens::new(store_secrets.clone()),
-        login_guard: Arc::new(LoginGuard::new(&config.auth)),
+        tokens: Tokens::new(store_secrets.clone()).with_clock(clock.clone()),
+        login_guard: Arc::new(LoginGuard::new(&config.auth, clock.clone())),
         write_limiter: Arc::new(WriteLimiter::new(&config.api)),
         git,
+        site: Arc::default(),
         secrets: store_secrets,
         metrics,
         accounts,
@@ -109,8 +109,7 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
     let state = open_state(&config)?;
     bootstrap_admin(&state, addr)?;
     spawn_idempotency_purge(&state);
-    let site = crate::site::start(&config, &state.posts)?;
-    let git = crate::git::GitTasks::start(&config, state.store.clone(), state.git.clone())?;
+    let projections = crate::projections::Projections::start(&config, &state)?;
     let data = web::Data::new(state.clone());
     let limit = config.api.max_body_bytes;
     let mut server = HttpServer::new(move || {
@@ -133,20 +132,19 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
         server: server.run(),
         addr,
         state,
-        site,
-        git,
+        projections,
     })
 }
 
 fn spawn_idempotency_purge(state: &AppState) {
-    let store = state.store.clone();
+    let (store, clock) = (state.store.clone(), state.posts.clock());
     let retention = time::Duration::hours(i64::try_from(state.config.api.idempotency_retention_hours).unwrap_or(168));
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
             let store = store.clone();
-            let before = time::OffsetDateTime::now_utc() - retention;
+            let before = clock() - retention;
             match web::block(move || store.purge_idempotency(before)).await {
                 Ok(Ok(n)) if n > 0 => tracing::info!(removed = n, "purged old idempotency keys"),
                 Ok(Err(e)) => tracing::warn!(error = %e, "purging idempotency keys failed"),

@@ -22,6 +22,8 @@ pub struct AppState {
     pub write_limiter: Arc<WriteLimiter>,
     /// Where the git projection and its mirrors stand (written by their threads).
     pub git: Arc<crate::git::GitStatus>,
+    /// Where the site projection stands (written by its runner).
+    pub site: Arc<quire_storage::runner::ProjectionStatus>,
     /// Users and tokens, for backups (everything else goes through `accounts` and `tokens`).
     pub secrets: Arc<dyn SecretStore>,
     /// Prometheus metrics (`GET /metrics`).

@@ -179,7 +179,8 @@ pub async fn with_current(state: &web::Data<AppState>, auth: &Auth, e: DomainErr
     }
 }
 
-/// SHA-256 of what makes two requests "the same": method, path, `If-Match` and body.
+/// SHA-256 of what makes two requests "the same": method, path, `If-Match`, body and
+/// `Base-Version`.
 fn fingerprint(req: &HttpRequest, body: &[u8]) -> String {
     let mut hash = Sha256::new();
     hash.update(req.method().as_str());
@@ -189,5 +190,10 @@ fn fingerprint(req: &HttpRequest, body: &[u8]) -> String {
     hash.update(req.headers().get(header::IF_MATCH).map_or(&b""[..], |v| v.as_bytes()));
     hash.update([0]);
     hash.update(body);
+    if let Some(base) = req.headers().get(crate::merge::BASE_VERSION) {
+        // Only when present, so the fingerprints of requests without it stay as they were.
+        hash.update(b"\0base-version\0");
+        hash.update(base.as_bytes());
+    }
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -64,6 +64,44 @@ impl TestServer {
     }
 }
 
+/// A clock that tests move by hand: the server reads every time (tokens, lockouts, events,
+/// schedules) from it, so no test sleeps to see something expire.
+#[derive(Clone)]
+pub struct TestClock(std::sync::Arc<std::sync::Mutex<time::OffsetDateTime>>);
+
+impl TestClock {
+    /// A clock standing at the current time, to the millisecond.
+    pub fn new() -> Self {
+        let now = time::OffsetDateTime::now_utc();
+        let now = now.replace_millisecond(now.millisecond()).unwrap_or(now);
+        Self(std::sync::Arc::new(std::sync::Mutex::new(now)))
+    }
+
+    /// The time it shows.
+    pub fn now(&self) -> time::OffsetDateTime {
+        *self.0.lock().expect("clock")
+    }
+
+    /// Moves it forward.
+    pub fn advance(&self, by: time::Duration) {
+        *self.0.lock().expect("clock") += by;
+    }
+
+    /// Makes `config`'s server read this clock.
+    pub fn install(&self, config: &mut quire_api::Config) {
+        let clock = self.0.clone();
+        config.clock = Some(quire_api::config::ClockOverride(std::sync::Arc::new(move || {
+            *clock.lock().expect("clock")
+        })));
+    }
+}
+
+impl Default for TestClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// The `quire` binary built by cargo (override with `QUIRE_BIN`).
 pub fn quire_bin() -> PathBuf {
     if let Some(bin) = std::env::var_os("QUIRE_BIN") {

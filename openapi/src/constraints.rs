@@ -71,6 +71,8 @@ fn header_rules(doc: &mut Value) {
                 match p["name"].as_str() {
                     Some("Idempotency-Key") => merge(&mut p["schema"], json!({"pattern": "^[!-~]{1,255}$"})),
                     Some("If-Match") => merge(&mut p["schema"], json!({"minLength": 1, "pattern": r"\S"})),
+                    // A header is never null: a version number from 1.
+                    Some("Base-Version") => p["schema"] = json!({"type": "integer", "format": "int64", "minimum": 1}),
                     Some("cursor") => merge(&mut p["schema"], json!({"pattern": ULID})),
                     _ => {}
                 }

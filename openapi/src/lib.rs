@@ -19,10 +19,10 @@ pub use doc::ApiDoc;
 pub use events::{EventList, EventResponse, Health, Ready};
 pub use media::{MediaList, MediaResponse, PatchMediaRequest, UploadForm};
 pub use ops::{BackupArchive, BackupManifest};
-pub use posts::{CreatePostRequest, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus};
+pub use posts::{CreatePostRequest, MergeConflict, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus};
 pub use problem::Problem;
 pub use problem_types::{ProblemType, PROBLEM_PREFIX};
-pub use status::{AuditReport, CommitResponse, GitStatus, MirrorStatus, PostCommits, StatusResponse};
+pub use status::{AuditReport, CommitResponse, GitStatus, MirrorStatus, PostCommits, ProjectionState, StatusResponse};
 pub use users::{
     CreateTokenRequest, CreateUserRequest, PasswordRequest, PatchUserRequest, RoleName, TokenCreated, TokenInfo,
     TokenList, UserList, UserResponse,

@@ -107,3 +107,24 @@ pub struct PostList {
 pub struct PostHistory {
     pub events: Vec<EventResponse>,
 }
+
+/// One overlapping change found when merging a `PATCH` sent with `Base-Version`: the value at
+/// the base version, yours (`mine`) and the one made since (`theirs`). `null` is an unset value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MergeConflict {
+    /// `title`, `slug`, `status`, `publish_at`, or `body` (one entry per overlapping hunk of
+    /// lines). Tags never conflict: they merge as a set.
+    #[schema(example = "title")]
+    pub field: String,
+    /// The value at the base version (for `body`: the hunk's lines).
+    pub base: Option<String>,
+    /// Your value.
+    pub mine: Option<String>,
+    /// The value now.
+    pub theirs: Option<String>,
+    /// For `body`: the line (from 1) where the hunk starts in the merged body, counting your
+    /// lines for the conflicting hunks before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    pub line: Option<u64>,
+}

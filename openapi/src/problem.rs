@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::posts::PostResponse;
+use crate::posts::{MergeConflict, PostResponse};
 
 /// An error. `type` is stable: match on it, not on `title` or `detail`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -19,7 +19,7 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong this time and what to do about it.
     pub detail: String,
-    /// For a 412: the post as it is now, so the client can merge.
+    /// For a 412 or a merge conflict (409): the post as it is now, so the client can merge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current: Option<Box<PostResponse>>,
     /// For a 403: the right that is missing (a scope like `posts:publish`, or
@@ -29,4 +29,7 @@ pub struct Problem {
     /// For a 400 about a field: which one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For a merge conflict (409, `urn:quire:problem:merge-conflict`): every overlapping change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflicts: Option<Vec<MergeConflict>>,
 }

@@ -58,6 +58,8 @@ problem_types! {
     IdempotencyInProgress = ("idempotency-in-progress", 409, "Request in progress"),
     /// The git projection is turned off.
     GitDisabled = ("git-disabled", 409, "Git projection off"),
+    /// A merge from `Base-Version` found changes made on both sides; `conflicts` lists them.
+    MergeConflict = ("merge-conflict", 409, "Merge conflict"),
     /// The post was deleted; it can be restored.
     PostDeleted = ("post-deleted", 410, "Post deleted"),
     /// `If-Match` names another version than the current one.
@@ -70,6 +72,8 @@ problem_types! {
     IdempotencyKeyReused = ("idempotency-key-reused", 422, "Idempotency-Key reused"),
     /// The upload claims to be an image but cannot be decoded (truncated, damaged).
     UnreadableImage = ("unreadable-image", 422, "Image not readable"),
+    /// `Base-Version` names a version the post never had.
+    UnknownBaseVersion = ("unknown-base-version", 422, "Unknown base version"),
     /// A change without `If-Match`.
     IfMatchRequired = ("if-match-required", 428, "If-Match required"),
     /// Too many requests; `Retry-After` says when to retry.

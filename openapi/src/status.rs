@@ -12,6 +12,24 @@ pub struct StatusResponse {
     pub head: u64,
     /// The git projection (`<data>/content.git`) and its mirrors.
     pub git: GitStatus,
+    /// The site projection (`<data>/site`).
+    pub site: ProjectionState,
+}
+
+/// Where a projection of the log stands.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProjectionState {
+    /// Whether the projection runs.
+    pub enabled: bool,
+    /// The seq of the newest event it applied (its checkpoint); null while it is off or has not
+    /// started yet.
+    pub position: Option<u64>,
+    /// `head - position`: events it has not applied yet; null when `position` is.
+    pub lag: Option<u64>,
+    /// Failures since the server started.
+    pub failures: u64,
+    /// The last failure, cleared by the next success. It retries by itself.
+    pub last_error: Option<String>,
 }
 
 /// Where the git projection stands.

@@ -6,6 +6,9 @@
 
 use ulid::Ulid;
 
+use crate::merge::Conflict;
+use crate::post::Post;
+
 /// Everything that can go wrong in the storage and domain layer.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -28,6 +31,20 @@ pub enum Error {
     /// The caller's `If-Match` version is not the post's current version.
     #[error("post {id} is at version {actual}, not {expected}")]
     VersionConflict { id: Ulid, expected: u64, actual: u64 },
+
+    /// A change made from version `base` overlaps with changes made since; `current` is the
+    /// post now (only put here after the actor's right to read it was checked).
+    #[error("post {id}: the change made from version {base} overlaps with later changes in {} place(s)", .conflicts.len())]
+    MergeConflict {
+        id: Ulid,
+        base: u64,
+        current: Box<Post>,
+        conflicts: Vec<Conflict>,
+    },
+
+    /// A change names a base version the post never had (it is at `latest`).
+    #[error("post {id} has no version {base} to merge from (latest is {latest})")]
+    UnknownBase { id: Ulid, base: u64, latest: u64 },
 
     /// An explicitly requested slug belongs to another live post.
     #[error("slug {slug:?} is already used by post {owner}")]

@@ -68,6 +68,12 @@ pub enum EventPayload {
             skip_serializing_if = "Option::is_none"
         )]
         publish_at: Option<OffsetDateTime>,
+        /// For a change sent with `Base-Version`: the version it was made from.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        base_version: Option<u64>,
+        /// Set when the change was merged three-way with what happened after `base_version`.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        merged: bool,
     },
     /// The post became public at `publish_at`.
     PostPublished {
@@ -157,6 +163,8 @@ mod tests {
                 body: None,
                 tags: None,
                 publish_at: None,
+                base_version: None,
+                merged: false,
             },
         };
         let json = serde_json::to_value(&env).expect("serializes");
@@ -165,5 +173,34 @@ mod tests {
         assert_eq!(json["at"], "2026-11-26T13:00:00Z");
         let back: Envelope = serde_json::from_value(json).expect("deserializes");
         assert_eq!(back, env);
+    }
+
+    #[test]
+    fn a_merged_update_records_its_base_and_old_updates_still_read() {
+        let merged = EventPayload::PostUpdated {
+            slug: None,
+            title: Some("New".into()),
+            body: None,
+            tags: None,
+            publish_at: None,
+            base_version: Some(3),
+            merged: true,
+        };
+        let json = serde_json::to_value(&merged).expect("serializes");
+        assert_eq!(
+            json["data"],
+            serde_json::json!({"title": "New", "base_version": 3, "merged": true})
+        );
+        let old: EventPayload =
+            serde_json::from_value(serde_json::json!({"type": "PostUpdated", "data": {"title": "Old"}}))
+                .expect("an event written before merges existed");
+        assert!(matches!(
+            old,
+            EventPayload::PostUpdated {
+                base_version: None,
+                merged: false,
+                ..
+            }
+        ));
     }
 }

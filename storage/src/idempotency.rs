@@ -8,7 +8,6 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use time::OffsetDateTime;
 use ulid::Ulid;
 
 use crate::store::{IdempotencyRecord, IdempotencyWrite, Store};
@@ -22,6 +21,7 @@ pub const MAX_KEY_LEN: usize = 255;
 pub struct Idempotency {
     store: Arc<dyn Store>,
     in_flight: Arc<Mutex<HashSet<Vec<u8>>>>,
+    clock: crate::Clock,
 }
 
 impl std::fmt::Debug for Idempotency {
@@ -72,7 +72,13 @@ impl Idempotency {
         Self {
             store,
             in_flight: Arc::default(),
+            clock: crate::system_clock(),
         }
+    }
+
+    /// The same service reading time from `clock` (the records' ages).
+    pub fn with_clock(self, clock: crate::Clock) -> Self {
+        Self { clock, ..self }
     }
 
     /// Decides how to treat a request with `key` from `user`; `status` is what it will answer.
@@ -97,7 +103,7 @@ impl Idempotency {
                     status,
                     stream: Ulid::nil(),
                     version: 0,
-                    created_at: OffsetDateTime::now_utc(),
+                    created_at: (self.clock)(),
                 },
             },
             in_flight: self.in_flight.clone(),

@@ -124,6 +124,7 @@ impl Post {
                 body,
                 tags,
                 publish_at,
+                ..
             } => {
                 if publish_at.is_some() {
                     post.publish_at = *publish_at;

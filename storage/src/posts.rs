@@ -14,6 +14,8 @@ use crate::post::{new_post_id, normalize_tags, normalize_title, slug_candidate, 
 use crate::store::{AppendBatch, AppendOutcome, IdempotencyWrite, PostQuery, Store};
 use crate::{Error, Result};
 
+mod from_base;
+
 /// How many numbered candidates a derived slug tries before giving up.
 const MAX_SLUG_TRIES: u32 = 1000;
 
@@ -87,6 +89,11 @@ impl Posts {
     /// The underlying store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// The clock this service reads, to hand to the parts of Quire that run beside it.
+    pub fn clock(&self) -> Clock {
+        self.clock.clone()
     }
 
     /// The time by this service's clock; the scheduler asks it so that tests can move time.
@@ -463,6 +470,8 @@ fn patch_events(current: &Post, patch: PostPatch, now: OffsetDateTime) -> Result
             body,
             tags,
             publish_at: planned,
+            base_version: None,
+            merged: false,
         });
     Ok(if status == Status::Draft {
         status_event.into_iter().chain(update).collect()

@@ -38,6 +38,7 @@ pub struct ApiToken {
 #[derive(Clone)]
 pub struct Tokens {
     store: Arc<dyn SecretStore>,
+    clock: crate::Clock,
 }
 
 impl std::fmt::Debug for Tokens {
@@ -53,7 +54,15 @@ fn hex(bytes: &[u8]) -> String {
 impl Tokens {
     /// Tokens over `store`.
     pub fn new(store: Arc<dyn SecretStore>) -> Self {
-        Self { store }
+        Self {
+            store,
+            clock: crate::system_clock(),
+        }
+    }
+
+    /// The same tokens reading time from `clock` (expiry, last use).
+    pub fn with_clock(self, clock: crate::Clock) -> Self {
+        Self { clock, ..self }
     }
 
     /// Makes a token for `actor` with at most `actor`'s rights; returns it and its secret.
@@ -85,7 +94,7 @@ impl Tokens {
             name: name.to_owned(),
             scopes,
             hash: hex(&sha256(&secret)),
-            created_at: OffsetDateTime::now_utc(),
+            created_at: (self.clock)(),
             expires_at,
             last_used_at: None,
         };
@@ -134,7 +143,7 @@ impl Tokens {
         let Some(mut token) = self.store.api_token_by_hash(&hex(&sha256(secret)))? else {
             return Ok(None);
         };
-        let now = OffsetDateTime::now_utc();
+        let now = (self.clock)();
         if token.expires_at.is_some_and(|at| at <= now) {
             return Ok(None);
         }

@@ -84,6 +84,7 @@ pub struct RefreshToken {
 pub struct Accounts {
     store: Arc<dyn SecretStore>,
     refresh_ttl: Duration,
+    clock: crate::Clock,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -97,7 +98,16 @@ impl Accounts {
     pub fn new(store: Arc<dyn SecretStore>, refresh_ttl: Duration) -> Self {
         // Made now, so the first login of an unknown user is not slower than the others.
         dummy_hash();
-        Self { store, refresh_ttl }
+        Self {
+            store,
+            refresh_ttl,
+            clock: crate::system_clock(),
+        }
+    }
+
+    /// The same accounts reading time from `clock` (refresh-token expiry, creation times).
+    pub fn with_clock(self, clock: crate::Clock) -> Self {
+        Self { clock, ..self }
     }
 
     /// Whether any user exists.
@@ -125,7 +135,7 @@ impl Accounts {
             role,
             password_hash: hash_password(password)?,
             disabled: false,
-            created_at: OffsetDateTime::now_utc(),
+            created_at: (self.clock)(),
         };
         self.store.insert_user(&user)?;
         Ok(user)
@@ -154,7 +164,7 @@ impl Accounts {
         let record = RefreshToken {
             user,
             family,
-            expires_at: OffsetDateTime::now_utc() + self.refresh_ttl,
+            expires_at: (self.clock)() + self.refresh_ttl,
             used: false,
         };
         self.store.put_refresh_token(&sha256(&token), &record)?;
@@ -170,7 +180,7 @@ impl Accounts {
             tracing::warn!(user = %record.user, family = %record.family, revoked, "refresh token reused: family revoked");
             return Err(Error::InvalidCredentials);
         }
-        if record.expires_at <= OffsetDateTime::now_utc() {
+        if record.expires_at <= (self.clock)() {
             return Err(Error::InvalidCredentials);
         }
         let used = RefreshToken {

@@ -578,11 +578,24 @@ fn verify_reports_a_lost_commit() {
 }
 
 #[test]
-fn the_follower_thread_keeps_up_and_stops() {
+fn the_runner_keeps_git_up_and_stops() {
     let fx = fixture();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let store: Arc<dyn Store> = fx.store.clone();
-    let follower = GitProjection::spawn(fx.repo.clone(), settings(), store, stop_rx).expect("spawn");
+    let waits = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_time()
+        .build()
+        .expect("runtime");
+    let status = Arc::new(quire_storage::runner::ProjectionStatus::default());
+    let runner = quire_storage::runner::Runner {
+        settings: quire_storage::runner::RunnerSettings::new("git"),
+        store: fx.store.clone(),
+        report: status.clone(),
+        stop: stop_rx,
+        waits: waits.handle().clone(),
+    };
+    let repo = fx.repo.clone();
+    let follower = std::thread::spawn(move || runner.run(|| Ok(GitProjection::open(&repo, settings())?)));
     script(&fx.posts);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let position = || quire_storage::git::verify(&fx.repo, &settings(), fx.store.as_ref()).map(|r| r.position);
@@ -591,7 +604,9 @@ fn the_follower_thread_keeps_up_and_stops() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     stop_tx.send(true).expect("stop");
-    follower.join().expect("join").expect("follower result");
+    follower.join().expect("join");
+    assert_eq!(status.position(), Some(fx.store.head()), "the status followed");
+    assert_eq!(status.last_error(), None);
     assert!(verify(&fx.repo, &settings(), fx.store.as_ref())
         .expect("verify")
         .is_ok());

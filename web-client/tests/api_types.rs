@@ -50,3 +50,41 @@ fn editor_types_match_the_openapi_document() {
         );
     }
 }
+
+/// Every problem `type` the editor matches on (`problem.type.endsWith(':code')`) is one the API
+/// answers with: the `type` enum of the `Problem` schema, made from the server's catalog.
+#[test]
+fn problem_types_the_editor_matches_are_in_the_catalog() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join("../openapi/openapi.json")).expect("openapi.json"))
+            .expect("openapi.json is JSON");
+    let catalog: BTreeSet<String> = doc["components"]["schemas"]["Problem"]["properties"]["type"]["enum"]
+        .as_array()
+        .expect("Problem.type is an enum")
+        .iter()
+        .filter_map(|t| t.as_str()?.rsplit(':').next().map(str::to_owned))
+        .collect();
+    let mut matched = 0;
+    for entry in std::fs::read_dir(root.join("assets/js"))
+        .expect("js folder")
+        .chain(std::fs::read_dir(root.join("assets/js/ui")).expect("ui folder"))
+    {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "js") {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).expect("js source");
+        const NEEDLE: &str = "type.endsWith(':";
+        for (at, _) in source.match_indices(NEEDLE) {
+            let code = source[at + NEEDLE.len()..].split('\'').next().unwrap_or_default();
+            assert!(
+                catalog.contains(code),
+                "{}: the API has no problem type {code:?}",
+                path.display()
+            );
+            matched += 1;
+        }
+    }
+    assert!(matched >= 2, "the editor matches problem types (found {matched})");
+}

@@ -11,14 +11,14 @@ use crate::config::Config;
 /// Checks `main` against the log and prints the report; a mismatch is an error (exit code 1).
 pub fn verify(config: &Config) -> anyhow::Result<()> {
     config.validate()?;
-    let state = crate::server::open_state(config)?;
+    let store = crate::ops::open_log(config)?;
     let path = super::repo_dir(config);
     anyhow::ensure!(
         path.exists(),
         "there is no git repository at {}: start quire with git.enabled = true, or run `quire rebuild git`",
         path.display()
     );
-    let report = quire_storage::git::verify(&path, &super::settings(config), state.store.as_ref())
+    let report = quire_storage::git::verify(&path, &super::settings(config), &store)
         .with_context(|| format!("checking {}", path.display()))?;
     println!("{report}");
     anyhow::ensure!(
@@ -34,14 +34,14 @@ pub fn verify(config: &Config) -> anyhow::Result<()> {
 /// same commit ids.
 pub fn rebuild(config: &Config) -> anyhow::Result<()> {
     config.validate()?;
-    let state = crate::server::open_state(config)?;
+    let store = crate::ops::open_log(config)?;
     let path = super::repo_dir(config);
     let started = Instant::now();
-    let bar = ProgressBar::new(state.store.head()).with_style(
+    let bar = ProgressBar::new(quire_storage::Store::head(&store)).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} commits ({per_sec}, {eta} left)")
             .context("progress bar template")?,
     );
-    let made = quire_storage::git::rebuild(&path, &super::settings(config), state.store.as_ref(), |done, total| {
+    let made = quire_storage::git::rebuild(&path, &super::settings(config), &store, |done, total| {
         bar.set_length(total);
         bar.set_position(done);
     })
@@ -51,7 +51,7 @@ pub fn rebuild(config: &Config) -> anyhow::Result<()> {
     println!(
         "rebuilt {} with {made} commits up to event {} in {seconds:.2} s ({:.0} commits/s)",
         path.display(),
-        state.store.head(),
+        quire_storage::Store::head(&store),
         made as f64 / seconds.max(1e-9),
     );
     Ok(())

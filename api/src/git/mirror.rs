@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
+use tokio::runtime::Handle;
 use tokio::sync::watch;
 
 use super::config::{redact_url, RemoteConfig};
@@ -48,14 +49,8 @@ enum PushError {
 impl Mirror {
     /// Pushes whenever `positions` (git's position after a catch-up) moves past what was last
     /// pushed, until `stop` becomes `true`.
-    pub(super) fn run(self, mut positions: watch::Receiver<u64>, mut stop: watch::Receiver<bool>) {
-        let runtime = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
-            Ok(runtime) => runtime,
-            Err(error) => {
-                tracing::error!(%error, remote = %self.name(), "starting the mirror's runtime failed");
-                return;
-            }
-        };
+    /// Waits on `waits`, the runtime the projection runners share.
+    pub(super) fn run(self, waits: Handle, mut positions: watch::Receiver<u64>, mut stop: watch::Receiver<bool>) {
         let (mut pushed, mut failures, mut due) = (None, 0u32, Instant::now());
         let mut follower_alive = true;
         loop {
@@ -86,7 +81,7 @@ impl Mirror {
             if !follower_alive && wait.is_none() {
                 return;
             }
-            let (stopped, alive) = runtime.block_on(async {
+            let (stopped, alive) = waits.block_on(async {
                 tokio::select! {
                     changed = stop.changed() => (changed.is_err() || *stop.borrow(), true),
                     changed = positions.changed(), if follower_alive => (false, changed.is_ok()),

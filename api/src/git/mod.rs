@@ -1,4 +1,4 @@
-//! Wiring of the git projection (`quire_storage::git`) into the server: the thread that keeps
+//! Wiring of the git projection (`quire_storage::git`) into the server: the runner that keeps
 //! `<data>/content.git` in step with the log ([`follower`]), the mirrors that push it elsewhere
 //! ([`mirror`]), what they report ([`status`]), the `[git]` settings ([`config`]) and the
 //! `quire verify` / `quire rebuild git` commands ([`cli`]).
@@ -7,29 +7,26 @@
 //! threads here follow. On start the projection applies what it missed (git's position is in
 //! `main`'s trailers, so a crash at any point is repaired by the next catch-up).
 
-pub mod cli;
+pub(crate) mod cli;
 pub mod config;
 mod follower;
 mod mirror;
-pub mod status;
+pub(crate) mod status;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::Context as _;
-use quire_storage::{GitSettings, Store};
+use quire_storage::runner::RunnerSettings;
+use quire_storage::{GitProjection, GitSettings, Store};
 use tokio::sync::watch;
 
 pub use config::{GitConfig, RemoteConfig};
-pub use status::GitStatus;
+pub(crate) use status::GitStatus;
 
 use crate::config::Config;
+use crate::projections::Projections;
 
-/// How long stopping waits for the threads before leaving them to the process exit (safe: git
-/// is repaired on the next start).
-const STOP_GRACE: Duration = Duration::from_secs(10);
 /// Nice value of the git threads (and the `git push` they start): the lowest priority, so git
 /// takes only CPU time the API leaves over and catches up when writing pauses. With 8
 /// `quire-bench` clients on the 2-core machine (debug build): 917 publishes/s with the git thread
@@ -62,63 +59,45 @@ pub fn settings(config: &Config) -> GitSettings {
     }
 }
 
-/// The running git threads. Dropping it stops them: a catch-up in progress finishes its
-/// page-by-page work, a running push is killed, then they are joined.
-#[derive(Debug)]
-pub struct GitTasks {
-    stop: watch::Sender<bool>,
-    threads: Vec<JoinHandle<()>>,
-}
-
-impl GitTasks {
-    /// Starts the projection and one mirror thread per remote, unless `git.enabled` is off.
-    /// They report into `status` (the one in `AppState`).
-    pub fn start(config: &Config, store: Arc<dyn Store>, status: Arc<GitStatus>) -> anyhow::Result<Self> {
-        let (stop, stopped) = watch::channel(false);
-        let mut tasks = Self {
-            stop,
-            threads: Vec::new(),
-        };
-        if !config.git.enabled {
-            return Ok(tasks);
-        }
-        let (positions, positions_rx) = watch::channel(0);
-        let follower = follower::Follower {
-            path: repo_dir(config),
-            settings: settings(config),
-            store,
+/// Starts the projection (on the one runner) and one mirror thread per remote into
+/// `projections`, unless `git.enabled` is off. They report into `status` (the one in
+/// `AppState`).
+pub(crate) fn start(
+    projections: &mut Projections,
+    config: &Config,
+    store: Arc<dyn Store>,
+    status: Arc<GitStatus>,
+) -> anyhow::Result<()> {
+    if !config.git.enabled {
+        return Ok(());
+    }
+    let (positions, positions_rx) = watch::channel(0);
+    let runner = projections.runner(RunnerSettings::new("git"), store, status.clone());
+    let (path, git_settings) = (repo_dir(config), settings(config));
+    let mut positions = Some(positions);
+    projections.spawn("quire-git", true, move || {
+        runner.run(|| {
+            let projection = GitProjection::open(&path, git_settings.clone())?;
+            let positions = positions.take().ok_or("the git projection was opened twice")?;
+            Ok(follower::GitFollow { projection, positions })
+        })
+    })?;
+    for (index, remote) in config.git.remotes.iter().enumerate() {
+        let mirror = mirror::Mirror {
+            index,
+            repo: repo_dir(config),
+            remote: remote.clone(),
+            retry_initial: Duration::from_secs(config.git.push_retry_initial_secs),
+            retry_max: Duration::from_secs(config.git.push_retry_max_secs),
+            timeout: Duration::from_secs(config.git.push_timeout_secs),
             status: status.clone(),
-            positions,
         };
-        let follower_stop = stopped.clone();
-        tasks.spawn("quire-git", move || follower.run(follower_stop))?;
-        for (index, remote) in config.git.remotes.iter().enumerate() {
-            let mirror = mirror::Mirror {
-                index,
-                repo: repo_dir(config),
-                remote: remote.clone(),
-                retry_initial: Duration::from_secs(config.git.push_retry_initial_secs),
-                retry_max: Duration::from_secs(config.git.push_retry_max_secs),
-                timeout: Duration::from_secs(config.git.push_timeout_secs),
-                status: status.clone(),
-            };
-            let (positions, stop) = (positions_rx.clone(), stopped.clone());
-            tasks.spawn(&format!("quire-mirror-{index}"), move || mirror.run(positions, stop))?;
-        }
-        Ok(tasks)
+        let (waits, positions, stop) = (projections.waits(), positions_rx.clone(), projections.stopped());
+        projections.spawn(&format!("quire-mirror-{index}"), true, move || {
+            mirror.run(waits, positions, stop)
+        })?;
     }
-
-    fn spawn(&mut self, name: &str, work: impl FnOnce() + Send + 'static) -> anyhow::Result<()> {
-        let thread = std::thread::Builder::new()
-            .name(name.to_owned())
-            .spawn(move || {
-                lower_priority();
-                work();
-            })
-            .with_context(|| format!("starting the {name} thread"))?;
-        self.threads.push(thread);
-        Ok(())
-    }
+    Ok(())
 }
 
 /// Gives the calling thread the lowest CPU priority; on Linux, nice values are per thread (and
@@ -127,26 +106,5 @@ pub(crate) fn lower_priority() {
     #[cfg(target_os = "linux")]
     if let Err(error) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), BACKGROUND_NICE) {
         tracing::debug!(%error, "could not lower the priority of a projection thread");
-    }
-}
-
-impl Drop for GitTasks {
-    fn drop(&mut self) {
-        // Fails only if every receiver is gone, i.e. the threads already ended.
-        let _ = self.stop.send(true);
-        let deadline = Instant::now() + STOP_GRACE;
-        while self.threads.iter().any(|t| !t.is_finished()) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        for thread in self.threads.drain(..) {
-            if !thread.is_finished() {
-                tracing::warn!(
-                    thread = thread.thread().name().unwrap_or("git"),
-                    "a git thread is still busy; leaving it to the process exit"
-                );
-            } else if thread.join().is_err() {
-                tracing::error!("a git thread panicked");
-            }
-        }
     }
 }

@@ -1,18 +1,18 @@
 //! Routes, one file per resource. Every resource answers undeclared methods with 405 and an
 //! `Allow` header; unknown paths under `/api/` get a problem+json 404, others the site.
 
-pub mod audit;
-pub mod auth;
-pub mod backup;
-pub mod editor;
-pub mod events;
-pub mod health;
-pub mod media;
-pub mod metrics;
-pub mod posts;
-pub mod status;
-pub mod tokens;
-pub mod users;
+pub(crate) mod audit;
+pub(crate) mod auth;
+pub(crate) mod backup;
+pub(crate) mod editor;
+pub(crate) mod events;
+pub(crate) mod health;
+pub(crate) mod media;
+pub(crate) mod metrics;
+pub(crate) mod posts;
+pub(crate) mod status;
+pub(crate) mod tokens;
+pub(crate) mod users;
 
 use actix_web::{web, HttpRequest};
 

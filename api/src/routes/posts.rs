@@ -10,6 +10,7 @@ use super::events::event_response;
 use crate::auth::Auth;
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
+use crate::merge;
 use crate::state::AppState;
 use crate::write::{if_match, post_http, post_id, post_response, run_write};
 
@@ -44,7 +45,7 @@ pub async fn create_post(
     .await
 }
 
-/// `PATCH /api/v1/posts/{id}` — change fields of a post.
+/// `PATCH /api/v1/posts/{id}` — change fields of a post (`If-Match`, or `Base-Version` to merge).
 pub async fn patch_post(
     auth: Auth,
     state: web::Data<AppState>,
@@ -53,7 +54,7 @@ pub async fn patch_post(
     body: JsonBody<PatchPostRequest>,
 ) -> ApiResult {
     let id = post_id(&path)?;
-    let expected = if_match(&req)?;
+    let precondition = merge::precondition(&req)?;
     let input = body.value;
     let patch = PostPatch {
         title: input.title,
@@ -65,7 +66,7 @@ pub async fn patch_post(
     };
     let (posts, actor) = (state.posts.clone(), auth.actor());
     run_write(&state, &auth, &req, &body.raw, StatusCode::OK, move |idem| {
-        posts.update(&actor, id, expected, patch, idem)
+        merge::update(&posts, &actor, id, precondition, patch, idem)
     })
     .await
 }

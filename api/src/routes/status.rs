@@ -2,19 +2,28 @@
 //! where a post's changes are in git.
 
 use actix_web::{web, HttpResponse};
-use quire_openapi::{CommitResponse, PostCommits, StatusResponse};
+use quire_openapi::{CommitResponse, PostCommits, ProjectionState, StatusResponse};
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ProblemType};
 use crate::state::AppState;
 use crate::write::post_id;
 
-/// `GET /api/v1/status` — the log's head, git's position and lag, and each mirror's state.
+/// `GET /api/v1/status` — the log's head, git's and the site's position and lag, and each
+/// mirror's state.
 pub async fn status(_auth: Auth, state: web::Data<AppState>) -> HttpResponse {
     let head = state.store.head();
+    let site = state.site.position().filter(|_| state.config.site.enabled);
     HttpResponse::Ok().json(StatusResponse {
         head,
         git: state.git.snapshot(head),
+        site: ProjectionState {
+            enabled: state.config.site.enabled,
+            position: site,
+            lag: site.map(|p| head.saturating_sub(p)),
+            failures: state.site.failures(),
+            last_error: state.site.last_error(),
+        },
     })
 }
 

@@ -75,6 +75,7 @@ impl SiteModel {
     }
 
     /// How many posts (of any state) the model knows.
+    #[cfg(test)]
     pub fn post_count(&self) -> usize {
         self.posts.len()
     }
@@ -193,6 +194,8 @@ mod tests {
             body: None,
             tags: None,
             publish_at: None,
+            base_version: None,
+            merged: false,
         }
     }
 

@@ -13,7 +13,7 @@ use crate::config::Config;
 /// Renders everything; prints a summary.
 pub fn rebuild_site(config: &Config) -> anyhow::Result<()> {
     config.validate()?;
-    let state = crate::server::open_state(config)?;
+    let store = crate::ops::open_log(config)?;
     let dir = super::site_dir(config);
     let started = Instant::now();
     let mut projection = SiteProjection::open(config.site.settings.clone(), &dir)
@@ -27,7 +27,7 @@ pub fn rebuild_site(config: &Config) -> anyhow::Result<()> {
         bar.set_position(done as u64);
     };
     let done = projection
-        .rebuild(state.store.as_ref(), &mut progress)
+        .rebuild(&store, &mut progress)
         .context("rendering the site")?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();

@@ -1,5 +1,6 @@
-// Conflict: posts edited offline here and online elsewhere. Going online shows the conflict;
-// keeping mine, keeping the server's and a merge by hand are each saved as chosen.
+// Conflict: posts edited offline here and online elsewhere, on the same line. Going online, the
+// server's merge finds the overlap and the conflict is shown; keeping mine, keeping the
+// server's and a merge by hand are each saved as chosen.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -35,7 +36,9 @@ test('conflict: offline edit vs online change; keep mine, keep the server’s, m
     await context.setOffline(true);
     for (const name of Object.keys(ids)) await editOffline(page, ids[name], `Local text for ${name}.`);
     for (const name of Object.keys(ids)) {
-      const r = await api.call('PATCH', `/posts/${ids[name]}`, { body: `Server text for ${name}.` }, { 'If-Match': '"1"' });
+      // The post kept as "mine" is also renamed on the server: only the body overlaps.
+      const change = { body: `Server text for ${name}.`, ...(name === 'mine' ? { title: 'Post mine, renamed' } : {}) };
+      const r = await api.call('PATCH', `/posts/${ids[name]}`, change, { 'If-Match': '"1"' });
       assert.equal(r.status, 200);
     }
     await context.setOffline(false);
@@ -57,6 +60,7 @@ test('conflict: offline edit vs online change; keep mine, keep the server’s, m
       await page.waitForSelector('#keep-mine');
       assert.equal(await page.textContent('#server-side .f-body'), `Server text for ${name}.`);
       assert.equal(await page.textContent('#local-side .f-body'), `Local text for ${name}.`);
+      assert.equal(await page.textContent('#overlaps'), 'Changed on both sides: body (line 1).', 'the server names what overlaps');
     };
 
     await open('mine');
@@ -77,6 +81,7 @@ test('conflict: offline edit vs online change; keep mine, keep the server’s, m
     const theirs = (await api.call('GET', `/posts/${ids.theirs}`)).body;
     const merged = (await api.call('GET', `/posts/${ids.merge}`)).body;
     assert.equal(mine.version, 3);
+    assert.equal(mine.title, 'Post mine, renamed', 'keeping mine keeps what only the server changed');
     assert.equal(theirs.body, 'Server text for theirs.');
     assert.equal(theirs.version, 2, 'keeping the server’s version sends nothing');
     assert.equal(merged.version, 3);

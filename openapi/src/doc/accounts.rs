@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+use super::responses::{JsonBody, Unauthenticated};
 use crate::problem::Problem;
 use crate::users::{
     CreateTokenRequest, CreateUserRequest, PasswordRequest, PatchUserRequest, TokenCreated, TokenList, UserList,
@@ -12,7 +13,7 @@ use crate::users::{
 #[utoipa::path(get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
     responses(
         (status = 200, description = "You", body = UserResponse),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
     ))]
 fn me() {}
 
@@ -20,7 +21,7 @@ fn me() {}
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
     responses(
         (status = 200, description = "The users", body = UserList),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     ))]
 fn list_users() {}
@@ -30,11 +31,10 @@ fn list_users() {}
     responses(
         (status = 201, description = "Created", body = UserResponse, headers(("Location" = String, description = "URL of the user"))),
         (status = 400, description = "Invalid username or password", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBody,
     ))]
 fn create_user() {}
 
@@ -45,12 +45,11 @@ fn create_user() {}
     responses(
         (status = 200, description = "Changed", body = UserResponse),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "You cannot disable or demote yourself", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBody,
     ))]
 fn patch_user() {}
 
@@ -61,11 +60,10 @@ fn patch_user() {}
     responses(
         (status = 204, description = "Changed"),
         (status = 400, description = "Password too short or too long", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "Wrong old password, or not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBody,
     ))]
 fn set_password() {}
 
@@ -74,10 +72,9 @@ fn set_password() {}
     responses(
         (status = 201, description = "Created; store `secret` now", body = TokenCreated),
         (status = 400, description = "Unknown scope, empty name, expiry in the past", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "A scope exceeds your rights (`missing` names it)", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBody,
     ))]
 fn create_token() {}
 
@@ -87,7 +84,7 @@ fn create_token() {}
     responses(
         (status = 200, description = "Tokens", body = TokenList),
         (status = 400, description = "Bad query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "`all` without admin rights", body = Problem, content_type = "application/problem+json"),
     ))]
 fn list_tokens() {}
@@ -97,7 +94,7 @@ fn list_tokens() {}
     params(("id" = String, Path, description = "Token id (ULID)")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 404, description = "No such token of yours", body = Problem, content_type = "application/problem+json"),
     ))]
 fn revoke_token() {}

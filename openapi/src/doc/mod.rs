@@ -7,6 +7,7 @@
 mod accounts;
 mod media;
 mod operations;
+mod responses;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -14,13 +15,18 @@ use utoipa::{Modify, OpenApi};
 use crate::auth::{LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse};
 use crate::events::{EventList, EventResponse, Health, Ready};
 use crate::ops::{BackupArchive, BackupManifest};
-use crate::posts::{CreatePostRequest, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus};
+use crate::posts::{
+    CreatePostRequest, MergeConflict, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus,
+};
 use crate::problem::Problem;
-use crate::status::{AuditReport, CommitResponse, GitStatus, MirrorStatus, PostCommits, StatusResponse};
+use crate::status::{
+    AuditReport, CommitResponse, GitStatus, MirrorStatus, PostCommits, ProjectionState, StatusResponse,
+};
 use crate::users::{
     CreateTokenRequest, CreateUserRequest, PasswordRequest, PatchUserRequest, RoleName, TokenCreated, TokenInfo,
     TokenList, UserList, UserResponse,
 };
+use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
 
 /// The whole API.
 #[derive(OpenApi)]
@@ -29,7 +35,9 @@ use crate::users::{
         title = "Quire API",
         description = "Quire's REST API. Every write is durable before it is acknowledged. Send \
             `Idempotency-Key` on writes so retries never apply twice, and `If-Match: \"<version>\"` \
-            on changes to a post so concurrent edits are detected (412) instead of overwritten. \
+            on changes to a post so concurrent edits are detected (412) instead of overwritten; \
+            or send a `PATCH` with `Base-Version: <version>` to have it merged three-way with what \
+            changed since (409 only where changes overlap). \
             Errors are RFC 9457 `application/problem+json` with a stable `type`."
     ),
     paths(
@@ -44,11 +52,11 @@ use crate::users::{
     ),
     components(schemas(
         LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse,
-        CreatePostRequest, PatchPostRequest, PostResponse, PostStatus, PostList, PostHistory,
+        CreatePostRequest, PatchPostRequest, PostResponse, PostStatus, PostList, PostHistory, MergeConflict,
         EventResponse, EventList, Health, Ready, Problem,
         RoleName, UserResponse, UserList, CreateUserRequest, PatchUserRequest, PasswordRequest,
         CreateTokenRequest, TokenInfo, TokenCreated, TokenList,
-        StatusResponse, GitStatus, MirrorStatus, AuditReport, PostCommits, CommitResponse,
+        StatusResponse, GitStatus, MirrorStatus, ProjectionState, AuditReport, PostCommits, CommitResponse,
         BackupManifest, BackupArchive,
         crate::media::MediaResponse, crate::media::MediaList, crate::media::PatchMediaRequest,
         crate::media::UploadForm
@@ -96,8 +104,7 @@ impl Modify for BearerAuth {
         (status = 401, description = "Wrong username or password", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Locked out after too many failures (for this user or from this address); even a right password is refused until Retry-After", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBody,
     ))]
 fn login() {}
 
@@ -117,7 +124,7 @@ fn refresh() {}
     responses(
         (status = 204, description = "Logged out"),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
     ))]
 fn logout() {}
@@ -140,14 +147,11 @@ fn setup() {}
         (status = 201, description = "Created", body = PostResponse,
             headers(("ETag" = String, description = "\"<version>\""), ("Location" = String, description = "URL of the new post"))),
         (status = 400, description = "Invalid field (the `field` member names it)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        MissingRight,
         (status = 409, description = "Slug taken, or a request with this Idempotency-Key is still running", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Idempotency-Key reused with another request", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many writes; see Retry-After", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        JsonBody,
+        WriteLimits,
     ))]
 fn create_post() {}
 
@@ -163,8 +167,8 @@ fn create_post() {}
     responses(
         (status = 200, description = "A page of posts", body = PostList),
         (status = 400, description = "Bad query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        MissingRight,
     ))]
 fn list_posts() {}
 
@@ -180,33 +184,33 @@ fn list_posts() {}
     responses(
         (status = 200, description = "The post", body = PostResponse, headers(("ETag" = String, description = "\"<version>\""))),
         (status = 400, description = "Bad query string", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        MissingRight,
         (status = 404, description = "No such post (or not one the caller may see)", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "The post is deleted; the problem names the restore route", body = Problem, content_type = "application/problem+json"),
     ))]
 fn get_post() {}
 
-/// `PATCH /api/v1/posts/{id}` — change fields of a post; needs `If-Match`.
+/// `PATCH /api/v1/posts/{id}` — change fields of a post; needs `If-Match` or `Base-Version`.
 #[utoipa::path(patch, path = "/api/v1/posts/{id}", tag = "posts", request_body = PatchPostRequest,
     security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "Post id (ULID)"),
-        ("If-Match" = String, Header, description = "The `ETag` of the version the change is based on (`*`: any)"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the post must still have (`*`: any); otherwise 412. Send this or `Base-Version`, not both."),
+        ("Base-Version" = Option<u64>, Header, minimum = 1, description = "The version your change was made from. The fields in the body (yours) are merged three-way with every change made since: fields and body lines that only one side changed are kept from that side, tags merge as a set, and only overlapping changes are a 409 `merge-conflict` listing them. Needs `posts:read` besides the rights to edit the post. Send this or `If-Match`, not both."),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
     ),
     responses(
-        (status = 200, description = "Changed", body = PostResponse, headers(("ETag" = String, description = "\"<version>\""))),
-        (status = 400, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Changed (with `Base-Version`: merged with the changes made since)", body = PostResponse, headers(("ETag" = String, description = "\"<version>\""))),
+        (status = 400, description = "Invalid field, a malformed `Base-Version`, or both `If-Match` and `Base-Version`", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        MissingRight,
         (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Slug taken, post deleted, or the Idempotency-Key is in use", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Merge conflict (`urn:quire:problem:merge-conflict`: `conflicts` lists each overlapping change with its `base`, `mine` and `theirs`, `current` is the post now), slug taken, post deleted (also since `Base-Version`), or the Idempotency-Key is in use", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match; `current` holds the post as it is now", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Idempotency-Key reused with another request", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+        JsonBody,
+        (status = 422, description = "Idempotency-Key reused with another request, or a `Base-Version` the post never had", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "Neither If-Match nor Base-Version sent", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many writes; see Retry-After", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
@@ -222,15 +226,13 @@ fn patch_post() {}
     responses(
         (status = 400, description = "Malformed Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Deleted; the post with `deleted_at` set", body = PostResponse, headers(("ETag" = String, description = "\"<version>\""))),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        MissingRight,
         (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already deleted, or the Idempotency-Key is in use", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Idempotency-Key reused with another request", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many writes; see Retry-After", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        WriteLimits,
     ))]
 fn delete_post() {}
 
@@ -244,15 +246,13 @@ fn delete_post() {}
     responses(
         (status = 400, description = "Malformed Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "Restored (with a numbered slug if its slug was taken meanwhile)", body = PostResponse, headers(("ETag" = String, description = "\"<version>\""))),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        MissingRight,
         (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not deleted, or the Idempotency-Key is in use", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Idempotency-Key reused with another request", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many writes; see Retry-After", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        WriteLimits,
     ))]
 fn restore_post() {}
 
@@ -261,8 +261,8 @@ fn restore_post() {}
     params(("id" = String, Path, description = "Post id (ULID)")),
     responses(
         (status = 200, description = "The post's events", body = PostHistory),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        MissingRight,
         (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
     ))]
 fn post_history() {}
@@ -272,8 +272,8 @@ fn post_history() {}
     params(("id" = String, Path, description = "Post id (ULID)"), ("n" = u64, Path, description = "Version, from 1")),
     responses(
         (status = 200, description = "The post at that version", body = PostResponse, headers(("ETag" = String, description = "\"<n>\""))),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        MissingRight,
         (status = 404, description = "No such post or version", body = Problem, content_type = "application/problem+json"),
     ))]
 fn post_version() {}
@@ -289,8 +289,8 @@ fn post_version() {}
     responses(
         (status = 200, description = "Events in seq order", body = EventList),
         (status = 400, description = "Bad query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        MissingRight,
     ))]
 fn list_events() {}
 

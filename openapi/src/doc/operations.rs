@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+use super::responses::{MissingRight, Unauthenticated};
 use crate::ops::BackupArchive;
 use crate::problem::Problem;
 use crate::status::{AuditReport, PostCommits, StatusResponse};
@@ -11,7 +12,7 @@ use crate::status::{AuditReport, PostCommits, StatusResponse};
 #[utoipa::path(get, path = "/api/v1/status", tag = "status", security(("bearer" = [])),
     responses(
         (status = 200, description = "The status", body = StatusResponse),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
     ))]
 fn status() {}
 
@@ -20,7 +21,7 @@ fn status() {}
 #[utoipa::path(get, path = "/api/v1/audit", tag = "status", security(("bearer" = [])),
     responses(
         (status = 200, description = "The report; `ok` says whether git matches the log", body = AuditReport),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "Not an admin (`missing` is `admin`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The git projection is off (`git.enabled = false`)", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -31,8 +32,8 @@ fn audit() {}
     params(("id" = String, Path, description = "Post id (ULID)")),
     responses(
         (status = 200, description = "The post's commits (events not in git yet are not listed)", body = PostCommits),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Missing right (`missing` names it)", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
+        MissingRight,
         (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The git projection is off (`git.enabled = false`)", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -51,7 +52,7 @@ fn post_commits() {}
                 ("X-Quire-Head" = u64, description = "The last seq in the archive"),
                 ("Content-Disposition" = String, description = "`attachment; filename=\"quire-backup-<head>.tar\"`"),
             )),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthenticated,
         (status = 403, description = "Not an admin (`missing` is `admin`)", body = Problem, content_type = "application/problem+json"),
     ))]
 fn backup() {}

@@ -21,8 +21,8 @@
 //! repository it folds the log's events up to git's position again (reading the log once, no
 //! writes), then commits what follows.
 //!
-//! gix does blocking file I/O: run the projection on its own thread ([`GitProjection::spawn`]),
-//! never on the async executor.
+//! gix does blocking file I/O: the projection runs on its own thread, driven by the one
+//! projection runner ([`crate::runner`]), never on the async executor.
 //!
 //! Known limits: objects are written loose and undeltified, and every commit stores a new
 //! version of its year folder's tree (about 70 bytes per post of that year), so a busy repository

@@ -205,14 +205,18 @@ fn open_db(config: &sled::Config) -> sled::Result<sled::Db> {
     let deadline = std::time::Instant::now() + LOCK_WAIT;
     loop {
         match config.open() {
-            Err(sled::Error::Io(e))
-                if e.kind() == std::io::ErrorKind::WouldBlock && std::time::Instant::now() < deadline =>
-            {
+            Err(sled::Error::Io(e)) if is_lock_error(&e) && std::time::Instant::now() < deadline => {
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
             result => return result,
         }
     }
+}
+
+/// sled reports a held lock as an `Other` error whose message carries the `WouldBlock` of
+/// `flock` ("could not acquire lock on …"), not as a `WouldBlock` error.
+fn is_lock_error(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("could not acquire lock")
 }
 
 pub(crate) fn read_u64(value: Option<sled::IVec>) -> u64 {

@@ -5,9 +5,16 @@
 // browser — the server applies it once and replays the same answer.
 //
 // States: queued → sending → sent; sending → queued (network lost, 5xx, 409 in progress: retried
-// with backoff); sending → conflict (412: waits for the author's choice); sending → failed
-// (another 4xx: waits for retry or discard). A conflict ends as superseded (the author's choice
-// went into a new item) or discarded (the server's version was kept).
+// with backoff); sending → conflict (a 409 merge conflict, or a 412 that cannot be merged:
+// waits for the author's choice); sending → failed (another 4xx: waits for retry or discard).
+// A conflict ends as superseded (the author's choice went into a new item) or discarded (the
+// server's version was kept).
+//
+// An edit answered 412 (the post changed on the server meanwhile) is not a conflict yet: it is
+// sent once more, the same change under the same key (a 412 stored nothing under it), with
+// `Base-Version` instead of `If-Match`, and the server merges it three-way with what changed
+// since. Only changes that overlap (the same field, or the same lines of the body) come back
+// as a 409 merge conflict for the author to decide.
 //
 // Items of one post are sent strictly in order: while one waits, later ones of the same post
 // wait too. A change composed while an earlier one is unsent carries If-Match `chain`: the
@@ -185,6 +192,8 @@ async function replayLocked(force) {
     if (!next) break;
     tried.add(/** @type {number} */ (next.item.seq));
     const outcome = await sendItem(next.item, next.request);
+    // Sent again at once, as a merge (at most once: a merge is never turned into another).
+    if (outcome === 'merge') tried.delete(/** @type {number} */ (next.item.seq));
     if (outcome === 'sent') result.sent++;
     if (outcome === 'login') { result.needsLogin = true; break; }
     if (outcome === 'network') { result.offline = true; break; }
@@ -254,8 +263,8 @@ async function finish(item, state, fields = {}) {
 /**
  * Sends one item once and records the outcome.
  * @param {OutboxItem} item
- * @param {{method: string, path: string, ifMatch: string | null}} request
- * @returns {Promise<'sent' | 'conflict' | 'failed' | 'retry' | 'network' | 'login'>}
+ * @param {{method: string, path: string, ifMatch: string | null, baseVersion?: number}} request
+ * @returns {Promise<'sent' | 'merge' | 'conflict' | 'failed' | 'retry' | 'network' | 'login'>}
  */
 async function sendItem(item, request) {
   const seq = /** @type {number} */ (item.seq);
@@ -264,6 +273,7 @@ async function sendItem(item, request) {
   /** @type {Record<string, string>} */
   const headers = { 'Idempotency-Key': item.key };
   if (request.ifMatch) headers['If-Match'] = request.ifMatch;
+  if (request.baseVersion) headers['Base-Version'] = String(request.baseVersion);
   if (item.body) headers['Content-Type'] = 'application/json';
   const retryLater = (/** @type {string} */ note, /** @type {number} */ delay) =>
     finish(item, 'queued', { nextAt: Date.now() + delay, note });
@@ -281,8 +291,14 @@ async function sendItem(item, request) {
       return 'sent';
     }
     const problem = await problemOf(res);
-    if (res.status === 412) {
+    if (res.status === 412 || (res.status === 409 && problem.type.endsWith(':merge-conflict'))) {
       if (problem.current) await cachePost(problem.current);
+      const base = res.status === 412 ? mergeBase(item, request) : null;
+      if (base !== null) {
+        const merge = { method: request.method, path: request.path, ifMatch: null, baseVersion: base };
+        await finish(item, 'queued', { request: merge, nextAt: 0, note: 'changed on the server meanwhile; merging' });
+        return 'merge';
+      }
       await finish(item, 'conflict', { problem, note: 'changed on the server meanwhile' });
       return 'conflict';
     }
@@ -316,6 +332,19 @@ async function sendItem(item, request) {
     }
     throw e;
   }
+}
+
+/**
+ * The version an edit answered 412 was made from, if it can be sent again for the server to
+ * merge (an update not yet sent that way); otherwise null.
+ * @param {OutboxItem} item
+ * @param {{ifMatch: string | null, baseVersion?: number}} request
+ * @returns {number | null}
+ */
+function mergeBase(item, request) {
+  if (item.kind !== 'update' || request.baseVersion || !request.ifMatch) return null;
+  const version = Number(request.ifMatch.replace(/^"|"$/g, ''));
+  return Number.isInteger(version) && version >= 1 ? version : null;
 }
 
 /**
@@ -370,11 +399,22 @@ export function localSide(item, items) {
 }
 
 /**
+ * The fields the waiting local changes of a conflicted item touch (the keys of their PATCH
+ * bodies): keeping "mine" sends only these, so what only the server changed stays.
+ * @param {OutboxItem} item
+ * @param {OutboxItem[]} items
+ * @returns {Set<string>}
+ */
+export function touchedFields(item, items) {
+  return new Set(followers(item, items).flatMap((i) => (i.kind === 'update' ? Object.keys(i.body ?? {}) : [])));
+}
+
+/**
  * Ends a conflict (or a failure) as the author chose. `keep: 'server'` drops the local changes
  * of this post that wait behind it; otherwise `fields` (theirs, or a hand merge) become a new
- * change based on the server's current version.
+ * change based on the server's current version, limited to the fields in `only` if given.
  * @param {number} seq
- * @param {{keep: 'server'} | {keep: 'mine', fields: Fields | null, user: string}} choice
+ * @param {{keep: 'server'} | {keep: 'mine', fields: Fields | null, user: string, only?: Set<string>}} choice
  */
 export async function resolve(seq, choice) {
   const items = await allItems();
@@ -391,7 +431,7 @@ export async function resolve(seq, choice) {
     if (choice.keep === 'server' || !current) return;
     const now = Date.now();
     const fields = choice.fields;
-    const body = fields ? patchBody(fields, current) : null;
+    const body = fields ? onlyFields(patchBody(fields, current), choice.only) : null;
     /** @type {ChangeKind | null} */
     const kind = fields === null ? (current.deleted_at ? null : 'delete')
       : current.deleted_at ? null : (Object.keys(body ?? {}).length ? 'update' : null);
@@ -428,6 +468,19 @@ export function patchBody(fields, base) {
     out.publish_at = fields.publish_at;
   }
   return out;
+}
+
+/**
+ * A PATCH body limited to `only` (all of it without `only`); `status` and `publish_at` go
+ * together, as the server reads them together.
+ * @param {Record<string, unknown>} body
+ * @param {Set<string>} [only]
+ * @returns {Record<string, unknown>}
+ */
+function onlyFields(body, only) {
+  if (!only) return body;
+  const when = only.has('status') || only.has('publish_at');
+  return Object.fromEntries(Object.entries(body).filter(([k]) => only.has(k) || (when && (k === 'status' || k === 'publish_at'))));
 }
 
 /**

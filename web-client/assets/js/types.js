@@ -26,6 +26,14 @@
  * @property {Post} [current]
  * @property {string} [field]
  * @property {string} [missing]  For a 403: the right that is missing.
+ * @property {MergeConflict[]} [conflicts]  For a 409 merge conflict: each overlapping change.
+ *
+ * @typedef {object} MergeConflict  One change made on both sides (see `Base-Version`).
+ * @property {string} field  `title`, `slug`, `status`, `publish_at` or `body` (one per hunk).
+ * @property {string | null} base
+ * @property {string | null} mine
+ * @property {string | null} theirs
+ * @property {number} [line]  For `body`: where the hunk starts.
  *
  * @typedef {object} Tokens  What login and refresh answer.
  * @property {string} access_token
@@ -67,7 +75,7 @@
  * @property {number} nextAt  Not before this time (ms) unless forced.
  * @property {number} createdAt
  * @property {number} updatedAt
- * @property {{method: string, path: string, ifMatch: string | null} | null} request  Resolved once, before the first send; every retry repeats it exactly.
+ * @property {{method: string, path: string, ifMatch: string | null, baseVersion?: number} | null} request  Resolved once, before the first send; every retry repeats it exactly, except that a 412 turns an edit's `If-Match` into `Base-Version` once (for the server to merge).
  * @property {Post | null} result  The server's answer once sent.
  * @property {Problem | null} problem  The last problem (conflict or failure).
  * @property {string} note  Why it waits, in words.

@@ -113,3 +113,20 @@ async fn rotated_keys_sign_new_tokens_and_old_tokens_stay_valid() {
     assert_ne!(kid(&old.token), kid(&new.token), "new tokens use the new key");
     assert_eq!(new.get("/api/v1/posts").await.status(), 200);
 }
+
+/// Commands that only read or rebuild (verify, rebuild) open the log, not the whole server: they
+/// create no signing key as a side effect.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_and_rebuild_create_no_signing_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = BinaryServer::start(dir.path()).await;
+    let admin = Client::login(&server.base, ADMIN.0, ADMIN.1).await;
+    admin.create_post(json!({"title": "Kept"})).await;
+    assert_eq!(server.signal(libc::SIGTERM).code(), Some(0));
+    let keys = dir.path().join("keys");
+    std::fs::remove_dir_all(&keys).expect("remove keys");
+    assert!(quire(dir.path(), &["verify"], "").starts_with("OK"));
+    quire(dir.path(), &["rebuild", "git"], "");
+    quire(dir.path(), &["rebuild", "site"], "");
+    assert!(!keys.exists(), "a read-only command created {}", keys.display());
+}

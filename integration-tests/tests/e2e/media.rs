@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde_json::json;
 
 /// 64×32 JPEG with EXIF Orientation = 6 (rotate 90° clockwise) and a GPS latitude.
-const PHOTO: &[u8] = include_bytes!("../fixtures/exif-orientation-6-gps.jpg");
+const PHOTO: &[u8] = include_bytes!("../../fixtures/exif-orientation-6-gps.jpg");
 
 async fn upload(client: &Client, bytes: &[u8], content_type: &str, query: &str) -> reqwest::Response {
     client

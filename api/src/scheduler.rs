@@ -9,23 +9,18 @@
 
 use std::time::Duration;
 
+use quire_storage::runner::{wait, Backoff, Wake, MAX_BACKOFF};
 use quire_storage::{publish_due, Posts};
+use tokio::runtime::Handle;
 use tokio::sync::watch;
-
-use super::runner::{wait, Wake};
 
 /// How often the scheduler looks for due posts: a scheduled post appears at most this late.
 pub const TICK: Duration = Duration::from_secs(1);
-/// Longest pause after failures.
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-/// Runs rounds until `stop` becomes `true` or its sender is dropped.
-pub fn run(posts: Posts, mut stop: watch::Receiver<bool>) {
-    let Some(runtime) = super::runner::runtime("scheduler") else {
-        return;
-    };
+/// Runs rounds until `stop` becomes `true` or its sender is dropped, waiting on `waits`.
+pub fn run(posts: Posts, waits: Handle, mut stop: watch::Receiver<bool>) {
     let mut heads = posts.store().subscribe();
-    let mut backoff = TICK;
+    let mut backoff = Backoff::new(TICK * 2, MAX_BACKOFF);
     loop {
         if *stop.borrow() {
             return;
@@ -36,16 +31,15 @@ pub fn run(posts: Posts, mut stop: watch::Receiver<bool>) {
                 for post in &published {
                     tracing::info!(id = %post.id, slug = %post.slug, "published a scheduled post");
                 }
-                backoff = TICK;
+                backoff.reset();
                 Wake::After(TICK)
             }
             Err(error) => {
                 tracing::warn!(%error, "publishing scheduled posts failed; retrying");
-                backoff = (backoff * 2).min(MAX_BACKOFF);
-                Wake::After(backoff)
+                Wake::After(backoff.fail())
             }
         };
-        if wait(&runtime, &mut stop, &mut heads, pause) {
+        if wait(&waits, &mut stop, &mut heads, pause) {
             return;
         }
     }

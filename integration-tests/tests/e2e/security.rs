@@ -1,10 +1,10 @@
 //! The security catalog: one test per attack, each asserting the exact refusal and that the
 //! event log did not change.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use base64::Engine as _;
-use quire_integration_tests::{Client, TestServer};
+use quire_integration_tests::{Client, TestClock, TestServer};
 use quire_openapi::{EventList, PostResponse, Problem, TokenCreated};
 use reqwest::Method;
 use serde_json::json;
@@ -231,7 +231,8 @@ async fn a_contributor_cannot_publish_schedule_or_delete_published_posts() {
 
 #[tokio::test]
 async fn api_tokens_are_scoped_revocable_and_expire() {
-    let server = TestServer::start().await;
+    let clock = TestClock::new();
+    let server = TestServer::start_with(|c| clock.install(c)).await;
     let admin = server.admin().await;
     let create = |scopes: serde_json::Value, expires: Option<String>| {
         let admin = admin.clone();
@@ -270,12 +271,17 @@ async fn api_tokens_are_scoped_revocable_and_expire() {
         "a revoked token stops at once"
     );
 
-    let soon = (time::OffsetDateTime::now_utc() + time::Duration::seconds(1))
+    let soon = (clock.now() + time::Duration::minutes(1))
         .format(&time::format_description::well_known::Rfc3339)
         .expect("format");
     let short = create(json!(["posts:read", "posts:write"]), Some(soon)).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
     let expired = with_token(&admin, &short.secret);
+    assert_eq!(
+        expired.get("/api/v1/posts").await.status(),
+        200,
+        "valid until it expires"
+    );
+    clock.advance(time::Duration::minutes(2));
     refused(
         expired.post_json("/api/v1/posts", &json!({"title": "late"}), &[]).await,
         401,
@@ -379,7 +385,8 @@ async fn login(base: &str, user: &str, password: &str) -> reqwest::Response {
 
 #[tokio::test]
 async fn login_brute_force_locks_out_with_retry_after_even_for_the_right_password() {
-    let server = TestServer::start().await;
+    let clock = TestClock::new();
+    let server = TestServer::start_with(|c| clock.install(c)).await;
     for _ in 0..5 {
         assert_eq!(login(&server.base, "admin", "guess").await.status(), 401);
     }
@@ -397,6 +404,47 @@ async fn login_brute_force_locks_out_with_retry_after_even_for_the_right_passwor
         401,
         "another username from the same address is not locked yet"
     );
+    clock.advance(time::Duration::seconds(599));
+    let still = login(&server.base, "admin", quire_integration_tests::ADMIN.1).await;
+    assert_eq!(still.status(), 429, "locked until the 10 minutes are over");
+    clock.advance(time::Duration::seconds(2));
+    let over = login(&server.base, "admin", quire_integration_tests::ADMIN.1).await;
+    assert_eq!(over.status(), 200, "the lockout ends by the clock");
+    server.stop().await;
+}
+
+/// Access tokens expire by Quire's clock; a refresh token outlives them.
+#[tokio::test]
+async fn access_tokens_expire_by_the_clock_and_refresh_tokens_renew_them() {
+    let clock = TestClock::new();
+    let server = TestServer::start_with(|c| clock.install(c)).await;
+    let admin = server.admin().await;
+    assert_eq!(admin.get("/api/v1/posts").await.status(), 200);
+    clock.advance(time::Duration::seconds(900 + 10));
+    refused(admin.get("/api/v1/posts").await, 401).await;
+    let refreshed = reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/refresh", server.base))
+        .json(&json!({"refresh_token": admin.tokens.refresh_token}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(refreshed.status(), 200);
+    let tokens: quire_openapi::TokenResponse = refreshed.json().await.expect("tokens");
+    assert_eq!(
+        with_token(&admin, &tokens.access_token)
+            .get("/api/v1/posts")
+            .await
+            .status(),
+        200
+    );
+    clock.advance(time::Duration::days(31));
+    let stale = reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/refresh", server.base))
+        .json(&json!({"refresh_token": tokens.refresh_token}))
+        .send()
+        .await
+        .expect("send");
+    refused(stale, 401).await;
     server.stop().await;
 }
 

@@ -2,14 +2,12 @@
 //! due while Quire was stopped, and a SIGKILL in the middle of a full render leaves no partial
 //! page.
 
-mod site_common;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::site_common::{eventually, get, head, manifest_seq, site_files, wait_for_site};
 use quire_integration_tests::{BinaryServer, Client, ADMIN};
 use serde_json::json;
-use site_common::{eventually, get, head, manifest_seq, site_files, wait_for_site};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 

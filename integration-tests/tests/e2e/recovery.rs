@@ -27,7 +27,7 @@ fn quire_ok(data: &Path, args: &[&str]) -> String {
 /// `PATCH`, `DELETE` or `POST …/restore` on a post at its current version; returns the post.
 async fn change(client: &Client, id: &str, method: reqwest::Method, path: &str, body: Value) -> PostResponse {
     let current: PostResponse = client
-        .get(&format!("/api/v1/posts/{id}"))
+        .get(&format!("/api/v1/posts/{id}?deleted=true"))
         .await
         .json()
         .await
@@ -115,7 +115,7 @@ async fn posts(client: &Client, ids: &[String]) -> BTreeMap<String, Vec<Value>> 
             assert_eq!(response.status(), 200, "GET {path}");
             response.json::<Value>().await.expect("json")
         };
-        let post = get(format!("/api/v1/posts/{id}")).await;
+        let post = get(format!("/api/v1/posts/{id}?deleted=true")).await;
         let mut views = vec![post.clone(), get(format!("/api/v1/posts/{id}/history")).await];
         for n in 1..=post["version"].as_u64().expect("version") {
             views.push(get(format!("/api/v1/posts/{id}/versions/{n}")).await);

@@ -2,16 +2,14 @@
 //! pages, feeds, sitemap and tag pages), scheduled publishing with a test clock, and serving
 //! `<data>/site` at `/`. Restarts and crashes of the real binary are in `site_restart.rs`.
 
-mod site_common;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::site_common::{eventually, get, site_files, wait_for_site};
 use quire_api::config::ClockOverride;
 use quire_integration_tests::TestServer;
 use quire_openapi::PostResponse;
 use serde_json::json;
-use site_common::{eventually, get, site_files, wait_for_site};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -152,6 +150,8 @@ async fn a_scheduled_post_appears_when_its_time_comes() {
         get(&client, "/posts/tomorrow-s-news/").await.0 == 200
     })
     .await;
+    // An hour later the first access token has expired (by the same clock): log in again.
+    let client = server.admin().await;
     let current: PostResponse = client
         .get(&format!("/api/v1/posts/{}", post.id))
         .await

@@ -1,8 +1,6 @@
 //! Helpers shared by the site tests: waiting for the projection, reading the site folder,
 //! and plain GETs.
 
-#![allow(dead_code)] // each test file uses its own subset
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};

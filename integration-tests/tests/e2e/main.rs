@@ -1,0 +1,21 @@
+//! End-to-end tests of Quire, one module per area, linked into one test binary (one link instead
+//! of one per file). Each module starts servers of its own: the in-process `TestServer` or the
+//! real `quire` binary (`BinaryServer`), with temporary data folders.
+
+mod auth;
+mod cli;
+mod crash;
+mod disclosure;
+mod editor;
+mod git;
+mod hugo;
+mod media;
+mod merge;
+mod metrics;
+mod openapi;
+mod posts;
+mod recovery;
+mod security;
+mod site;
+mod site_common;
+mod site_restart;
