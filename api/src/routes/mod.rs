@@ -1,5 +1,6 @@
 //! Routes, one file per resource. Every resource answers undeclared methods with 405 and an
-//! `Allow` header; unknown paths under `/api/` get a problem+json 404, others the site.
+//! `Allow` header; unknown paths under `/api/` get a problem+json 404, `/media/…` the uploaded
+//! files, others the site.
 
 pub(crate) mod audit;
 pub(crate) mod auth;
