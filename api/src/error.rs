@@ -197,6 +197,17 @@ impl From<DomainError> for ApiError {
             }
             DomainError::UserNotFound { id } => Self::not_found(format!("there is no user with id {id}")),
             DomainError::TokenNotFound { id } => Self::not_found(format!("you have no API token with id {id}")),
+            DomainError::MediaNotFound { id } => Self::not_found(format!("there is no media with id {id}")),
+            DomainError::MediaVersionConflict { id, expected, actual } => Self::new(
+                P::VersionConflict,
+                format!(
+                    "media {id} changed: your If-Match is version {expected}, it is now at {actual}; \
+                     read it again and retry with If-Match: \"{actual}\""
+                ),
+            ),
+            DomainError::MediaTooLarge { message } => Self::new(P::PayloadTooLarge, message),
+            DomainError::UnsupportedMedia { message } => Self::new(P::UnsupportedMediaType, message),
+            DomainError::UnreadableMedia { message } => Self::new(P::UnreadableImage, message),
             e @ (DomainError::Sled(_)
             | DomainError::Corrupt { .. }
             | DomainError::Closed

@@ -9,6 +9,7 @@ pub mod config;
 pub(crate) mod error;
 pub mod git;
 pub(crate) mod limits;
+pub(crate) mod media;
 pub(crate) mod merge;
 pub(crate) mod metrics;
 pub(crate) mod ops;

@@ -48,6 +48,11 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
     let store_secrets: Arc<dyn quire_storage::SecretStore> = store.clone();
     let jwt = Arc::new(JwtKeys::load_or_create(&data.join("keys"), &config.auth)?.with_clock(clock.clone()));
     let dyn_store: Arc<dyn Store> = store;
+    // The log's lock is held, so no upload is running: what is in media/tmp is a crash's leftover.
+    let media_blobs = quire_storage::MediaBlobs::new(data.join("media"));
+    media_blobs
+        .clear_temp()
+        .context("clearing unfinished uploads in media/tmp")?;
     let git = Arc::new(crate::git::GitStatus::new(&config.git));
     let metrics = Arc::new(crate::metrics::Metrics::new(crate::metrics::LogCollector {
         store: dyn_store.clone(),
@@ -57,6 +62,8 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
     Ok(AppState {
         config: Arc::new(config.clone()),
         posts: Posts::new(dyn_store.clone(), clock.clone()),
+        media: quire_storage::MediaService::new(dyn_store.clone(), media_blobs, config.media.limits(), clock.clone()),
+        media_permits: Arc::new(tokio::sync::Semaphore::new(config.media.concurrent_decodes)),
         idempotency: Idempotency::new(dyn_store.clone()).with_clock(clock.clone()),
         store: dyn_store,
         tokens: Tokens::new(store_secrets.clone()).with_clock(clock.clone()),

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use quire_storage::{Accounts, Idempotency, Posts, SecretStore, Store, Tokens};
+use quire_storage::{Accounts, Idempotency, MediaService, Posts, SecretStore, Store, Tokens};
 
 use crate::auth::JwtKeys;
 use crate::config::Config;
@@ -30,4 +30,8 @@ pub struct AppState {
     pub secrets: Arc<dyn SecretStore>,
     /// Prometheus metrics (`GET /metrics`).
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Uploaded images.
+    pub media: MediaService,
+    /// Bounds how many uploads are decoded at once (`media.concurrent_decodes`).
+    pub media_permits: Arc<tokio::sync::Semaphore>,
 }

@@ -1,11 +1,13 @@
-//! The shared path of every post write: `If-Match`, `Idempotency-Key` and the response with
+//! The shared path of every write (posts; media through [`begin_write`]): `If-Match`, `Idempotency-Key` and the response with
 //! `ETag`. A replayed request is answered from the recorded status and the post at the recorded
 //! version, which gives byte-identical bodies.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use quire_openapi::{PostResponse, PostStatus};
-use quire_storage::{Begin, Error as DomainError, IdempotencyWrite, IfMatch, Post, Status};
+use quire_storage::{
+    Begin, Error as DomainError, IdempotencyRecord, IdempotencyWrite, IfMatch, InFlight, Post, Status,
+};
 use sha2::{Digest, Sha256};
 
 use crate::auth::Auth;
@@ -75,6 +77,15 @@ pub fn post_id(raw: &str) -> Result<ulid::Ulid, ApiError> {
         .map_err(|_| ApiError::not_found(format!("{raw:?} is not a post id")))
 }
 
+/// How a write goes on after its `Idempotency-Key` was looked at.
+#[derive(Debug)]
+pub enum Started {
+    /// Run the command, with the key held (if the request had one).
+    Fresh(Option<InFlight>),
+    /// Answer as recorded.
+    Replay(IdempotencyRecord),
+}
+
 /// Runs a post command once per `Idempotency-Key` and answers with the post.
 pub async fn run_write<F>(
     state: &web::Data<AppState>,
@@ -87,45 +98,9 @@ pub async fn run_write<F>(
 where
     F: FnOnce(Option<IdempotencyWrite>) -> Result<Post, DomainError> + Send + 'static,
 {
-    state.write_limiter.check(&auth.user.id.to_string()).map_err(|wait| {
-        ApiError::too_many_requests(
-            wait,
-            "too many writes in a short time; retry after the Retry-After seconds",
-        )
-    })?;
-    let held = match req.headers().get("idempotency-key") {
-        None => None,
-        Some(key) => {
-            let key = key
-                .to_str()
-                .map_err(|_| ApiError::bad_request("Idempotency-Key must be visible ASCII"))?
-                .to_owned();
-            let fingerprint = fingerprint(req, body);
-            let (idem, user) = (state.idempotency.clone(), auth.user.id);
-            let begun = web::block(move || idem.begin(user, &key, fingerprint, status.as_u16())).await??;
-            state.metrics.idempotency(match &begun {
-                Begin::Fresh(_) => IdempotencyOutcome::Fresh,
-                Begin::Replay(_) => IdempotencyOutcome::Replayed,
-                Begin::Mismatch => IdempotencyOutcome::Mismatch,
-                Begin::InProgress => IdempotencyOutcome::InProgress,
-            });
-            match begun {
-                Begin::Fresh(held) => Some(held),
-                Begin::Replay(record) => return replay(state, record).await,
-                Begin::Mismatch => {
-                    return Err(ApiError::new(
-                        ProblemType::IdempotencyKeyReused,
-                        "this Idempotency-Key was used for a different request; use a new key for a new change",
-                    ))
-                }
-                Begin::InProgress => {
-                    return Err(ApiError::new(
-                        ProblemType::IdempotencyInProgress,
-                        "a request with this Idempotency-Key is still being processed; retry shortly",
-                    ))
-                }
-            }
-        }
+    let held = match begin_write(state, auth, req, body, status).await? {
+        Started::Fresh(held) => held,
+        Started::Replay(record) => return replay(state, record).await,
     };
     let write = held.as_ref().map(|h| h.write());
     let result = web::block(move || command(write)).await?;
@@ -136,7 +111,53 @@ where
     }
 }
 
-async fn replay(state: &web::Data<AppState>, record: quire_storage::IdempotencyRecord) -> ApiResult {
+/// The start every write shares (posts, media): the write rate limit, then the
+/// `Idempotency-Key` (a replay, a mismatch or a request still running are decided here).
+/// `body` is what makes two requests the same, besides method, path and `If-Match`.
+pub async fn begin_write(
+    state: &web::Data<AppState>,
+    auth: &Auth,
+    req: &HttpRequest,
+    body: &[u8],
+    status: StatusCode,
+) -> Result<Started, ApiError> {
+    state.write_limiter.check(&auth.user.id.to_string()).map_err(|wait| {
+        ApiError::too_many_requests(
+            wait,
+            "too many writes in a short time; retry after the Retry-After seconds",
+        )
+    })?;
+    let Some(key) = req.headers().get("idempotency-key") else {
+        return Ok(Started::Fresh(None));
+    };
+    let key = key
+        .to_str()
+        .map_err(|_| ApiError::bad_request("Idempotency-Key must be visible ASCII"))?
+        .to_owned();
+    let fingerprint = fingerprint(req, body);
+    let (idem, user) = (state.idempotency.clone(), auth.user.id);
+    let begun = web::block(move || idem.begin(user, &key, fingerprint, status.as_u16())).await??;
+    state.metrics.idempotency(match &begun {
+        Begin::Fresh(_) => IdempotencyOutcome::Fresh,
+        Begin::Replay(_) => IdempotencyOutcome::Replayed,
+        Begin::Mismatch => IdempotencyOutcome::Mismatch,
+        Begin::InProgress => IdempotencyOutcome::InProgress,
+    });
+    match begun {
+        Begin::Fresh(held) => Ok(Started::Fresh(Some(held))),
+        Begin::Replay(record) => Ok(Started::Replay(record)),
+        Begin::Mismatch => Err(ApiError::new(
+            ProblemType::IdempotencyKeyReused,
+            "this Idempotency-Key was used for a different request; use a new key for a new change",
+        )),
+        Begin::InProgress => Err(ApiError::new(
+            ProblemType::IdempotencyInProgress,
+            "a request with this Idempotency-Key is still being processed; retry shortly",
+        )),
+    }
+}
+
+async fn replay(state: &web::Data<AppState>, record: IdempotencyRecord) -> ApiResult {
     let posts = state.posts.clone();
     let post = web::block(move || posts.replayed(record.stream, record.version)).await??;
     let status = StatusCode::from_u16(record.status).unwrap_or(StatusCode::OK);

@@ -11,12 +11,12 @@ pub struct EventResponse {
     pub seq: u64,
     /// Event id (ULID).
     pub id: String,
-    /// The post id.
+    /// The post id (or the media id, for `Media…` events).
     pub stream: String,
-    /// The post's version after this event.
+    /// The stream's version after this event.
     pub version: u64,
     /// `PostCreated`, `PostUpdated`, `PostPublished`, `PostScheduled`, `PostUnpublished`,
-    /// `PostDeleted` or `PostRestored`.
+    /// `PostDeleted`, `PostRestored`, `MediaUploaded`, `MediaUpdated` or `MediaDeleted`.
     #[serde(rename = "type")]
     pub event_type: String,
     /// Username.

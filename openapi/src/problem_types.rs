@@ -70,6 +70,8 @@ problem_types! {
     UnsupportedMediaType = ("unsupported-media-type", 415, "Unsupported media type"),
     /// The Idempotency-Key was used for a different request.
     IdempotencyKeyReused = ("idempotency-key-reused", 422, "Idempotency-Key reused"),
+    /// The upload claims to be an image but cannot be decoded (truncated, damaged).
+    UnreadableImage = ("unreadable-image", 422, "Image not readable"),
     /// `Base-Version` names a version the post never had.
     UnknownBaseVersion = ("unknown-base-version", 422, "Unknown base version"),
     /// A change without `If-Match`.

@@ -100,6 +100,26 @@ pub enum Error {
     #[error("cannot import event seq {seq}: {message}")]
     Import { seq: u64, message: String },
 
+    /// No media with this id (or none the caller may know of).
+    #[error("media {id} not found")]
+    MediaNotFound { id: Ulid },
+
+    /// The caller's `If-Match` version is not the media's current version.
+    #[error("media {id} is at version {actual}, not {expected}")]
+    MediaVersionConflict { id: Ulid, expected: u64, actual: u64 },
+
+    /// An upload is larger than the limit (bytes or pixels).
+    #[error("{message}")]
+    MediaTooLarge { message: String },
+
+    /// An upload is not an image type Quire takes.
+    #[error("{message}")]
+    UnsupportedMedia { message: String },
+
+    /// An upload claims a type Quire takes but cannot be decoded (truncated, damaged).
+    #[error("{message}")]
+    UnreadableMedia { message: String },
+
     /// File-system work around the store (key files, folders) failed.
     #[error("{context}: {source}")]
     Io {

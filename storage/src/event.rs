@@ -20,7 +20,7 @@ pub struct Envelope {
     pub seq: u64,
     /// Unique id of this event.
     pub id: Ulid,
-    /// The stream (post id) the event belongs to.
+    /// The stream (post id, or media id) the event belongs to.
     pub stream: Ulid,
     /// Version of the stream after this event: 1, 2, 3… per stream.
     pub version: u64,
@@ -36,7 +36,7 @@ pub struct Envelope {
     pub payload: EventPayload,
 }
 
-/// What happened to a post. The variant name is the event `type`.
+/// What happened to a post or a media file. The variant name is the event `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
 pub enum EventPayload {
@@ -94,6 +94,27 @@ pub enum EventPayload {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         slug: Option<String>,
     },
+    /// An image was stored in the media folder (its bytes are fsynced before this event).
+    MediaUploaded {
+        /// SHA-256 (hex) of the stored bytes, which name the file.
+        hash: String,
+        /// `image/jpeg` or `image/png`: what the stored (re-encoded) bytes are.
+        content_type: String,
+        /// Size of the stored file.
+        bytes: u64,
+        width: u32,
+        height: u32,
+        alt: String,
+        /// The uploaded file's name, if the client gave one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        original_name: Option<String>,
+        /// Username of the uploader (the owner of the media).
+        uploader: String,
+    },
+    /// The alt text of a media file changed.
+    MediaUpdated { alt: String },
+    /// The media file was deleted: it leaves listings and git; its bytes stay (no sweep yet).
+    MediaDeleted {},
 }
 
 impl EventPayload {
@@ -107,7 +128,18 @@ impl EventPayload {
             Self::PostUnpublished {} => "PostUnpublished",
             Self::PostDeleted {} => "PostDeleted",
             Self::PostRestored { .. } => "PostRestored",
+            Self::MediaUploaded { .. } => "MediaUploaded",
+            Self::MediaUpdated { .. } => "MediaUpdated",
+            Self::MediaDeleted {} => "MediaDeleted",
         }
+    }
+
+    /// Whether the event belongs to a media stream (not a post's).
+    pub fn is_media(&self) -> bool {
+        matches!(
+            self,
+            Self::MediaUploaded { .. } | Self::MediaUpdated { .. } | Self::MediaDeleted {}
+        )
     }
 }
 

@@ -13,6 +13,7 @@ pub mod error;
 pub mod event;
 pub mod git;
 pub mod idempotency;
+pub mod media;
 pub mod merge;
 pub mod post;
 pub mod posts;
@@ -28,13 +29,15 @@ pub use error::{Error, Result};
 pub use event::{Envelope, EventPayload};
 pub use git::{GitError, GitProjection, GitSettings};
 pub use idempotency::{Begin, Idempotency, InFlight};
+pub use media::{ImageLimits, Media, MediaBlobs, MediaQuery, MediaService, Upload};
 pub use merge::Conflict;
 pub use post::{Post, Status};
 pub use posts::{system_clock, Clock, IfMatch, NewPost, PostPatch, Posts};
 pub use schedule::{publish_due, SCHEDULER_ACTOR};
 pub use sled_store::{SledOptions, SledStore};
 pub use store::{
-    AppendBatch, AppendOutcome, IdempotencyRecord, IdempotencyWrite, PostQuery, SecretRecord, SecretStore, Store,
+    AppendBatch, AppendOutcome, IdempotencyRecord, IdempotencyWrite, MediaOutcome, PostQuery, SecretRecord,
+    SecretStore, Store,
 };
 pub use tokens::{ApiToken, Tokens};
 pub use users::{Accounts, Role, User, UserUpdate};

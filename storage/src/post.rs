@@ -161,6 +161,8 @@ impl Post {
                     post.slug.clone_from(slug);
                 }
             }
+            // Media events live in their own streams; they never reach a post.
+            EventPayload::MediaUploaded { .. } | EventPayload::MediaUpdated { .. } | EventPayload::MediaDeleted {} => {}
         }
         post.version = event.version;
         post.updated_at = event.at;

@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use ulid::Ulid;
 
 use crate::event::{Envelope, EventPayload};
+use crate::media::{Media, MediaQuery};
 use crate::post::{Post, Status};
 use crate::tokens::ApiToken;
 use crate::users::{RefreshToken, User};
@@ -46,6 +47,20 @@ pub enum AppendOutcome {
     VersionConflict { actual: u64, current: Option<Post> },
     /// The post's slug is used by another live post.
     SlugTaken { slug: String, owner: Ulid },
+}
+
+/// What `append_media` decided.
+#[derive(Debug, Clone)]
+pub enum MediaOutcome {
+    /// The events are in the log and on disk.
+    Appended {
+        /// The media after the events.
+        media: Box<Media>,
+        /// The stored envelopes.
+        events: Vec<Envelope>,
+    },
+    /// The stream is not at `expected_version`.
+    VersionConflict { actual: u64 },
 }
 
 /// An idempotency record written in the same transaction as the events it answers for.
@@ -108,6 +123,13 @@ pub trait Store: Send + Sync {
     fn slug_owner(&self, slug: &str) -> Result<Option<Ulid>>;
     /// One page of posts.
     fn list_posts(&self, query: &PostQuery) -> Result<Vec<Post>>;
+    /// Appends media events (`stream` is the media id) on the same path as `append`: same
+    /// writer, same group commit, same idempotency records.
+    fn append_media(&self, batch: AppendBatch) -> Result<MediaOutcome>;
+    /// The current state of a media file (also when deleted).
+    fn media(&self, id: Ulid) -> Result<Option<Media>>;
+    /// One page of live media, newest first.
+    fn list_media(&self, query: &MediaQuery) -> Result<Vec<Media>>;
     /// The idempotency record under `scope`.
     fn idempotency_record(&self, scope: &[u8]) -> Result<Option<IdempotencyRecord>>;
     /// Removes idempotency records made before `before`; returns how many.

@@ -106,7 +106,8 @@ fn restore_from_repo(config: &Config, fetched: &Path, source: &str) -> anyhow::R
         differences.join("\n")
     );
     let tip = rev_parse(fetched)?;
-    let events = quire_storage::git::events_from_git(fetched, &settings)?;
+    let media = quire_storage::MediaBlobs::new(config.data_dir.join("media"));
+    let events = quire_storage::git::events_from_git(fetched, &settings)?.restore_media_into(media);
     let total = events.remaining() as u64;
     let restored = into_fresh_log(config, false, total, |store, bar| {
         let mut failure = None;

@@ -1,5 +1,6 @@
 //! Routes, one file per resource. Every resource answers undeclared methods with 405 and an
-//! `Allow` header; unknown paths under `/api/` get a problem+json 404, others the site.
+//! `Allow` header; unknown paths under `/api/` get a problem+json 404, `/media/…` the uploaded
+//! files, others the site.
 
 pub(crate) mod audit;
 pub(crate) mod auth;
@@ -7,6 +8,7 @@ pub(crate) mod backup;
 pub(crate) mod editor;
 pub(crate) mod events;
 pub(crate) mod health;
+pub(crate) mod media;
 pub(crate) mod metrics;
 pub(crate) mod posts;
 pub(crate) mod status;
@@ -54,6 +56,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(api_resource("/posts/{id}/history").route(web::get().to(posts::post_history)))
                 .service(api_resource("/posts/{id}/versions/{n}").route(web::get().to(posts::post_version)))
                 .service(api_resource("/posts/{id}/commits").route(web::get().to(status::post_commits)))
+                .service(
+                    api_resource("/media")
+                        .route(web::get().to(media::list_media))
+                        .route(web::post().to(media::upload_media)),
+                )
+                .service(
+                    api_resource("/media/{id}")
+                        .route(web::get().to(media::get_media))
+                        .route(web::patch().to(media::patch_media))
+                        .route(web::delete().to(media::delete_media)),
+                )
                 .service(api_resource("/events").route(web::get().to(events::list_events)))
                 .service(api_resource("/status").route(web::get().to(status::status)))
                 .service(api_resource("/audit").route(web::get().to(audit::audit)))
@@ -94,6 +107,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/api/v1/posts/{id}/history", "GET"),
     ("/api/v1/posts/{id}/versions/{n}", "GET"),
     ("/api/v1/posts/{id}/commits", "GET"),
+    ("/api/v1/media", "GET, POST"),
+    ("/api/v1/media/{id}", "GET, PATCH, DELETE"),
     ("/api/v1/events", "GET"),
     ("/api/v1/status", "GET"),
     ("/api/v1/audit", "GET"),
@@ -140,13 +155,17 @@ pub async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiE
     )))
 }
 
-/// Answer for paths that match no route: the rendered site (when `site.serve` is on), except
-/// under `/api/`, where an unknown path stays a problem+json 404.
+/// Answer for paths that match no route: media files at `/media/`, the rendered site (when
+/// `site.serve` is on), except under `/api/`, where an unknown path stays a problem+json 404.
 pub async fn fallback(
     req: HttpRequest,
     state: web::Data<crate::state::AppState>,
 ) -> Result<actix_web::HttpResponse, ApiError> {
     let path = req.path();
+    if let Some(name) = path.strip_prefix("/media/") {
+        let name = name.to_owned();
+        return crate::media::serve(req, state.media.blobs().clone(), name).await;
+    }
     let api = path == "/api" || path.starts_with("/api/");
     if api || !state.config.site.serve {
         return not_found(req).await;

@@ -81,8 +81,12 @@ impl SiteModel {
     }
 
     /// Folds one event in. `None` when the event cannot be applied: a stream that does not
-    /// start with `PostCreated` is logged and left out rather than stopping the site.
+    /// start with `PostCreated` is logged and left out rather than stopping the site. Media
+    /// events are not the site's (their files are served from the media folder): `None`.
     pub fn apply(&mut self, event: &Envelope) -> Option<Applied> {
+        if event.payload.is_media() {
+            return None;
+        }
         let id = event.stream;
         let previous = self.posts.remove(&id);
         let was_visible = previous.as_ref().is_some_and(|t| is_visible(&t.post));

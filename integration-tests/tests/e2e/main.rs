@@ -9,6 +9,7 @@ mod disclosure;
 mod editor;
 mod git;
 mod hugo;
+mod media;
 mod merge;
 mod metrics;
 mod openapi;

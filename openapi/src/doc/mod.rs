@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 mod accounts;
+mod media;
 mod operations;
 mod responses;
 
@@ -46,7 +47,8 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         accounts::me, accounts::list_users, accounts::create_user, accounts::patch_user,
         accounts::set_password, accounts::create_token, accounts::list_tokens, accounts::revoke_token,
         operations::status, operations::audit, operations::post_commits,
-        operations::backup, operations::metrics
+        operations::backup, operations::metrics,
+        media::upload_media, media::list_media, media::get_media, media::patch_media, media::delete_media
     ),
     components(schemas(
         LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse,
@@ -55,7 +57,9 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         RoleName, UserResponse, UserList, CreateUserRequest, PatchUserRequest, PasswordRequest,
         CreateTokenRequest, TokenInfo, TokenCreated, TokenList,
         StatusResponse, GitStatus, MirrorStatus, ProjectionState, AuditReport, PostCommits, CommitResponse,
-        BackupManifest, BackupArchive
+        BackupManifest, BackupArchive,
+        crate::media::MediaResponse, crate::media::MediaList, crate::media::PatchMediaRequest,
+        crate::media::UploadForm
     )),
     modifiers(&BearerAuth),
     tags(
@@ -66,7 +70,8 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         (name = "tokens", description = "API tokens for scripts"),
         (name = "probes", description = "Health and readiness"),
         (name = "status", description = "Projections of the log: progress, mirrors and audit"),
-        (name = "operations", description = "Backups and metrics")
+        (name = "operations", description = "Backups and metrics"),
+        (name = "media", description = "Images for posts")
     )
 )]
 pub struct ApiDoc;

@@ -2,7 +2,9 @@
 //! `main`) in Hugo's layout, one commit per post event, in seq order.
 //!
 //! Each commit changes one file, `content/posts/<year>/<slug>.md` (the year the post was
-//! created), written as YAML front matter plus the Markdown body; `hugo.toml` comes with the
+//! created), written as YAML front matter plus the Markdown body, or for a media event
+//! `static/media/<hash>.<ext>` (bytes from `<data>/media`, beside the repository; the commit
+//! names the stream with `Media-Id` instead of `Post-Id`); `hugo.toml` comes with the
 //! first commit. The author is the event's actor, the committer is Quire, both dated at the
 //! event's time, and the message ends in `Event-Id`/`Event-Seq`/`Event-Type`/`Stream-Version`/
 //! `Post-Id`/`Actor` trailers, then `Event-Time` (the exact time; commit dates have seconds
@@ -57,6 +59,11 @@ use tree::{ContentTree, RepoSink};
 
 /// How many events are read from the log at a time; `main` moves once per page.
 const PAGE: usize = 512;
+
+/// The media folder beside a repository: `<data>/content.git` reads `<data>/media`.
+pub(crate) fn media_beside(repo: &Path) -> crate::media::MediaBlobs {
+    crate::media::MediaBlobs::new(repo.parent().unwrap_or(Path::new(".")).join("media"))
+}
 
 /// What the projection writes besides the posts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,7 +216,7 @@ impl GitProjection {
             Some(tip) => ContentTree::load(&self.repo, repo::read_commit(&self.repo, tip)?.tree)?,
             None => ContentTree::default(),
         };
-        self.projector = Projector::resume(self.settings.clone(), tree, tip, seq);
+        self.projector = Projector::resume(self.settings.clone(), tree, tip, seq).with_media(media_beside(&self.path));
         self.ref_tip = tip;
         self.loaded = seq == 0;
         Ok(())

@@ -1,7 +1,9 @@
 //! The projection's core: turns one event into one commit object, given the state so far.
 //!
 //! It owns the posts (folded with [`Post::apply`], plus the old slugs each post had, for Hugo
-//! `aliases`), the in-memory tree and the tip it builds on. It never touches refs: the caller
+//! `aliases`), the media (folded with [`Media::apply`]; their bytes are read from the media
+//! folder, and a file whose bytes are missing there is left out with a warning), the in-memory
+//! tree and the tip it builds on. It never touches refs: the caller
 //! decides where objects go (the repository, or a hasher for `verify`) and when to move `main`.
 
 use std::collections::HashMap;
@@ -13,10 +15,11 @@ use gix::ObjectId;
 use ulid::Ulid;
 
 use crate::event::Envelope;
+use crate::media::{Media, MediaBlobs};
 use crate::post::Post;
 
 use super::error::{GitError, Result};
-use super::render::{alias_for, commit_message, hugo_toml, post_file, post_location, HUGO_TOML};
+use super::render::{alias_for, commit_message, hugo_toml, media_commit_message, post_file, post_location, HUGO_TOML};
 use super::tree::{needs_hugo, BlobBytes, ContentTree, ObjectSink};
 use super::GitSettings;
 
@@ -37,6 +40,8 @@ pub(crate) struct Projector {
     tip: Option<ObjectId>,
     position: u64,
     last_commit: Option<Commit>,
+    media: HashMap<Ulid, Media>,
+    blobs: Option<MediaBlobs>,
 }
 
 impl Projector {
@@ -55,7 +60,15 @@ impl Projector {
             tip,
             position,
             last_commit: None,
+            media: HashMap::new(),
+            blobs: None,
         }
+    }
+
+    /// Reads media bytes from `blobs` (without, media events commit no file).
+    pub(crate) fn with_media(mut self, blobs: MediaBlobs) -> Self {
+        self.blobs = Some(blobs);
+        self
     }
 
     /// The seq of the last event committed.
@@ -80,6 +93,9 @@ impl Projector {
 
     /// Folds an already committed event into the posts state, writing nothing.
     pub(crate) fn replay(&mut self, event: &Envelope) -> Result<()> {
+        if event.payload.is_media() {
+            return self.fold_media(event).map(|_| ());
+        }
         self.fold(event).map(|_| ())
     }
 
@@ -91,6 +107,9 @@ impl Projector {
                 expected: self.position + 1,
                 got: event.seq,
             });
+        }
+        if event.payload.is_media() {
+            return self.commit_media(event, sink);
         }
         let before = (self.posts.get(&event.stream))
             .filter(|s| s.post.is_live())
@@ -105,6 +124,55 @@ impl Projector {
             let blob = sink.put(&BlobBytes(text.as_bytes()))?;
             self.tree.upsert_post(&year, &name, blob);
         }
+        self.finish(event, message, sink)
+    }
+
+    /// Commits a media event: an upload adds `static/media/<hash>.<ext>`; a delete removes it
+    /// unless another live media has the same bytes.
+    fn commit_media(&mut self, event: &Envelope, sink: &mut impl ObjectSink) -> Result<ObjectId> {
+        let was_live = self.media.get(&event.stream).is_some_and(Media::is_live);
+        let after = self.fold_media(event)?.clone();
+        let name = after.file_name();
+        if after.is_live() && !was_live {
+            match self.media_bytes(&name)? {
+                Some(bytes) => {
+                    let blob = sink.put(&BlobBytes(&bytes))?;
+                    self.tree.upsert_media(&name, blob);
+                }
+                None => {
+                    tracing::warn!(file = %name, seq = event.seq, "media bytes missing; committed without the file")
+                }
+            }
+        } else if was_live && !after.is_live() {
+            let shared = self
+                .media
+                .values()
+                .any(|m| m.id != after.id && m.is_live() && m.hash == after.hash);
+            if !shared {
+                self.tree.remove_media(&name);
+            }
+        }
+        self.finish(event, media_commit_message(event, &after), sink)
+    }
+
+    /// The bytes of media file `name`, `None` if the media folder does not have them.
+    fn media_bytes(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let Some(path) = self.blobs.as_ref().and_then(|b| b.path_of(name)) else {
+            return Ok(None);
+        };
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(GitError::Io {
+                context: "reading a media file",
+                path,
+                source,
+            }),
+        }
+    }
+
+    /// Writes `hugo.toml` with the first commit, the changed trees and the commit object.
+    fn finish(&mut self, event: &Envelope, message: String, sink: &mut impl ObjectSink) -> Result<ObjectId> {
         if needs_hugo(&self.tree) && self.tip.is_none() {
             let blob = sink.put(&BlobBytes(hugo_toml(&self.settings).as_bytes()))?;
             self.tree.set_root_file(HUGO_TOML, blob);
@@ -116,6 +184,16 @@ impl Projector {
         self.tip = Some(id);
         self.position = event.seq;
         Ok(id)
+    }
+
+    /// Applies a media event to its media; returns the media after it.
+    fn fold_media(&mut self, event: &Envelope) -> Result<&Media> {
+        let before = self.media.remove(&event.stream);
+        let media = Media::apply(before, event).ok_or(GitError::BrokenStream {
+            seq: event.seq,
+            stream: event.stream,
+        })?;
+        Ok(self.media.entry(event.stream).insert_entry(media).into_mut())
     }
 
     /// Applies `event` to its post; returns the post after it.

@@ -14,12 +14,15 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::event::{Envelope, EventPayload};
+use crate::media::Media;
 use crate::post::{Post, Status};
 
 use super::GitSettings;
 
 /// Folder of the posts inside the repository.
 pub(crate) const POSTS_DIR: [&str; 2] = ["content", "posts"];
+/// Folder of the media files inside the repository (Hugo serves `static/` at the site root).
+pub(crate) const MEDIA_DIR: [&str; 2] = ["static", "media"];
 /// Name of the Hugo configuration file at the root.
 pub(crate) const HUGO_TOML: &str = "hugo.toml";
 
@@ -70,8 +73,18 @@ pub(crate) fn hugo_toml(settings: &GitSettings) -> String {
     )
 }
 
-/// The commit message of `event`: a one-line summary, a blank line, then trailers.
+/// The commit message of a post event: a one-line summary, a blank line, then trailers.
 pub(crate) fn commit_message(event: &Envelope, post: &Post) -> String {
+    message(event, &post.title, "Post-Id", &event_data(event, post))
+}
+
+/// The commit message of a media event; the stream is named by a `Media-Id` trailer.
+pub(crate) fn media_commit_message(event: &Envelope, media: &Media) -> String {
+    let name = media.original_name.clone().unwrap_or_else(|| media.file_name());
+    message(event, &name, "Media-Id", &data_json(event, false))
+}
+
+fn message(event: &Envelope, title: &str, stream_trailer: &str, data: &str) -> String {
     let verb = match &event.payload {
         EventPayload::PostCreated { .. } => "Create",
         EventPayload::PostUpdated { .. } => "Update",
@@ -80,10 +93,13 @@ pub(crate) fn commit_message(event: &Envelope, post: &Post) -> String {
         EventPayload::PostUnpublished {} => "Unpublish",
         EventPayload::PostDeleted {} => "Delete",
         EventPayload::PostRestored { .. } => "Restore",
+        EventPayload::MediaUploaded { .. } => "Upload",
+        EventPayload::MediaUpdated { .. } => "Describe",
+        EventPayload::MediaDeleted {} => "Delete media",
     };
     let mut message = format!(
-        "{verb} \"{}\"\n\nEvent-Id: {}\nEvent-Seq: {}\nEvent-Type: {}\nStream-Version: {}\nPost-Id: {}\nActor: {}\n",
-        one_line(&post.title),
+        "{verb} \"{}\"\n\nEvent-Id: {}\nEvent-Seq: {}\nEvent-Type: {}\nStream-Version: {}\n{stream_trailer}: {}\nActor: {}\n",
+        one_line(title),
         event.id,
         event.seq,
         event.payload.type_name(),
@@ -95,7 +111,7 @@ pub(crate) fn commit_message(event: &Envelope, post: &Post) -> String {
     if let Some(key) = &event.idempotency_key {
         let _ = writeln!(message, "Idempotency-Key: {}", one_line(key));
     }
-    let _ = writeln!(message, "Event-Data: {}", event_data(event, post));
+    let _ = writeln!(message, "Event-Data: {data}");
     message
 }
 
@@ -104,6 +120,11 @@ pub(crate) fn commit_message(event: &Envelope, post: &Post) -> String {
 /// is written as `true` ("see the file") instead of twice; a deleted post has no file, so there
 /// it stays (no event of a deleted post carries a body today).
 pub(crate) fn event_data(event: &Envelope, post: &Post) -> String {
+    data_json(event, post.is_live())
+}
+
+/// The event's `data` as compact JSON with sorted keys; `body_in_file` writes a body as `true`.
+fn data_json(event: &Envelope, body_in_file: bool) -> String {
     let data = match serde_json::to_value(&event.payload) {
         Ok(serde_json::Value::Object(mut tagged)) => tagged.remove("data"),
         _ => None,
@@ -113,7 +134,7 @@ pub(crate) fn event_data(event: &Envelope, post: &Post) -> String {
         Some(serde_json::Value::Object(map)) => map.into_iter().collect(),
         _ => BTreeMap::new(),
     };
-    if post.is_live() {
+    if body_in_file {
         if let Some(body) = fields.get_mut("body") {
             *body = serde_json::Value::Bool(true);
         }
@@ -128,6 +149,7 @@ pub(crate) struct Trailers {
     pub(crate) seq: Option<u64>,
     pub(crate) version: Option<u64>,
     pub(crate) post_id: Option<String>,
+    pub(crate) media_id: Option<String>,
     pub(crate) event_type: Option<String>,
     pub(crate) actor: Option<String>,
     pub(crate) time: Option<String>,
@@ -151,6 +173,7 @@ pub(crate) fn parse_trailers(message: &[u8]) -> Trailers {
             "Event-Seq" => trailers.seq = value.parse().ok(),
             "Stream-Version" => trailers.version = value.parse().ok(),
             "Post-Id" => trailers.post_id = Some(value.to_owned()),
+            "Media-Id" => trailers.media_id = Some(value.to_owned()),
             "Event-Type" => trailers.event_type = Some(value.to_owned()),
             "Actor" => trailers.actor = Some(value.to_owned()),
             "Event-Time" => trailers.time = Some(value.to_owned()),

@@ -11,6 +11,11 @@
 //! So the events either are, byte for byte, the ones that made the repository, or reading stops
 //! at the first commit where they are not and says why (a hand-made commit, a commit of a Quire
 //! older than these trailers, other git settings).
+//!
+//! A media commit names its stream with `Media-Id`. With [`GitEvents::restore_media_into`],
+//! the file of each upload (`static/media/<hash>.<ext>`) is checked against its hash and stored
+//! in the given media folder before its commit is replayed, so git alone restores media too;
+//! without it, the bytes must already be in the media folder beside the repository.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -21,11 +26,12 @@ use time::OffsetDateTime;
 use ulid::Ulid;
 
 use crate::event::{Envelope, EventPayload};
+use crate::media::{blobs::sha256_hex, model::extension_of, MediaBlobs};
 use crate::post::Post;
 
 use super::error::{gix_err, GitError, Result};
 use super::projector::Projector;
-use super::render::{parse_trailers, post_location, unquote, Trailers, HUGO_TOML, POSTS_DIR};
+use super::render::{parse_trailers, post_location, unquote, Trailers, HUGO_TOML, MEDIA_DIR, POSTS_DIR};
 use super::repo::{first_parent_history, main_tip, read_commit, CommitData};
 use super::tree::{read_tree, HashSink};
 use super::GitSettings;
@@ -75,10 +81,11 @@ pub fn events_from_git(path: &Path, settings: &GitSettings) -> Result<GitEvents>
     Ok(GitEvents {
         repo,
         commits: commits.into_iter(),
-        projector: Projector::new(settings.clone()),
+        projector: Projector::new(settings.clone()).with_media(super::media_beside(path)),
         sink: HashSink::default(),
         posts: HashMap::new(),
         failed: false,
+        media: None,
     })
 }
 
@@ -91,6 +98,8 @@ pub struct GitEvents {
     /// Each post after the last event read, to find its file in the next commit.
     posts: HashMap<Ulid, Post>,
     failed: bool,
+    /// Where the bytes of uploads found in the commits go.
+    media: Option<MediaBlobs>,
 }
 
 impl std::fmt::Debug for GitEvents {
@@ -108,9 +117,20 @@ impl GitEvents {
         self.commits.len()
     }
 
+    /// Stores each upload's file from the commits into `blobs` (checked against its hash), and
+    /// replays the media commits with the bytes from there.
+    pub fn restore_media_into(mut self, blobs: MediaBlobs) -> Self {
+        self.projector = self.projector.clone().with_media(blobs.clone());
+        self.media = Some(blobs);
+        self
+    }
+
     fn next_event(&mut self, id: ObjectId) -> Result<Envelope> {
         let commit = read_commit(&self.repo, id)?;
         let event = self.event_of(&commit)?;
+        if let EventPayload::MediaUploaded { hash, content_type, .. } = &event.payload {
+            self.copy_media(&commit, hash, content_type)?;
+        }
         let expected = self.projector.commit(&event, &mut self.sink)?;
         if expected != commit.id {
             return Err(unrestorable(
@@ -120,6 +140,9 @@ impl GitEvents {
                      git settings (site title, base URL, author email, committer) differ from those it was made with"
                 ),
             ));
+        }
+        if event.payload.is_media() {
+            return Ok(event);
         }
         let post = Post::apply(self.posts.remove(&event.stream), &event)
             .ok_or_else(|| unrestorable(&commit, "its post was never created".into()))?;
@@ -153,7 +176,10 @@ impl GitEvents {
         let mut event = Envelope {
             seq,
             id: parse_ulid(&t.event_id, "Event-Id")?,
-            stream: parse_ulid(&t.post_id, "Post-Id")?,
+            stream: match &t.media_id {
+                Some(_) => parse_ulid(&t.media_id, "Media-Id")?,
+                None => parse_ulid(&t.post_id, "Post-Id")?,
+            },
             version: t.version.ok_or_else(|| bad("it has no Stream-Version trailer"))?,
             actor: t.actor.clone().ok_or_else(|| bad("it has no Actor trailer"))?,
             at: OffsetDateTime::parse(time, &Rfc3339).map_err(|_| bad("its Event-Time is not RFC 3339"))?,
@@ -176,6 +202,40 @@ impl GitEvents {
             event.payload = payload(&t, fields).map_err(|e| bad(&e))?;
         }
         Ok(event)
+    }
+
+    /// Copies an upload's file from `commit` into the media folder (if one was given and the
+    /// commit has the file: a commit made while the bytes were missing has none).
+    fn copy_media(&self, commit: &CommitData, hash: &str, content_type: &str) -> Result<()> {
+        let (Some(blobs), Some(ext)) = (&self.media, extension_of(content_type)) else {
+            return Ok(());
+        };
+        let name = format!("{hash}.{ext}");
+        let Some(bytes) = self.file_at(commit, &[MEDIA_DIR[0], MEDIA_DIR[1], &name])? else {
+            return Ok(());
+        };
+        if sha256_hex(&bytes) != hash {
+            return Err(unrestorable(commit, format!("its file {name} does not have that hash")));
+        }
+        blobs
+            .put(&bytes, ext)
+            .map_err(|e| unrestorable(commit, format!("storing {name} failed: {e}")))?;
+        Ok(())
+    }
+
+    /// The bytes of the file at `path` in `commit`'s tree, if there is one.
+    fn file_at(&self, commit: &CommitData, path: &[&str]) -> Result<Option<Vec<u8>>> {
+        let mut tree = read_tree(&self.repo, commit.tree)?;
+        for (i, part) in path.iter().enumerate() {
+            let Some(entry) = tree.entries.iter().find(|e| e.filename == *part).map(|e| e.oid) else {
+                return Ok(None);
+            };
+            if i + 1 == path.len() {
+                return read_blob(&self.repo, entry).map(Some);
+            }
+            tree = read_tree(&self.repo, entry)?;
+        }
+        Ok(None)
     }
 
     /// The body of `post`'s file in `commit`: what follows the front matter.

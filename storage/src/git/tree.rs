@@ -1,6 +1,7 @@
 //! The repository's tree, kept in memory between commits, and where objects go.
 //!
-//! Only four folders matter: the root, `content/`, `content/posts/` and one folder per year.
+//! Only these folders matter: the root, `content/`, `content/posts/`, one folder per year, and
+//! `static/media/` for media files.
 //! Each is held decoded (sorted entries) so a commit edits one year folder in place and writes
 //! just the trees on the changed path: the year, `posts`, `content` and the root. Nothing is read
 //! back from the object database while projecting, which is what makes a commit cheap.
@@ -16,7 +17,7 @@ use gix::objs::{Kind, Tree, WriteTo};
 use gix::ObjectId;
 
 use super::error::{gix_err, Result};
-use super::render::{HUGO_TOML, POSTS_DIR};
+use super::render::{HUGO_TOML, MEDIA_DIR, POSTS_DIR};
 
 /// Where objects are written (or only hashed).
 pub(crate) trait ObjectSink {
@@ -76,6 +77,9 @@ pub(crate) struct ContentTree {
     years: BTreeMap<BString, Tree>,
     dirty_years: BTreeSet<BString>,
     dirty: bool,
+    statics: Tree,
+    media: Tree,
+    media_dirty: bool,
 }
 
 impl ContentTree {
@@ -88,11 +92,15 @@ impl ContentTree {
         for entry in posts.entries.iter().filter(|e| e.mode.is_tree()) {
             years.insert(entry.filename.clone(), read_tree(repo, entry.oid)?);
         }
+        let statics = subtree(repo, &root, MEDIA_DIR[0])?;
+        let media = subtree(repo, &statics, MEDIA_DIR[1])?;
         Ok(Self {
             root,
             content,
             posts,
             years,
+            statics,
+            media,
             ..Self::default()
         })
     }
@@ -124,8 +132,24 @@ impl ContentTree {
         }
     }
 
+    /// Sets `static/media/<name>`.
+    pub(crate) fn upsert_media(&mut self, name: &str, blob: ObjectId) {
+        set(&mut self.media, name.as_bytes(), EntryKind::Blob.into(), blob);
+        self.media_dirty = true;
+    }
+
+    /// Removes `static/media/<name>` (no error if it is not there).
+    pub(crate) fn remove_media(&mut self, name: &str) {
+        self.media_dirty |= remove(&mut self.media, name.as_bytes());
+    }
+
     /// Writes the trees changed since the last call and returns the root tree id.
     pub(crate) fn write(&mut self, sink: &mut impl ObjectSink) -> Result<ObjectId> {
+        if self.media_dirty {
+            put_dir(sink, &self.media, &mut self.statics, MEDIA_DIR[1])?;
+            put_dir(sink, &self.statics, &mut self.root, MEDIA_DIR[0])?;
+            self.media_dirty = false;
+        }
         if self.dirty_years.is_empty() && !self.dirty {
             return sink.put(&self.root);
         }
@@ -149,7 +173,10 @@ impl ContentTree {
     pub(crate) fn files(&self) -> Vec<(String, EntryMode, ObjectId)> {
         let mut out = Vec::new();
         let prefix_posts = POSTS_DIR.join("/");
-        push_entries(&mut out, "", except(&self.root, POSTS_DIR[0]));
+        let root = except(&self.root, POSTS_DIR[0]).filter(|e| e.filename != MEDIA_DIR[0]);
+        push_entries(&mut out, "", root);
+        push_entries(&mut out, MEDIA_DIR[0], except(&self.statics, MEDIA_DIR[1]));
+        push_entries(&mut out, &MEDIA_DIR.join("/"), self.media.entries.iter().cloned());
         push_entries(&mut out, POSTS_DIR[0], except(&self.content, POSTS_DIR[1]));
         let non_years = self
             .posts

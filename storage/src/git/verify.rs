@@ -38,7 +38,7 @@ pub fn verify(path: &Path, settings: &GitSettings, store: &dyn Store) -> Result<
         repo: &repo,
         store,
         head: store.head(),
-        projector: Projector::new(settings.clone()),
+        projector: Projector::new(settings.clone()).with_media(super::media_beside(path)),
         sink: HashSink::default(),
         pending: VecDeque::new(),
         report: VerifyReport::default(),
@@ -153,6 +153,10 @@ impl Checker<'_> {
     /// Compares the trailers with the event; returns whether they all match.
     fn check_trailers(&mut self, commit: &CommitData, event: &Envelope) -> bool {
         let found = parse_trailers(commit.message());
+        let stream = match event.payload.is_media() {
+            true => ("Media-Id", found.media_id),
+            false => ("Post-Id", found.post_id),
+        };
         let checks = [
             ("Event-Id", event.id.to_string(), found.event_id),
             (
@@ -160,7 +164,7 @@ impl Checker<'_> {
                 event.version.to_string(),
                 found.version.map(|v| v.to_string()),
             ),
-            ("Post-Id", event.stream.to_string(), found.post_id),
+            (stream.0, event.stream.to_string(), stream.1),
         ];
         let mut ok = true;
         for (field, expected, found) in checks {

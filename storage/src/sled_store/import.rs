@@ -4,8 +4,8 @@
 //! [`Post::apply`], as the writer does.
 //!
 //! Only an empty log takes an import, and each event must continue it (seq `head + 1`, its
-//! stream's next version, a first event that creates the post, a slug no other live post
-//! holds), so the result is a log that appends could have written. Events go in batches, each
+//! stream's next version, a first event that creates the post or uploads the media, a slug no
+//! other live post holds), so the result is a log that appends could have written. Events go in batches, each
 //! one multi-tree transaction (events, stream index, read model, head) flushed before the next;
 //! an import that stops half-way leaves a prefix of the log, never a torn event.
 
@@ -55,8 +55,16 @@ impl SledStore {
     /// Writes one batch in one transaction, flushes, and moves the durable head; returns it.
     fn import_batch(&self, batch: &[Envelope]) -> Result<u64> {
         let t = &self.trees;
-        let trees = (&t.events, &t.stream_idx, &t.meta, &t.posts, &t.slugs, &t.post_idx);
-        let result = trees.transaction(|(events, stream_idx, meta, posts, slugs, post_idx)| {
+        let trees = (
+            &t.events,
+            &t.stream_idx,
+            &t.meta,
+            &t.posts,
+            &t.slugs,
+            &t.post_idx,
+            &t.media,
+        );
+        let result = trees.transaction(|(events, stream_idx, meta, posts, slugs, post_idx, media)| {
             let mut head = read_u64(meta.get(HEAD_KEY)?);
             for event in batch {
                 let refuse = |message: String| {
@@ -70,6 +78,14 @@ impl SledStore {
                         "expected seq {}: the events are not a gap-free log",
                         head + 1
                     )));
+                }
+                if event.payload.is_media() {
+                    if let Err(message) = super::media::import_media(media, event)? {
+                        return Err(refuse(message));
+                    }
+                    super::media::insert_event(events, stream_idx, event)?;
+                    head = event.seq;
+                    continue;
                 }
                 let key = id_key(event.stream);
                 let before = posts
@@ -110,7 +126,7 @@ impl SledStore {
         let head = match result {
             Ok(head) => head,
             Err(TransactionError::Abort(Abort::Error(e))) => return Err(e),
-            Err(TransactionError::Abort(Abort::Outcome(_))) => {
+            Err(TransactionError::Abort(Abort::Outcome(_) | Abort::Media(_))) => {
                 return Err(Error::Import {
                     seq: batch.first().map_or(0, |e| e.seq),
                     message: "unexpected append outcome".into(),

@@ -2,7 +2,7 @@
 //!
 //! Trees: `events` (seq → envelope JSON), `stream_idx` (stream ‖ version → seq), `meta` (log
 //! head), `posts` (id → post JSON), `slugs` (slug → id of the live post), `post_idx` (status and
-//! tag index keys), `idempotency` (user ‖ key → record), and the secret trees `users`,
+//! tag index keys), `media` (id → media JSON), `idempotency` (user ‖ key → record), and the secret trees `users`,
 //! `usernames`, `refresh`, `settings`, which never enter the log.
 //!
 //! Besides appends, `import` fills an empty log with envelopes made elsewhere (an export, a
@@ -10,6 +10,7 @@
 
 mod dump;
 mod import;
+mod media;
 mod secrets;
 mod writer;
 
@@ -23,11 +24,12 @@ use tokio::sync::watch;
 use ulid::Ulid;
 
 use crate::event::Envelope;
+use crate::media::{Media, MediaQuery};
 use crate::post::{Post, Status};
-use crate::store::{AppendBatch, AppendOutcome, IdempotencyRecord, PostQuery, Store};
+use crate::store::{AppendBatch, AppendOutcome, IdempotencyRecord, MediaOutcome, PostQuery, Store};
 use crate::{Error, Result};
 
-use writer::Job;
+use writer::{Job, Reply};
 
 /// Tunables of the sled backend.
 #[derive(Debug, Clone)]
@@ -55,6 +57,7 @@ pub(crate) struct Trees {
     pub(crate) posts: sled::Tree,
     pub(crate) slugs: sled::Tree,
     pub(crate) post_idx: sled::Tree,
+    pub(crate) media: sled::Tree,
     pub(crate) idempotency: sled::Tree,
     pub(crate) users: sled::Tree,
     pub(crate) usernames: sled::Tree,
@@ -99,6 +102,7 @@ impl SledStore {
             posts: tree("posts")?,
             slugs: tree("slugs")?,
             post_idx: tree("post_idx")?,
+            media: tree("media")?,
             idempotency: tree("idempotency")?,
             users: tree("users")?,
             usernames: tree("usernames")?,
@@ -274,8 +278,25 @@ impl Store for SledStore {
     fn append(&self, batch: AppendBatch) -> Result<AppendOutcome> {
         let (reply, answer) = mpsc::sync_channel(1);
         let jobs = self.jobs.as_ref().ok_or(Error::Closed)?;
+        let reply = Reply::Post(reply);
         jobs.send(Job { batch, reply }).map_err(|_| Error::Closed)?;
         answer.recv().map_err(|_| Error::Closed)?
+    }
+
+    fn append_media(&self, batch: AppendBatch) -> Result<MediaOutcome> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let jobs = self.jobs.as_ref().ok_or(Error::Closed)?;
+        let reply = Reply::Media(reply);
+        jobs.send(Job { batch, reply }).map_err(|_| Error::Closed)?;
+        answer.recv().map_err(|_| Error::Closed)?
+    }
+
+    fn media(&self, id: Ulid) -> Result<Option<Media>> {
+        self.get_media(id)
+    }
+
+    fn list_media(&self, query: &MediaQuery) -> Result<Vec<Media>> {
+        self.media_page(query)
     }
 
     fn head(&self) -> u64 {

@@ -18,12 +18,40 @@ use ulid::Ulid;
 use super::{id_key, index_keys, read_u64, Trees, HEAD_KEY};
 use crate::event::Envelope;
 use crate::post::Post;
-use crate::store::{AppendBatch, AppendOutcome};
+use crate::store::{AppendBatch, AppendOutcome, MediaOutcome};
 use crate::{Error, Result};
 
 pub(crate) struct Job {
     pub(crate) batch: AppendBatch,
-    pub(crate) reply: mpsc::SyncSender<Result<AppendOutcome>>,
+    pub(crate) reply: Reply,
+}
+
+/// Where a job's answer goes: posts and media streams are folded into different read models.
+pub(crate) enum Reply {
+    Post(mpsc::SyncSender<Result<AppendOutcome>>),
+    Media(mpsc::SyncSender<Result<MediaOutcome>>),
+}
+
+/// An applied job waiting for the flush.
+enum Done {
+    Post(mpsc::SyncSender<Result<AppendOutcome>>, Result<AppendOutcome>),
+    Media(mpsc::SyncSender<Result<MediaOutcome>>, Result<MediaOutcome>),
+}
+
+impl Done {
+    /// Answers the caller: the result if the flush succeeded, its error otherwise.
+    fn send(self, flushed: &sled::Result<usize>) {
+        let failed = |e: &sled::Error| Error::Sled(e.clone());
+        // A caller that gave up waiting is not an error here.
+        match self {
+            Done::Post(reply, result) => {
+                let _ = reply.send(flushed.as_ref().map_err(failed).and(result));
+            }
+            Done::Media(reply, result) => {
+                let _ = reply.send(flushed.as_ref().map_err(failed).and(result));
+            }
+        }
+    }
 }
 
 pub(crate) struct Writer {
@@ -60,23 +88,30 @@ impl Writer {
                 self.durable_head.store(head, Ordering::Release);
                 self.head_tx.send_replace(head);
             }
-            for (reply, result) in done {
-                let result = match &flushed {
-                    Ok(_) => result,
-                    Err(e) => Err(Error::Sled(e.clone())),
-                };
-                // A caller that gave up waiting is not an error here.
-                let _ = reply.send(result);
+            for job in done {
+                job.send(&flushed);
             }
         }
     }
 
-    fn apply(&self, job: Job) -> (mpsc::SyncSender<Result<AppendOutcome>>, Result<AppendOutcome>) {
-        let result = self.transact(&job.batch);
-        if let Err(e) = &result {
-            tracing::error!(stream = %job.batch.stream, error = %e, "append failed");
+    fn apply(&self, job: Job) -> Done {
+        let log = |e: &Error| tracing::error!(stream = %job.batch.stream, error = %e, "append failed");
+        match job.reply {
+            Reply::Post(reply) => {
+                let result = self.transact(&job.batch);
+                if let Err(e) = &result {
+                    log(e);
+                }
+                Done::Post(reply, result)
+            }
+            Reply::Media(reply) => {
+                let result = super::media::transact_media(&self.trees, &job.batch);
+                if let Err(e) = &result {
+                    log(e);
+                }
+                Done::Media(reply, result)
+            }
         }
-        (job.reply, result)
     }
 
     fn transact(&self, batch: &AppendBatch) -> Result<AppendOutcome> {
@@ -174,6 +209,7 @@ impl Writer {
             Ok(outcome) => Ok(outcome),
             Err(TransactionError::Abort(Abort::Outcome(outcome))) => Ok(*outcome),
             Err(TransactionError::Abort(Abort::Error(e))) => Err(e),
+            Err(TransactionError::Abort(Abort::Media(_))) => Err(Error::invalid("events", "unexpected media outcome")),
             Err(TransactionError::Storage(e)) => Err(Error::Sled(e)),
         }
     }
@@ -212,6 +248,7 @@ pub(super) fn update_slugs(
 
 pub(super) enum Abort {
     Outcome(Box<AppendOutcome>),
+    Media(Box<MediaOutcome>),
     Error(Error),
 }
 
