@@ -10,6 +10,8 @@ const TAG: &str = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009
 const ULID: &str = "^([0-7][0-9A-HJKMNP-TV-Z]{25})?$";
 const SLUG: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
 const USERNAME: &str = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$";
+/// Alt text: no control characters but line breaks (at most 1000 characters).
+const ALT: &str = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$";
 
 fn merge(target: &mut Value, patch: Value) {
     if let (Some(target), Value::Object(patch)) = (target.as_object_mut(), patch) {
@@ -53,6 +55,28 @@ fn limits(doc: &mut Value, path: &str, max: u64) {
     {
         for p in params.iter_mut().filter(|p| p["name"] == "limit") {
             merge(&mut p["schema"], json!({"minimum": 1, "maximum": max}));
+        }
+    }
+}
+
+/// The alt text rules wherever alt text is sent: the PATCH body, the upload's query and form.
+fn media_alt(doc: &mut Value) {
+    let rule = json!({"maxLength": 1000, "pattern": ALT});
+    for schema in ["PatchMediaRequest", "UploadForm"] {
+        if let Some(props) = schema_props(doc, schema) {
+            merge(&mut props["alt"], rule.clone());
+        }
+    }
+    // The form's fields are `file` and `alt`; field names must be ASCII tokens to parse.
+    if let Some(form) = doc.pointer_mut("/components/schemas/UploadForm") {
+        merge(form, json!({"additionalProperties": false}));
+    }
+    if let Some(params) = doc
+        .pointer_mut("/paths/~1api~1v1~1media/post/parameters")
+        .and_then(Value::as_array_mut)
+    {
+        for p in params.iter_mut().filter(|p| p["name"] == "alt") {
+            merge(&mut p["schema"], rule.clone());
         }
     }
 }
@@ -143,6 +167,8 @@ pub(crate) fn apply(doc: &mut Value) {
         );
     }
     limits(doc, "~1api~1v1~1posts", 200);
+    limits(doc, "~1api~1v1~1media", 200);
+    media_alt(doc);
     limits(doc, "~1api~1v1~1events", 1000);
     header_rules(doc);
     post_links(doc);
