@@ -197,6 +197,11 @@ impl From<DomainError> for ApiError {
             }
             DomainError::UserNotFound { id } => Self::not_found(format!("there is no user with id {id}")),
             DomainError::TokenNotFound { id } => Self::not_found(format!("you have no API token with id {id}")),
+            DomainError::WebhookNotFound { id } => Self::not_found(format!("there is no webhook with id {id}")),
+            DomainError::DeliveryNotFound { id } => {
+                Self::not_found(format!("this webhook has no delivery {id:?} (old ones are forgotten)"))
+            }
+            DomainError::WebhookUrlRefused { reason } => Self::new(P::WebhookUrlRefused, reason),
             e @ (DomainError::Sled(_)
             | DomainError::Corrupt { .. }
             | DomainError::Closed

@@ -1,0 +1,110 @@
+//! The webhook projection on the one runner: each new event becomes one pending delivery per
+//! enabled webhook that wants its type, queued in the same transaction that moves the
+//! checkpoint, so a crash neither loses nor doubles a delivery. Sending is not its job.
+
+use std::collections::HashMap;
+
+use ulid::Ulid;
+
+use super::{event_type, Delivery, DeliveryStatus, WebhookDb};
+use crate::runner::{Projection, ProjectionError};
+use crate::store::Store;
+use crate::{Envelope, Post};
+
+/// Events read per page (and per transaction).
+const PAGE: usize = 256;
+
+/// Queues deliveries as the log grows.
+#[derive(Debug)]
+pub struct WebhookProjection {
+    db: WebhookDb,
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
+}
+
+impl WebhookProjection {
+    /// Over the webhook trees.
+    pub fn new(db: WebhookDb) -> Self {
+        Self { db, stop: None }
+    }
+
+    /// Returns early from a long catch-up when `stop` turns `true`.
+    pub fn stop_on(&mut self, stop: tokio::sync::watch::Receiver<bool>) {
+        self.stop = Some(stop);
+    }
+
+    /// The deliveries of one page of events.
+    fn deliveries(&self, store: &dyn Store, events: &[Envelope]) -> Result<Vec<Delivery>, ProjectionError> {
+        let hooks: Vec<_> = self.db.list()?.into_iter().filter(|h| h.enabled).collect();
+        let mut posts: HashMap<Ulid, Option<Post>> = HashMap::new();
+        let mut out = Vec::new();
+        for event in events {
+            let kind = event_type(&event.payload);
+            let wanted: Vec<_> = hooks
+                .iter()
+                .filter(|h| h.since_seq < event.seq && h.wants(kind))
+                .collect();
+            if wanted.is_empty() {
+                continue;
+            }
+            let post = match posts.get(&event.stream) {
+                Some(post) => post.clone(),
+                None => {
+                    let post = store.post(event.stream)?;
+                    posts.insert(event.stream, post.clone());
+                    post
+                }
+            };
+            let data = serde_json::json!({
+                "post_id": event.stream.to_string(),
+                "slug": post.as_ref().map(|p| p.slug.clone()),
+                "title": post.as_ref().map(|p| p.title.clone()),
+                "status": post.as_ref().map(|p| p.status.as_str()),
+                "deleted": post.as_ref().is_some_and(|p| p.deleted_at.is_some()),
+                "version": event.version,
+                "seq": event.seq,
+                "event_id": event.id.to_string(),
+                "actor": event.actor,
+            });
+            out.extend(wanted.into_iter().map(|hook| Delivery {
+                webhook: hook.id,
+                seq: event.seq,
+                event_id: event.id,
+                event_type: kind.to_owned(),
+                event_at: event.at,
+                data: data.clone(),
+                status: DeliveryStatus::Pending,
+                attempts: 0,
+                last_status_code: None,
+                last_error: None,
+                last_attempt_at: None,
+                next_attempt_at: None,
+            }));
+        }
+        Ok(out)
+    }
+}
+
+impl Projection for WebhookProjection {
+    fn checkpoint(&mut self) -> Result<u64, ProjectionError> {
+        Ok(self.db.checkpoint()?)
+    }
+
+    fn catch_up(&mut self, store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Result<u64, ProjectionError> {
+        let mut at = self.db.checkpoint()?;
+        let mut applied = 0;
+        loop {
+            if self.stop.as_ref().is_some_and(|s| *s.borrow()) {
+                return Ok(applied);
+            }
+            let events = store.events_after(at, PAGE)?;
+            let Some(last) = events.last().map(|e| e.seq) else {
+                return Ok(applied);
+            };
+            let deliveries = self.deliveries(store, &events)?;
+            self.db.enqueue(&deliveries, last)?;
+            applied += events.len() as u64;
+            at = last;
+            progress(at);
+        }
+    }
+}
