@@ -30,6 +30,8 @@ pub struct Config {
     pub git: crate::git::GitConfig,
     /// `GET /metrics` for Prometheus.
     pub metrics: crate::metrics::MetricsConfig,
+    /// `[webhooks]`: Standard Webhooks deliveries of the log's events.
+    pub webhooks: crate::webhooks::WebhookConfig,
     /// The first admin to create when there is no user yet (`QUIRE_ADMIN_USER`,
     /// `QUIRE_ADMIN_PASSWORD`); never read from the file.
     #[serde(skip)]
@@ -138,6 +140,7 @@ impl Default for Config {
             site: SiteSection::default(),
             git: crate::git::GitConfig::default(),
             metrics: crate::metrics::MetricsConfig::default(),
+            webhooks: crate::webhooks::WebhookConfig::default(),
             initial_admin: None,
             clock: None,
         }
@@ -232,6 +235,7 @@ impl Config {
             .validate()
             .map_err(|e| anyhow::anyhow!("site.settings: {e}"))?;
         self.git.validate()?;
+        self.webhooks.validate()?;
         anyhow::ensure!(
             self.auth.max_failures_per_user >= 1 && self.auth.max_failures_per_address >= 1,
             "auth.max_failures_per_user and auth.max_failures_per_address must be at least 1"

@@ -47,7 +47,14 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
     let accounts = Accounts::new(store.clone(), refresh_ttl).with_clock(clock.clone());
     let store_secrets: Arc<dyn quire_storage::SecretStore> = store.clone();
     let jwt = Arc::new(JwtKeys::load_or_create(&data.join("keys"), &config.auth)?.with_clock(clock.clone()));
+    let webhook_db = store.webhook_db().context("opening the webhook trees")?;
     let dyn_store: Arc<dyn Store> = store;
+    let webhooks = quire_storage::webhooks::Webhooks::new(
+        webhook_db,
+        dyn_store.clone(),
+        clock.clone(),
+        config.webhooks.allow_private_addresses,
+    );
     let git = Arc::new(crate::git::GitStatus::new(&config.git));
     let metrics = Arc::new(crate::metrics::Metrics::new(crate::metrics::LogCollector {
         store: dyn_store.clone(),
@@ -65,6 +72,9 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
         git,
         site: Arc::default(),
         secrets: store_secrets,
+        webhooks,
+        webhook_queue: Arc::default(),
+        webhook_wake: Arc::default(),
         metrics,
         accounts,
         jwt,

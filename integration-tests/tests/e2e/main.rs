@@ -18,3 +18,5 @@ mod security;
 mod site;
 mod site_common;
 mod site_restart;
+mod webhook_receiver;
+mod webhooks;

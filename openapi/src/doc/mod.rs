@@ -7,6 +7,7 @@
 mod accounts;
 mod operations;
 mod responses;
+mod webhooks;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -19,11 +20,15 @@ use crate::posts::{
 };
 use crate::problem::Problem;
 use crate::status::{
-    AuditReport, CommitResponse, GitStatus, MirrorStatus, PostCommits, ProjectionState, StatusResponse,
+    AuditReport, CommitResponse, GitStatus, MirrorStatus, PostCommits, ProjectionState, StatusResponse, WebhooksStatus,
 };
 use crate::users::{
     CreateTokenRequest, CreateUserRequest, PasswordRequest, PatchUserRequest, RoleName, TokenCreated, TokenInfo,
     TokenList, UserList, UserResponse,
+};
+use crate::webhooks::{
+    CreateWebhookRequest, DeliveryList, DeliveryResponse, DeliveryStatusName, PatchWebhookRequest, WebhookCreated,
+    WebhookList, WebhookResponse, WebhookStateName,
 };
 use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
 
@@ -46,7 +51,10 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         accounts::me, accounts::list_users, accounts::create_user, accounts::patch_user,
         accounts::set_password, accounts::create_token, accounts::list_tokens, accounts::revoke_token,
         operations::status, operations::audit, operations::post_commits,
-        operations::backup, operations::metrics
+        operations::backup, operations::metrics,
+        webhooks::create_webhook, webhooks::list_webhooks, webhooks::get_webhook, webhooks::patch_webhook,
+        webhooks::delete_webhook, webhooks::rotate_webhook_secret, webhooks::list_webhook_deliveries,
+        webhooks::resend_webhook_delivery
     ),
     components(schemas(
         LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse,
@@ -55,7 +63,9 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         RoleName, UserResponse, UserList, CreateUserRequest, PatchUserRequest, PasswordRequest,
         CreateTokenRequest, TokenInfo, TokenCreated, TokenList,
         StatusResponse, GitStatus, MirrorStatus, ProjectionState, AuditReport, PostCommits, CommitResponse,
-        BackupManifest, BackupArchive
+        BackupManifest, BackupArchive, WebhooksStatus,
+        CreateWebhookRequest, PatchWebhookRequest, WebhookResponse, WebhookCreated, WebhookList,
+        WebhookStateName, DeliveryResponse, DeliveryList, DeliveryStatusName
     )),
     modifiers(&BearerAuth),
     tags(
@@ -66,7 +76,8 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         (name = "tokens", description = "API tokens for scripts"),
         (name = "probes", description = "Health and readiness"),
         (name = "status", description = "Projections of the log: progress, mirrors and audit"),
-        (name = "operations", description = "Backups and metrics")
+        (name = "operations", description = "Backups and metrics"),
+        (name = "webhooks", description = "Standard Webhooks deliveries of the log's events (admins)")
     )
 )]
 pub struct ApiDoc;
