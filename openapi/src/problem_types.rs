@@ -72,7 +72,7 @@ problem_types! {
     IdempotencyKeyReused = ("idempotency-key-reused", 422, "Idempotency-Key reused"),
     /// `Base-Version` names a version the post never had.
     UnknownBaseVersion = ("unknown-base-version", 422, "Unknown base version"),
-    /// A webhook URL that may not be called (not http(s), or a private address).
+    /// A webhook URL that may not be called (not http, or a private address).
     WebhookUrlRefused = ("webhook-url-refused", 422, "Webhook URL refused"),
     /// A change without `If-Match`.
     IfMatchRequired = ("if-match-required", 428, "If-Match required"),

@@ -18,9 +18,10 @@ pub enum WebhookStateName {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhookRequest {
-    /// An `http` or `https` URL; private, loopback and link-local addresses are refused unless
-    /// `webhooks.allow_private_addresses` is on.
-    #[schema(example = "https://example.org/hooks/quire")]
+    /// An `http` URL (`https` needs a TLS client this build does not have yet); private,
+    /// loopback and link-local addresses are refused unless `webhooks.allow_private_addresses`
+    /// is on.
+    #[schema(example = "http://example.org/hooks/quire")]
     pub url: String,
     /// Event types (`post.created`, `post.updated`, `post.published`, `post.scheduled`,
     /// `post.unpublished`, `post.deleted`, `post.restored`), or `["*"]` for all.

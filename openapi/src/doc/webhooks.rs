@@ -22,7 +22,7 @@ use crate::webhooks::{
         Unauthenticated,
         MissingRight,
         JsonBody,
-        (status = 422, description = "The URL is refused (`webhook-url-refused`): not http(s), unresolvable, or a private, loopback or link-local address", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The URL is refused (`webhook-url-refused`): not http (https is not supported yet), unresolvable, or a private, loopback or link-local address", body = Problem, content_type = "application/problem+json"),
     ))]
 fn create_webhook() {}
 
