@@ -88,6 +88,9 @@ impl Webhooks {
     }
 
     fn check_url(&self, url: &str) -> Result<String> {
+        if url.len() > 2048 {
+            return Err(Error::invalid("url", "keep the URL under 2048 bytes"));
+        }
         check_url(url, self.allow_private)
             .map(|_| url.to_owned())
             .map_err(|reason| Error::WebhookUrlRefused { reason })
