@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use quire_integration_tests::{BinaryServer, Client, TestServer, ADMIN};
-use quire_openapi::{DeliveryList, EventList, Problem, WebhookCreated, WebhookResponse};
+use quire_openapi::{DeliveryList, EventList, Problem, StatusResponse, TokenCreated, WebhookCreated, WebhookResponse};
 use serde_json::json;
 
 use crate::webhook_receiver::{Answer, Hit, Receiver};
@@ -219,6 +219,9 @@ async fn gone_disables_the_webhook() {
     );
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(receiver.hits("/gone").len(), 1, "nothing is sent to a disabled webhook");
+    let status: StatusResponse = client.get("/api/v1/status").await.json().await.expect("status");
+    assert_eq!((status.webhooks.webhooks, status.webhooks.disabled), (1, 1));
+    assert_eq!(status.webhooks.queue.lag, Some(0));
     server.stop().await;
 }
 
@@ -254,6 +257,45 @@ async fn loopback_urls_are_refused_unless_private_addresses_are_allowed() {
     assert_eq!(bad.status(), 400);
     let missing = client.get("/api/v1/webhooks/01ARZ3NDEKTSV4RRFFQ69G5FAV").await;
     assert_eq!(missing.status(), 404);
+    let https = client
+        .post_json(
+            "/api/v1/webhooks",
+            &json!({"url": "https://example.org/", "events": ["*"]}),
+            &[],
+        )
+        .await;
+    assert_eq!(https.status(), 422, "no TLS client in this build");
+
+    // Without the admin right: 403 for a real id, a missing one and a malformed one alike.
+    let token = client
+        .post_json(
+            "/api/v1/tokens",
+            &json!({"name": "reader", "scopes": ["posts:read"]}),
+            &[],
+        )
+        .await
+        .json::<TokenCreated>()
+        .await
+        .expect("token");
+    let reader = Client {
+        token: token.secret,
+        ..client.clone()
+    };
+    for path in [
+        "/api/v1/webhooks",
+        "/api/v1/webhooks/01ARZ3NDEKTSV4RRFFQ69G5FAV",
+        "/api/v1/webhooks/nope/deliveries",
+    ] {
+        assert_eq!(reader.get(path).await.status(), 403, "{path}");
+    }
+    let create = reader
+        .post_json(
+            "/api/v1/webhooks",
+            &json!({"url": "http://127.0.0.1/", "events": ["*"]}),
+            &[],
+        )
+        .await;
+    assert_eq!(create.status(), 403);
     server.stop().await;
 }
 
