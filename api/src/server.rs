@@ -56,10 +56,12 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
         config.webhooks.allow_private_addresses,
     );
     let git = Arc::new(crate::git::GitStatus::new(&config.git));
+    let webhook_queue = Arc::new(quire_storage::runner::ProjectionStatus::default());
     let metrics = Arc::new(crate::metrics::Metrics::new(crate::metrics::LogCollector {
         store: dyn_store.clone(),
         git: git.clone(),
         site_dir: config.site.enabled.then(|| crate::site::site_dir(config)),
+        webhooks: config.webhooks.enabled.then(|| webhook_queue.clone()),
     }));
     Ok(AppState {
         config: Arc::new(config.clone()),
@@ -73,7 +75,7 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
         site: Arc::default(),
         secrets: store_secrets,
         webhooks,
-        webhook_queue: Arc::default(),
+        webhook_queue,
         webhook_wake: Arc::default(),
         metrics,
         accounts,

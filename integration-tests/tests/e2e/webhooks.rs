@@ -222,6 +222,11 @@ async fn gone_disables_the_webhook() {
     let status: StatusResponse = client.get("/api/v1/status").await.json().await.expect("status");
     assert_eq!((status.webhooks.webhooks, status.webhooks.disabled), (1, 1));
     assert_eq!(status.webhooks.queue.lag, Some(0));
+    let metrics = client.get("/metrics").await.text().await.expect("metrics");
+    assert!(
+        metrics.contains("quire_projection_lag_events{projection=\"webhooks\"} 0"),
+        "{metrics}"
+    );
     server.stop().await;
 }
 

@@ -54,17 +54,7 @@ impl WebhookProjection {
                     post
                 }
             };
-            let data = serde_json::json!({
-                "post_id": event.stream.to_string(),
-                "slug": post.as_ref().map(|p| p.slug.clone()),
-                "title": post.as_ref().map(|p| p.title.clone()),
-                "status": post.as_ref().map(|p| p.status.as_str()),
-                "deleted": post.as_ref().is_some_and(|p| p.deleted_at.is_some()),
-                "version": event.version,
-                "seq": event.seq,
-                "event_id": event.id.to_string(),
-                "actor": event.actor,
-            });
+            let data = event_data(event, post.as_ref());
             out.extend(wanted.into_iter().map(|hook| Delivery {
                 webhook: hook.id,
                 seq: event.seq,
@@ -82,6 +72,22 @@ impl WebhookProjection {
         }
         Ok(out)
     }
+}
+
+/// The payload's `data`: the event's position and the post as it is now (normally the same:
+/// deliveries are queued right after the event). No body: receivers fetch what they need.
+fn event_data(event: &Envelope, post: Option<&Post>) -> serde_json::Value {
+    serde_json::json!({
+        "post_id": event.stream.to_string(),
+        "slug": post.map(|p| p.slug.clone()),
+        "title": post.map(|p| p.title.clone()),
+        "status": post.map(|p| p.status.as_str()),
+        "deleted": post.is_some_and(|p| p.deleted_at.is_some()),
+        "version": event.version,
+        "seq": event.seq,
+        "event_id": event.id.to_string(),
+        "actor": event.actor,
+    })
 }
 
 impl Projection for WebhookProjection {
