@@ -97,15 +97,19 @@ impl WebhookDb {
     }
 
     /// Queues `deliveries` and moves the checkpoint to `checkpoint` in one transaction, then
-    /// flushes: after a crash either both are there or neither.
+    /// flushes: after a crash either both are there or neither. Deliveries of a webhook deleted
+    /// meanwhile are left out (`delete` removes the webhook first, then its deliveries).
     pub fn enqueue(&self, deliveries: &[Delivery], checkpoint: u64) -> Result<()> {
         let encoded = deliveries
             .iter()
             .map(|d| Ok((key(d.webhook, d.seq), encode("webhook_deliveries", d)?)))
             .collect::<Result<Vec<_>>>()?;
-        (&self.deliveries, &self.pending, &self.meta)
-            .transaction(|(deliveries, pending, meta)| {
+        (&self.hooks, &self.deliveries, &self.pending, &self.meta)
+            .transaction(|(hooks, deliveries, pending, meta)| {
                 for (k, json) in &encoded {
+                    if hooks.get(&k[..16])?.is_none() {
+                        continue;
+                    }
                     deliveries.insert(k, json.as_slice())?;
                     pending.insert(k, &[])?;
                 }
