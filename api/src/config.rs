@@ -32,6 +32,8 @@ pub struct Config {
     pub metrics: crate::metrics::MetricsConfig,
     /// Uploaded images: size and pixel limits.
     pub media: crate::media::MediaConfig,
+    /// `[webhooks]`: Standard Webhooks deliveries of the log's events.
+    pub webhooks: crate::webhooks::WebhookConfig,
     /// The first admin to create when there is no user yet (`QUIRE_ADMIN_USER`,
     /// `QUIRE_ADMIN_PASSWORD`); never read from the file.
     #[serde(skip)]
@@ -144,6 +146,7 @@ impl Default for Config {
             git: crate::git::GitConfig::default(),
             metrics: crate::metrics::MetricsConfig::default(),
             media: crate::media::MediaConfig::default(),
+            webhooks: crate::webhooks::WebhookConfig::default(),
             initial_admin: None,
             clock: None,
         }
@@ -239,6 +242,7 @@ impl Config {
             .map_err(|e| anyhow::anyhow!("site.settings: {e}"))?;
         self.git.validate()?;
         self.media.validate()?;
+        self.webhooks.validate()?;
         anyhow::ensure!(
             self.auth.max_failures_per_user >= 1 && self.auth.max_failures_per_address >= 1,
             "auth.max_failures_per_user and auth.max_failures_per_address must be at least 1"

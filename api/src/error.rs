@@ -208,6 +208,11 @@ impl From<DomainError> for ApiError {
             DomainError::MediaTooLarge { message } => Self::new(P::PayloadTooLarge, message),
             DomainError::UnsupportedMedia { message } => Self::new(P::UnsupportedMediaType, message),
             DomainError::UnreadableMedia { message } => Self::new(P::UnreadableImage, message),
+            DomainError::WebhookNotFound { id } => Self::not_found(format!("there is no webhook with id {id}")),
+            DomainError::DeliveryNotFound { id } => {
+                Self::not_found(format!("this webhook has no delivery {id:?} (old ones are forgotten)"))
+            }
+            DomainError::WebhookUrlRefused { reason } => Self::new(P::WebhookUrlRefused, reason),
             e @ (DomainError::Sled(_)
             | DomainError::Corrupt { .. }
             | DomainError::Closed

@@ -19,6 +19,7 @@ pub(crate) mod scheduler;
 pub(crate) mod server;
 pub mod site;
 pub(crate) mod state;
+pub mod webhooks;
 pub(crate) mod write;
 
 pub use config::Config;

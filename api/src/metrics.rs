@@ -210,6 +210,8 @@ pub struct LogCollector {
     pub git: Arc<GitStatus>,
     /// `<data>/site`, when the site projection runs.
     pub site_dir: Option<PathBuf>,
+    /// The projection that queues webhook deliveries, when it runs.
+    pub webhooks: Option<Arc<quire_storage::runner::ProjectionStatus>>,
 }
 
 impl fmt::Debug for LogCollector {
@@ -239,7 +241,8 @@ impl Collector for LogCollector {
             .as_deref()
             .and_then(|dir| crate::site::manifest::Manifest::load(dir).ok().flatten())
             .map(|m| m.seq);
-        let projections = [("git", git), ("site", site)];
+        let webhooks = self.webhooks.as_ref().and_then(|w| w.position());
+        let projections = [("git", git), ("site", site), ("webhooks", webhooks)];
         let help = "seq of the last event a projection applied (absent while unknown or turned off)";
         let mut seqs = encoder.encode_descriptor("quire_projection_seq", help, None, MetricType::Gauge)?;
         for (name, seq) in projections {

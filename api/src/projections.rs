@@ -1,6 +1,7 @@
 //! The background work of a running server, started and stopped together: the projections of
-//! the log on the one runner ([`quire_storage::runner`]: git, the site), the git mirrors and the
-//! scheduler. They all wait on one small runtime (one thread) instead of a runtime each.
+//! the log on the one runner ([`quire_storage::runner`]: git, the site, webhooks), the git
+//! mirrors, the scheduler and the webhook senders. They all wait on one small runtime (one
+//! thread) instead of a runtime each; the senders' HTTP runs on it too.
 //!
 //! Acknowledgements never wait for them: a write is answered once the log has it, and the
 //! projections follow at the lowest CPU priority. Dropping [`Projections`] stops them: each
@@ -49,7 +50,7 @@ impl Projections {
         let waits = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("quire-waits")
-            .enable_time()
+            .enable_all()
             .build()
             .context("starting the runtime the background threads wait on")?;
         let (stop, _) = watch::channel(false);
@@ -84,6 +85,7 @@ impl Projections {
             })?;
         }
         crate::git::start(&mut this, config, state.store.clone(), state.git.clone())?;
+        crate::webhooks::start(&mut this, state)?;
         Ok(this)
     }
 

@@ -47,17 +47,26 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
     let accounts = Accounts::new(store.clone(), refresh_ttl).with_clock(clock.clone());
     let store_secrets: Arc<dyn quire_storage::SecretStore> = store.clone();
     let jwt = Arc::new(JwtKeys::load_or_create(&data.join("keys"), &config.auth)?.with_clock(clock.clone()));
+    let webhook_db = store.webhook_db().context("opening the webhook trees")?;
     let dyn_store: Arc<dyn Store> = store;
     // The log's lock is held, so no upload is running: what is in media/tmp is a crash's leftover.
     let media_blobs = quire_storage::MediaBlobs::new(data.join("media"));
     media_blobs
         .clear_temp()
         .context("clearing unfinished uploads in media/tmp")?;
+    let webhooks = quire_storage::webhooks::Webhooks::new(
+        webhook_db,
+        dyn_store.clone(),
+        clock.clone(),
+        config.webhooks.allow_private_addresses,
+    );
     let git = Arc::new(crate::git::GitStatus::new(&config.git));
+    let webhook_queue = Arc::new(quire_storage::runner::ProjectionStatus::default());
     let metrics = Arc::new(crate::metrics::Metrics::new(crate::metrics::LogCollector {
         store: dyn_store.clone(),
         git: git.clone(),
         site_dir: config.site.enabled.then(|| crate::site::site_dir(config)),
+        webhooks: config.webhooks.enabled.then(|| webhook_queue.clone()),
     }));
     Ok(AppState {
         config: Arc::new(config.clone()),
@@ -73,6 +82,9 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
         site: Arc::default(),
         site_cache: Arc::new(crate::site::cache::SiteCache::new(config.site.cache_mb * 1024 * 1024)),
         secrets: store_secrets,
+        webhooks,
+        webhook_queue,
+        webhook_wake: Arc::default(),
         metrics,
         accounts,
         jwt,

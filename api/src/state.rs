@@ -28,6 +28,12 @@ pub struct AppState {
     pub site_cache: Arc<crate::site::cache::SiteCache>,
     /// Users and tokens, for backups (everything else goes through `accounts` and `tokens`).
     pub secrets: Arc<dyn SecretStore>,
+    /// Webhooks and their deliveries.
+    pub webhooks: quire_storage::webhooks::Webhooks,
+    /// Where the projection that queues webhook deliveries stands.
+    pub webhook_queue: Arc<quire_storage::runner::ProjectionStatus>,
+    /// Wakes the webhook senders (new deliveries, a resend).
+    pub webhook_wake: Arc<tokio::sync::Notify>,
     /// Prometheus metrics (`GET /metrics`).
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Uploaded images.

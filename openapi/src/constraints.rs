@@ -81,6 +81,29 @@ fn media_alt(doc: &mut Value) {
     }
 }
 
+/// The event types a webhook may subscribe to (`quire_storage::webhooks::EVENT_TYPES`) and `*`.
+const WEBHOOK_EVENTS: [&str; 11] = [
+    "*",
+    "post.created",
+    "post.updated",
+    "post.published",
+    "post.scheduled",
+    "post.unpublished",
+    "post.deleted",
+    "post.restored",
+    "media.uploaded",
+    "media.updated",
+    "media.deleted",
+];
+
+fn webhook_fields(doc: &mut Value, schema: &str) {
+    let Some(props) = schema_props(doc, schema) else { return };
+    merge(&mut props["url"], json!({"pattern": "^http://", "maxLength": 2048}));
+    merge(&mut props["events"], json!({"minItems": 1}));
+    merge(&mut props["events"]["items"], json!({"enum": WEBHOOK_EVENTS}));
+    merge(&mut props["description"], json!({"maxLength": 500}));
+}
+
 fn header_rules(doc: &mut Value) {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
@@ -170,6 +193,9 @@ pub(crate) fn apply(doc: &mut Value) {
     limits(doc, "~1api~1v1~1media", 200);
     media_alt(doc);
     limits(doc, "~1api~1v1~1events", 1000);
+    limits(doc, "~1api~1v1~1webhooks~1{id}~1deliveries", 200);
+    webhook_fields(doc, "CreateWebhookRequest");
+    webhook_fields(doc, "PatchWebhookRequest");
     header_rules(doc);
     post_links(doc);
     // Logout works without a body (it then only ends the access token's use of this call).

@@ -13,6 +13,7 @@ pub mod problem;
 pub mod problem_types;
 pub mod status;
 pub mod users;
+pub mod webhooks;
 
 pub use auth::{LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse};
 pub use doc::ApiDoc;
@@ -22,10 +23,16 @@ pub use ops::{BackupArchive, BackupManifest};
 pub use posts::{CreatePostRequest, MergeConflict, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus};
 pub use problem::Problem;
 pub use problem_types::{ProblemType, PROBLEM_PREFIX};
-pub use status::{AuditReport, CommitResponse, GitStatus, MirrorStatus, PostCommits, ProjectionState, StatusResponse};
+pub use status::{
+    AuditReport, CommitResponse, GitStatus, MirrorStatus, PostCommits, ProjectionState, StatusResponse, WebhooksStatus,
+};
 pub use users::{
     CreateTokenRequest, CreateUserRequest, PasswordRequest, PatchUserRequest, RoleName, TokenCreated, TokenInfo,
     TokenList, UserList, UserResponse,
+};
+pub use webhooks::{
+    CreateWebhookRequest, DeliveryList, DeliveryResponse, DeliveryStatusName, PatchWebhookRequest, WebhookCreated,
+    WebhookList, WebhookResponse, WebhookStateName,
 };
 
 /// The OpenAPI document as served at `/api/v1/openapi.json` and committed as

@@ -74,6 +74,8 @@ problem_types! {
     UnreadableImage = ("unreadable-image", 422, "Image not readable"),
     /// `Base-Version` names a version the post never had.
     UnknownBaseVersion = ("unknown-base-version", 422, "Unknown base version"),
+    /// A webhook URL that may not be called (not http, or a private address).
+    WebhookUrlRefused = ("webhook-url-refused", 422, "Webhook URL refused"),
     /// A change without `If-Match`.
     IfMatchRequired = ("if-match-required", 428, "If-Match required"),
     /// Too many requests; `Retry-After` says when to retry.

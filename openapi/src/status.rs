@@ -14,6 +14,23 @@ pub struct StatusResponse {
     pub git: GitStatus,
     /// The site projection (`<data>/site`).
     pub site: ProjectionState,
+    /// Webhooks: the projection that queues deliveries, and how the webhooks fare.
+    pub webhooks: WebhooksStatus,
+}
+
+/// Webhooks in `/api/v1/status` (counts only: URLs are for admins, in `/api/v1/webhooks`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WebhooksStatus {
+    /// The projection that turns events into deliveries.
+    pub queue: ProjectionState,
+    /// Registered webhooks.
+    pub webhooks: u64,
+    /// Webhooks whose last delivery failed every retry.
+    pub failing: u64,
+    /// Webhooks turned off (by an admin, or by a 410 Gone).
+    pub disabled: u64,
+    /// Deliveries still to send, over all webhooks.
+    pub pending: u64,
 }
 
 /// Where a projection of the log stands.

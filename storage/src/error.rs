@@ -67,6 +67,18 @@ pub enum Error {
     #[error("token {id} not found")]
     TokenNotFound { id: Ulid },
 
+    /// No webhook with this id.
+    #[error("webhook {id} not found")]
+    WebhookNotFound { id: Ulid },
+
+    /// No delivery with this id (`webhook-id`) for the webhook.
+    #[error("delivery {id} not found")]
+    DeliveryNotFound { id: String },
+
+    /// A webhook URL that may not be called (`reason` says why: not http, private address…).
+    #[error("webhook URL refused: {reason}")]
+    WebhookUrlRefused { reason: String },
+
     /// A user with this name already exists.
     #[error("user {username:?} already exists")]
     UserExists { username: String },

@@ -23,6 +23,7 @@ pub mod sled_store;
 pub mod store;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 pub use access::{Actor, Scope};
 pub use error::{Error, Result};

@@ -14,6 +14,7 @@ pub(crate) mod posts;
 pub(crate) mod status;
 pub(crate) mod tokens;
 pub(crate) mod users;
+pub(crate) mod webhooks;
 
 use actix_web::{web, HttpRequest};
 
@@ -84,7 +85,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::get().to(tokens::list_tokens))
                         .route(web::post().to(tokens::create_token)),
                 )
-                .service(api_resource("/tokens/{id}").route(web::delete().to(tokens::revoke_token))),
+                .service(api_resource("/tokens/{id}").route(web::delete().to(tokens::revoke_token)))
+                .service(
+                    api_resource("/webhooks")
+                        .route(web::get().to(webhooks::list_webhooks))
+                        .route(web::post().to(webhooks::create_webhook)),
+                )
+                .service(
+                    api_resource("/webhooks/{id}")
+                        .route(web::get().to(webhooks::get_webhook))
+                        .route(web::patch().to(webhooks::patch_webhook))
+                        .route(web::delete().to(webhooks::delete_webhook)),
+                )
+                .service(
+                    api_resource("/webhooks/{id}/rotate-secret").route(web::post().to(webhooks::rotate_webhook_secret)),
+                )
+                .service(
+                    api_resource("/webhooks/{id}/deliveries").route(web::get().to(webhooks::list_webhook_deliveries)),
+                )
+                .service(
+                    api_resource("/webhooks/{id}/deliveries/{delivery}/resend")
+                        .route(web::post().to(webhooks::resend_webhook_delivery)),
+                ),
         );
 }
 
@@ -119,6 +141,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/api/v1/users/{id}/password", "POST"),
     ("/api/v1/tokens", "GET, POST"),
     ("/api/v1/tokens/{id}", "DELETE"),
+    ("/api/v1/webhooks", "GET, POST"),
+    ("/api/v1/webhooks/{id}", "GET, PATCH, DELETE"),
+    ("/api/v1/webhooks/{id}/rotate-secret", "POST"),
+    ("/api/v1/webhooks/{id}/deliveries", "GET"),
+    ("/api/v1/webhooks/{id}/deliveries/{delivery}/resend", "POST"),
 ];
 
 /// The methods `path` answers, from [`ROUTES`].

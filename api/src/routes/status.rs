@@ -2,19 +2,25 @@
 //! where a post's changes are in git.
 
 use actix_web::{web, HttpResponse};
-use quire_openapi::{CommitResponse, PostCommits, ProjectionState, StatusResponse};
+use quire_openapi::{CommitResponse, PostCommits, ProjectionState, StatusResponse, WebhooksStatus};
+use quire_storage::webhooks::WebhookState;
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ProblemType};
 use crate::state::AppState;
 use crate::write::post_id;
 
-/// `GET /api/v1/status` — the log's head, git's and the site's position and lag, and each
-/// mirror's state.
-pub async fn status(_auth: Auth, state: web::Data<AppState>) -> HttpResponse {
+/// `GET /api/v1/status` — the log's head, git's and the site's position and lag, each
+/// mirror's state, and how the webhooks fare (counts only).
+pub async fn status(_auth: Auth, state: web::Data<AppState>) -> ApiResult {
     let head = state.store.head();
     let site = state.site.position().filter(|_| state.config.site.enabled);
-    HttpResponse::Ok().json(StatusResponse {
+    let webhooks = web::block({
+        let state = state.clone();
+        move || webhooks_status(&state, head)
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(StatusResponse {
         head,
         git: state.git.snapshot(head),
         site: ProjectionState {
@@ -24,6 +30,27 @@ pub async fn status(_auth: Auth, state: web::Data<AppState>) -> HttpResponse {
             failures: state.site.failures(),
             last_error: state.site.last_error(),
         },
+        webhooks,
+    }))
+}
+
+fn webhooks_status(state: &AppState, head: u64) -> quire_storage::Result<WebhooksStatus> {
+    let hooks = state.webhooks.db.list()?;
+    let enabled = state.config.webhooks.enabled;
+    let position = state.webhook_queue.position().filter(|_| enabled);
+    let count = |wanted: WebhookState| hooks.iter().filter(|h| h.state == wanted).count() as u64;
+    Ok(WebhooksStatus {
+        queue: ProjectionState {
+            enabled,
+            position,
+            lag: position.map(|p| head.saturating_sub(p)),
+            failures: state.webhook_queue.failures(),
+            last_error: state.webhook_queue.last_error(),
+        },
+        webhooks: hooks.len() as u64,
+        failing: count(WebhookState::Failing),
+        disabled: count(WebhookState::Disabled),
+        pending: hooks.iter().map(|h| state.webhooks.db.pending_count(h.id) as u64).sum(),
     })
 }
 

@@ -20,3 +20,5 @@ mod site;
 mod site_cache;
 mod site_common;
 mod site_restart;
+mod webhook_receiver;
+mod webhooks;

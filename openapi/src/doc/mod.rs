@@ -8,6 +8,7 @@ mod accounts;
 mod media;
 mod operations;
 mod responses;
+mod webhooks;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -20,11 +21,15 @@ use crate::posts::{
 };
 use crate::problem::Problem;
 use crate::status::{
-    AuditReport, CommitResponse, GitStatus, MirrorStatus, PostCommits, ProjectionState, StatusResponse,
+    AuditReport, CommitResponse, GitStatus, MirrorStatus, PostCommits, ProjectionState, StatusResponse, WebhooksStatus,
 };
 use crate::users::{
     CreateTokenRequest, CreateUserRequest, PasswordRequest, PatchUserRequest, RoleName, TokenCreated, TokenInfo,
     TokenList, UserList, UserResponse,
+};
+use crate::webhooks::{
+    CreateWebhookRequest, DeliveryList, DeliveryResponse, DeliveryStatusName, PatchWebhookRequest, WebhookCreated,
+    WebhookList, WebhookResponse, WebhookStateName,
 };
 use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
 
@@ -48,7 +53,10 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         accounts::set_password, accounts::create_token, accounts::list_tokens, accounts::revoke_token,
         operations::status, operations::audit, operations::post_commits,
         operations::backup, operations::metrics,
-        media::upload_media, media::list_media, media::get_media, media::patch_media, media::delete_media
+        media::upload_media, media::list_media, media::get_media, media::patch_media, media::delete_media,
+        webhooks::create_webhook, webhooks::list_webhooks, webhooks::get_webhook, webhooks::patch_webhook,
+        webhooks::delete_webhook, webhooks::rotate_webhook_secret, webhooks::list_webhook_deliveries,
+        webhooks::resend_webhook_delivery
     ),
     components(schemas(
         LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse,
@@ -59,7 +67,9 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         StatusResponse, GitStatus, MirrorStatus, ProjectionState, AuditReport, PostCommits, CommitResponse,
         BackupManifest, BackupArchive,
         crate::media::MediaResponse, crate::media::MediaList, crate::media::PatchMediaRequest,
-        crate::media::UploadForm
+        crate::media::UploadForm, WebhooksStatus,
+        CreateWebhookRequest, PatchWebhookRequest, WebhookResponse, WebhookCreated, WebhookList,
+        WebhookStateName, DeliveryResponse, DeliveryList, DeliveryStatusName
     )),
     modifiers(&BearerAuth),
     tags(
@@ -71,7 +81,8 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         (name = "probes", description = "Health and readiness"),
         (name = "status", description = "Projections of the log: progress, mirrors and audit"),
         (name = "operations", description = "Backups and metrics"),
-        (name = "media", description = "Images for posts")
+        (name = "media", description = "Images for posts"),
+        (name = "webhooks", description = "Standard Webhooks deliveries of the log's events (admins)")
     )
 )]
 pub struct ApiDoc;

@@ -13,30 +13,37 @@ use crate::store::{IdempotencyRecord, SecretRecord};
 use crate::{Error, Result};
 
 /// The trees copied whole.
-const SECRET_TREES: [&str; 6] = [
+const SECRET_TREES: [&str; 7] = [
     "users",
     "usernames",
     "refresh",
     "api_tokens",
     "api_token_hashes",
     "settings",
+    // Webhooks with their secrets; not their queued deliveries: a restored webhook gets the
+    // events after its `since_seq` again, from the restored log.
+    "webhooks",
 ];
 /// The idempotency tree, copied for the events a backup holds.
 const IDEMPOTENCY: &str = "idempotency";
 
 impl SledStore {
-    fn tree_named(&self, name: &str) -> Option<&sled::Tree> {
+    fn tree_named(&self, name: &str) -> Option<sled::Tree> {
         let t = &self.trees;
-        Some(match name {
-            "users" => &t.users,
-            "usernames" => &t.usernames,
-            "refresh" => &t.refresh,
-            "api_tokens" => &t.api_tokens,
-            "api_token_hashes" => &t.api_token_hashes,
-            "settings" => &t.settings,
-            "idempotency" => &t.idempotency,
-            _ => return None,
-        })
+        Some(
+            match name {
+                "webhooks" => return self.db.open_tree("webhooks").ok(),
+                "users" => &t.users,
+                "usernames" => &t.usernames,
+                "refresh" => &t.refresh,
+                "api_tokens" => &t.api_tokens,
+                "api_token_hashes" => &t.api_token_hashes,
+                "settings" => &t.settings,
+                "idempotency" => &t.idempotency,
+                _ => return None,
+            }
+            .clone(),
+        )
     }
 
     /// Whether the event with `stream`/`version` is at or before `head`.

@@ -141,6 +141,11 @@ impl SledStore {
         })
     }
 
+    /// The webhook trees of this database (configuration and queued deliveries, not the log).
+    pub fn webhook_db(&self) -> Result<crate::webhooks::WebhookDb> {
+        crate::webhooks::WebhookDb::open(&self.db)
+    }
+
     fn decode_post(bytes: &[u8]) -> Result<Post> {
         serde_json::from_slice(bytes).map_err(|source| Error::Corrupt { tree: "posts", source })
     }
