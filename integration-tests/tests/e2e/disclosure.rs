@@ -3,9 +3,9 @@
 //! The routes come from the server's own route table (`quire_api::routes::ROUTES`), so a new
 //! route is walked automatically. An author keeps a draft and a deleted post whose title and
 //! body carry marker strings. Every principal (anonymous, each role with its full rights, and
-//! each role through API tokens narrowed to no post right or to one scope) calls every method of
-//! every route, aimed at the secret post and at an id that does not exist, with a stale
-//! `If-Match`. Then:
+//! each role through API tokens with every non-empty set of the role's scopes) calls every
+//! method of every route, aimed at the secret post and at an id that does not exist, with a
+//! stale `If-Match`. Then:
 //! - a marker appears in a body or header only for principals that may read everyone's drafts;
 //! - `ETag` and `Location` never come back on a refusal;
 //! - a principal that may not know the post gets exactly the answer it gets for a missing id,
@@ -69,8 +69,18 @@ async fn token(client: &Client, scopes: &[&str]) -> String {
     created.secret
 }
 
-/// Every principal: anonymous, then per role its full rights, then tokens with one scope each
-/// (only the role's own scopes: a token never exceeds its owner).
+/// Every non-empty subset of `scopes`.
+fn scope_sets(scopes: &[&'static str]) -> Vec<Vec<&'static str>> {
+    (1..1u32 << scopes.len())
+        .map(|mask| {
+            let set = scopes.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0);
+            set.map(|(_, s)| *s).collect()
+        })
+        .collect()
+}
+
+/// Every principal: anonymous, then per role its full rights, then a token for every set of
+/// the role's scopes (a token never exceeds its owner).
 async fn principals(admin: &Client) -> Vec<Principal> {
     let mut all = vec![Principal {
         name: "anonymous".into(),
@@ -86,12 +96,12 @@ async fn principals(admin: &Client) -> Vec<Principal> {
             role,
             scopes: role_scopes(role),
         });
-        for scope in role_scopes(role) {
+        for scopes in scope_sets(&role_scopes(role)) {
             all.push(Principal {
-                name: format!("{role} token [{scope}]"),
-                token: Some(token(&client, &[scope]).await),
+                name: format!("{role} token {scopes:?}"),
+                token: Some(token(&client, &scopes).await),
                 role,
-                scopes: vec![scope],
+                scopes,
             });
         }
     }
@@ -171,7 +181,8 @@ async fn no_route_discloses_a_post_without_the_right() {
             }
         }
     }
-    assert!(checked > 1000, "walked {checked} requests");
+    assert!(principals.len() > 60, "every scope set of every role");
+    assert!(checked > 5000, "walked {checked} requests");
     // Every write carried a stale If-Match or an empty body: nothing may have been appended
     // except by the principals that create (an empty body creates nothing either).
     assert_eq!(head(&admin).await, before, "no refused request reached the log");
