@@ -206,6 +206,16 @@ impl From<DomainError> for ApiError {
             }
             DomainError::UserNotFound { id } => Self::not_found(format!("there is no user with id {id}")),
             DomainError::TokenNotFound { id } => Self::not_found(format!("you have no API token with id {id}")),
+            DomainError::Busy { retry_after_secs } => {
+                let mut err = Self::new(
+                    S::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "Busy",
+                    "too many passwords are being checked right now; retry after Retry-After seconds",
+                );
+                err.retry_after = Some(retry_after_secs.max(1));
+                err
+            }
             e => {
                 tracing::error!(error = %e, "request failed");
                 Self::internal()

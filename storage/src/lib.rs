@@ -13,6 +13,7 @@ pub mod error;
 pub mod event;
 pub mod git;
 pub mod idempotency;
+mod passwords;
 pub mod post;
 pub mod posts;
 pub mod schedule;
