@@ -213,6 +213,14 @@ impl From<DomainError> for ApiError {
                 Self::not_found(format!("this webhook has no delivery {id:?} (old ones are forgotten)"))
             }
             DomainError::WebhookUrlRefused { reason } => Self::new(P::WebhookUrlRefused, reason),
+            DomainError::Busy { retry_after_secs } => {
+                let mut err = Self::new(
+                    P::Busy,
+                    "too many passwords are being checked right now; retry after Retry-After seconds",
+                );
+                err.retry_after = Some(retry_after_secs.max(1));
+                err
+            }
             e @ (DomainError::Sled(_)
             | DomainError::Corrupt { .. }
             | DomainError::Closed

@@ -115,6 +115,12 @@ fn bootstrap_admin(state: &AppState, addr: SocketAddr) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Threads each worker may start for blocking work (sled, argon2, file reads). actix's default is
+/// 512 divided by the cores; every such thread keeps a stack and an allocator cache, and with 64
+/// concurrent writers the server grew to ~100 threads. Writes waiting for one group-commit flush
+/// need no more than this many to share it.
+const BLOCKING_THREADS_PER_WORKER: usize = 16;
+
 /// Opens the data folder and starts serving on `listener`. Must run inside an actix system.
 pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Running> {
     config.validate()?;
@@ -135,6 +141,7 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
             .default_service(web::to(routes::fallback))
     })
     .shutdown_timeout(30)
+    .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
     .listen(listener)
     .context("listening")?;
     if config.api.workers > 0 {

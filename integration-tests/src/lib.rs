@@ -3,6 +3,7 @@
 //! HTTP client that speaks the `quire_openapi` types.
 
 pub mod git;
+pub mod proc_status;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -146,6 +147,8 @@ impl BinaryServer {
         let child = Command::new(quire_bin())
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
             .arg(data)
+            // Names the binary for the tests; quire itself would take it for a setting.
+            .env_remove("QUIRE_BIN")
             .env("QUIRE_ADMIN_USER", ADMIN.0)
             .env("QUIRE_ADMIN_PASSWORD", ADMIN.1)
             .env("QUIRE_LOG", "warn")
@@ -169,6 +172,16 @@ impl BinaryServer {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Self { base, child }
+    }
+
+    /// The process id of the server.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// What `/proc/<pid>/status` says about the server now (panics if it is gone).
+    pub fn proc_status(&self) -> proc_status::ProcStatus {
+        proc_status::ProcStatus::of(self.pid()).expect("the server's /proc/<pid>/status")
     }
 
     /// Sends `signal` and waits for the process; returns its exit status.

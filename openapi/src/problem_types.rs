@@ -82,6 +82,8 @@ problem_types! {
     TooManyRequests = ("too-many-requests", 429, "Too many requests"),
     /// The server failed; nothing about it is disclosed.
     Internal = ("internal", 500, "Internal error"),
+    /// Too many passwords are being checked at once; `Retry-After` says when to retry.
+    Busy = ("busy", 503, "Busy"),
     /// Not ready to serve (the log, or a projection too far behind).
     NotReady = ("not-ready", 503, "Not ready"),
 }

@@ -103,6 +103,11 @@ pub enum Error {
     #[error("the event log is closed")]
     Closed,
 
+    /// Too many passwords are being hashed or checked at once (each argon2 hash fills 19 MiB);
+    /// the caller may retry after `retry_after_secs`.
+    #[error("too many password checks at once; retry in {retry_after_secs} s")]
+    Busy { retry_after_secs: u64 },
+
     /// Password hashing failed.
     #[error("password hashing failed: {0}")]
     Hash(String),

@@ -15,6 +15,7 @@ pub mod git;
 pub mod idempotency;
 pub mod media;
 pub mod merge;
+mod passwords;
 pub mod post;
 pub mod posts;
 pub mod runner;

@@ -5,11 +5,8 @@
 //! the presented token used and issues a new one in the same family; presenting a used token
 //! again means it leaked, so the whole family is revoked.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use rand::RngCore;
@@ -19,6 +16,7 @@ use time::{Duration, OffsetDateTime};
 use ulid::Ulid;
 
 use crate::access::{Actor, Scope};
+use crate::passwords::{dummy_hash, hash_password, verify_password};
 use crate::store::SecretStore;
 use crate::tokens::Tokens;
 use crate::{Error, Result};
@@ -142,12 +140,14 @@ impl Accounts {
     }
 
     /// Checks a username and password. Takes the same time whether or not the user exists.
+    /// Blocking (argon2); [`Error::Busy`] when too many passwords are being checked already.
     pub fn authenticate(&self, username: &str, password: &str) -> Result<User> {
         let user = self.store.user_by_name(username)?;
-        let hash = user
-            .as_ref()
-            .map_or_else(|| dummy_hash().as_str(), |u| u.password_hash.as_str());
-        let ok = verify_password(password, hash);
+        let hash = match &user {
+            Some(user) => user.password_hash.as_str(),
+            None => dummy_hash(),
+        };
+        let ok = verify_password(password, hash)?;
         match user {
             Some(user) if ok && !user.disabled => Ok(user),
             _ => Err(Error::InvalidCredentials),
@@ -283,7 +283,7 @@ impl Accounts {
         let mut user = self.store.user(id)?.ok_or(Error::UserNotFound { id })?;
         if id != actor.user_id {
             actor.require(Scope::Admin)?;
-        } else if !old.is_some_and(|old| verify_password(old, &user.password_hash)) {
+        } else if !old.map_or(Ok(false), |old| verify_password(old, &user.password_hash))? {
             return Err(Error::Forbidden {
                 missing: "old-password".into(),
                 message: "changing your own password needs the current one in old_password".into(),
@@ -328,25 +328,6 @@ fn validate_password(password: &str) -> Result<()> {
             format!("use {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters"),
         ))
     }
-}
-
-fn hash_password(password: &str) -> Result<String> {
-    let hash: PasswordHash = Argon2::default()
-        .hash_password(password.as_bytes())
-        .map_err(|e| Error::Hash(e.to_string()))?;
-    Ok(hash.to_string())
-}
-
-fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc)
-        .map(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
-        .unwrap_or(false)
-}
-
-/// A real argon2id hash of a random password, so unknown users cost as much as known ones.
-fn dummy_hash() -> &'static String {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| hash_password(&random_token("dummy_")).unwrap_or_default())
 }
 
 /// `prefix` followed by 32 random bytes, base64url.

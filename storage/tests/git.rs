@@ -168,8 +168,10 @@ fn project(fx: &Fixture) -> GitProjection {
     projection
 }
 
+/// Where a post's file is: the year of its date (`publish_at`, else its creation).
 fn path_of(post: &Post) -> String {
-    format!("content/posts/{}/{}.md", post.created_at.year(), post.slug)
+    let date = post.publish_at.unwrap_or(post.created_at);
+    format!("content/posts/{}/{}.md", date.year(), post.slug)
 }
 
 /// Splits a post file into its parsed front matter and its body.

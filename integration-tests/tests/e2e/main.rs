@@ -10,6 +10,7 @@ mod editor;
 mod git;
 mod hugo;
 mod media;
+mod memory;
 mod merge;
 mod metrics;
 mod openapi;

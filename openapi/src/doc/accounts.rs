@@ -35,6 +35,8 @@ fn list_users() {}
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
         JsonBody,
+        (status = 503, description = "Too many passwords are being checked at once (argon2 hashing is bounded to one per core); retry after Retry-After", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
 fn create_user() {}
 
@@ -64,6 +66,8 @@ fn patch_user() {}
         (status = 403, description = "Wrong old password, or not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
         JsonBody,
+        (status = 503, description = "Too many passwords are being checked at once (argon2 hashing is bounded to one per core); retry after Retry-After", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
 fn set_password() {}
 

@@ -116,6 +116,8 @@ impl Modify for BearerAuth {
         (status = 429, description = "Locked out after too many failures (for this user or from this address); even a right password is refused until Retry-After", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
         JsonBody,
+        (status = 503, description = "Too many passwords are being checked at once (argon2 hashing is bounded to one per core); retry after Retry-After", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
 fn login() {}
 
@@ -147,6 +149,8 @@ fn logout() {}
         (status = 400, description = "Malformed body or invalid username/password", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong or used setup token", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many passwords are being checked at once (argon2 hashing is bounded to one per core); retry after Retry-After", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
 fn setup() {}
 

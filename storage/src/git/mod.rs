@@ -1,10 +1,10 @@
 //! The git projection: the event log as a bare git repository (`<data>/content.git`, branch
 //! `main`) in Hugo's layout, one commit per post event, in seq order.
 //!
-//! Each commit changes one file, `content/posts/<year>/<slug>.md` (the year the post was
-//! created), written as YAML front matter plus the Markdown body, or for a media event
-//! `static/media/<hash>.<ext>` (bytes from `<data>/media`, beside the repository; the commit
-//! names the stream with `Media-Id` instead of `Post-Id`); `hugo.toml` comes with the
+//! Each commit changes one file, `content/posts/<year>/<slug>.md` (the year of the post's date:
+//! `publish_at`, else its creation), written as YAML front matter plus the Markdown body, or for
+//! a media event `static/media/<hash>.<ext>` (bytes from `<data>/media`, beside the repository;
+//! the commit names the stream with `Media-Id` instead of `Post-Id`); `hugo.toml` comes with the
 //! first commit. The author is the event's actor, the committer is Quire, both dated at the
 //! event's time, and the message ends in `Event-Id`/`Event-Seq`/`Event-Type`/`Stream-Version`/
 //! `Post-Id`/`Actor` trailers, then `Event-Time` (the exact time; commit dates have seconds
@@ -24,15 +24,16 @@
 //! gix does blocking file I/O: the projection runs on its own thread, driven by the one
 //! projection runner ([`crate::runner`]), never on the async executor.
 //!
-//! Known limits: objects are written loose and undeltified, and every commit stores a new
-//! version of its year folder's tree (about 70 bytes per post of that year), so a busy repository
-//! grows quickly until `git gc` packs it (Quire does not run it yet). A commit made on `main` by
-//! hand is kept: the projection continues on top of it, and [`verify`] reports it. An alias of an
+//! Objects are written loose (gix cannot delta them) and every commit stores a new version of its
+//! year folder's tree (about 70 bytes per post of that year); between pages the projection packs
+//! what it wrote with the `git` command ([`pack`]), so the repository stays small. A commit made
+//! on `main` by hand is kept: the projection continues on top of it, and [`verify`] reports it. An alias of an
 //! old slug is kept even if another post takes that slug later.
 
 mod error;
 mod follow;
 mod history;
+mod pack;
 mod projector;
 mod render;
 mod repo;
@@ -50,15 +51,19 @@ use crate::store::Store;
 
 pub use error::{GitError, Result};
 pub use history::{post_commits, rebuild, CommitInfo};
+pub use pack::{count_loose_objects, LOOSE_LIMIT as LOOSE_OBJECT_LIMIT};
 pub use report::{PathChange, Problem, VerifyReport};
 pub use restore::{events_from_git, settings_of, GitEvents};
 pub use verify::verify;
 
+use pack::Packer;
 use projector::Projector;
 use tree::{ContentTree, RepoSink};
 
-/// How many events are read from the log at a time; `main` moves once per page.
-const PAGE: usize = 512;
+/// How many events are read from the log at a time; `main` moves once per page, and the objects
+/// written are packed between pages, so a page's objects (about 6 an event) bound how many loose
+/// objects pile up past [`pack::LOOSE_LIMIT`].
+const PAGE: usize = 256;
 
 /// The media folder beside a repository: `<data>/content.git` reads `<data>/media`.
 pub(crate) fn media_beside(repo: &Path) -> crate::media::MediaBlobs {
@@ -105,6 +110,10 @@ pub struct GitProjection {
     ref_tip: Option<ObjectId>,
     /// Whether `projector` holds the posts state at its position (see the module docs).
     loaded: bool,
+    /// What was written and not packed yet.
+    packer: Packer,
+    /// Whether loose objects found on opening were packed (done once, on the first catch-up).
+    checked_loose: bool,
 }
 
 impl std::fmt::Debug for GitProjection {
@@ -122,12 +131,14 @@ impl GitProjection {
         let path = path.into();
         let repo = repo::open_or_init(&path)?;
         let mut projection = Self {
+            packer: Packer::new(&path),
             path,
             settings: settings.clone(),
             repo,
             projector: Projector::new(settings),
             ref_tip: None,
             loaded: false,
+            checked_loose: false,
         };
         projection.reset_from_git()?;
         Ok(projection)
@@ -136,6 +147,13 @@ impl GitProjection {
     /// The repository folder.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Packs the objects it wrote once `limit` of them are loose (default
+    /// [`LOOSE_OBJECT_LIMIT`]); `usize::MAX` leaves them loose, as Quire did before packing.
+    pub fn set_loose_object_limit(&mut self, limit: usize) {
+        self.packer.set_limit(limit);
+        self.checked_loose = limit == usize::MAX;
     }
 
     /// The seq of the last event in git, read from `main`'s trailers (0 for an empty repository).
@@ -156,6 +174,10 @@ impl GitProjection {
         }
         if !self.loaded {
             self.load_posts(store)?;
+        }
+        if !self.checked_loose {
+            self.packer.pack_old_loose_objects();
+            self.checked_loose = true;
         }
         let mut made = 0;
         loop {
@@ -191,7 +213,10 @@ impl GitProjection {
     }
 
     fn try_commit_all(&mut self, events: &[Envelope]) -> Result<()> {
-        let mut sink = RepoSink(&self.repo);
+        let mut sink = RepoSink {
+            repo: &self.repo,
+            written: self.packer.written(),
+        };
         for event in events {
             self.projector.commit(event, &mut sink)?;
         }
@@ -205,6 +230,7 @@ impl GitProjection {
         };
         repo::move_main(&self.repo, self.ref_tip, tip, &who)?;
         self.ref_tip = Some(tip);
+        self.packer.after_move();
         Ok(())
     }
 

@@ -19,7 +19,9 @@ use crate::media::{Media, MediaBlobs};
 use crate::post::Post;
 
 use super::error::{GitError, Result};
-use super::render::{alias_for, commit_message, hugo_toml, media_commit_message, post_file, post_location, HUGO_TOML};
+use super::render::{
+    alias_for, commit_message, hugo_toml, media_commit_message, post_location, write_post_file, HUGO_TOML,
+};
 use super::tree::{needs_hugo, BlobBytes, ContentTree, ObjectSink};
 use super::GitSettings;
 
@@ -42,6 +44,8 @@ pub(crate) struct Projector {
     last_commit: Option<Commit>,
     media: HashMap<Ulid, Media>,
     blobs: Option<MediaBlobs>,
+    /// The text of the file being written, kept allocated from one commit to the next.
+    file: String,
 }
 
 impl Projector {
@@ -62,6 +66,7 @@ impl Projector {
             last_commit: None,
             media: HashMap::new(),
             blobs: None,
+            file: String::new(),
         }
     }
 
@@ -114,14 +119,20 @@ impl Projector {
         let before = (self.posts.get(&event.stream))
             .filter(|s| s.post.is_live())
             .map(|s| post_location(&s.post));
+        let mut file = std::mem::take(&mut self.file);
         let after = self.fold(event)?;
-        let file = (after.post.is_live()).then(|| (post_location(&after.post), post_file(&after.post, &after.aliases)));
+        let location = (after.post.is_live()).then(|| {
+            write_post_file(&mut file, &after.post, &after.aliases);
+            post_location(&after.post)
+        });
         let message = commit_message(event, &after.post);
         if let Some((year, name)) = before {
             self.tree.remove_post(&year, &name);
         }
-        if let Some(((year, name), text)) = file {
-            let blob = sink.put(&BlobBytes(text.as_bytes()))?;
+        let written =
+            location.map(|(year, name)| Ok::<_, GitError>((year, name, sink.put(&BlobBytes(file.as_bytes()))?)));
+        self.file = file;
+        if let Some((year, name, blob)) = written.transpose()? {
             self.tree.upsert_post(&year, &name, blob);
         }
         self.finish(event, message, sink)

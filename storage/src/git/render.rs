@@ -26,9 +26,22 @@ pub(crate) const MEDIA_DIR: [&str; 2] = ["static", "media"];
 /// Name of the Hugo configuration file at the root.
 pub(crate) const HUGO_TOML: &str = "hugo.toml";
 
-/// The year folder (creation year, UTC) and file name of a post.
+/// The year folder and file name of a post: the year (UTC) of its date, the `date` of its front
+/// matter (`publish_at`, else its creation), so a post imported with a past date goes to the
+/// folder of that year.
 pub(crate) fn post_location(post: &Post) -> (String, String) {
+    (format!("{:04}", post_date(post).year()), format!("{}.md", post.slug))
+}
+
+/// Where Quire put a post's file before the year followed `publish_at`: its creation year.
+/// Restoring from an older repository looks there too.
+pub(crate) fn created_location(post: &Post) -> (String, String) {
     (format!("{:04}", post.created_at.year()), format!("{}.md", post.slug))
+}
+
+/// The post's date as Hugo sees it.
+fn post_date(post: &Post) -> OffsetDateTime {
+    post.publish_at.unwrap_or(post.created_at)
 }
 
 /// The URL alias Hugo should redirect from for an old slug.
@@ -36,16 +49,18 @@ pub(crate) fn alias_for(slug: &str) -> String {
     format!("/posts/{slug}/")
 }
 
-/// The post's file: YAML front matter, then the Markdown body as stored.
-pub(crate) fn post_file(post: &Post, aliases: &[String]) -> String {
-    let mut out = String::with_capacity(post.body.len() + 256);
-    let date = post.publish_at.unwrap_or(post.created_at);
+/// The post's file into `out` (cleared first, so one buffer serves a whole catch-up): YAML
+/// front matter, then the Markdown body as stored.
+pub(crate) fn write_post_file(out: &mut String, post: &Post, aliases: &[String]) {
+    out.clear();
+    out.reserve(post.body.len() + 256);
+    let date = post_date(post);
     out.push_str("---\n");
-    field(&mut out, "title", &quote(&post.title));
-    field(&mut out, "date", &timestamp(date));
-    field(&mut out, "lastmod", &timestamp(post.updated_at));
+    field(out, "title", &quote(&post.title));
+    field(out, "date", &timestamp(date));
+    field(out, "lastmod", &timestamp(post.updated_at));
     field(
-        &mut out,
+        out,
         "draft",
         if post.status == Status::Published {
             "false"
@@ -53,15 +68,14 @@ pub(crate) fn post_file(post: &Post, aliases: &[String]) -> String {
             "true"
         },
     );
-    field(&mut out, "tags", &list(&post.tags));
-    field(&mut out, "slug", &quote(&post.slug));
-    field(&mut out, "id", &quote(&post.id.to_string()));
+    field(out, "tags", &list(&post.tags));
+    field(out, "slug", &quote(&post.slug));
+    field(out, "id", &quote(&post.id.to_string()));
     if !aliases.is_empty() {
-        field(&mut out, "aliases", &list(aliases));
+        field(out, "aliases", &list(aliases));
     }
     out.push_str("---\n");
     out.push_str(&post.body);
-    out
 }
 
 /// The site's `hugo.toml`.

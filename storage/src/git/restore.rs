@@ -31,7 +31,9 @@ use crate::post::Post;
 
 use super::error::{gix_err, GitError, Result};
 use super::projector::Projector;
-use super::render::{parse_trailers, post_location, unquote, Trailers, HUGO_TOML, MEDIA_DIR, POSTS_DIR};
+use super::render::{
+    created_location, parse_trailers, post_location, unquote, Trailers, HUGO_TOML, MEDIA_DIR, POSTS_DIR,
+};
 use super::repo::{first_parent_history, main_tip, read_commit, CommitData};
 use super::tree::{read_tree, HashSink};
 use super::GitSettings;
@@ -238,9 +240,17 @@ impl GitEvents {
         Ok(None)
     }
 
-    /// The body of `post`'s file in `commit`: what follows the front matter.
+    /// The body of `post`'s file in `commit`: what follows the front matter. The file is in the
+    /// year of the post's date, or, in a repository written by an older Quire, of its creation.
     fn body_of(&self, commit: &CommitData, post: &Post) -> Result<String> {
-        let (year, name) = post_location(post);
+        let (new, old) = (post_location(post), created_location(post));
+        match self.body_at(commit, &new) {
+            Err(_) if old != new => self.body_at(commit, &old),
+            found => found,
+        }
+    }
+
+    fn body_at(&self, commit: &CommitData, (year, name): &(String, String)) -> Result<String> {
         let mut tree = read_tree(&self.repo, commit.tree)?;
         let path = [POSTS_DIR[0], POSTS_DIR[1], year.as_str(), name.as_str()];
         let missing = || unrestorable(commit, format!("its file {} is missing", path.join("/")));

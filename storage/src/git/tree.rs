@@ -25,15 +25,22 @@ pub(crate) trait ObjectSink {
     fn put<O: WriteTo>(&mut self, object: &O) -> Result<ObjectId>;
 }
 
-/// Writes objects into a repository (skipping those already present).
-pub(crate) struct RepoSink<'a>(pub(crate) &'a gix::Repository);
+/// Writes objects into a repository (skipping those already present), noting their ids in
+/// `written` so they can be packed later.
+pub(crate) struct RepoSink<'a> {
+    pub(crate) repo: &'a gix::Repository,
+    pub(crate) written: &'a mut Vec<ObjectId>,
+}
 
 impl ObjectSink for RepoSink<'_> {
     fn put<O: WriteTo>(&mut self, object: &O) -> Result<ObjectId> {
-        self.0
+        let id = self
+            .repo
             .write_object(object)
             .map(gix::Id::detach)
-            .map_err(gix_err("writing an object"))
+            .map_err(gix_err("writing an object"))?;
+        self.written.push(id);
+        Ok(id)
     }
 }
 

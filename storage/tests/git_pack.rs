@@ -1,0 +1,152 @@
+//! The git projection keeps its repository small: objects go into packs as it catches up, a
+//! repository full of loose objects is packed on the next catch-up, and posts land in the year
+//! folder of their date. Checked with the real `git` binary.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use quire_storage::git::{count_loose_objects, verify, LOOSE_OBJECT_LIMIT};
+use quire_storage::{Actor, Clock, GitProjection, GitSettings, NewPost, Posts, Role, SledOptions, SledStore, Status};
+use time::macros::datetime;
+use time::OffsetDateTime;
+use ulid::Ulid;
+
+/// A clock that moves one minute per command (all posts in one year: one big year folder).
+fn minute_clock() -> Clock {
+    let start = datetime!(2026-01-05 10:00 UTC).unix_timestamp();
+    let calls = Arc::new(AtomicI64::new(0));
+    Arc::new(move || {
+        let n = calls.fetch_add(1, Ordering::SeqCst);
+        OffsetDateTime::from_unix_timestamp(start + n * 60).expect("valid time")
+    })
+}
+
+fn open_store(dir: &Path) -> (Arc<SledStore>, Posts) {
+    let store = Arc::new(SledStore::open(&dir.join("log"), &SledOptions::default()).expect("store"));
+    let posts = Posts::new(store.clone(), minute_clock());
+    (store, posts)
+}
+
+fn create_posts(posts: &Posts, n: usize) {
+    let ada = Actor::user(Ulid::new(), "ada", Role::Admin);
+    for i in 0..n {
+        let post = NewPost {
+            title: format!("Post number {i} with a fairly long title"),
+            body: format!("Post {i}.\n\n{}", "Some words. ".repeat(20)),
+            status: Some(Status::Published),
+            ..NewPost::default()
+        };
+        posts.create(&ada, post, None).expect("create");
+    }
+}
+
+fn git(repo: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("--git-dir")
+        .arg(repo)
+        .args(args)
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+fn folder_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .expect("read folder")
+        .map(|e| e.expect("entry"))
+        .map(|e| {
+            let meta = e.metadata().expect("metadata");
+            if meta.is_dir() {
+                folder_size(&e.path())
+            } else {
+                meta.len()
+            }
+        })
+        .sum()
+}
+
+#[test]
+fn a_long_catch_up_packs_as_it_goes_and_git_fsck_is_clean() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (store, posts) = open_store(dir.path());
+    create_posts(&posts, 3_000);
+    let repo = dir.path().join("content.git");
+    let mut projection = GitProjection::open(&repo, GitSettings::default()).expect("open");
+    let mut most_loose = 0;
+    let made = projection
+        .catch_up_with(store.as_ref(), &mut |_, _| {
+            most_loose = most_loose.max(count_loose_objects(&repo));
+        })
+        .expect("catch up");
+    assert_eq!(made, 3_000);
+    assert!(
+        most_loose < LOOSE_OBJECT_LIMIT,
+        "after each page at most {most_loose} loose objects stay"
+    );
+    git(&repo, &["fsck", "--strict", "--no-progress"]);
+    let size = folder_size(&repo);
+    // Loose, the 3,000 versions of the year folder alone are ~330 MB.
+    assert!(size < 8 << 20, "content.git is {size} bytes");
+    let report = verify(&repo, &GitSettings::default(), store.as_ref()).expect("verify");
+    assert!(report.is_ok(), "{:?}", report.problems);
+}
+
+#[test]
+fn loose_objects_left_from_before_are_packed_on_the_next_catch_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (store, posts) = open_store(dir.path());
+    create_posts(&posts, 400);
+    let repo = dir.path().join("content.git");
+    let mut projection = GitProjection::open(&repo, GitSettings::default()).expect("open");
+    projection.set_loose_object_limit(usize::MAX);
+    projection.catch_up(store.as_ref()).expect("catch up");
+    drop(projection);
+    let loose = count_loose_objects(&repo);
+    assert!(loose > 2_000, "as an old Quire left it: {loose} loose objects");
+
+    create_posts(&posts, 1);
+    let mut projection = GitProjection::open(&repo, GitSettings::default()).expect("reopen");
+    assert_eq!(projection.catch_up(store.as_ref()).expect("catch up"), 1);
+    let loose = count_loose_objects(&repo);
+    assert!(loose < 100, "{loose} loose objects after the catch-up");
+    git(&repo, &["fsck", "--strict", "--no-progress"]);
+}
+
+#[test]
+fn a_post_dated_in_a_past_year_goes_to_that_years_folder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (store, posts) = open_store(dir.path());
+    let ada = Actor::user(Ulid::new(), "ada", Role::Admin);
+    let imported = NewPost {
+        title: "An old post".into(),
+        body: "Written long ago.".into(),
+        status: Some(Status::Published),
+        publish_at: Some(datetime!(2019-06-01 08:00 UTC)),
+        ..NewPost::default()
+    };
+    posts.create(&ada, imported, None).expect("create");
+    let draft = NewPost {
+        title: "A draft".into(),
+        ..NewPost::default()
+    };
+    posts.create(&ada, draft, None).expect("create");
+    let repo = dir.path().join("content.git");
+    GitProjection::open(&repo, GitSettings::default())
+        .expect("open")
+        .catch_up(store.as_ref())
+        .expect("catch up");
+    let files = git(&repo, &["ls-tree", "-r", "--name-only", "main", "content/posts"]);
+    assert_eq!(
+        files.lines().collect::<Vec<_>>(),
+        ["content/posts/2019/an-old-post.md", "content/posts/2026/a-draft.md"]
+    );
+    let report = verify(&repo, &GitSettings::default(), store.as_ref()).expect("verify");
+    assert!(report.is_ok(), "{:?}", report.problems);
+}
