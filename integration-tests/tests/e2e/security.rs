@@ -1,8 +1,6 @@
 //! The security catalog: one test per attack, each asserting the exact refusal and that the
 //! event log did not change.
 
-use std::time::Instant;
-
 use base64::Engine as _;
 use quire_integration_tests::{Client, TestClock, TestServer};
 use quire_openapi::{EventList, PostResponse, Problem, TokenCreated};
@@ -445,31 +443,5 @@ async fn access_tokens_expire_by_the_clock_and_refresh_tokens_renew_them() {
         .await
         .expect("send");
     refused(stale, 401).await;
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn unknown_users_and_wrong_passwords_take_the_same_time() {
-    let server = TestServer::start_with(|c| {
-        c.auth.max_failures_per_user = 1000;
-        c.auth.max_failures_per_address = 1000;
-    })
-    .await;
-    server.admin().await;
-    // Alternate the two kinds so both see the same machine load; compare medians.
-    let (mut known, mut unknown) = (Vec::new(), Vec::new());
-    for i in 0..11 {
-        for (user, times) in [("admin", &mut known), ("nobody-by-this-name", &mut unknown)] {
-            let t = Instant::now();
-            let status = login(&server.base, user, &format!("wrong-{i}")).await.status();
-            times.push(t.elapsed());
-            assert_eq!(status, 401);
-        }
-    }
-    known.sort();
-    unknown.sort();
-    let (known, unknown) = (known[5], unknown[5]);
-    let ratio = known.as_secs_f64() / unknown.as_secs_f64();
-    assert!((0.5..2.0).contains(&ratio), "known {known:?} vs unknown {unknown:?}");
     server.stop().await;
 }
