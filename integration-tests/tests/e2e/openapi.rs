@@ -50,3 +50,23 @@ fn every_served_route_is_declared() {
         }
     }
 }
+
+/// The webhook event types the document offers are exactly those the server sends, plus `*`
+/// (the document's list is written out in the openapi crate, which knows no storage types).
+#[test]
+fn webhook_event_types_in_the_document_are_the_servers() {
+    let doc: serde_json::Value = serde_json::from_str(&quire_openapi::document()).expect("spec json");
+    let offered: std::collections::BTreeSet<&str> = doc["components"]["schemas"]["CreateWebhookRequest"]["properties"]
+        ["events"]["items"]["enum"]
+        .as_array()
+        .expect("events enum")
+        .iter()
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    let sent: std::collections::BTreeSet<&str> = quire_storage::webhooks::EVENT_TYPES
+        .iter()
+        .copied()
+        .chain(["*"])
+        .collect();
+    assert_eq!(offered, sent);
+}

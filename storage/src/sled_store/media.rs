@@ -47,42 +47,15 @@ pub(super) fn transact_media(trees: &Trees, batch: &AppendBatch) -> Result<Media
             let outcome = MediaOutcome::VersionConflict { actual };
             return Err(ConflictableTransactionError::Abort(Abort::Media(Box::new(outcome))));
         }
-        let mut head = read_u64(meta.get(HEAD_KEY)?);
-        let mut state = before;
-        let mut stored = Vec::with_capacity(batch.events.len());
-        for (payload, id) in batch.events.iter().zip(&ids) {
-            head += 1;
-            let env = Envelope {
-                seq: head,
-                id: *id,
-                stream: batch.stream,
-                version: actual + stored.len() as u64 + 1,
-                actor: batch.actor.clone(),
-                at: batch.at,
-                idempotency_key: batch.idempotency.as_ref().map(|i| i.key.clone()),
-                payload: payload.clone(),
-            };
-            state = Media::apply(state, &env);
-            insert_event(events, stream_idx, &env)?;
-            stored.push(env);
-        }
-        let after = state.ok_or_else(|| {
+        let stored = append_events(batch, &ids, actual, (events, stream_idx, meta))?;
+        let after = stored.iter().fold(before, Media::apply).ok_or_else(|| {
             abort_err(Error::InvalidState {
                 id: batch.stream,
                 message: "a media stream's first event must be MediaUploaded".into(),
             })
         })?;
         media.insert(&key, serde_json::to_vec(&after).map_err(corrupt("media"))?)?;
-        meta.insert(HEAD_KEY, &head.to_be_bytes())?;
-        if let Some(write) = &batch.idempotency {
-            let mut record = write.record.clone();
-            record.stream = batch.stream;
-            record.version = after.version;
-            idem.insert(
-                write.scope.as_slice(),
-                serde_json::to_vec(&record).map_err(corrupt("idempotency"))?,
-            )?;
-        }
+        record_idempotency(idem, batch, after.version)?;
         Ok(MediaOutcome::Appended {
             media: Box::new(after),
             events: stored,
@@ -95,6 +68,50 @@ pub(super) fn transact_media(trees: &Trees, batch: &AppendBatch) -> Result<Media
         Err(TransactionError::Abort(Abort::Outcome(_))) => Err(Error::invalid("events", "unexpected post outcome")),
         Err(TransactionError::Storage(e)) => Err(Error::Sled(e)),
     }
+}
+
+/// Writes `batch`'s events after the log's head as versions `actual + 1…` of its stream (each
+/// with its index entry) and moves the head: the part of an append that every stream kind
+/// shares. Returns the envelopes.
+pub(super) fn append_events(
+    batch: &AppendBatch,
+    ids: &[Ulid],
+    actual: u64,
+    (events, stream_idx, meta): (&TransactionalTree, &TransactionalTree, &TransactionalTree),
+) -> TxResult<Vec<Envelope>> {
+    let head = read_u64(meta.get(HEAD_KEY)?);
+    let mut stored = Vec::with_capacity(batch.events.len());
+    for (n, (payload, id)) in (1..).zip(batch.events.iter().zip(ids)) {
+        let env = Envelope {
+            seq: head + n,
+            id: *id,
+            stream: batch.stream,
+            version: actual + n,
+            actor: batch.actor.clone(),
+            at: batch.at,
+            idempotency_key: batch.idempotency.as_ref().map(|i| i.key.clone()),
+            payload: payload.clone(),
+        };
+        insert_event(events, stream_idx, &env)?;
+        stored.push(env);
+    }
+    meta.insert(HEAD_KEY, &(head + stored.len() as u64).to_be_bytes())?;
+    Ok(stored)
+}
+
+/// Stores the request's idempotency record (if it carried a key) naming the stream's new
+/// `version`, in the same transaction as the events.
+pub(super) fn record_idempotency(idem: &TransactionalTree, batch: &AppendBatch, version: u64) -> TxResult<()> {
+    if let Some(write) = &batch.idempotency {
+        let mut record = write.record.clone();
+        record.stream = batch.stream;
+        record.version = version;
+        idem.insert(
+            write.scope.as_slice(),
+            serde_json::to_vec(&record).map_err(corrupt("idempotency"))?,
+        )?;
+    }
+    Ok(())
 }
 
 /// Stores an envelope and its stream index entry.

@@ -15,8 +15,8 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use tokio::sync::watch;
 use ulid::Ulid;
 
+use super::media::{append_events, record_idempotency};
 use super::{id_key, index_keys, read_u64, Trees, HEAD_KEY};
-use crate::event::Envelope;
 use crate::post::Post;
 use crate::store::{AppendBatch, AppendOutcome, MediaOutcome};
 use crate::{Error, Result};
@@ -145,31 +145,8 @@ impl Writer {
                         current: before,
                     });
                 }
-                let mut head = read_u64(meta.get(HEAD_KEY)?);
-                let mut post = before.clone();
-                let mut stored = Vec::with_capacity(batch.events.len());
-                for (payload, id) in batch.events.iter().zip(&ids) {
-                    head += 1;
-                    let env = Envelope {
-                        seq: head,
-                        id: *id,
-                        stream: batch.stream,
-                        version: actual + stored.len() as u64 + 1,
-                        actor: batch.actor.clone(),
-                        at: batch.at,
-                        idempotency_key: batch.idempotency.as_ref().map(|i| i.key.clone()),
-                        payload: payload.clone(),
-                    };
-                    post = Post::apply(post, &env);
-                    let json = serde_json::to_vec(&env)
-                        .map_err(|source| abort_err(Error::Corrupt { tree: "events", source }))?;
-                    events.insert(&head.to_be_bytes(), json)?;
-                    let mut idx = key.to_vec();
-                    idx.extend_from_slice(&env.version.to_be_bytes());
-                    stream_idx.insert(idx, &head.to_be_bytes())?;
-                    stored.push(env);
-                }
-                let after = post.ok_or_else(|| {
+                let stored = append_events(batch, &ids, actual, (events, stream_idx, meta))?;
+                let after = stored.iter().fold(before.clone(), Post::apply).ok_or_else(|| {
                     abort_err(Error::InvalidState {
                         id: batch.stream,
                         message: "a post's first event must be PostCreated".into(),
@@ -187,19 +164,7 @@ impl Writer {
                 let json =
                     serde_json::to_vec(&after).map_err(|source| abort_err(Error::Corrupt { tree: "posts", source }))?;
                 posts.insert(&key, json)?;
-                meta.insert(HEAD_KEY, &head.to_be_bytes())?;
-                if let Some(write) = &batch.idempotency {
-                    let mut record = write.record.clone();
-                    record.stream = batch.stream;
-                    record.version = after.version;
-                    let record = serde_json::to_vec(&record).map_err(|source| {
-                        abort_err(Error::Corrupt {
-                            tree: "idempotency",
-                            source,
-                        })
-                    })?;
-                    idem.insert(write.scope.as_slice(), record)?;
-                }
+                record_idempotency(idem, batch, after.version)?;
                 Ok(AppendOutcome::Appended {
                     post: after,
                     events: stored,
