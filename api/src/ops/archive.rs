@@ -6,11 +6,13 @@
 //! quire-backup/secrets.jsonl      users, password and token hashes, settings, idempotency records
 //! quire-backup/keys/signing.json  the JWT signing keys
 //! quire-backup/config.json        the configuration in force (for reference; URLs without credentials)
+//! quire-backup/media/<sha256>.<ext>  every stored media file an event up to the head names
 //! ```
 //!
 //! **Consistent**: the head is fixed when the snapshot is taken; events up to it never change,
 //! so the archive holds a prefix of the log whatever is written meanwhile, and the idempotency
-//! records are those of events in that prefix.
+//! records are those of events in that prefix. Media files are named by their content's hash and
+//! never change once stored, so the files the prefix's events name are fixed too.
 //!
 //! **Why tar**: one file that streams as it is written, standard tools read it, and the crate
 //! is small. A tar header needs each file's size first: the events are serialized once to
@@ -23,7 +25,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use quire_storage::{Envelope, SecretStore, Store};
+use quire_storage::{Envelope, EventPayload, MediaBlobs, SecretStore, Store};
 use time::OffsetDateTime;
 
 use crate::config::Config;
@@ -44,6 +46,8 @@ pub struct Snapshot {
     store: Arc<dyn Store>,
     files: Vec<(&'static str, Vec<u8>)>,
     events_len: u64,
+    /// The media files, in the order their events name them first: name, path, size.
+    media: Vec<(String, std::path::PathBuf, u64)>,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -83,11 +87,13 @@ impl Snapshot {
             ("config.json", serde_json::to_vec_pretty(&shown)?),
         ];
         let events_len = EventLines::new(store.clone(), head).measure()?;
+        let media = media_files(store.as_ref(), head, &MediaBlobs::new(config.data_dir.join("media")))?;
         Ok(Self {
             manifest,
             store,
             files,
             events_len,
+            media,
         })
     }
 
@@ -99,6 +105,7 @@ impl Snapshot {
             .map(|(_, bytes)| entry(bytes.len() as u64))
             .sum::<u64>()
             + entry(self.events_len)
+            + self.media.iter().map(|(_, _, len)| entry(*len)).sum::<u64>()
             + 1024
     }
 
@@ -114,9 +121,51 @@ impl Snapshot {
                 tar.append(&header("events.jsonl", self.events_len, mtime)?, lines)?;
             }
         }
+        for (name, path, len) in &self.media {
+            let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+            // `quire-backup/media/<64 hex>.<ext>` fits ustar's 100-byte name field.
+            tar.append(&header(&format!("media/{name}"), *len, mtime)?, file.take(*len))
+                .with_context(|| format!("adding {}", path.display()))?;
+        }
         tar.into_inner()?.flush()?;
         Ok(())
     }
+}
+
+/// The media files events `1..=head` name, each once, with their sizes; an error if one is
+/// missing from the store (the backup would not restore the posts that show it).
+fn media_files(
+    store: &dyn Store,
+    head: u64,
+    blobs: &MediaBlobs,
+) -> anyhow::Result<Vec<(String, std::path::PathBuf, u64)>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let mut after = 0;
+    while after < head {
+        let events = store.events_after(after, PAGE)?;
+        let Some(last) = events.last() else { break };
+        after = last.seq;
+        for event in events.iter().take_while(|e| e.seq <= head) {
+            if let EventPayload::MediaUploaded { hash, content_type, .. } = &event.payload {
+                let name = quire_storage::media::model::file_name(hash, content_type);
+                if !seen.insert(name.clone()) {
+                    continue;
+                }
+                let path = blobs.path_of(&name).with_context(|| {
+                    format!(
+                        "event {} names the media file {name:?}, which Quire never stores",
+                        event.seq
+                    )
+                })?;
+                let len = std::fs::metadata(&path)
+                    .with_context(|| format!("media file {} (event {}) is missing", path.display(), event.seq))?
+                    .len();
+                out.push((name, path, len));
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn header(name: &str, size: u64, mtime: u64) -> io::Result<tar::Header> {

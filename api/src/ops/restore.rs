@@ -186,18 +186,8 @@ pub fn from_backup(config: &Config, file: &Path) -> anyhow::Result<()> {
     let archive_file = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
     let mut archive = tar::Archive::new(BufReader::new(archive_file));
     let mut entries = archive.entries().context("reading the archive")?;
-    let mut next = |want: &str| -> anyhow::Result<tar::Entry<'_, BufReader<std::fs::File>>> {
-        let entry = entries
-            .next()
-            .with_context(|| format!("the archive ends before {want}"))??;
-        let name = entry_name(&entry.path()?).unwrap_or_default();
-        anyhow::ensure!(
-            name == want,
-            "expected {want} in the archive, found {name:?}: not a Quire backup?"
-        );
-        Ok(entry)
-    };
-    let manifest: Manifest = serde_json::from_reader(next("manifest.json")?).context("reading manifest.json")?;
+    let manifest: Manifest =
+        serde_json::from_reader(expect_entry(&mut entries, "manifest.json")?).context("reading manifest.json")?;
     anyhow::ensure!(
         manifest.format <= FORMAT,
         "the backup has format {} (Quire {}); this Quire reads format {FORMAT} and older",
@@ -205,17 +195,18 @@ pub fn from_backup(config: &Config, file: &Path) -> anyhow::Result<()> {
         manifest.quire_version
     );
     let head = manifest.head;
-    let events = next("events.jsonl")?;
+    let events = expect_entry(&mut entries, "events.jsonl")?;
     let mut secrets = Vec::new();
     let mut keys = Vec::new();
     let mut shown = Vec::new();
+    let mut media = 0;
     into_fresh_log(config, true, head, |store, bar| {
         let imported = super::export::read_lines(store, BufReader::new(events), &mut |d| bar.set_position(d))?;
         anyhow::ensure!(
             imported == head,
             "the backup holds {imported} events, its manifest says {head}"
         );
-        next("secrets.jsonl")?.read_to_end(&mut secrets)?;
+        expect_entry(&mut entries, "secrets.jsonl")?.read_to_end(&mut secrets)?;
         let records = secrets
             .lines()
             .filter(|l| l.as_ref().map_or(true, |l| !l.is_empty()))
@@ -223,22 +214,70 @@ pub fn from_backup(config: &Config, file: &Path) -> anyhow::Result<()> {
             .collect::<anyhow::Result<Vec<_>>>()
             .context("reading secrets.jsonl")?;
         store.restore_records(&mut records.into_iter())?;
-        next("keys/signing.json")?.read_to_end(&mut keys)?;
-        next("config.json")?.read_to_end(&mut shown)?;
+        expect_entry(&mut entries, "keys/signing.json")?.read_to_end(&mut keys)?;
+        expect_entry(&mut entries, "config.json")?.read_to_end(&mut shown)?;
+        media = restore_media(config, &mut entries)?;
         Ok(imported)
     })?;
     write_keys(&config.data_dir.join("keys"), &keys)?;
     let shown_path = config.data_dir.join("backup-config.json");
     std::fs::write(&shown_path, &shown).with_context(|| format!("writing {}", shown_path.display()))?;
     println!(
-        "restored events 1 to {head}, users, tokens and signing keys from {} (taken {} by Quire {}); \
-         its configuration is in {} for reference",
+        "restored events 1 to {head}, users, tokens, signing keys and {media} media files from {} \
+         (taken {} by Quire {}); its configuration is in {} for reference",
         file.display(),
         manifest.created_at,
         manifest.quire_version,
         shown_path.display()
     );
     rederive(config)
+}
+
+/// The next entry of the archive, which must be `want`.
+fn expect_entry<'a>(
+    entries: &mut tar::Entries<'a, BufReader<std::fs::File>>,
+    want: &str,
+) -> anyhow::Result<tar::Entry<'a, BufReader<std::fs::File>>> {
+    let entry = entries
+        .next()
+        .with_context(|| format!("the archive ends before {want}"))??;
+    let name = entry_name(&entry.path()?).unwrap_or_default();
+    anyhow::ensure!(
+        name == want,
+        "expected {want} in the archive, found {name:?}: not a Quire backup?"
+    );
+    Ok(entry)
+}
+
+/// Stores the archive's `media/` files (the rest of it) in the media store, each checked against
+/// the hash that names it (before it is stored); returns how many. Backups taken before media
+/// were archived have none.
+fn restore_media(config: &Config, entries: &mut tar::Entries<'_, BufReader<std::fs::File>>) -> anyhow::Result<usize> {
+    let blobs = quire_storage::MediaBlobs::new(config.data_dir.join("media"));
+    let mut restored = 0;
+    for entry in entries {
+        let mut entry = entry.context("reading the archive")?;
+        let name = entry_name(&entry.path()?).unwrap_or_default();
+        let Some(file) = name.strip_prefix("media/") else {
+            anyhow::bail!("unexpected entry {name:?} in the archive");
+        };
+        let (hash, ext) = file
+            .split_once('.')
+            .filter(|_| quire_storage::media::blobs::valid_file_name(file))
+            .with_context(|| format!("{name:?} in the archive is not a media file Quire stores"))?;
+        let mut bytes = Vec::with_capacity(entry.size().min(64 << 20) as usize);
+        entry
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("reading {name}"))?;
+        let actual = quire_storage::media::blobs::sha256_hex(&bytes);
+        anyhow::ensure!(
+            actual == hash,
+            "{name} in the archive is damaged: its bytes hash to {actual}"
+        );
+        blobs.put(&bytes, ext)?;
+        restored += 1;
+    }
+    Ok(restored)
 }
 
 /// Puts the backup's signing keys in place (folder 0700, file 0600), replacing any.

@@ -300,3 +300,109 @@ async fn an_upload_becomes_a_git_commit_under_static_media_and_verify_passes() {
     let verified = quire(restored.path(), &["verify"]);
     assert!(verified.status.success(), "quire verify after restore: {verified:?}");
 }
+
+/// `quire backup` carries the media files (a deleted one too: git's history still shows it), and
+/// `restore --from-backup` puts them back after checking each against its hash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_carries_the_media_files_and_a_damaged_one_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let server = BinaryServer::start(&data).await;
+    let admin = Client::login(&server.base, ADMIN.0, ADMIN.1).await;
+    let kept: MediaResponse = upload(&admin, PHOTO, "image/jpeg", "?alt=kept")
+        .await
+        .json()
+        .await
+        .expect("media");
+    let png = {
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::RgbImage::from_fn(8, 4, |x, y| image::Rgb([x as u8 * 30, y as u8 * 60, 7]))
+            .write_to(&mut out, image::ImageFormat::Png)
+            .expect("png");
+        out.into_inner()
+    };
+    let gone: MediaResponse = upload(&admin, &png, "image/png", "?alt=gone")
+        .await
+        .json()
+        .await
+        .expect("media");
+    let deleted = admin
+        .request(Method::DELETE, &format!("/api/v1/media/{}", gone.id))
+        .header("if-match", "*")
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(deleted.status(), 200);
+    admin
+        .create_post(json!({"title": "Flag", "body": format!("![kept]({})", kept.url), "status": "published"}))
+        .await;
+    wait_for_git(&admin).await;
+    let api = token(&admin, &["admin", "posts:read"]).await;
+
+    // Over HTTP, from the running server: the announced length includes the media entries.
+    let archive = dir.path().join("backup.tar");
+    let (base, secret, file, data_dir) = (server.base.clone(), api.token.clone(), archive.clone(), data.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        quire(
+            &data_dir,
+            &["backup", &file.to_string_lossy(), "--url", &base, "--token", &secret],
+        )
+    })
+    .await
+    .expect("backup");
+    assert!(out.status.success(), "backup: {out:?}");
+    drop(server);
+    let listed = std::process::Command::new("tar")
+        .arg("tf")
+        .arg(&archive)
+        .output()
+        .expect("tar");
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    for name in [format!("{}.jpg", kept.hash), format!("{}.png", gone.hash)] {
+        assert!(listed.contains(&format!("quire-backup/media/{name}\n")), "{listed}");
+    }
+
+    let restored = dir.path().join("restored");
+    let out = quire(&restored, &["restore", "--from-backup", &archive.to_string_lossy()]);
+    assert!(out.status.success(), "restore: {out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("2 media files"),
+        "{out:?}"
+    );
+    for (media, ext) in [(&kept, "jpg"), (&gone, "png")] {
+        let at = |root: &Path| {
+            root.join("media")
+                .join(&media.hash[..2])
+                .join(format!("{}.{ext}", media.hash))
+        };
+        assert_eq!(
+            std::fs::read(at(&restored)).expect("restored file"),
+            std::fs::read(at(&data)).expect("original file"),
+            "{ext} restored byte for byte"
+        );
+    }
+    let verified = quire(&restored, &["verify"]);
+    assert!(verified.status.success(), "quire verify after restore: {verified:?}");
+    let server = BinaryServer::start(&restored).await;
+    let served = reqwest::get(format!("{}{}", server.base, kept.url)).await.expect("get");
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.bytes().await.expect("bytes").len() as u64, kept.bytes);
+    drop(server);
+
+    // One flipped byte in a media entry: the restore stops and leaves no log behind.
+    let mut bytes = std::fs::read(&archive).expect("archive");
+    let name = format!("quire-backup/media/{}.jpg", kept.hash);
+    let header = bytes
+        .windows(name.len())
+        .position(|w| w == name.as_bytes())
+        .expect("media entry");
+    bytes[header + 512 + 100] ^= 0xff;
+    let damaged = dir.path().join("damaged.tar");
+    std::fs::write(&damaged, bytes).expect("write");
+    let elsewhere = dir.path().join("elsewhere");
+    let out = quire(&elsewhere, &["restore", "--from-backup", &damaged.to_string_lossy()]);
+    assert!(!out.status.success(), "a damaged archive restores: {out:?}");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("damaged") && said.contains(&kept.hash), "{said}");
+    assert!(!elsewhere.join("log").exists(), "the half-restored log was removed");
+}
