@@ -74,12 +74,14 @@ impl Projections {
                 crate::site::site_dir(config),
                 this.stopped(),
             );
+            let media = config.data_dir.join("media");
             let cache = state.site_cache.clone();
             this.spawn("quire-site", true, move || {
                 runner.run(|| {
                     let mut projection = crate::site::SiteProjection::open(site.clone(), dir.clone())?;
                     projection.stop_on(stop.clone());
                     projection.cache_into(cache.clone());
+                    projection.images_from(quire_storage::MediaBlobs::new(media.clone()));
                     Ok(projection)
                 })
             })?;

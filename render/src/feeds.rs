@@ -119,7 +119,7 @@ fn atom_entry(config: &SiteConfig, markdown: &Markdown, post: &PostInput, xml: &
     }
     let summary = plain_text_excerpt(&post.body_markdown, 280);
     xml.push_str(&format!("    <summary>{}</summary>\n", xml_escape(&summary)));
-    let html = markdown.to_html(&post.body_markdown);
+    let html = markdown.to_feed_html(&post.body_markdown);
     // xml:base lets feed readers resolve the post's relative links and images.
     let content = xml_escape(&html);
     xml.push_str(&format!(
@@ -172,7 +172,7 @@ pub(crate) fn json_feed(config: &SiteConfig, markdown: &Markdown, index: &PostIn
                 id: entry_id(post),
                 url: absolute(config, &PagePath::Post(post.slug.clone())),
                 title: &post.title,
-                content_html: markdown.to_html(&post.body_markdown),
+                content_html: markdown.to_feed_html(&post.body_markdown),
                 summary: plain_text_excerpt(&post.body_markdown, 280),
                 date_published: rfc3339(post.published_at),
                 date_modified: rfc3339(post.updated_at.max(post.published_at)),

@@ -39,7 +39,7 @@ pub use affected::affected_pages;
 pub use error::{Error, Result};
 pub use feeds::xml_escape;
 pub use index::{PostIndex, TagEntry};
-pub use markdown::{plain_text_excerpt, Markdown};
+pub use markdown::{image_variant_path, image_variant_widths, plain_text_excerpt, Markdown, IMAGE_WIDTHS};
 pub use model::{NavLink, PostInput, SiteConfig};
 pub use paths::{is_valid_slug, tag_slug, PagePath};
 pub use site::{RenderReport, Site, STYLESHEET};

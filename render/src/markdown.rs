@@ -5,8 +5,13 @@
 //! class-based table alignment; ammonia then sanitizes the HTML, so nothing an author writes —
 //! raw HTML included — can put script, event handlers, `javascript:`/`data:` URLs, frames,
 //! objects or inline styles on a page.
+//!
+//! Images the site knows (uploads, `/media/<hash>.<ext>`, see [`Markdown::add_image`]) are
+//! written with their size (no layout shift), `loading="lazy"` and a `srcset` of the smaller
+//! copies the site projection writes to `media/w<width>/` ([`IMAGE_WIDTHS`]).
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use ammonia::Builder;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, TextMergeStream};
@@ -19,6 +24,36 @@ use crate::autolink;
 /// it; it is `Send + Sync`.
 pub struct Markdown {
     cleaner: Builder<'static>,
+    images: Images,
+}
+
+/// The widths of the smaller copies of an image the site offers in `srcset`: those narrower
+/// than the image itself.
+pub const IMAGE_WIDTHS: [u32; 3] = [480, 960, 1600];
+
+/// `sizes` of an image in a post: the full width of a small screen, else the text column
+/// (`main`'s `max-width` in the stylesheet).
+const IMAGE_SIZES: &str = "(max-width: 42rem) 100vw, 42rem";
+
+/// The widths of [`IMAGE_WIDTHS`] that an image `width` pixels wide has copies at.
+pub fn image_variant_widths(width: u32) -> impl Iterator<Item = u32> {
+    IMAGE_WIDTHS.into_iter().filter(move |w| *w < width)
+}
+
+/// Where the copy of the stored image `file` (`<hash>.<ext>`) at `width` lives, relative to
+/// the site's root: `media/w480/<hash>.jpg`.
+pub fn image_variant_path(width: u32, file: &str) -> String {
+    format!("media/w{width}/{file}")
+}
+
+/// The stored images the site knows, by file name, and where the site lives.
+#[derive(Debug, Default, Clone)]
+struct Images {
+    sizes: HashMap<String, (u32, u32)>,
+    /// `https://example.org`: made absolute in feeds.
+    origin: String,
+    /// `""` or `/blog`: the variants are in the site's folder.
+    base_path: String,
 }
 
 impl std::fmt::Debug for Markdown {
@@ -54,15 +89,42 @@ impl Markdown {
         for heading in ["h1", "h2", "h3", "h4", "h5", "h6"] {
             cleaner.add_tag_attributes(heading, ["id"]);
         }
-        Markdown { cleaner }
+        cleaner.add_tag_attributes("img", ["srcset", "sizes", "loading", "decoding"]);
+        Markdown {
+            cleaner,
+            images: Images::default(),
+        }
+    }
+
+    /// Sets where the site lives: `base` is its base URL (`https://example.org/blog`).
+    pub(crate) fn set_base(&mut self, base: &str, base_path: &str) {
+        self.images.base_path = base_path.to_owned();
+        self.images.origin = base[..base.len() - base_path.len()].to_owned();
+    }
+
+    /// Makes `![…](/media/<file>)` show the stored image `file` with its size and the copies
+    /// of [`image_variant_widths`] — which must exist in the site's folder.
+    pub fn add_image(&mut self, file: &str, width: u32, height: u32) {
+        self.images.sizes.insert(file.to_owned(), (width, height));
     }
 
     /// Renders `markdown` to sanitized HTML.
     pub fn to_html(&self, markdown: &str) -> String {
+        self.render(markdown, false)
+    }
+
+    /// [`Markdown::to_html`] for feeds: uploaded images get absolute URLs, since feed readers
+    /// show the content away from the site.
+    pub fn to_feed_html(&self, markdown: &str) -> String {
+        self.render(markdown, true)
+    }
+
+    fn render(&self, markdown: &str, absolute: bool) -> String {
         let events = TextMergeStream::new(Parser::new_ext(markdown, options()));
         let events = autolink::link_bare_urls(events.collect());
         let events = add_heading_ids(events);
         let events = align_table_cells(events);
+        let events = stored_images(events, &self.images, absolute);
         let mut html = String::with_capacity(markdown.len() * 3 / 2);
         pulldown_cmark::html::push_html(&mut html, events.into_iter());
         self.cleaner.clean(&html).to_string()
@@ -74,9 +136,16 @@ fn options() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
 }
 
-/// Keeps only the classes the renderer itself emits; every other attribute that passed the
-/// allow-list is kept as is.
+/// Keeps only the classes the renderer itself emits and the image attributes it writes
+/// ([`stored_images`]); every other attribute that passed the allow-list is kept as is.
 fn filter_attribute<'u>(element: &str, attribute: &str, value: &'u str) -> Option<Cow<'u, str>> {
+    match (element, attribute) {
+        ("img", "srcset") => return is_image_srcset(value).then_some(Cow::Borrowed(value)),
+        ("img", "sizes") => return (value == IMAGE_SIZES).then_some(Cow::Borrowed(value)),
+        ("img", "loading") => return matches!(value, "lazy" | "eager").then_some(Cow::Borrowed(value)),
+        ("img", "decoding") => return matches!(value, "async" | "sync" | "auto").then_some(Cow::Borrowed(value)),
+        _ => {}
+    }
     if attribute != "class" {
         return Some(Cow::Borrowed(value));
     }
@@ -89,6 +158,105 @@ fn filter_attribute<'u>(element: &str, attribute: &str, value: &'u str) -> Optio
     };
     let kept: Vec<&str> = value.split_ascii_whitespace().filter(allowed).collect();
     (!kept.is_empty()).then(|| Cow::Owned(kept.join(" ")))
+}
+
+/// Whether `srcset` names only same-site or http(s) image URLs with width descriptors, as
+/// [`stored_images`] writes them (no `javascript:`, `data:` or protocol-relative URLs).
+fn is_image_srcset(value: &str) -> bool {
+    value.split(',').all(|candidate| {
+        let mut parts = candidate.split_ascii_whitespace();
+        let (Some(url), Some(descriptor), None) = (parts.next(), parts.next(), parts.next()) else {
+            return false;
+        };
+        let url_ok = (url.starts_with('/') && !url.starts_with("//"))
+            || url.starts_with("https://")
+            || url.starts_with("http://");
+        let descriptor_ok = descriptor
+            .strip_suffix('w')
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        url_ok && descriptor_ok && !url.contains(['"', '\'', '<', '>'])
+    })
+}
+
+/// Writes images of stored files the site knows (`/media/<file>`) as `<img>` with width,
+/// height, lazy loading and a `srcset` of their smaller copies; in feeds (`absolute`), every
+/// `/media/` image gets an absolute URL.
+fn stored_images<'a>(events: Vec<Event<'a>>, images: &Images, absolute: bool) -> Vec<Event<'a>> {
+    if images.sizes.is_empty() && !absolute {
+        return events;
+    }
+    let mut out = Vec::with_capacity(events.len());
+    let mut events = events.into_iter();
+    while let Some(event) = events.next() {
+        let Event::Start(Tag::Image { dest_url, title, .. }) = &event else {
+            out.push(event);
+            continue;
+        };
+        let Some(file) = dest_url.strip_prefix("/media/") else {
+            out.push(event);
+            continue;
+        };
+        let size = images.sizes.get(file).copied();
+        if size.is_none() && !absolute {
+            out.push(event);
+            continue;
+        }
+        let origin = if absolute { images.origin.as_str() } else { "" };
+        let mut alt = String::new();
+        let mut depth = 1;
+        for inner in events.by_ref() {
+            match inner {
+                Event::Start(Tag::Image { .. }) => depth += 1,
+                Event::End(TagEnd::Image) => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                Event::Text(t) | Event::Code(t) | Event::InlineHtml(t) | Event::Html(t) => alt.push_str(&t),
+                Event::SoftBreak | Event::HardBreak => alt.push(' '),
+                _ => {}
+            }
+        }
+        let mut tag = format!(
+            "<img src=\"{origin}{}\" alt=\"{}\"",
+            escape_attribute(dest_url),
+            escape_attribute(&alt)
+        );
+        if !title.is_empty() {
+            tag.push_str(&format!(" title=\"{}\"", escape_attribute(title)));
+        }
+        if let Some((width, height)) = size {
+            tag.push_str(&format!(
+                " width=\"{width}\" height=\"{height}\" loading=\"lazy\" decoding=\"async\""
+            ));
+            let file = escape_attribute(file);
+            let mut srcset: Vec<String> = image_variant_widths(width)
+                .map(|w| format!("{origin}{}/{} {w}w", images.base_path, image_variant_path(w, &file)))
+                .collect();
+            if !srcset.is_empty() {
+                srcset.push(format!("{origin}{} {width}w", escape_attribute(dest_url)));
+                tag.push_str(&format!(" srcset=\"{}\" sizes=\"{IMAGE_SIZES}\"", srcset.join(", ")));
+            }
+        }
+        tag.push('>');
+        out.push(Event::Html(tag.into()));
+    }
+    out
+}
+
+/// `value` safe inside a double-quoted attribute.
+fn escape_attribute(value: &str) -> Cow<'_, str> {
+    if !value.contains(['&', '"', '<', '>']) {
+        return Cow::Borrowed(value);
+    }
+    Cow::Owned(
+        value
+            .replace('&', "&amp;")
+            .replace('"', "&quot;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;"),
+    )
 }
 
 /// `language-rust`, `language-c++`: what a fenced code block's info string becomes.

@@ -70,3 +70,74 @@ fn excerpts_are_plain_text() {
     assert_eq!(plain_text_excerpt(md, 200), "Some bold html and code. More text here.");
     assert_eq!(plain_text_excerpt(md, 16), "Some bold html…");
 }
+
+const PHOTO: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.jpg";
+
+fn with_photo(base: &str, path: &str) -> Markdown {
+    let mut md = Markdown::new();
+    md.set_base(base, path);
+    md.add_image(PHOTO, 1200, 800);
+    md
+}
+
+#[test]
+fn known_uploads_get_their_size_lazy_loading_and_a_srcset_of_their_copies() {
+    let md = with_photo("https://example.org/blog", "/blog");
+    let out = md.to_html(&format!("![A \"red\" <door>](/media/{PHOTO} \"Door\")"));
+    let expected = format!(
+        "<img src=\"/media/{PHOTO}\" alt=\"A &quot;red&quot; &lt;door&gt;\" title=\"Door\" width=\"1200\" \
+         height=\"800\" loading=\"lazy\" decoding=\"async\" srcset=\"/blog/media/w480/{PHOTO} 480w, \
+         /blog/media/w960/{PHOTO} 960w, /media/{PHOTO} 1200w\" sizes=\"(max-width: 42rem) 100vw, 42rem\">"
+    );
+    assert!(out.contains(&expected), "{out}");
+    // An upload the site does not know, and other images, are left as they were written.
+    let other = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210.png";
+    let out = md.to_html(&format!("![x](/media/{other}) ![y](https://example.com/a.png)"));
+    assert!(
+        out.contains(&format!("<img src=\"/media/{other}\" alt=\"x\">")),
+        "{out}"
+    );
+    assert!(!out.contains("srcset") && !out.contains("loading"), "{out}");
+}
+
+#[test]
+fn a_small_image_has_no_copies_and_feeds_get_absolute_urls() {
+    let mut md = Markdown::new();
+    md.set_base("https://example.org", "");
+    md.add_image(PHOTO, 400, 300);
+    let out = md.to_html(&format!("![small](/media/{PHOTO})"));
+    assert!(out.contains("width=\"400\" height=\"300\""), "{out}");
+    assert!(!out.contains("srcset"), "{out}");
+    let md = with_photo("https://example.org/blog", "/blog");
+    let out = md.to_feed_html(&format!("![a](/media/{PHOTO})"));
+    assert!(
+        out.contains(&format!("src=\"https://example.org/media/{PHOTO}\"")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("srcset=\"https://example.org/blog/media/w480/{PHOTO} 480w,")),
+        "{out}"
+    );
+}
+
+#[test]
+fn authors_cannot_smuggle_urls_through_image_attributes() {
+    let md = with_photo("https://example.org", "");
+    for raw in [
+        r#"<img src="/a.png" srcset="javascript:alert(1) 1w">"#,
+        r#"<img src="/a.png" srcset="//evil.example/x.png 480w">"#,
+        r#"<img src="/a.png" srcset="/a.png 480w" sizes="100vw" loading="auto" decoding="weird">"#,
+    ] {
+        let out = md.to_html(raw);
+        assert!(!out.contains("javascript") && !out.contains("evil"), "{out}");
+        assert!(
+            !out.contains("sizes=") && !out.contains("loading=") && !out.contains("decoding="),
+            "{out}"
+        );
+    }
+    let out = md.to_html(r#"<img src="/a.png" srcset="/a.png 480w, https://cdn.example/a.png 960w">"#);
+    assert!(
+        out.contains(r#"srcset="/a.png 480w, https://cdn.example/a.png 960w""#),
+        "{out}"
+    );
+}

@@ -58,11 +58,26 @@ impl Site {
     /// A site written to `out_dir`. Checks `config`; creates nothing until the first write.
     pub fn new(config: SiteConfig, out_dir: impl Into<PathBuf>) -> Result<Site> {
         config.validate()?;
+        let mut markdown = Markdown::new();
+        markdown.set_base(config.base(), config.base_path());
         Ok(Site {
             config,
             out_dir: out_dir.into(),
-            markdown: Markdown::new(),
+            markdown,
         })
+    }
+
+    /// Makes posts show the stored image `file` (`<hash>.<ext>`, served at `/media/<file>`)
+    /// with its size and a `srcset` of its copies at [`crate::image_variant_widths`], which
+    /// the caller writes with [`Site::write_file`] before the pages that show them.
+    pub fn add_image(&mut self, file: &str, width: u32, height: u32) {
+        self.markdown.add_image(file, width, height);
+    }
+
+    /// Writes `bytes` to `rel` in the site's folder atomically, unless the file already holds
+    /// them; returns whether it was written. For files the site shows but does not render.
+    pub fn write_file(&self, rel: &str, bytes: &[u8]) -> Result<bool> {
+        crate::write::write_if_changed(&self.out_dir, rel, bytes)
     }
 
     /// The site's settings.

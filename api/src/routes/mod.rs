@@ -182,14 +182,15 @@ pub async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiE
     )))
 }
 
-/// Answer for paths that match no route: media files at `/media/`, the rendered site (when
-/// `site.serve` is on), except under `/api/`, where an unknown path stays a problem+json 404.
+/// Answer for paths that match no route: media files at `/media/<file>`, the rendered site (when
+/// `site.serve` is on; it holds the images' smaller copies, `/media/w480/<file>`), except under
+/// `/api/`, where an unknown path stays a problem+json 404.
 pub async fn fallback(
     req: HttpRequest,
     state: web::Data<crate::state::AppState>,
 ) -> Result<actix_web::HttpResponse, ApiError> {
     let path = req.path();
-    if let Some(name) = path.strip_prefix("/media/") {
+    if let Some(name) = path.strip_prefix("/media/").filter(|name| !name.contains('/')) {
         let name = name.to_owned();
         return crate::media::serve(req, state.media.blobs().clone(), name).await;
     }

@@ -13,14 +13,21 @@
 //!
 //! **Crashes.** Pages are written before the manifest, so a crash can only leave the manifest
 //! behind the pages; re-applying those events rewrites the same pages to the same bytes.
+//!
+//! **Images.** For each upload (`MediaUploaded`) the smaller copies of the image that posts
+//! offer in `srcset` are written to `media/w<width>/` before any page that shows them, and only
+//! then does the renderer know the image (without its copies, a post shows the image plainly).
+//! Copies are derived files: missing ones are made again on the next start or rebuild.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use quire_render::{affected_pages, PostInput, RenderReport, Site, SiteConfig};
-use quire_storage::Store;
+use quire_render::{
+    affected_pages, image_variant_path, image_variant_widths, PostInput, RenderReport, Site, SiteConfig,
+};
+use quire_storage::{Envelope, EventPayload, ImageLimits, MediaBlobs, Store};
 use tokio::sync::watch;
 
 use super::cache::SiteCache;
@@ -77,6 +84,11 @@ pub struct SiteProjection {
     stop: Option<watch::Receiver<bool>>,
     /// The server's in-memory copy of hot pages, told about every file written or removed.
     cache: Option<Arc<SiteCache>>,
+    /// Where uploaded images are read from to make their smaller copies; `None`: posts show
+    /// images plainly.
+    media: Option<MediaBlobs>,
+    /// Uploaded images (file name, width, height) folded in but not yet given their copies.
+    pending_images: Vec<(String, u32, u32)>,
 }
 
 impl SiteProjection {
@@ -96,7 +108,70 @@ impl SiteProjection {
             swept: false,
             stop: None,
             cache: None,
+            media: None,
+            pending_images: Vec::new(),
         })
+    }
+
+    /// Gives posts' uploaded images (read from `blobs`) sizes, lazy loading and `srcset`.
+    pub fn images_from(&mut self, blobs: MediaBlobs) {
+        self.media = Some(blobs);
+    }
+
+    /// Folds one event into the model (uploads are noted for [`Self::write_image_copies`]).
+    fn fold(&mut self, event: &Envelope) -> Option<super::model::Applied> {
+        if let EventPayload::MediaUploaded {
+            hash,
+            content_type,
+            width,
+            height,
+            ..
+        } = &event.payload
+        {
+            if self.media.is_some() {
+                let file = quire_storage::media::model::file_name(hash, content_type);
+                self.pending_images.push((file, *width, *height));
+            }
+        }
+        self.model.apply(event)
+    }
+
+    /// Writes the missing smaller copies of the images folded in since the last call, then
+    /// lets the renderer use them. An image whose copies cannot be made (its file is missing or
+    /// unreadable) is logged and shown plainly; it does not stop the site.
+    fn write_image_copies(&mut self) -> Result<usize> {
+        let Some(blobs) = &self.media else {
+            return Ok(0);
+        };
+        let mut written = 0;
+        let limits = ImageLimits::default();
+        for (file, width, height) in std::mem::take(&mut self.pending_images) {
+            let Some(original) = blobs.path_of(&file) else {
+                continue;
+            };
+            let mut made = true;
+            for w in image_variant_widths(width) {
+                let rel = image_variant_path(w, &file);
+                if self.site.out_dir().join(&rel).exists() {
+                    continue;
+                }
+                match quire_storage::media::image::variant(&original, w, &limits) {
+                    Ok(bytes) => {
+                        self.site.write_file(&rel, &bytes)?;
+                        written += 1;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%file, width = w, %error, "no smaller copy of an image; posts show it plainly");
+                        made = false;
+                        break;
+                    }
+                }
+            }
+            if made {
+                self.site.add_image(&file, width, height);
+            }
+        }
+        Ok(written)
     }
 
     /// Makes long catch-ups give up (between steps, with everything on disk consistent) once
@@ -174,6 +249,7 @@ impl SiteProjection {
             self.reset();
         }
         self.fold_to(store, written)?;
+        self.write_image_copies()?;
         let mut done = CatchUp {
             seq: written,
             ..CatchUp::default()
@@ -193,13 +269,15 @@ impl SiteProjection {
             };
             let mut pages = BTreeSet::new();
             for event in &events {
-                if let Some(applied) = self.model.apply(event) {
+                if let Some(applied) = self.fold(event) {
                     let after = self.model.visible_post(applied.id);
                     let config = self.site.config();
                     let visible = self.model.visible();
                     pages.extend(affected_pages(config, applied.before.as_ref(), after, visible));
                 }
             }
+            // Before the pages: they may show the new images with their copies.
+            self.write_image_copies()?;
             self.folded = last;
             let report = self.site.write_pages(&pages, self.model.visible())?;
             self.note(&mut done, &report);
@@ -213,6 +291,7 @@ impl SiteProjection {
         let started = Instant::now();
         let before = self.folded;
         self.fold_to(store, u64::MAX)?;
+        self.write_image_copies()?;
         let seq = self.folded;
         let visible = self.model.visible();
         let mut done = CatchUp {
@@ -250,7 +329,7 @@ impl SiteProjection {
                 break;
             }
             for event in events.iter().take_while(|e| e.seq <= until) {
-                self.model.apply(event);
+                self.fold(event);
                 self.folded = event.seq;
             }
         }

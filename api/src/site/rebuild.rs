@@ -18,6 +18,7 @@ pub fn rebuild_site(config: &Config) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut projection = SiteProjection::open(config.site.settings.clone(), &dir)
         .with_context(|| format!("opening the site in {}", dir.display()))?;
+    projection.images_from(quire_storage::MediaBlobs::new(config.data_dir.join("media")));
     let bar = ProgressBar::new(0).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} pages ({per_sec}, {eta} left)")
             .context("progress bar template")?,

@@ -1,13 +1,14 @@
 //! Interop: a `git clone` of Quire's repository builds with a real Hugo, using the minimal layout
 //! in `fixtures/hugo-layout/`. Every published post gets a page; drafts, scheduled, unpublished
-//! and deleted posts get none. `scripts/test` installs Hugo; without it this test fails.
+//! and deleted posts get none; an uploaded image in a post is on Hugo's page and in its output.
+//! `scripts/test` installs Hugo; without it this test fails.
 
 use std::path::Path;
 use std::process::Command;
 
 use quire_integration_tests::git::{git, wait_for_git};
 use quire_integration_tests::{Client, TestServer};
-use quire_openapi::PostResponse;
+use quire_openapi::{MediaResponse, PostResponse};
 use serde_json::json;
 
 async fn change(client: &Client, post: &PostResponse, method: reqwest::Method, path: &str, body: serde_json::Value) {
@@ -43,7 +44,22 @@ async fn a_clone_builds_with_hugo_with_a_page_per_published_post() {
     let server = TestServer::start().await;
     let client = server.admin().await;
     let post = |title: &str, status: &str| json!({"title": title, "body": format!("# {title}\n\nSome *Markdown*."), "status": status, "tags": ["quire", "hugo"]});
-    let hello = client.create_post(post("Hello Hugo", "published")).await;
+    let photo: MediaResponse = client
+        .request(reqwest::Method::POST, "/api/v1/media?alt=A%20flag")
+        .header("content-type", "image/jpeg")
+        .body(include_bytes!("../../fixtures/exif-orientation-6-gps.jpg").to_vec())
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("media");
+    let mut hello = post("Hello Hugo", "published");
+    hello["body"] = json!(format!(
+        "# Hello Hugo\n\nSome *Markdown*.\n\n![A flag]({})\n",
+        photo.url
+    ));
+    let hello = client.create_post(hello).await;
     let second = client.create_post(post("Second post", "published")).await;
     client.create_post(post("Still a draft", "draft")).await;
     let gone = client.create_post(post("Gone soon", "published")).await;
@@ -93,6 +109,12 @@ async fn a_clone_builds_with_hugo_with_a_page_per_published_post() {
         "the body is rendered: {page_of_hello}"
     );
     assert!(page_of_hello.contains("quire, hugo"), "tags: {page_of_hello}");
+    assert!(
+        page_of_hello.contains(&format!("src=\"{}\"", photo.url)),
+        "the image: {page_of_hello}"
+    );
+    let copied = std::fs::metadata(public.join(photo.url.trim_start_matches('/'))).expect("the image in Hugo's output");
+    assert_eq!(copied.len(), photo.bytes, "Hugo copies static/media as it is");
     assert!(page(&public, "second-renamed")
         .expect("renamed post")
         .contains("Second post"));

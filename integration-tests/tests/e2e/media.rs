@@ -406,3 +406,72 @@ async fn a_backup_carries_the_media_files_and_a_damaged_one_is_refused() {
     assert!(said.contains("damaged") && said.contains(&kept.hash), "{said}");
     assert!(!elsewhere.join("log").exists(), "the half-restored log was removed");
 }
+
+/// A photo wider than the copies' widths: the site writes its 480 and 960 px copies and the
+/// post's page offers them in `srcset`, with the size and lazy loading; feeds use absolute URLs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_offers_smaller_copies_of_its_photo_in_srcset() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    let jpeg = {
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::RgbImage::from_fn(1200, 800, |x, y| image::Rgb([(x / 5) as u8, (y / 4) as u8, 90]))
+            .write_to(&mut out, image::ImageFormat::Jpeg)
+            .expect("jpeg");
+        out.into_inner()
+    };
+    let photo: MediaResponse = upload(&admin, &jpeg, "image/jpeg", "?alt=x")
+        .await
+        .json()
+        .await
+        .expect("media");
+    assert_eq!((photo.width, photo.height), (1200, 800));
+    let file = format!("{}.jpg", photo.hash);
+    let post = admin
+        .create_post(json!({"title": "Wide", "body": format!("![A wide photo]({})", photo.url), "status": "published"}))
+        .await;
+    crate::site_common::wait_for_site(&admin, &server.dir.path().join("site")).await;
+
+    let page = reqwest::get(format!("{}/posts/{}/", server.base, post.slug))
+        .await
+        .expect("page");
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.expect("html");
+    let srcset = format!(
+        "srcset=\"/media/w480/{file} 480w, /media/w960/{file} 960w, {} 1200w\"",
+        photo.url
+    );
+    assert!(page.contains(&srcset), "{page}");
+    assert!(
+        page.contains("width=\"1200\" height=\"800\" loading=\"lazy\""),
+        "{page}"
+    );
+    for width in [480u32, 960] {
+        let copy = reqwest::get(format!("{}/media/w{width}/{file}", server.base))
+            .await
+            .expect("copy");
+        assert_eq!(copy.status(), 200, "/media/w{width}/{file}");
+        assert_eq!(copy.headers()["content-type"], "image/jpeg");
+        let bytes = copy.bytes().await.expect("bytes");
+        let decoded = image::load_from_memory(&bytes).expect("a JPEG");
+        assert_eq!((decoded.width(), decoded.height()), (width, width * 2 / 3));
+    }
+    let copies = server.dir.path().join("site").join("media");
+    assert!(!copies.join("w1600").exists(), "no copy wider than the photo");
+    let feed: serde_json::Value = reqwest::get(format!("{}/feed.json", server.base))
+        .await
+        .expect("feed")
+        .json()
+        .await
+        .expect("json");
+    let html = feed["items"][0]["content_html"].as_str().expect("content_html");
+    assert!(
+        html.contains("src=\"http://") && html.contains(&format!("{}\"", photo.url)),
+        "{html}"
+    );
+    assert!(
+        !html.contains(&format!("src=\"{}\"", photo.url)),
+        "relative in the feed: {html}"
+    );
+    server.stop().await;
+}
