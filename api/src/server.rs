@@ -107,6 +107,7 @@ fn bootstrap_admin(state: &AppState, addr: SocketAddr) -> anyhow::Result<()> {
     if let Some(token) = state.accounts.new_setup_token()? {
         println!(
             "\nQuire has no users yet. Create the first admin with this one-time setup token:\n\n  \
+             {token}\n\nin the editor at http://{addr}/editor/, or with\n\n  \
              curl -X POST http://{addr}/api/v1/auth/setup -H 'Content-Type: application/json' \\\n    \
              -d '{{\"setup_token\": \"{token}\", \"username\": \"admin\", \"password\": \"…\"}}'\n\n\
              or stop Quire and run `quire user add NAME --role admin`.\n"

@@ -55,18 +55,25 @@ export async function waitFor(check, { timeout = 15000, interval = 100, message 
 }
 
 /**
- * A started `quire serve`.
+ * A started `quire serve`; with `admin: false` it has no user yet and prints a setup token.
  * @param {Record<string, string>} [env]
+ * @param {{admin?: boolean}} [options]
  */
-export async function startServer(env = {}) {
+export async function startServer(env = {}, { admin = true } = {}) {
   const port = await freePort();
   const data = mkdtempSync(join(tmpdir(), 'quire-browser-'));
   const base = `http://127.0.0.1:${port}`;
+  let output = '';
   const run = async () => {
+    const accounts = admin ? { QUIRE_ADMIN_USER: ADMIN.username, QUIRE_ADMIN_PASSWORD: ADMIN.password } : {};
+    const inherited = { ...process.env };
+    delete inherited.QUIRE_ADMIN_USER;
+    delete inherited.QUIRE_ADMIN_PASSWORD;
     const child = spawn(QUIRE, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', data], {
-      env: { ...process.env, QUIRE_ADMIN_USER: ADMIN.username, QUIRE_ADMIN_PASSWORD: ADMIN.password, QUIRE_LOG: 'warn', ...env },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...inherited, ...accounts, QUIRE_LOG: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
+    child.stdout?.on('data', (chunk) => { output += String(chunk); });
     /** @type {Promise<void>} */
     const exited = new Promise((r) => child.once('exit', () => r()));
     await waitFor(async () => (await fetch(`${base}/healthz`)).ok, { timeout: 30000, message: `${QUIRE} to answer /healthz` });
@@ -84,6 +91,8 @@ export async function startServer(env = {}) {
   return {
     base,
     data,
+    /** What the server printed on stdout so far. */
+    output: () => output,
     /** Stops the process and keeps the data folder. */
     async halt() { if (halt) await halt(); halt = null; },
     /** Starts it again on the same port and data folder. */

@@ -39,6 +39,14 @@ pub struct SetupRequest {
     pub password: String,
 }
 
+/// `GET /api/v1/auth/setup`: whether the first admin is still to be created (the editor then
+/// shows its setup page instead of the login).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SetupStatus {
+    /// `true` until the first user exists: a one-time setup token was printed at start.
+    pub pending: bool,
+}
+
 /// Tokens answered by login, refresh and setup.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TokenResponse {

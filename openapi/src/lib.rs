@@ -15,7 +15,7 @@ pub mod status;
 pub mod users;
 pub mod webhooks;
 
-pub use auth::{LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse};
+pub use auth::{LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, SetupStatus, TokenResponse};
 pub use doc::ApiDoc;
 pub use events::{EventList, EventResponse, Health, Ready};
 pub use media::{MediaList, MediaResponse, PatchMediaRequest, UploadForm};

@@ -112,6 +112,13 @@ pub async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// `GET /api/v1/auth/setup` — whether the first admin is still to be created.
+pub async fn setup_status(state: web::Data<AppState>) -> ApiResult {
+    let accounts = state.accounts.clone();
+    let has_users = web::block(move || accounts.has_users()).await??;
+    Ok(HttpResponse::Ok().json(quire_openapi::SetupStatus { pending: !has_users }))
+}
+
 /// `POST /api/v1/auth/setup` — the first admin, with the one-time setup token.
 pub async fn setup(state: web::Data<AppState>, body: JsonBody<SetupRequest>) -> ApiResult {
     let accounts = state.accounts.clone();

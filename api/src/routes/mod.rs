@@ -41,7 +41,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(api_resource("/auth/login").route(web::post().to(auth::login)))
                 .service(api_resource("/auth/refresh").route(web::post().to(auth::refresh)))
                 .service(api_resource("/auth/logout").route(web::post().to(auth::logout)))
-                .service(api_resource("/auth/setup").route(web::post().to(auth::setup)))
+                .service(
+                    api_resource("/auth/setup")
+                        .route(web::get().to(auth::setup_status))
+                        .route(web::post().to(auth::setup)),
+                )
                 .service(
                     api_resource("/posts")
                         .route(web::get().to(posts::list_posts))
@@ -122,7 +126,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/api/v1/auth/login", "POST"),
     ("/api/v1/auth/refresh", "POST"),
     ("/api/v1/auth/logout", "POST"),
-    ("/api/v1/auth/setup", "POST"),
+    ("/api/v1/auth/setup", "GET, POST"),
     ("/api/v1/posts", "GET, POST"),
     ("/api/v1/posts/{id}", "GET, PATCH, DELETE"),
     ("/api/v1/posts/{id}/restore", "POST"),

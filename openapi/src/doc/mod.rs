@@ -13,7 +13,7 @@ mod webhooks;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::auth::{LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse};
+use crate::auth::{LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, SetupStatus, TokenResponse};
 use crate::events::{EventList, EventResponse, Health, Ready};
 use crate::ops::{BackupArchive, BackupManifest};
 use crate::posts::{
@@ -46,7 +46,7 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
             Errors are RFC 9457 `application/problem+json` with a stable `type`."
     ),
     paths(
-        login, refresh, logout, setup,
+        login, refresh, logout, setup_status, setup,
         create_post, list_posts, get_post, patch_post, delete_post, restore_post,
         post_history, post_version, list_events, openapi_document, healthz, readyz,
         accounts::me, accounts::list_users, accounts::create_user, accounts::patch_user,
@@ -59,7 +59,7 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         webhooks::resend_webhook_delivery
     ),
     components(schemas(
-        LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse,
+        LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, SetupStatus, TokenResponse,
         CreatePostRequest, PatchPostRequest, PostResponse, PostStatus, PostList, PostHistory, MergeConflict,
         EventResponse, EventList, Health, Ready, Problem,
         RoleName, UserResponse, UserList, CreateUserRequest, PatchUserRequest, PasswordRequest,
@@ -141,6 +141,14 @@ fn refresh() {}
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
     ))]
 fn logout() {}
+
+/// `GET /api/v1/auth/setup` — whether the first admin is still to be created (public: it tells
+/// only that the server is fresh; the setup token itself is printed on the server's console).
+#[utoipa::path(get, path = "/api/v1/auth/setup", tag = "auth",
+    responses(
+        (status = 200, description = "Whether setup is pending", body = SetupStatus),
+    ))]
+fn setup_status() {}
 
 /// `POST /api/v1/auth/setup` — create the first admin with the one-time token printed at first start.
 #[utoipa::path(post, path = "/api/v1/auth/setup", tag = "auth", request_body = SetupRequest,

@@ -107,6 +107,39 @@ export async function login(username, password) {
   return store(username, /** @type {Tokens} */ (await res.json()));
 }
 
+/**
+ * Whether the server still waits for its first admin (a fresh install); false when it cannot
+ * be asked (offline), so the login shows.
+ * @returns {Promise<boolean>}
+ */
+export async function setupPending() {
+  try {
+    const res = await send(`${API}/auth/setup`, { method: 'GET' });
+    if (!res.ok) return false;
+    const status = /** @type {import('./types.js').SetupStatus} */ (await res.json());
+    return status.pending === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Creates the first admin with the setup token the server printed at its first start, and
+ * logs in as them.
+ * @param {string} setupToken
+ * @param {string} username
+ * @param {string} password
+ */
+export async function setup(setupToken, username, password) {
+  const res = await send(`${API}/auth/setup`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ setup_token: setupToken, username, password }),
+  });
+  if (!res.ok) throw new ProblemError(await problemOf(res));
+  return store(username, /** @type {Tokens} */ (await res.json()));
+}
+
 /** Seconds before expiry at which a token counts as expiring: a fifth of its life, at most a minute. */
 function margin(/** @type {Session} */ s) {
   return Math.min(60, Math.max(2, s.lifetime * 0.2)) * 1000;

@@ -2,7 +2,7 @@
 // count, login, the alert for changes that need the author) current, routes `#/…` to the views
 // and starts the outbox replay.
 
-import { logout, session } from './api.js';
+import { logout, session, setupPending } from './api.js';
 import { allItems } from './db.js';
 import { isActive } from './outbox.js';
 import { bus, leave, listen } from './ui/bus.js';
@@ -11,7 +11,7 @@ import { h, show, toast } from './ui/dom.js';
 import { editorView } from './ui/editor.js';
 import { historyView, versionView } from './ui/history.js';
 import { listView } from './ui/list.js';
-import { loginView } from './ui/login.js';
+import { loginView, setupView } from './ui/login.js';
 import { outboxView } from './ui/outbox-view.js';
 import { keepFresh, kick } from './ui/sync.js';
 
@@ -97,12 +97,14 @@ async function routeNow() {
   const hash = location.hash.replace(/^#\/?/, '');
   const [view, a, b] = hash.split('/').map((p) => decodeURIComponent(p));
   if (!s?.refresh_token && view !== 'outbox') {
-    await loginView(() => {
+    const loggedIn = () => {
       updateHeader();
       keepFresh();
       kick(true);
       if (location.hash === '#/login' || !location.hash) location.hash = '#/posts'; else route();
-    });
+    };
+    if (!s && await setupPending()) setupView(loggedIn);
+    else await loginView(loggedIn);
     return;
   }
   switch (view) {

@@ -35,6 +35,9 @@
  * @property {string | null} theirs
  * @property {number} [line]  For `body`: where the hunk starts.
  *
+ * @typedef {object} SetupStatus  Whether the first admin is still to be created.
+ * @property {boolean} pending
+ *
  * @typedef {object} Tokens  What login and refresh answer.
  * @property {string} access_token
  * @property {string} refresh_token
