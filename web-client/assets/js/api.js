@@ -66,11 +66,12 @@ async function store(username, tokens) {
  * `fetch` that turns network failures and timeouts into `NetworkError`.
  * @param {string} url
  * @param {RequestInit} init
+ * @param {number} [timeout]  Milliseconds before the request counts as lost.
  * @returns {Promise<Response>}
  */
-export async function send(url, init) {
+export async function send(url, init, timeout = REQUEST_TIMEOUT_MS) {
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), REQUEST_TIMEOUT_MS);
+  const timer = setTimeout(() => abort.abort(), timeout);
   try {
     return await fetch(url, { ...init, signal: abort.signal, cache: 'no-store' });
   } catch (e) {
@@ -196,15 +197,16 @@ export async function validSession() {
  * An authenticated request; refreshes before expiry and once after a 401.
  * @param {string} path  Below /api/v1, e.g. `/posts`.
  * @param {RequestInit & {headers?: Record<string, string>}} [init]
+ * @param {number} [timeout]  Milliseconds before the request counts as lost.
  * @returns {Promise<Response>}
  */
-export async function authed(path, init = {}) {
+export async function authed(path, init = {}, timeout = REQUEST_TIMEOUT_MS) {
   let s = await validSession();
   for (let attempt = 0; ; attempt++) {
     const res = await send(`${API}${path}`, {
       ...init,
       headers: { ...(init.headers ?? {}), Authorization: `Bearer ${s.access_token}` },
-    });
+    }, timeout);
     if (res.status !== 401 || attempt > 0) return res;
     s = await refresh(s.access_token);
   }

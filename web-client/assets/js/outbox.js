@@ -61,11 +61,68 @@ export function isActive(item) {
   return ACTIVE.includes(item.state);
 }
 
+/** How a post's Markdown refers to an image still in the outbox: `/media/pending-<uuid>`. */
+export const PENDING_MEDIA = '/media/pending-';
+const PENDING_PATTERN = /\/media\/pending-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/g;
+
+/**
+ * The outbox keys (`upload-<uuid>`) of the images `markdown` shows that are not yet known to be
+ * on the server, each once.
+ * @param {string} markdown
+ * @returns {string[]}
+ */
+export function pendingUploads(markdown) {
+  return [...new Set([...markdown.matchAll(PENDING_PATTERN)].map((m) => `upload-${m[1]}`))];
+}
+
+/**
+ * `markdown` with the pending images whose URL `urlOf(key)` knows replaced by it.
+ * @param {string} markdown
+ * @param {(key: string) => string | null | undefined} urlOf
+ */
+export function withUploadedUrls(markdown, urlOf) {
+  return markdown.replace(PENDING_PATTERN, (whole, uuid) => urlOf(`upload-${uuid}`) ?? whole);
+}
+
+/**
+ * The server's URLs of the uploads `keys` that are on the server (from the outbox, or from the
+ * record kept after the outbox forgot them).
+ * @param {string[]} keys
+ * @param {OutboxItem[]} items
+ * @returns {Promise<Map<string, string>>}
+ */
+export async function uploadedUrls(keys, items) {
+  /** @type {Map<string, string>} */
+  const urls = new Map();
+  for (const key of keys) {
+    const sent = items.find((i) => i.post === key && i.kind === 'upload' && i.uploaded);
+    const known = sent?.uploaded ?? /** @type {import('./types.js').UploadedMedia | undefined} */ (await kvGet(`upload:${key}`));
+    if (known?.url) urls.set(key, known.url);
+  }
+  return urls;
+}
+
+/**
+ * Puts an image in the outbox (it is sent before any post that shows it); returns its item and
+ * the Markdown URL that stands for it until then.
+ * @param {{blob: Blob, name: string, alt: string, user: string}} image
+ */
+export async function composeUpload(image) {
+  const uuid = newKey();
+  const contentType = image.blob.type || 'application/octet-stream';
+  const item = await compose({
+    kind: 'upload', post: `upload-${uuid}`, body: null, base: null, local: null,
+    label: `upload “${image.name || 'image'}”`, user: image.user,
+    upload: { blob: image.blob, contentType, name: image.name, alt: image.alt },
+  });
+  return { item, url: `${PENDING_MEDIA}${uuid}` };
+}
+
 /**
  * Stores a composed change. Removes the draft `draftKey` in the same transaction, so a change
  * is either a draft or an outbox item, never lost between the two.
  * `after`: other keys whose earlier changes must reach the server first (e.g. an upload).
- * @param {{kind: ChangeKind, post: string, body: Record<string, unknown> | null, base: number | null, local: Fields | null, label: string, user: string, draftKey?: string, after?: string[]}} change
+ * @param {{kind: ChangeKind, post: string, body: Record<string, unknown> | null, base: number | null, local: Fields | null, label: string, user: string, draftKey?: string, after?: string[], upload?: import('./types.js').Upload}} change
  * @returns {Promise<OutboxItem>}
  */
 export async function compose(change) {
@@ -82,7 +139,7 @@ export async function compose(change) {
       post: change.post,
       user: change.user,
       body: change.body,
-      ifMatch: change.kind === 'create' ? 0 : (earlier || change.base === null ? 'chain' : change.base),
+      ifMatch: change.kind === 'create' || change.kind === 'upload' ? 0 : (earlier || change.base === null ? 'chain' : change.base),
       local: change.local,
       label: change.label,
       state: 'queued',
@@ -95,6 +152,7 @@ export async function compose(change) {
       problem: null,
       note: '',
       ...(change.after?.length ? { after: change.after } : {}),
+      ...(change.upload ? { upload: change.upload } : {}),
     };
     item.seq = /** @type {number} */ (await req(store.add(item)));
     if (change.draftKey) tx.objectStore('drafts').delete(change.draftKey);

@@ -15,7 +15,7 @@
 
 import { authed, LoginRequired, NetworkError, problemOf, ProblemError, session } from './api.js';
 import { allItems, transact, updateItem } from './db.js';
-import { announce, isActive, serverId } from './outbox.js';
+import { announce, isActive, pendingUploads, serverId, uploadedUrls, withUploadedUrls } from './outbox.js';
 
 /** @typedef {import('./types.js').OutboxItem} OutboxItem */
 /** @typedef {import('./types.js').Post} Post */
@@ -180,6 +180,45 @@ async function pickReady(items, run, limit) {
  * @returns {Promise<Request | null | {error: string}>}
  */
 async function resolveRequest(item, items) {
+  if (item.kind === 'upload') {
+    const params = new URLSearchParams({ alt: item.upload?.alt ?? '' });
+    if (item.upload?.name) params.set('name', item.upload.name);
+    return { method: 'POST', path: `/media?${params}`, ifMatch: null };
+  }
+  const body = await bodyWithUploads(item, items);
+  if (!body || 'error' in body) return body;
+  const request = await resolvePostRequest(item, items);
+  return request && !('error' in request) && body.body !== item.body ? { ...request, body: body.body } : request;
+}
+
+/**
+ * The item's JSON body with the server URLs of the images it shows (uploaded before it); null
+ * while an upload it needs is still in the outbox, an error if one will never be on the server.
+ * @param {OutboxItem} item
+ * @param {OutboxItem[]} items
+ * @returns {Promise<{body: Record<string, unknown> | null} | null | {error: string}>}
+ */
+async function bodyWithUploads(item, items) {
+  const text = typeof item.body?.body === 'string' ? item.body.body : '';
+  const keys = pendingUploads(text);
+  if (keys.length === 0) return { body: item.body };
+  const urls = await uploadedUrls(keys, items);
+  for (const key of keys) {
+    if (urls.has(key)) continue;
+    const upload = items.find((i) => i.post === key && i.kind === 'upload');
+    if (upload && isActive(upload)) return null;
+    return { error: `an image of the post (${upload?.upload?.name || key}) was never uploaded` };
+  }
+  return { body: { ...item.body, body: withUploadedUrls(text, (k) => urls.get(k)) } };
+}
+
+/**
+ * The method, path and If-Match of a post change.
+ * @param {OutboxItem} item
+ * @param {OutboxItem[]} items
+ * @returns {Promise<Request | null | {error: string}>}
+ */
+async function resolvePostRequest(item, items) {
   if (item.kind === 'create') return { method: 'POST', path: '/posts', ifMatch: null };
   const id = await serverId(item.post, items);
   if (!id) {
@@ -202,7 +241,7 @@ async function resolveRequest(item, items) {
     version = pred.result.version;
   }
   const path = `/posts/${encodeURIComponent(id)}${item.kind === 'restore' ? '/restore' : ''}`;
-  const method = { update: 'PATCH', delete: 'DELETE', restore: 'POST' }[item.kind];
+  const method = item.kind === 'delete' ? 'DELETE' : item.kind === 'restore' ? 'POST' : 'PATCH';
   return { method, path, ifMatch: `"${version}"` };
 }
 
@@ -260,6 +299,36 @@ async function recordSent(item, post) {
 }
 
 /**
+ * Records a sent upload and its URL (kept after the outbox forgets the item: drafts and later
+ * changes may still show the image by its outbox URL).
+ * @param {OutboxItem} item
+ * @param {import('./types.js').UploadedMedia} media
+ */
+async function recordUploaded(item, media) {
+  const uploaded = { id: media.id, url: media.url };
+  await transact(['outbox', 'kv'], 'readwrite', (tx) => {
+    tx.objectStore('kv').put(uploaded, `upload:${item.post}`);
+    const store = tx.objectStore('outbox');
+    const get = store.get(/** @type {number} */ (item.seq));
+    get.onsuccess = () => {
+      /** @type {OutboxItem | undefined} */
+      const stored = get.result;
+      // The bytes are on the server now: the outbox need not keep them.
+      if (stored) store.put({ ...stored, upload: stored.upload ? { ...stored.upload, blob: new Blob([]) } : undefined, state: 'sent', uploaded, problem: null, reason: null, note: '', updatedAt: Date.now() });
+    };
+  });
+  announce();
+}
+
+/**
+ * How long a request may take: longer for an image (at 50 kB/s, a slow mobile link).
+ * @param {OutboxItem} item
+ */
+function uploadTimeout(item) {
+  return 20000 + (item.upload ? Math.ceil(item.upload.blob.size / 50) : 0);
+}
+
+/**
  * Sends one item once and records the outcome.
  * @param {OutboxItem} item
  * @param {Request} request
@@ -272,13 +341,19 @@ async function sendItem(item, request) {
   const headers = { 'Idempotency-Key': item.key };
   if (request.ifMatch) headers['If-Match'] = request.ifMatch;
   if (request.baseVersion) headers['Base-Version'] = String(request.baseVersion);
-  if (item.body) headers['Content-Type'] = 'application/json';
+  const json = request.body ?? item.body;
+  if (item.upload) headers['Content-Type'] = item.upload.contentType;
+  else if (json) headers['Content-Type'] = 'application/json';
   try {
     const res = await authed(request.path, {
       method: request.method,
       headers,
-      body: item.body ? JSON.stringify(item.body) : undefined,
-    });
+      body: item.upload ? item.upload.blob : json ? JSON.stringify(json) : undefined,
+    }, uploadTimeout(item));
+    if (res.ok && item.kind === 'upload') {
+      await recordUploaded(item, /** @type {import('./types.js').UploadedMedia} */ (await res.json()));
+      return 'sent';
+    }
     if (res.ok) {
       await recordSent(item, /** @type {Post} */ (await res.json()));
       return 'sent';

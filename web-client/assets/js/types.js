@@ -59,7 +59,7 @@
  * @property {string | null} publish_at
  * @property {string} slug  Empty: let the server derive it.
  *
- * @typedef {'create' | 'update' | 'delete' | 'restore'} ChangeKind
+ * @typedef {'create' | 'update' | 'delete' | 'restore' | 'upload'} ChangeKind
  *
  * @typedef {'queued' | 'sending' | 'sent' | 'conflict' | 'failed' | 'superseded' | 'discarded'} ItemState
  *
@@ -78,13 +78,25 @@
  * @property {number} nextAt  Not before this time (ms) unless forced.
  * @property {number} createdAt
  * @property {number} updatedAt
- * @property {{method: string, path: string, ifMatch: string | null, baseVersion?: number} | null} request  Resolved once, before the first send; every retry repeats it exactly, except that a 412 turns an edit's `If-Match` into `Base-Version` once (for the server to merge).
+ * @property {{method: string, path: string, ifMatch: string | null, baseVersion?: number, body?: Record<string, unknown> | null} | null} request  Resolved once, before the first send; every retry repeats it exactly, except that a 412 turns an edit's `If-Match` into `Base-Version` once (for the server to merge). `body`: the JSON body with the URLs of the images it shows, once they are uploaded.
  * @property {Post | null} result  The server's answer once sent.
  * @property {Problem | null} problem  The last problem (conflict or failure).
  * @property {string} note  Why it waits, as the program saw it (shown only under "details").
  * @property {WaitReason | null} [reason]  Why a queued item waits; the views put it in words.
  * @property {string[]} [after]  Keys (of posts, uploads…) whose earlier changes must be on the
  *   server first, besides its own post's: e.g. the upload a post shows.
+ * @property {Upload} [upload]  For an `upload`: the image, kept here until it is on the server.
+ * @property {UploadedMedia} [uploaded]  For a sent `upload`: what the server stored.
+ *
+ * @typedef {object} Upload  An image waiting in the outbox.
+ * @property {Blob} blob
+ * @property {string} contentType
+ * @property {string} name  The file's name, as the author's device had it.
+ * @property {string} alt
+ *
+ * @typedef {object} UploadedMedia  The part of the server's media answer the editor uses.
+ * @property {string} id
+ * @property {string} url  Where the image is served, to put in Markdown.
  *
  * @typedef {'unreachable' | 'server' | 'busy' | 'login' | 'merging'} WaitReason
  *   `unreachable`: no answer (network down, server down, response lost); `server`: a 5xx, 408 or

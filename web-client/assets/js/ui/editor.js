@@ -5,7 +5,7 @@
 import { session } from '../api.js';
 import { allItems, deleteDraft, getItem, putDraft, transact, req } from '../db.js';
 import { render } from '../markdown.js';
-import { compose, createBody, isActive, newKey, patchBody, serverId, announce } from '../outbox.js';
+import { compose, composeUpload, createBody, isActive, newKey, patchBody, pendingUploads, serverId, announce, uploadedUrls, withUploadedUrls, PENDING_MEDIA } from '../outbox.js';
 import { emptyFields, entry as loadEntry } from '../posts.js';
 import { bus, listen, onLeave } from './bus.js';
 import { fromLocalInput, h, parseTags, show, toast, toLocalInput, when } from './dom.js';
@@ -60,11 +60,35 @@ export async function editorView(keyParam) {
   });
   const same = (/** @type {Fields} */ a, /** @type {Fields} */ b) => JSON.stringify(a) === JSON.stringify(b);
 
+  /** Images still in the outbox (or uploaded meanwhile), by outbox key: what the preview shows. */
+  /** @type {Map<string, string>} */
+  const localImages = new Map();
   let frame = 0;
   const renderPreview = () => {
     cancelAnimationFrame(frame);
-    frame = requestAnimationFrame(() => { preview.innerHTML = render(body.value) || '<p class="hint">Nothing to preview yet.</p>'; });
+    frame = requestAnimationFrame(() => {
+      preview.innerHTML = render(body.value) || '<p class="hint">Nothing to preview yet.</p>';
+      for (const img of preview.querySelectorAll(`img[src^="${PENDING_MEDIA}"]`)) {
+        const key = `upload-${(img.getAttribute('src') ?? '').slice(PENDING_MEDIA.length)}`;
+        const src = localImages.get(key);
+        if (src) img.setAttribute('src', src);
+      }
+    });
   };
+  /** Finds what the pending images of the body show: their blobs here, or their server URLs. */
+  const loadLocalImages = async () => {
+    const keys = pendingUploads(body.value).filter((k) => !localImages.has(k));
+    if (keys.length === 0) return;
+    const items = await allItems();
+    const urls = await uploadedUrls(keys, items);
+    for (const key of keys) {
+      const blob = items.find((i) => i.post === key && i.upload?.blob.size)?.upload?.blob;
+      const src = urls.get(key) ?? (blob ? URL.createObjectURL(blob) : null);
+      if (src) localImages.set(key, src);
+    }
+    renderPreview();
+  };
+  onLeave(() => { for (const src of localImages.values()) if (src.startsWith('blob:')) URL.revokeObjectURL(src); });
   let autosaveTimer = 0;
   const autosave = async () => {
     clearTimeout(autosaveTimer);
@@ -94,6 +118,49 @@ export async function editorView(keyParam) {
     for (const t of tabs) t.setAttribute('aria-selected', String(t.id === `tab-${view}`));
   };
 
+  // Images: picked (a phone offers its camera), dropped on the body or pasted into it. Each goes
+  // into the outbox at once, with its own key; the body shows it by an outbox URL until then.
+  const picker = h('input', { type: 'file', id: 'image-file', accept: 'image/jpeg,image/png,image/webp,image/gif', multiple: true, hidden: true,
+    onchange: async () => { for (const file of picker.files ?? []) await addImage(file); picker.value = ''; } });
+  const addImageButton = h('button', { type: 'button', id: 'add-image', onclick: () => picker.click() }, 'Add image');
+  /** @param {DataTransfer | null} data */
+  const imagesIn = (data) => [...(data?.files ?? [])].filter((f) => f.type.startsWith('image/'));
+  body.addEventListener('paste', (e) => {
+    const files = imagesIn(/** @type {ClipboardEvent} */ (e).clipboardData);
+    if (files.length === 0) return;
+    e.preventDefault();
+    (async () => { for (const file of files) await addImage(file); })();
+  });
+  body.addEventListener('dragover', (e) => { if (imagesIn(/** @type {DragEvent} */ (e).dataTransfer).length || /** @type {DragEvent} */ (e).dataTransfer?.types.includes('Files')) e.preventDefault(); });
+  body.addEventListener('drop', (e) => {
+    const files = imagesIn(/** @type {DragEvent} */ (e).dataTransfer);
+    if (files.length === 0) return;
+    e.preventDefault();
+    (async () => { for (const file of files) await addImage(file); })();
+  });
+
+  /**
+   * Puts `file` in the outbox and its Markdown at the cursor; asks for its alt text.
+   * @param {File} file
+   */
+  async function addImage(file) {
+    const s = await session();
+    if (!s) { toast('Log in first.'); return; }
+    const alt = window.prompt(`Describe “${file.name || 'the image'}” for people who cannot see it (alt text). Leave it empty only for a decorative image.`, '');
+    if (alt === null) return;
+    const { item, url } = await composeUpload({ blob: file, name: file.name, alt: alt.trim(), user: s.username });
+    localImages.set(item.post, URL.createObjectURL(file));
+    const markdown = `![${alt.trim().replace(/[[\]]/g, '')}](${url})`;
+    const at = body.selectionEnd ?? body.value.length;
+    const before = body.value.slice(0, at);
+    const gap = before && !before.endsWith('\n\n') ? (before.endsWith('\n') ? '\n' : '\n\n') : '';
+    body.value = `${before}${gap}${markdown}\n${body.value.slice(at)}`;
+    body.selectionStart = body.selectionEnd = before.length + gap.length + markdown.length + 1;
+    onInput();
+    renderPreview();
+    changed();
+  }
+
   const deleteButton = h('button', { type: 'button', class: 'danger', id: 'delete', onclick: () => remove() }, 'Delete');
   const restoreButton = h('button', { type: 'button', id: 'restore', onclick: () => restore() }, 'Restore');
   const deleted = Boolean(entry?.deleted);
@@ -108,7 +175,9 @@ export async function editorView(keyParam) {
       h('label', { for: 'slug' }, 'Slug', slug)),
     h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Editor view' }, tabs),
     h('div', { class: 'panes' },
-      h('label', { class: 'pane write', for: 'body' }, 'Body (Markdown)', body),
+      h('div', { class: 'pane write' },
+        h('label', { for: 'body' }, 'Body (Markdown)', body),
+        h('div', { class: 'actions' }, addImageButton, picker)),
       h('section', { class: 'pane preview', 'aria-label': 'Preview' }, preview)),
     h('div', { class: 'actions' },
       h('button', { type: 'submit', class: 'primary', id: 'save' }, 'Save'),
@@ -171,6 +240,13 @@ export async function editorView(keyParam) {
     const s = await session();
     if (!s) { toast('Log in first.'); return; }
     const items = await allItems();
+    // Images already on the server get their URLs now; the others are sent first (`after`).
+    const known = await uploadedUrls(pendingUploads(fields.body), items);
+    if (known.size) {
+      fields.body = withUploadedUrls(fields.body, (k) => known.get(k));
+      body.value = fields.body;
+    }
+    const after = pendingUploads(fields.body);
     const id = await serverId(key, items);
     const active = items.some((i) => i.post === key && isActive(i));
     if (id && id !== key && !active) {
@@ -188,12 +264,12 @@ export async function editorView(keyParam) {
     /** @type {OutboxItem} */
     let item;
     if (!created) {
-      item = await compose({ kind: 'create', post: key, body: createBody(fields), base: null, local: fields, label: `${fields.status === 'published' ? 'publish' : 'create'} “${fields.title}”`, user: s.username, draftKey: key });
+      item = await compose({ kind: 'create', post: key, body: createBody(fields), base: null, local: fields, label: `${fields.status === 'published' ? 'publish' : 'create'} “${fields.title}”`, user: s.username, draftKey: key, after });
     } else {
       const patch = patchBody(fields, start);
       if (Object.keys(patch).length === 0) { await deleteDraft(key); toast('Nothing changed.'); return; }
       const verb = patch.status === 'published' ? 'publish' : 'edit';
-      item = await compose({ kind: 'update', post: key, body: patch, base, local: fields, label: `${verb} “${fields.title}”`, user: s.username, draftKey: key });
+      item = await compose({ kind: 'update', post: key, body: patch, base, local: fields, label: `${verb} “${fields.title}”`, user: s.username, draftKey: key, after });
     }
     start = fields;
     base = null; // the next save builds on this one
@@ -244,6 +320,8 @@ export async function editorView(keyParam) {
   show(keyParam ? `Edit ${initial.title || 'post'}` : 'New post', form);
   setView(view);
   renderPreview();
+  loadLocalImages();
+  body.addEventListener('input', () => { loadLocalImages(); });
   (keyParam ? body : title).focus();
 }
 
