@@ -6,47 +6,10 @@ mod common;
 use common::{html::assert_inert, xml};
 use quire_render::{PagePath, PostInput, Site};
 
-const PAYLOADS: &[&str] = &[
-    "<script>alert(1)</script>",
-    "<SCRIPT SRC=https://evil.example/x.js></SCRIPT>",
-    "<img src=x onerror=alert(1)>",
-    "[click](javascript:alert(1))",
-    "[click](  JaVaScRiPt:alert(1) )",
-    "<javascript:alert(1)>",
-    "[ref]\n\n[ref]: javascript:alert(1)",
-    "<a href=\"javascript:alert(1)\">raw</a>",
-    "<a href=\"jav&#x09;ascript:alert(1)\">tab</a>",
-    "<a href=\"vbscript:msgbox(1)\">vb</a>",
-    "[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
-    "<img src=\"data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+\">",
-    "<svg onload=alert(1)><circle r=\"10\"/></svg>",
-    "<svg><a xlink:href=\"javascript:alert(1)\"><text>x</text></a></svg>",
-    "<iframe src=\"https://evil.example\"></iframe>",
-    "<iframe srcdoc=\"<script>alert(1)</script>\"></iframe>",
-    "<object data=\"evil.swf\"></object><embed src=\"evil.swf\">",
-    "<div onclick=\"alert(1)\" style=\"position:fixed;inset:0\">cover</div>",
-    "<details open ontoggle=alert(1)>x</details>",
-    "<p onmouseover=alert(1)>hover\n\nstill *markdown*</p>",
-    "![x\" onerror=\"alert(1)](https://example.org/a.png)",
-    "![<img src=x onerror=alert(1)>](https://example.org/a.png)",
-    "![alt](javascript:alert(1))",
-    "<style>body{display:none}</style>",
-    "<link rel=stylesheet href=https://evil.example/x.css>",
-    "<meta http-equiv=\"refresh\" content=\"0;url=javascript:alert(1)\">",
-    "<base href=\"javascript:/\">",
-    "<form action=\"https://evil.example\"><button formaction=\"javascript:alert(1)\">go</button></form>",
-    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
-    "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\"></noscript>",
-    "<!-- <script>alert(1)</script> -->",
-    "<textarea><script>alert(1)</script></textarea>",
-    "---\ntitle: \"<script>alert(1)</script>\"\nonload: alert(1)\n---\n\nbody",
-    "+++\ntitle = \"<img src=x onerror=alert(1)>\"\n+++",
-    "| a |\n|---|\n| <img src=x onerror=alert(1)> |",
-    "- [ ] <input type=text onfocus=alert(1) autofocus>",
-    "```\"><script>alert(1)</script>\ncode\n```",
-    "Visit https://example.org/\"onmouseover=\"alert(1) now",
-    "<a href=\"https://example.org\" target=\"_blank\" rel=\"opener\">opener</a>",
-];
+/// The catalog, shared with the editor's preview test (`integration-tests/browser/tests/preview.test.js`).
+fn payloads() -> Vec<String> {
+    serde_json::from_str(include_str!("xss-payloads.json")).expect("xss-payloads.json is a list of strings")
+}
 
 fn hostile_post(i: usize, body: &str) -> PostInput {
     let mut post = common::post(&format!("01XSS{i:02}"), &format!("xss-{i}"), "t", &[]);
@@ -64,7 +27,7 @@ fn hostile_post(i: usize, body: &str) -> PostInput {
 #[test]
 fn no_payload_survives_in_pages_or_feeds() {
     let site = Site::new(common::config(), "unused").expect("config");
-    for (i, payload) in PAYLOADS.iter().enumerate() {
+    for (i, payload) in payloads().iter().enumerate() {
         let posts = vec![hostile_post(i, payload)];
         let render = |page: PagePath| {
             let bytes = site.render_page(&page, &posts).expect("render").expect("exists");
