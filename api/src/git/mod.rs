@@ -10,7 +10,9 @@
 pub(crate) mod cli;
 pub mod config;
 mod follower;
+pub(crate) mod http;
 mod mirror;
+pub mod push;
 pub(crate) mod status;
 
 use std::path::PathBuf;
