@@ -214,10 +214,11 @@ impl Cgi {
             if let Err(e) = child.wait() {
                 tracing::warn!(error = %e, "waiting for `git http-backend`");
             }
-            drop(out_tx);
+            // Clean up before the answer ends, so the client sees the result of both.
             if let Some(after) = after {
                 after();
             }
+            drop(out_tx);
         });
         actix_web::rt::spawn(async move {
             let mut total = 0usize;

@@ -126,13 +126,16 @@ impl Staging {
         let socket = dir.join("hook.sock");
         let listener = UnixListener::bind(&socket)?;
         listener.set_nonblocking(true)?;
+        // After an upgrade replaced the binary, Linux names the running one "… (deleted)".
         let exe = std::env::current_exe()?;
+        let exe = exe.to_string_lossy();
+        let exe = exe.strip_suffix(" (deleted)").unwrap_or(&exe).to_owned();
         let hook = dir.join("hooks/pre-receive");
         std::fs::write(
             &hook,
             format!(
                 "#!/bin/sh\nexec {} git-pre-receive {}\n",
-                shell_quote(&exe.to_string_lossy()),
+                shell_quote(&exe),
                 shell_quote(&socket.to_string_lossy())
             ),
         )?;

@@ -69,7 +69,8 @@ impl Git<'_> {
 /// Whether `ancestor` is an ancestor of (or equal to) `commit`.
 pub fn is_ancestor(git_dir: &Path, env: &[(String, String)], ancestor: &str, commit: &str) -> Result<bool> {
     let git = Git { git_dir, env };
-    let out = git.text(&["rev-list", "-n", "1", commit, &format!("^{ancestor}")])?;
+    // Nothing reachable from `ancestor` is missing from `commit`.
+    let out = git.text(&["rev-list", "-n", "1", ancestor, &format!("^{commit}")])?;
     Ok(out.trim().is_empty())
 }
 
