@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use quire_storage::git::import::{plan_push, FileChange, PushedCommit};
-use quire_storage::{system_clock, Actor, AppendOutcome, NewPost, Posts, Role, Scope, SledOptions, SledStore, Status, Store};
+use quire_storage::{
+    system_clock, Actor, AppendOutcome, NewPost, Posts, Role, Scope, SledOptions, SledStore, Status, Store,
+};
 
 fn open(dir: &std::path::Path) -> Arc<SledStore> {
     Arc::new(SledStore::open(dir, &SledOptions::default()).expect("open store"))
@@ -31,7 +33,15 @@ fn a_push_is_planned_as_api_writes_and_appended_whole() {
     let admin = Actor::user(ulid::Ulid::new(), "ada", Role::Admin);
     let posts = Posts::new(store.clone(), system_clock());
     let existing = posts
-        .create(&admin, NewPost { title: "Old".into(), body: "old".into(), ..NewPost::default() }, None)
+        .create(
+            &admin,
+            NewPost {
+                title: "Old".into(),
+                body: "old".into(),
+                ..NewPost::default()
+            },
+            None,
+        )
         .expect("create");
     let file = |title: &str, extra: &str| format!("---\ntitle: \"{title}\"\n{extra}---\nbody of {title}\n");
     let with_id = file("Old, edited", &format!("draft: true\nid: \"{}\"\n", existing.id));
@@ -39,7 +49,10 @@ fn a_push_is_planned_as_api_writes_and_appended_whole() {
     let commits = vec![
         commit("c1", vec![("content/posts/2026/old.md", None, Some(&with_id))]),
         commit("c2", vec![("content/posts/2026/new.md", None, Some(&new))]),
-        commit("c3", vec![("content/posts/2026/new.md", Some(&new), Some(&file("New, again", "")))]),
+        commit(
+            "c3",
+            vec![("content/posts/2026/new.md", Some(&new), Some(&file("New, again", "")))],
+        ),
     ];
     let plan = plan_push(store.as_ref(), &admin, &commits, time::OffsetDateTime::now_utc())
         .expect("plans")
@@ -47,16 +60,32 @@ fn a_push_is_planned_as_api_writes_and_appended_whole() {
     let events = plan.append(store.as_ref()).expect("appends").expect("accepted");
     let summary: Vec<(&str, Option<&str>)> = events
         .iter()
-        .map(|e| (e.payload.type_name(), e.origin.as_ref().and_then(|o| o.commit.as_deref())))
+        .map(|e| {
+            (
+                e.payload.type_name(),
+                e.origin.as_ref().and_then(|o| o.commit.as_deref()),
+            )
+        })
         .collect();
     assert_eq!(
         summary,
-        vec![("PostUpdated", Some("c1")), ("PostCreated", Some("c2")), ("PostUpdated", Some("c3"))]
+        vec![
+            ("PostUpdated", Some("c1")),
+            ("PostCreated", Some("c2")),
+            ("PostUpdated", Some("c3"))
+        ]
     );
-    assert_eq!(events[1].stream, events[2].stream, "a file without id keeps its post within a push");
+    assert_eq!(
+        events[1].stream, events[2].stream,
+        "a file without id keeps its post within a push"
+    );
     let created = store.post(events[1].stream).expect("read").expect("created");
     assert_eq!((created.title.as_str(), created.slug.as_str()), ("New, again", "new"));
-    assert_eq!(created.status, Status::Published, "no draft field: published, as in Hugo");
+    assert_eq!(
+        created.status,
+        Status::Published,
+        "no draft field: published, as in Hugo"
+    );
 
     // A contributor may not publish: the whole push is refused and nothing is stored.
     let contributor = Actor {
@@ -67,11 +96,14 @@ fn a_push_is_planned_as_api_writes_and_appended_whole() {
     let refused = plan_push(
         store.as_ref(),
         &contributor,
-        &[commit("c4", vec![
-            ("content/posts/2026/a.md", None, Some(&file("A", "draft: true\n"))),
-            ("content/posts/2026/b.md", None, Some(&file("B", ""))),
-            ("themes/x.html", None, Some("x")),
-        ])],
+        &[commit(
+            "c4",
+            vec![
+                ("content/posts/2026/a.md", None, Some(&file("A", "draft: true\n"))),
+                ("content/posts/2026/b.md", None, Some(&file("B", ""))),
+                ("themes/x.html", None, Some("x")),
+            ],
+        )],
         time::OffsetDateTime::now_utc(),
     )
     .expect("plans")
@@ -87,7 +119,16 @@ fn append_all_stores_nothing_when_one_batch_conflicts() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open(dir.path());
     let admin = Actor::user(ulid::Ulid::new(), "ada", Role::Admin);
-    let commits = |title: &str| vec![commit("c1", vec![("content/posts/2026/p.md", None, Some(&format!("---\ntitle: {title}\n---\nx")))])];
+    let commits = |title: &str| {
+        vec![commit(
+            "c1",
+            vec![(
+                "content/posts/2026/p.md",
+                None,
+                Some(&format!("---\ntitle: {title}\n---\nx")),
+            )],
+        )]
+    };
     let first = plan_push(store.as_ref(), &admin, &commits("One"), time::OffsetDateTime::now_utc())
         .expect("plans")
         .expect("valid");
@@ -97,6 +138,9 @@ fn append_all_stores_nothing_when_one_batch_conflicts() {
     stale.expected_version = 7;
     batches.push(stale);
     let outcomes = store.append_all(batches).expect("no storage error");
-    assert!(matches!(outcomes.as_slice(), [AppendOutcome::VersionConflict { actual: 0, .. }]));
+    assert!(matches!(
+        outcomes.as_slice(),
+        [AppendOutcome::VersionConflict { actual: 0, .. }]
+    ));
     assert_eq!(store.head(), 0, "the first batch was rolled back with the second");
 }

@@ -286,8 +286,11 @@ fn log_stderr(mut stderr: std::process::ChildStderr) {
     }
 }
 
+/// A CGI answer's header block, parsed: status, headers, and the bytes after it.
+type CgiHead = (StatusCode, Vec<(String, String)>, Vec<u8>);
+
 /// The CGI header block: status, headers, and what follows it.
-fn parse_cgi_head(head: &[u8]) -> Option<(StatusCode, Vec<(String, String)>, Vec<u8>)> {
+fn parse_cgi_head(head: &[u8]) -> Option<CgiHead> {
     let (end, skip) = find(head, b"\r\n\r\n")
         .map(|i| (i, 4))
         .or_else(|| find(head, b"\n\n").map(|i| (i, 2)))?;
@@ -295,11 +298,15 @@ fn parse_cgi_head(head: &[u8]) -> Option<(StatusCode, Vec<(String, String)>, Vec
     let mut status = StatusCode::OK;
     let mut headers = Vec::new();
     for line in text.lines() {
-        let Some((name, value)) = line.split_once(':') else { continue };
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
         let value = value.trim().to_owned();
         if name.eq_ignore_ascii_case("status") {
             let code = value.split_whitespace().next().and_then(|c| c.parse::<u16>().ok());
-            status = code.and_then(|c| StatusCode::from_u16(c).ok()).unwrap_or(StatusCode::BAD_GATEWAY);
+            status = code
+                .and_then(|c| StatusCode::from_u16(c).ok())
+                .unwrap_or(StatusCode::BAD_GATEWAY);
         } else {
             headers.push((name.trim().to_owned(), value));
         }

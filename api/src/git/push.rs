@@ -88,7 +88,11 @@ pub(crate) async fn receive_pack(req: HttpRequest, state: web::Data<AppState>, b
             Err(e) => tracing::error!(error = %e, "push hook socket"),
         })
     };
-    let cgi = Cgi::new(&req, staging.root.clone(), &format!("/{}/git-receive-pack", staging.name));
+    let cgi = Cgi::new(
+        &req,
+        staging.root.clone(),
+        &format!("/{}/git-receive-pack", staging.name),
+    );
     let cleanup = Box::new(move || {
         done.store(true, Ordering::Release);
         let _ = server.join();
@@ -255,7 +259,7 @@ fn import_push(context: &PushContext, request: &HookRequest) -> anyhow::Result<R
     if let Some(old) = old {
         if !import::is_ancestor(&context.staging, &env, old, &update.new)? {
             return Ok(Err(vec![
-                "non-fast-forward: main has commits you do not have; pull first".into()
+                "non-fast-forward: main has commits you do not have; pull first".into(),
             ]));
         }
     }

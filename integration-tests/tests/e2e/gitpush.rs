@@ -124,22 +124,34 @@ async fn clone_needs_credentials_and_a_read_only_token_cannot_push() {
         .await;
     wait_for_git(&s.admin).await;
 
-    let anonymous = reqwest::get(format!("{}/git/content.git/info/refs?service=git-upload-pack", s.server.base))
-        .await
-        .expect("GET info/refs");
+    let anonymous = reqwest::get(format!(
+        "{}/git/content.git/info/refs?service=git-upload-pack",
+        s.server.base
+    ))
+    .await
+    .expect("GET info/refs");
     assert_eq!(anonymous.status(), 401);
     let challenge = anonymous.headers()["www-authenticate"].to_str().expect("ascii");
     assert!(challenge.starts_with("Basic realm="), "{challenge}");
     let host = s.server.base.trim_start_matches("http://");
     let stderr = git_fails(&s.work, &["clone", &format!("http://{host}/git/content.git"), "anon"]);
-    assert!(stderr.contains("401") || stderr.contains("Authentication failed"), "{stderr}");
+    assert!(
+        stderr.contains("401") || stderr.contains("Authentication failed"),
+        "{stderr}"
+    );
     let wrong = git_fails(&s.work, &["clone", &clone_url(&s.server, "qk_wrong"), "wrong"]);
-    assert!(wrong.contains("401") || wrong.contains("Authentication failed"), "{wrong}");
+    assert!(
+        wrong.contains("401") || wrong.contains("Authentication failed"),
+        "{wrong}"
+    );
 
     let read = token(&s.admin, &["posts:read"]).await;
     git_ok(&s.work, &["clone", &clone_url(&s.server, &read), "clone"]);
     let clone = s.work.join("clone");
-    assert_eq!(git_ok(&clone, &["rev-parse", "HEAD"]).trim(), main_sha(&s.data.join("content.git")));
+    assert_eq!(
+        git_ok(&clone, &["rev-parse", "HEAD"]).trim(),
+        main_sha(&s.data.join("content.git"))
+    );
     let file = post_file(&clone, "hello");
     let text = std::fs::read_to_string(&file).expect("post file");
     std::fs::write(&file, text.replace("first", "changed")).expect("edit");
@@ -147,7 +159,11 @@ async fn clone_needs_credentials_and_a_read_only_token_cannot_push() {
     let head = events_after(&s.admin, 0).await.head;
     let refused = git_fails(&clone, &["push", "origin", "main"]);
     assert!(refused.contains("403"), "{refused}");
-    assert_eq!(events_after(&s.admin, 0).await.head, head, "a refused push stores nothing");
+    assert_eq!(
+        events_after(&s.admin, 0).await.head,
+        head,
+        "a refused push stores nothing"
+    );
 }
 
 #[tokio::test]
@@ -190,7 +206,10 @@ async fn a_push_becomes_events_pages_and_quire_commits() {
     let second = git_ok(&clone, &["rev-parse", "HEAD"]).trim().to_owned();
 
     let pushed = git_ok(&clone, &["push", "origin", "main"]);
-    assert!(pushed.contains("Quire imported 4 event(s) from 2 commit(s)"), "{pushed}");
+    assert!(
+        pushed.contains("Quire imported 4 event(s) from 2 commit(s)"),
+        "{pushed}"
+    );
 
     let events = events_after(&s.admin, head).await.events;
     let seen: Vec<(String, Option<String>)> = events
@@ -206,17 +225,26 @@ async fn a_push_becomes_events_pages_and_quire_commits() {
             ("PostDeleted".to_owned(), Some(second.clone())),
         ]
     );
-    assert!(events.iter().all(|e| e.origin.as_ref().is_some_and(|o| o.source == "git-push")));
+    assert!(events
+        .iter()
+        .all(|e| e.origin.as_ref().is_some_and(|o| o.source == "git-push")));
     assert!(events.iter().all(|e| e.actor == ADMIN.0), "the pusher is the actor");
 
-    assert!(wait_for_page(&s.admin, "/posts/from-git/", 200).await.contains("Hello from an editor."));
-    assert!(wait_for_page(&s.admin, "/posts/edited/", 200).await.contains("new body from git"));
+    assert!(wait_for_page(&s.admin, "/posts/from-git/", 200)
+        .await
+        .contains("Hello from an editor."));
+    assert!(wait_for_page(&s.admin, "/posts/edited/", 200)
+        .await
+        .contains("new body from git"));
     wait_for_page(&s.admin, "/posts/moved-away/", 200).await;
     wait_for_page(&s.admin, "/posts/doomed/", 404).await;
 
     wait_for_git(&s.admin).await;
     let repo = s.data.join("content.git");
-    let log = git_ok(&clone, &["--git-dir", &repo.to_string_lossy(), "log", "-4", "--format=%B", "main"]);
+    let log = git_ok(
+        &clone,
+        &["--git-dir", &repo.to_string_lossy(), "log", "-4", "--format=%B", "main"],
+    );
     assert!(log.contains(&format!("Pushed-Commit: {first}")), "{log}");
     assert!(log.contains(&format!("Pushed-Commit: {second}")), "{log}");
 
@@ -231,9 +259,17 @@ async fn a_push_becomes_events_pages_and_quire_commits() {
     let tip = main_sha(&repo);
     drop(s.server);
     let verify = quire(&s.data, &["verify"]);
-    assert!(verify.status.success(), "verify: {}", String::from_utf8_lossy(&verify.stdout));
+    assert!(
+        verify.status.success(),
+        "verify: {}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
     let rebuild = quire(&s.data, &["rebuild", "git"]);
-    assert!(rebuild.status.success(), "rebuild: {}", String::from_utf8_lossy(&rebuild.stderr));
+    assert!(
+        rebuild.status.success(),
+        "rebuild: {}",
+        String::from_utf8_lossy(&rebuild.stderr)
+    );
     assert_eq!(main_sha(&repo), tip, "rebuilding git gives the same commit ids");
 }
 
@@ -265,23 +301,33 @@ async fn a_bad_push_is_refused_whole_with_the_paths() {
         refused.contains(&format!("remote: {bad_path}: front matter: 'date' is not a date")),
         "{refused}"
     );
-    assert!(refused.contains("remote: layouts/single.html: Quire does not import this file"), "{refused}");
+    assert!(
+        refused.contains("remote: layouts/single.html: Quire does not import this file"),
+        "{refused}"
+    );
     assert_eq!(events_after(&s.admin, 0).await.head, head, "no events");
     assert_eq!(main_sha(&repo), tip, "main unchanged");
     let page = wait_for_page(&s.admin, "/posts/keep/", 200).await;
     assert!(page.contains("unchanged") && !page.contains("a good change"));
 
     let other = git_fails(&clone, &["push", "origin", "HEAD:refs/heads/feature"]);
-    assert!(other.contains("refs/heads/feature: only refs/heads/main is accepted"), "{other}");
+    assert!(
+        other.contains("refs/heads/feature: only refs/heads/main is accepted"),
+        "{other}"
+    );
     let staging = s.data.join("git-incoming");
-    let left: Vec<_> = std::fs::read_dir(&staging).map(|d| d.flatten().collect()).unwrap_or_default();
+    let left: Vec<_> = std::fs::read_dir(&staging)
+        .map(|d| d.flatten().collect())
+        .unwrap_or_default();
     assert!(left.is_empty(), "staging repositories are removed: {left:?}");
 }
 
 #[tokio::test]
 async fn api_writes_racing_pushes_lose_nothing() {
     let s = setup().await;
-    s.admin.create_post(json!({"title": "Seed", "body": "seed", "status": "published"})).await;
+    s.admin
+        .create_post(json!({"title": "Seed", "body": "seed", "status": "published"}))
+        .await;
     wait_for_git(&s.admin).await;
     let writer = token(&s.admin, &["posts:read", "posts:write", "posts:publish"]).await;
     git_ok(&s.work, &["clone", &clone_url(&s.server, &writer), "clone"]);
@@ -330,8 +376,88 @@ async fn api_writes_racing_pushes_lose_nothing() {
         wait_for_page(&s.admin, &format!("/posts/pushed-{n}/"), 200).await;
     }
     let repo = s.data.join("content.git");
-    git_ok(&s.work, &["--git-dir", &repo.to_string_lossy(), "fsck", "--no-dangling"]);
+    git_ok(
+        &s.work,
+        &["--git-dir", &repo.to_string_lossy(), "fsck", "--no-dangling"],
+    );
     drop(s.server);
     let verify = quire(&s.data, &["verify"]);
-    assert!(verify.status.success(), "verify: {}", String::from_utf8_lossy(&verify.stdout));
+    assert!(
+        verify.status.success(),
+        "verify: {}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+}
+
+/// How many events of the log came from a push.
+async fn pushed_events(admin: &Client) -> usize {
+    let mut after = 0;
+    let mut count = 0;
+    loop {
+        let page = events_after(admin, after).await;
+        if page.events.is_empty() {
+            return count;
+        }
+        count += page.events.iter().filter(|e| e.origin.is_some()).count();
+        after = page.next_after;
+    }
+}
+
+#[tokio::test]
+async fn sigkill_during_a_push_keeps_all_of_it_or_none() {
+    let s = setup().await;
+    s.admin
+        .create_post(json!({"title": "Seed", "body": "seed", "status": "published"}))
+        .await;
+    wait_for_git(&s.admin).await;
+    let writer = token(&s.admin, &["posts:read", "posts:write", "posts:publish"]).await;
+    let clone = s.work.join("clone");
+    git_ok(&s.work, &["clone", &clone_url(&s.server, &writer), "clone"]);
+    let year = post_file(&clone, "seed").parent().expect("year").to_owned();
+    let mut server = s.server;
+    let mut expected = 0;
+    for (round, delay_ms) in [5u64, 40, 120].into_iter().enumerate() {
+        for n in 0..5 {
+            let body = format!("---\ntitle: \"Round {round} post {n}\"\n---\nbody\n");
+            std::fs::write(year.join(format!("r{round}-{n}.md")), body).expect("write");
+        }
+        git_ok(&clone, &["add", "-A"]);
+        git_ok(&clone, &["commit", "-m", &format!("round {round}")]);
+        let push = Command::new("git")
+            .current_dir(&clone)
+            .args(["push", "origin", "main"])
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start git push");
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        server.signal(libc::SIGKILL);
+        let _ = tokio::task::spawn_blocking(move || {
+            let mut push = push;
+            push.wait()
+        })
+        .await;
+        server = BinaryServer::start(&s.data).await;
+        git_ok(&clone, &["remote", "set-url", "origin", &clone_url(&server, &writer)]);
+        let admin = Client::login(&server.base, ADMIN.0, ADMIN.1).await;
+        let count = pushed_events(&admin).await;
+        assert!(
+            count == expected || count == expected + 5,
+            "round {round}: {count} pushed events, expected {expected} or {}",
+            expected + 5
+        );
+        expected = count;
+        wait_for_git(&admin).await;
+        // Start the next round from Quire's main, whatever happened.
+        git_ok(&clone, &["fetch", "origin"]);
+        git_ok(&clone, &["reset", "-q", "--hard", "origin/main"]);
+    }
+    drop(server);
+    let verify = quire(&s.data, &["verify"]);
+    assert!(
+        verify.status.success(),
+        "verify: {}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
 }

@@ -61,7 +61,10 @@ pub fn parse_post_file(bytes: &[u8]) -> Result<FrontMatter, String> {
     };
     let slug = optional_text(&doc["slug"], "slug")?;
     let id = optional_text(&doc["id"], "id")?
-        .map(|id| id.parse::<Ulid>().map_err(|_| "front matter: 'id' is not a post id (ULID)".to_owned()))
+        .map(|id| {
+            id.parse::<Ulid>()
+                .map_err(|_| "front matter: 'id' is not a post id (ULID)".to_owned())
+        })
         .transpose()?;
     Ok(FrontMatter {
         title,

@@ -39,7 +39,7 @@ impl PushPlan {
                 AppendOutcome::Appended { events: stored, .. } => events.extend(stored),
                 AppendOutcome::VersionConflict { .. } => {
                     return Ok(Err(vec![
-                        "a post changed while the push was checked; pull and push again".into()
+                        "a post changed while the push was checked; pull and push again".into(),
                     ]))
                 }
                 AppendOutcome::SlugTaken { slug, .. } => {
@@ -102,8 +102,9 @@ impl Planner<'_> {
     fn commit(&mut self, commit: &PushedCommit) -> crate::Result<()> {
         let short = commit.id.get(..12).unwrap_or(&commit.id);
         if commit.parents > 1 {
-            self.problems
-                .push(format!("commit {short} is a merge; rebase onto main instead of merging"));
+            self.problems.push(format!(
+                "commit {short} is a merge; rebase onto main instead of merging"
+            ));
             return Ok(());
         }
         let mut upserts = Vec::new();
@@ -126,7 +127,11 @@ impl Planner<'_> {
                 touched.push(id);
             }
         }
-        for change in commit.changes.iter().filter(|c| c.after.is_none() && is_post_path(&c.path)) {
+        for change in commit
+            .changes
+            .iter()
+            .filter(|c| c.after.is_none() && is_post_path(&c.path))
+        {
             self.delete(commit, change, &touched)?;
         }
         Ok(())
@@ -143,7 +148,12 @@ impl Planner<'_> {
     }
 
     /// Plans a new or changed file; returns the post it is about.
-    fn upsert(&mut self, commit: &PushedCommit, change: &FileChange, front: FrontMatter) -> crate::Result<Option<Ulid>> {
+    fn upsert(
+        &mut self,
+        commit: &PushedCommit,
+        change: &FileChange,
+        front: FrontMatter,
+    ) -> crate::Result<Option<Ulid>> {
         let path = change.path.as_str();
         let id = front
             .id
@@ -227,8 +237,9 @@ impl Planner<'_> {
             .and_then(|b| parse_post_file(b).ok()?.id)
             .or_else(|| self.by_path.get(path).copied());
         let Some(id) = id else {
-            self.problems
-                .push(format!("{path}: the deleted file names no post (no 'id' in its front matter)"));
+            self.problems.push(format!(
+                "{path}: the deleted file names no post (no 'id' in its front matter)"
+            ));
             return Ok(());
         };
         if touched.contains(&id) {
@@ -246,7 +257,14 @@ impl Planner<'_> {
     }
 
     /// Adds a batch and folds its events into the planned state.
-    fn add_batch(&mut self, commit: &PushedCommit, path: &str, id: Ulid, current: Option<Post>, events: Vec<EventPayload>) {
+    fn add_batch(
+        &mut self,
+        commit: &PushedCommit,
+        path: &str,
+        id: Ulid,
+        current: Option<Post>,
+        events: Vec<EventPayload>,
+    ) {
         if events.is_empty() {
             return;
         }
