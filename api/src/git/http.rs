@@ -56,6 +56,9 @@ pub(crate) enum Access {
 /// The caller, if its credentials allow `access`; otherwise the response to send (401 with
 /// `WWW-Authenticate: Basic`, or 403).
 pub(crate) async fn git_auth(req: &HttpRequest, state: &AppState, access: Access) -> Result<Auth, HttpResponse> {
+    if !state.config.git.enabled {
+        return Err(ApiError::not_found("the git repository is off (git.enabled = false)").error_response());
+    }
     let Some(token) = credentials(req) else {
         return Err(basic_challenge(ApiError::unauthorized(
             "send an API token as the password (any username), or as `Authorization: Bearer <token>`",

@@ -70,6 +70,7 @@ pub(crate) fn start(
     store: Arc<dyn Store>,
     status: Arc<GitStatus>,
 ) -> anyhow::Result<()> {
+    push::remove_leftovers(&config.data_dir);
     if !config.git.enabled {
         return Ok(());
     }

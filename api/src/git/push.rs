@@ -101,6 +101,18 @@ pub(crate) async fn receive_pack(req: HttpRequest, state: web::Data<AppState>, b
     cgi.run(body, Vec::new(), Some(cleanup)).await
 }
 
+/// Removes the staging repositories of pushes a crash interrupted (their events were appended
+/// whole or not at all; the pushed objects are not needed either way). Run on start.
+pub(crate) fn remove_leftovers(data_dir: &Path) {
+    let root = data_dir.join("git-incoming");
+    let Ok(entries) = std::fs::read_dir(&root) else { return };
+    for entry in entries.flatten() {
+        if let Err(e) = std::fs::remove_dir_all(entry.path()) {
+            tracing::warn!(error = %e, dir = %entry.path().display(), "removing a leftover push");
+        }
+    }
+}
+
 /// The staging repository of one push.
 struct Staging {
     root: PathBuf,

@@ -439,6 +439,13 @@ async fn sigkill_during_a_push_keeps_all_of_it_or_none() {
         })
         .await;
         server = BinaryServer::start(&s.data).await;
+        let leftovers: Vec<_> = std::fs::read_dir(s.data.join("git-incoming"))
+            .map(|d| d.flatten().collect())
+            .unwrap_or_default();
+        assert!(
+            leftovers.is_empty(),
+            "a restart removes interrupted pushes: {leftovers:?}"
+        );
         git_ok(&clone, &["remote", "set-url", "origin", &clone_url(&server, &writer)]);
         let admin = Client::login(&server.base, ADMIN.0, ADMIN.1).await;
         let count = pushed_events(&admin).await;
