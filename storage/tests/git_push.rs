@@ -112,6 +112,35 @@ fn a_push_is_planned_as_api_writes_and_appended_whole() {
     assert!(refused[0].starts_with("themes/x.html: "), "{refused:?}");
     assert!(refused[1].starts_with("content/posts/2026/b.md: ") && refused[1].contains("posts:publish"));
     assert_eq!(store.head(), head);
+
+    // An id that names no post the pusher may edit is refused, whether it exists or not.
+    let hidden = posts
+        .create(
+            &admin,
+            NewPost {
+                title: "Ada's draft".into(),
+                ..NewPost::default()
+            },
+            None,
+        )
+        .expect("a draft of ada's");
+    for id in [hidden.id, ulid::Ulid::new()] {
+        let probe = file("Probe", &format!("draft: true\nid: \"{id}\"\n"));
+        let refused = plan_push(
+            store.as_ref(),
+            &contributor,
+            &[commit("c5", vec![("content/posts/2026/probe.md", None, Some(&probe))])],
+            time::OffsetDateTime::now_utc(),
+        )
+        .expect("plans")
+        .expect_err("refused");
+        assert_eq!(
+            refused,
+            vec![format!(
+                "content/posts/2026/probe.md: 'id' {id} is not a post you can edit; remove the id line to create a new post"
+            )]
+        );
+    }
 }
 
 #[test]

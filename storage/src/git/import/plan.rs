@@ -164,6 +164,13 @@ impl Planner<'_> {
             Some(id) => self.post(id)?,
             None => None,
         };
+        if let (Some(id), None) = (front.id, &current) {
+            // Missing and hidden posts get the same answer, so a push cannot probe for drafts.
+            self.problems.push(format!(
+                "{path}: 'id' {id} is not a post you can edit; remove the id line to create a new post"
+            ));
+            return Ok(None);
+        }
         let result = match &current {
             Some(current) => self.update_events(current, front, slug),
             None => self.create_events(front, slug),
@@ -175,7 +182,7 @@ impl Planner<'_> {
                 return Ok(None);
             }
         };
-        let id = current.as_ref().map(|p| p.id).or(id).unwrap_or_else(new_post_id);
+        let id = current.as_ref().map_or_else(new_post_id, |p| p.id);
         if front_has_no_id(change) {
             self.by_path.insert(path.to_owned(), id);
         }
