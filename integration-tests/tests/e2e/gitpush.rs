@@ -97,6 +97,18 @@ fn relative(clone: &Path, file: &Path) -> String {
     file.strip_prefix(clone).expect("inside").to_string_lossy().into_owned()
 }
 
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read fixtures").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
 async fn events_after(admin: &Client, after: u64) -> EventList {
     let response = admin.get(&format!("/api/v1/events?after={after}&limit=100")).await;
     assert_eq!(response.status(), 200);
@@ -255,6 +267,25 @@ async fn a_push_becomes_events_pages_and_quire_commits() {
     assert!(again.contains("up to date"), "{again}");
     let id_line = std::fs::read_to_string(post_file(&clone, "from-git")).expect("read");
     assert!(id_line.contains("\nid: \""), "Quire gave the new post an id: {id_line}");
+
+    // The pushed-and-pulled clone builds with Hugo: new and edited pages, none for the deleted.
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hugo-layout/layouts"),
+        &clone.join("layouts"),
+    );
+    let public = s.work.join("public");
+    let hugo = Command::new("hugo")
+        .arg("--source")
+        .arg(&clone)
+        .arg("--destination")
+        .arg(&public)
+        .output()
+        .expect("run hugo (scripts/test installs it)");
+    assert!(hugo.status.success(), "hugo: {}", String::from_utf8_lossy(&hugo.stderr));
+    let built = |slug: &str| std::fs::read_to_string(public.join("posts").join(slug).join("index.html")).ok();
+    assert!(built("from-git").is_some_and(|p| p.contains("Hello from an editor.")));
+    assert!(built("edited").is_some_and(|p| p.contains("new body from git")));
+    assert!(built("moved-away").is_some() && built("doomed").is_none());
 
     let tip = main_sha(&repo);
     drop(s.server);
