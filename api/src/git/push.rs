@@ -40,9 +40,6 @@ use crate::state::AppState;
 /// How long a push may take from its request to the hook's answer.
 const PUSH_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// One push at a time: each checks `main` and the log head, then appends.
-static PUSH_GATE: Mutex<()> = Mutex::new(());
-
 /// What the hook sends: its standard input and git's quarantine folder.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct HookRequest {
@@ -80,6 +77,7 @@ pub(crate) async fn receive_pack(req: HttpRequest, state: web::Data<AppState>, b
         clock: state.posts.clock(),
         content: super::repo_dir(&state.config),
         staging: staging.dir.clone(),
+        gate: state.push_gate.clone(),
     };
     let server = {
         let (listener, done) = (staging.listener.try_clone(), done.clone());
@@ -192,6 +190,8 @@ struct PushContext {
     clock: quire_storage::Clock,
     content: PathBuf,
     staging: PathBuf,
+    /// Held from the check of `main` to the append.
+    gate: Arc<Mutex<()>>,
 }
 
 /// Answers the hook (at most once) until the push request ends.
@@ -243,7 +243,7 @@ fn answer_hook(stream: UnixStream, context: &PushContext) -> std::io::Result<()>
 /// Checks and imports the push; `Ok(Err(messages))` refuses it.
 fn import_push(context: &PushContext, request: &HookRequest) -> anyhow::Result<Result<Vec<String>, Vec<String>>> {
     let updates = parse_ref_updates(&request.updates);
-    let _gate = PUSH_GATE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _gate = context.gate.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut refused: Vec<String> = updates
         .iter()
         .filter(|u| u.name != "refs/heads/main")
