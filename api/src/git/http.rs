@@ -15,6 +15,9 @@
 use std::io::{Read as _, Write as _};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::mpsc::RecvTimeoutError;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::web::{self, Bytes};
@@ -124,7 +127,7 @@ async fn info_refs(
         return response;
     }
     let cgi = Cgi::new(&req, state.config.data_dir.clone(), "/content.git/info/refs");
-    cgi.run(body, Vec::new(), None).await
+    cgi.run(body, None, None).await
 }
 
 /// `POST /git/content.git/git-upload-pack` — sends objects to `git clone`/`fetch`.
@@ -133,7 +136,7 @@ async fn upload_pack(req: HttpRequest, state: web::Data<AppState>, body: web::Pa
         return response;
     }
     let cgi = Cgi::new(&req, state.config.data_dir.clone(), "/content.git/git-upload-pack");
-    cgi.run(body, Vec::new(), None).await
+    cgi.run(body, None, None).await
 }
 
 /// One run of `git http-backend`.
@@ -175,12 +178,13 @@ impl Cgi {
         }
     }
 
-    /// Runs the backend with `extra` variables, streams `body` in and the answer out; `after`
-    /// runs on a blocking thread once the backend has exited (cleanup).
+    /// Runs the backend, streams `body` in and the answer out; a backend still running after
+    /// `time_limit` is killed. `after` runs on a blocking thread once the backend has exited
+    /// (cleanup), before the answer ends.
     pub(crate) async fn run(
         self,
         mut body: web::Payload,
-        extra: Vec<(String, String)>,
+        time_limit: Option<Duration>,
         after: Option<Box<dyn FnOnce() + Send>>,
     ) -> HttpResponse {
         let spawned = Command::new("git")
@@ -189,7 +193,7 @@ impl Cgi {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("GIT_PROJECT_ROOT", &self.root)
             .env("PATH_INFO", &self.path_info)
-            .envs(self.env.iter().chain(&extra).map(|(k, v)| (k, v)))
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -212,10 +216,22 @@ impl Cgi {
         let (out_tx, mut out_rx) = mpsc::channel::<Bytes>(CHANNEL_CHUNKS);
         std::thread::spawn(move || feed_stdin(stdin, in_rx));
         std::thread::spawn(move || log_stderr(stderr));
+        let child = Arc::new(Mutex::new(child));
+        let (exited, exit_rx) = std::sync::mpsc::channel::<()>();
+        if let Some(limit) = time_limit {
+            let child = child.clone();
+            std::thread::spawn(move || {
+                if exit_rx.recv_timeout(limit) == Err(RecvTimeoutError::Timeout) {
+                    tracing::warn!(secs = limit.as_secs(), "`git http-backend` ran too long; killed");
+                    let _ = child.lock().map(|mut c| c.kill());
+                }
+            });
+        }
         std::thread::spawn(move || {
             read_stdout(stdout, &out_tx);
-            if let Err(e) = child.wait() {
-                tracing::warn!(error = %e, "waiting for `git http-backend`");
+            let _ = exited.send(());
+            if let Err(e) = child.lock().map_err(|_| ()).and_then(|mut c| c.wait().map_err(|_| ())) {
+                tracing::warn!(error = ?e, "waiting for `git http-backend`");
             }
             // Clean up before the answer ends, so the client sees the result of both.
             if let Some(after) = after {

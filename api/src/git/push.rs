@@ -37,7 +37,8 @@ use super::http::{git_auth, Access, Cgi};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// How long a push may take from its request to the hook's answer.
+/// How long a push may take (receiving the pack, checking and importing it); past that git is
+/// killed and nothing is stored unless the import had already been appended whole.
 const PUSH_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// What the hook sends: its standard input and git's quarantine folder.
@@ -96,7 +97,7 @@ pub(crate) async fn receive_pack(req: HttpRequest, state: web::Data<AppState>, b
         let _ = server.join();
         staging.remove();
     });
-    cgi.run(body, Vec::new(), Some(cleanup)).await
+    cgi.run(body, Some(PUSH_TIMEOUT), Some(cleanup)).await
 }
 
 /// Removes the staging repositories of pushes a crash interrupted (their events were appended
