@@ -232,6 +232,14 @@ async fn a_bad_push_is_refused_whole_with_the_paths() {
         other.contains("refs/heads/feature: only refs/heads/main is accepted"),
         "{other}"
     );
+    git_ok(&clone, &["reset", "-q", "--hard", &tip]);
+    git_ok(&clone, &["commit", "-q", "--amend", "-m", "rewritten history"]);
+    let forced = git_fails(&clone, &["push", "--force", "origin", "main"]);
+    assert!(forced.contains("remote: non-fast-forward"), "{forced}");
+    assert_eq!(
+        (events_after(&s.admin, 0).await.head, main_sha(&repo)),
+        (head, tip.clone())
+    );
     let staging = s.data.join("git-incoming");
     let left: Vec<_> = std::fs::read_dir(&staging)
         .map(|d| d.flatten().collect())
