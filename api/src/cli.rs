@@ -82,6 +82,12 @@ enum Command {
         #[arg(long, group = "source")]
         from_backup: Option<PathBuf>,
     },
+    /// The `pre-receive` hook of a push over HTTP (run by git, not by hand).
+    #[command(hide = true)]
+    GitPreReceive {
+        /// The server's socket for this push.
+        socket: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -158,6 +164,10 @@ fn init_tracing() {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(Command::GitPreReceive { socket }) = &cli.command {
+        // Git runs the hook with the push's environment, not the server's settings.
+        std::process::exit(if crate::git::push::hook_main(socket) { 0 } else { 1 });
+    }
     let mut config = Config::load(cli.config.as_deref())?;
     if let Some(dir) = cli.data_dir {
         config.data_dir = dir;
@@ -184,6 +194,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             (None, Some(file)) => crate::ops::restore::from_backup(&config, &file),
             (None, None) => anyhow::bail!("say where to restore from: --from-git or --from-backup"),
         },
+        Command::GitPreReceive { .. } => Ok(()),
         Command::Keys(KeysCommand::Rotate) => {
             let kid = crate::auth::JwtKeys::rotate(&config.data_dir.join("keys"))?;
             println!("new signing key {kid}; restart quire to use it");

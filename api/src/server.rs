@@ -85,6 +85,7 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
         webhooks,
         webhook_queue,
         webhook_wake: Arc::default(),
+        push_gate: Arc::default(),
         metrics,
         accounts,
         jwt,

@@ -40,4 +40,6 @@ pub struct AppState {
     pub media: MediaService,
     /// Bounds how many uploads are decoded at once (`media.concurrent_decodes`).
     pub media_permits: Arc<tokio::sync::Semaphore>,
+    /// One `git push` import at a time (each checks `main` and the log head, then appends).
+    pub push_gate: Arc<std::sync::Mutex<()>>,
 }

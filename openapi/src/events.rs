@@ -27,6 +27,19 @@ pub struct EventResponse {
     /// The event's payload; its fields depend on `type`.
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
+    /// Where the event came from when not from the API (a `git push`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<EventOrigin>,
+}
+
+/// Where an event came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EventOrigin {
+    /// `git-push`.
+    pub source: String,
+    /// The pushed commit the event was read from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
 }
 
 /// A page of the event log.

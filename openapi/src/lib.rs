@@ -17,7 +17,7 @@ pub mod webhooks;
 
 pub use auth::{LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, SetupStatus, TokenResponse};
 pub use doc::ApiDoc;
-pub use events::{EventList, EventResponse, Health, Ready};
+pub use events::{EventList, EventOrigin, EventResponse, Health, Ready};
 pub use media::{MediaList, MediaResponse, PatchMediaRequest, UploadForm};
 pub use ops::{BackupArchive, BackupManifest};
 pub use posts::{CreatePostRequest, MergeConflict, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus};

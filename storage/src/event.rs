@@ -31,9 +31,32 @@ pub struct Envelope {
     pub at: OffsetDateTime,
     /// The `Idempotency-Key` of the request that caused it, if any.
     pub idempotency_key: Option<String>,
+    /// Where the event came from when not from the API (absent in events written before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
     /// What happened.
     #[serde(flatten)]
     pub payload: EventPayload,
+}
+
+/// Where an event came from, for events not made through the API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    /// `git-push` for events read from a pushed commit.
+    pub source: String,
+    /// The id of the pushed commit the event was read from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+}
+
+impl Origin {
+    /// The origin of an event read from pushed commit `commit`.
+    pub fn git_push(commit: impl Into<String>) -> Self {
+        Self {
+            source: "git-push".into(),
+            commit: Some(commit.into()),
+        }
+    }
 }
 
 /// What happened to a post or a media file. The variant name is the event `type`.
@@ -157,6 +180,7 @@ mod tests {
             actor: "ada".into(),
             at: time::macros::datetime!(2026-11-26 13:00 UTC),
             idempotency_key: Some("k1".into()),
+            origin: None,
             payload: EventPayload::PostUpdated {
                 slug: None,
                 title: Some("New".into()),

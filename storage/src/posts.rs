@@ -341,6 +341,7 @@ impl Posts {
             at,
             idempotency,
             events,
+            origin: None,
         })
     }
 
@@ -398,7 +399,7 @@ fn fold_to(id: Ulid, events: &[Envelope], n: u64) -> Result<Post> {
 
 /// A patch with its fields checked and normalized, before anything is loaded: a malformed
 /// request is told what is wrong whatever its `If-Match` says.
-fn normalize_patch(mut patch: PostPatch) -> Result<PostPatch> {
+pub(crate) fn normalize_patch(mut patch: PostPatch) -> Result<PostPatch> {
     patch.title = patch.title.map(|t| normalize_title(&t)).transpose()?;
     patch.tags = patch.tags.map(|t| normalize_tags(&t)).transpose()?;
     if let Some(slug) = &patch.slug {
@@ -426,7 +427,7 @@ fn publish_time(
 }
 
 /// The events that turn `current` into what `patch` asks for (none if nothing changes).
-fn patch_events(current: &Post, patch: PostPatch, now: OffsetDateTime) -> Result<Vec<EventPayload>> {
+pub(crate) fn patch_events(current: &Post, patch: PostPatch, now: OffsetDateTime) -> Result<Vec<EventPayload>> {
     let title = patch
         .title
         .map(|t| normalize_title(&t))

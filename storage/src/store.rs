@@ -31,6 +31,8 @@ pub struct AppendBatch {
     pub idempotency: Option<IdempotencyWrite>,
     /// The events, in order; never empty.
     pub events: Vec<EventPayload>,
+    /// Where the events came from (`None`: the API).
+    pub origin: Option<crate::event::Origin>,
 }
 
 /// What `append` decided. Conflicts are expected outcomes, not errors.
@@ -123,6 +125,10 @@ pub trait Store: Send + Sync {
     fn slug_owner(&self, slug: &str) -> Result<Option<Ulid>>;
     /// One page of posts.
     fn list_posts(&self, query: &PostQuery) -> Result<Vec<Post>>;
+    /// Appends several batches (possibly to the same stream) in one transaction: all are
+    /// appended and durable, or none is. The outcomes are in batch order; if one is not
+    /// `Appended`, nothing was stored and the first such outcome is returned alone.
+    fn append_all(&self, batches: Vec<AppendBatch>) -> Result<Vec<AppendOutcome>>;
     /// Appends media events (`stream` is the media id) on the same path as `append`: same
     /// writer, same group commit, same idempotency records.
     fn append_media(&self, batch: AppendBatch) -> Result<MediaOutcome>;

@@ -5,6 +5,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
+use quire_storage::git::import::{plan_push, FileChange, PushedCommit};
 use quire_storage::git::{events_from_git, rebuild, settings_of, verify};
 use quire_storage::{
     Actor, Clock, Envelope, Error, GitError, GitProjection, GitSettings, IdempotencyRecord, IdempotencyWrite, NewPost,
@@ -104,6 +105,23 @@ fn script(posts: &Posts) {
         ..patch()
     };
     posts.update(&ada, a.id, None, back, None).expect("unpublish");
+    // A pushed commit: its events carry their origin, which git must give back too.
+    let file = FileChange {
+        path: "content/posts/2025/pushed.md".into(),
+        before: None,
+        after: Some(b"---\ntitle: Pushed\ndraft: true\n---\nfrom git\n".to_vec()),
+    };
+    let commit = PushedCommit {
+        id: "0123456789abcdef0123456789abcdef01234567".into(),
+        parents: 1,
+        changes: vec![file],
+    };
+    let store = posts.store().as_ref();
+    let plan = plan_push(store, &ada, &[commit], posts.now())
+        .expect("plan")
+        .expect("valid push");
+    let events = plan.append(store).expect("append").expect("accepted");
+    assert!(events.iter().all(|e| e.origin.is_some()));
 }
 
 struct Source {

@@ -10,7 +10,9 @@
 pub(crate) mod cli;
 pub mod config;
 mod follower;
+pub(crate) mod http;
 mod mirror;
+pub mod push;
 pub(crate) mod status;
 
 use std::path::PathBuf;
@@ -68,6 +70,7 @@ pub(crate) fn start(
     store: Arc<dyn Store>,
     status: Arc<GitStatus>,
 ) -> anyhow::Result<()> {
+    push::remove_leftovers(&config.data_dir);
     if !config.git.enabled {
         return Ok(());
     }

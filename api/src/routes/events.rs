@@ -31,6 +31,10 @@ pub fn event_response(env: &Envelope) -> EventResponse {
         at: env.at,
         idempotency_key: env.idempotency_key.clone(),
         data,
+        origin: env.origin.as_ref().map(|o| quire_openapi::EventOrigin {
+            source: o.source.clone(),
+            commit: o.commit.clone(),
+        }),
     }
 }
 

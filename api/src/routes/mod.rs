@@ -23,6 +23,7 @@ use crate::error::ApiError;
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     editor::configure(cfg);
+    crate::git::http::configure(cfg);
     cfg.service(web::resource("/api/docs").route(web::get().to(|| async {
         actix_web::HttpResponse::PermanentRedirect()
             .insert_header(("Location", "/api/docs/"))

@@ -169,6 +169,7 @@ mod tests {
                 actor: "ada".into(),
                 at: datetime!(2026-01-01 10:00 UTC),
                 idempotency_key: None,
+                origin: None,
                 payload,
             }
         }

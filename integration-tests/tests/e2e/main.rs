@@ -8,6 +8,7 @@ mod crash;
 mod disclosure;
 mod editor;
 mod git;
+mod gitpush;
 mod hugo;
 mod media;
 mod memory;

@@ -14,7 +14,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::auth::{LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, SetupStatus, TokenResponse};
-use crate::events::{EventList, EventResponse, Health, Ready};
+use crate::events::{EventList, EventOrigin, EventResponse, Health, Ready};
 use crate::ops::{BackupArchive, BackupManifest};
 use crate::posts::{
     CreatePostRequest, MergeConflict, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus,
@@ -61,7 +61,7 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
     components(schemas(
         LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, SetupStatus, TokenResponse,
         CreatePostRequest, PatchPostRequest, PostResponse, PostStatus, PostList, PostHistory, MergeConflict,
-        EventResponse, EventList, Health, Ready, Problem,
+        EventResponse, EventOrigin, EventList, Health, Ready, Problem,
         RoleName, UserResponse, UserList, CreateUserRequest, PatchUserRequest, PasswordRequest,
         CreateTokenRequest, TokenInfo, TokenCreated, TokenList,
         StatusResponse, GitStatus, MirrorStatus, ProjectionState, AuditReport, PostCommits, CommitResponse,

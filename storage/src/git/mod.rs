@@ -33,6 +33,7 @@
 mod error;
 mod follow;
 mod history;
+pub mod import;
 mod pack;
 mod projector;
 mod render;
@@ -159,6 +160,14 @@ impl GitProjection {
     /// The seq of the last event in git, read from `main`'s trailers (0 for an empty repository).
     pub fn position(&self) -> Result<u64> {
         repo::git_position(&self.repo).map(|(seq, _)| seq)
+    }
+
+    /// `main`'s commit id and the seq of the last event in git, read from the repository at
+    /// `path` (without opening a projection): what a push must build on.
+    pub fn main_of(path: &Path) -> Result<(Option<ObjectId>, u64)> {
+        let repo = gix::open(path).map_err(error::gix_err(format!("opening {}", path.display())))?;
+        let tip = repo::main_tip(&repo)?;
+        Ok((tip, repo::git_position(&repo)?.0))
     }
 
     /// Commits every event after git's position; returns how many commits were made.

@@ -125,6 +125,12 @@ fn message(event: &Envelope, title: &str, stream_trailer: &str, data: &str) -> S
     if let Some(key) = &event.idempotency_key {
         let _ = writeln!(message, "Idempotency-Key: {}", one_line(key));
     }
+    if let Some(origin) = &event.origin {
+        let _ = writeln!(message, "Event-Source: {}", one_line(&origin.source));
+        if let Some(commit) = &origin.commit {
+            let _ = writeln!(message, "Pushed-Commit: {}", one_line(commit));
+        }
+    }
     let _ = writeln!(message, "Event-Data: {data}");
     message
 }
@@ -169,6 +175,8 @@ pub(crate) struct Trailers {
     pub(crate) time: Option<String>,
     pub(crate) idempotency_key: Option<String>,
     pub(crate) data: Option<String>,
+    pub(crate) source: Option<String>,
+    pub(crate) pushed_commit: Option<String>,
 }
 
 /// Parses the trailer block (the last paragraph) of a commit message.
@@ -193,6 +201,8 @@ pub(crate) fn parse_trailers(message: &[u8]) -> Trailers {
             "Event-Time" => trailers.time = Some(value.to_owned()),
             "Idempotency-Key" => trailers.idempotency_key = Some(value.to_owned()),
             "Event-Data" => trailers.data = Some(value.to_owned()),
+            "Event-Source" => trailers.source = Some(value.to_owned()),
+            "Pushed-Commit" => trailers.pushed_commit = Some(value.to_owned()),
             _ => {}
         }
     }

@@ -186,6 +186,10 @@ impl GitEvents {
             actor: t.actor.clone().ok_or_else(|| bad("it has no Actor trailer"))?,
             at: OffsetDateTime::parse(time, &Rfc3339).map_err(|_| bad("its Event-Time is not RFC 3339"))?,
             idempotency_key: t.idempotency_key.clone(),
+            origin: t.source.clone().map(|source| crate::event::Origin {
+                source,
+                commit: t.pushed_commit.clone(),
+            }),
             payload: EventPayload::PostDeleted {},
         };
         let mut fields: serde_json::Map<String, serde_json::Value> =

@@ -177,6 +177,7 @@ impl MediaService {
             at: (self.clock)(),
             idempotency,
             events: vec![event],
+            origin: None,
         })?;
         match outcome {
             MediaOutcome::Appended { media, .. } => Ok(*media),

@@ -90,6 +90,7 @@ pub(super) fn append_events(
             actor: batch.actor.clone(),
             at: batch.at,
             idempotency_key: batch.idempotency.as_ref().map(|i| i.key.clone()),
+            origin: batch.origin.clone(),
             payload: payload.clone(),
         };
         insert_event(events, stream_idx, &env)?;

@@ -284,7 +284,16 @@ impl Store for SledStore {
         let (reply, answer) = mpsc::sync_channel(1);
         let jobs = self.jobs.as_ref().ok_or(Error::Closed)?;
         let reply = Reply::Post(reply);
-        jobs.send(Job { batch, reply }).map_err(|_| Error::Closed)?;
+        let batches = vec![batch];
+        jobs.send(Job { batches, reply }).map_err(|_| Error::Closed)?;
+        answer.recv().map_err(|_| Error::Closed)?
+    }
+
+    fn append_all(&self, batches: Vec<AppendBatch>) -> Result<Vec<AppendOutcome>> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let jobs = self.jobs.as_ref().ok_or(Error::Closed)?;
+        let reply = Reply::Posts(reply);
+        jobs.send(Job { batches, reply }).map_err(|_| Error::Closed)?;
         answer.recv().map_err(|_| Error::Closed)?
     }
 
@@ -292,7 +301,8 @@ impl Store for SledStore {
         let (reply, answer) = mpsc::sync_channel(1);
         let jobs = self.jobs.as_ref().ok_or(Error::Closed)?;
         let reply = Reply::Media(reply);
-        jobs.send(Job { batch, reply }).map_err(|_| Error::Closed)?;
+        let batches = vec![batch];
+        jobs.send(Job { batches, reply }).map_err(|_| Error::Closed)?;
         answer.recv().map_err(|_| Error::Closed)?
     }
 

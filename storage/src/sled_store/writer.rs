@@ -22,7 +22,8 @@ use crate::store::{AppendBatch, AppendOutcome, MediaOutcome};
 use crate::{Error, Result};
 
 pub(crate) struct Job {
-    pub(crate) batch: AppendBatch,
+    /// One batch, or for [`Reply::Posts`] the batches appended all or none.
+    pub(crate) batches: Vec<AppendBatch>,
     pub(crate) reply: Reply,
 }
 
@@ -30,12 +31,14 @@ pub(crate) struct Job {
 pub(crate) enum Reply {
     Post(mpsc::SyncSender<Result<AppendOutcome>>),
     Media(mpsc::SyncSender<Result<MediaOutcome>>),
+    Posts(mpsc::SyncSender<Result<Vec<AppendOutcome>>>),
 }
 
 /// An applied job waiting for the flush.
 enum Done {
     Post(mpsc::SyncSender<Result<AppendOutcome>>, Result<AppendOutcome>),
     Media(mpsc::SyncSender<Result<MediaOutcome>>, Result<MediaOutcome>),
+    Posts(mpsc::SyncSender<Result<Vec<AppendOutcome>>>, Result<Vec<AppendOutcome>>),
 }
 
 impl Done {
@@ -48,6 +51,9 @@ impl Done {
                 let _ = reply.send(flushed.as_ref().map_err(failed).and(result));
             }
             Done::Media(reply, result) => {
+                let _ = reply.send(flushed.as_ref().map_err(failed).and(result));
+            }
+            Done::Posts(reply, result) => {
                 let _ = reply.send(flushed.as_ref().map_err(failed).and(result));
             }
         }
@@ -95,31 +101,39 @@ impl Writer {
     }
 
     fn apply(&self, job: Job) -> Done {
-        let log = |e: &Error| tracing::error!(stream = %job.batch.stream, error = %e, "append failed");
+        let stream = job.batches.first().map(|b| b.stream).unwrap_or_default();
         match job.reply {
             Reply::Post(reply) => {
-                let result = self.transact(&job.batch);
-                if let Err(e) = &result {
-                    log(e);
-                }
-                Done::Post(reply, result)
+                let result = self.transact(&job.batches).and_then(|mut outcomes| {
+                    outcomes
+                        .pop()
+                        .ok_or_else(|| Error::invalid("events", "an append needs one batch"))
+                });
+                Done::Post(reply, logged(stream, result))
             }
             Reply::Media(reply) => {
-                let result = super::media::transact_media(&self.trees, &job.batch);
-                if let Err(e) = &result {
-                    log(e);
-                }
-                Done::Media(reply, result)
+                let result = match job.batches.first() {
+                    Some(batch) => super::media::transact_media(&self.trees, batch),
+                    None => Err(Error::invalid("events", "an append needs one batch")),
+                };
+                Done::Media(reply, logged(stream, result))
             }
+            Reply::Posts(reply) => Done::Posts(reply, logged(stream, self.transact(&job.batches))),
         }
     }
 
-    fn transact(&self, batch: &AppendBatch) -> Result<AppendOutcome> {
-        if batch.events.is_empty() {
+    /// Applies `batches` in one multi-tree transaction (events, stream index, head, read model,
+    /// idempotency records): every batch is appended, or, at the first that is not, nothing is
+    /// and that outcome alone is returned.
+    fn transact(&self, batches: &[AppendBatch]) -> Result<Vec<AppendOutcome>> {
+        if batches.is_empty() || batches.iter().any(|b| b.events.is_empty()) {
             return Err(Error::invalid("events", "an append needs at least one event"));
         }
         // Ids are made outside the closure: sled may run it more than once.
-        let ids: Vec<Ulid> = batch.events.iter().map(|_| Ulid::new()).collect();
+        let ids: Vec<Vec<Ulid>> = batches
+            .iter()
+            .map(|b| b.events.iter().map(|_| Ulid::new()).collect())
+            .collect();
         let t = &self.trees;
         let trees = (
             &t.events,
@@ -130,54 +144,88 @@ impl Writer {
             &t.post_idx,
             &t.idempotency,
         );
-        let result =
-            sled::Transactional::transaction(&trees, |(events, stream_idx, meta, posts, slugs, post_idx, idem)| {
-                let key = id_key(batch.stream);
-                let before = posts
-                    .get(key)?
-                    .map(|b| decode_post(&b))
-                    .transpose()
-                    .map_err(abort_err)?;
-                let actual = before.as_ref().map_or(0, |p| p.version);
-                if actual != batch.expected_version {
-                    return abort(AppendOutcome::VersionConflict {
-                        actual,
-                        current: before,
-                    });
+        let result = sled::Transactional::transaction(&trees, |trees| {
+            let mut outcomes = Vec::with_capacity(batches.len());
+            for (batch, ids) in batches.iter().zip(&ids) {
+                match append_post(trees, batch, ids)? {
+                    outcome @ AppendOutcome::Appended { .. } => outcomes.push(outcome),
+                    outcome => return abort(outcome),
                 }
-                let stored = append_events(batch, &ids, actual, (events, stream_idx, meta))?;
-                let after = stored.iter().fold(before.clone(), Post::apply).ok_or_else(|| {
-                    abort_err(Error::InvalidState {
-                        id: batch.stream,
-                        message: "a post's first event must be PostCreated".into(),
-                    })
-                })?;
-                if let Some(outcome) = update_slugs(slugs, before.as_ref(), &after)? {
-                    return abort(outcome);
-                }
-                for k in before.iter().flat_map(index_keys) {
-                    post_idx.remove(k)?;
-                }
-                for k in index_keys(&after) {
-                    post_idx.insert(k, &[])?;
-                }
-                let json =
-                    serde_json::to_vec(&after).map_err(|source| abort_err(Error::Corrupt { tree: "posts", source }))?;
-                posts.insert(&key, json)?;
-                record_idempotency(idem, batch, after.version)?;
-                Ok(AppendOutcome::Appended {
-                    post: after,
-                    events: stored,
-                })
-            });
+            }
+            Ok(outcomes)
+        });
         match result {
-            Ok(outcome) => Ok(outcome),
-            Err(TransactionError::Abort(Abort::Outcome(outcome))) => Ok(*outcome),
+            Ok(outcomes) => Ok(outcomes),
+            Err(TransactionError::Abort(Abort::Outcome(outcome))) => Ok(vec![*outcome]),
             Err(TransactionError::Abort(Abort::Error(e))) => Err(e),
             Err(TransactionError::Abort(Abort::Media(_))) => Err(Error::invalid("events", "unexpected media outcome")),
             Err(TransactionError::Storage(e)) => Err(Error::Sled(e)),
         }
     }
+}
+
+/// The trees a post append writes: events, stream index, meta, posts, slugs, post index,
+/// idempotency.
+type PostTrees = (
+    TransactionalTree,
+    TransactionalTree,
+    TransactionalTree,
+    TransactionalTree,
+    TransactionalTree,
+    TransactionalTree,
+    TransactionalTree,
+);
+
+/// `result`, with a failure logged.
+fn logged<T>(stream: Ulid, result: Result<T>) -> Result<T> {
+    if let Err(e) = &result {
+        tracing::error!(%stream, error = %e, "append failed");
+    }
+    result
+}
+
+/// One post batch inside the writer's transaction; a conflict is an outcome, not an abort.
+fn append_post(
+    (events, stream_idx, meta, posts, slugs, post_idx, idem): &PostTrees,
+    batch: &AppendBatch,
+    ids: &[Ulid],
+) -> Result<AppendOutcome, ConflictableTransactionError<Abort>> {
+    let key = id_key(batch.stream);
+    let before = posts
+        .get(key)?
+        .map(|b| decode_post(&b))
+        .transpose()
+        .map_err(abort_err)?;
+    let actual = before.as_ref().map_or(0, |p| p.version);
+    if actual != batch.expected_version {
+        return Ok(AppendOutcome::VersionConflict {
+            actual,
+            current: before,
+        });
+    }
+    let stored = append_events(batch, ids, actual, (events, stream_idx, meta))?;
+    let after = stored.iter().fold(before.clone(), Post::apply).ok_or_else(|| {
+        abort_err(Error::InvalidState {
+            id: batch.stream,
+            message: "a post's first event must be PostCreated".into(),
+        })
+    })?;
+    if let Some(outcome) = update_slugs(slugs, before.as_ref(), &after)? {
+        return Ok(outcome);
+    }
+    for k in before.iter().flat_map(index_keys) {
+        post_idx.remove(k)?;
+    }
+    for k in index_keys(&after) {
+        post_idx.insert(k, &[])?;
+    }
+    let json = serde_json::to_vec(&after).map_err(|source| abort_err(Error::Corrupt { tree: "posts", source }))?;
+    posts.insert(&key, json)?;
+    record_idempotency(idem, batch, after.version)?;
+    Ok(AppendOutcome::Appended {
+        post: after,
+        events: stored,
+    })
 }
 
 /// Moves the slug claim from `before` to `after`; `Some(SlugTaken)` when another post has it.

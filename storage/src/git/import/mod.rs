@@ -1,0 +1,47 @@
+//! Git as a way in: the commits of a `git push` read back into events.
+//!
+//! [`read_push`] reads the pushed commits, oldest first, with the `git` command (the objects of a
+//! push wait in git's quarantine until it is accepted, and the command honours the quarantine
+//! environment). [`plan_push`] turns each changed file into the events an API write would make,
+//! checked with the same rules (rights, front matter, slugs), and the caller appends every batch
+//! in one transaction ([`crate::Store::append_all`]), so a push is imported whole or not at all.
+//!
+//! Only posts are modelled: a Markdown file under `content/posts/`. Any other path (themes,
+//! `hugo.toml`, media) refuses the push with its name. The events carry an
+//! [`Origin`](crate::event::Origin) naming the pushed commit; the git projection then writes its
+//! own commit for each event (with a `Pushed-Commit` trailer), so the pushed commits themselves do
+//! not become `main`: `git pull --rebase` after a push takes Quire's commits in their place.
+
+mod front;
+mod plan;
+mod read;
+
+pub use front::{parse_post_file, FrontMatter};
+pub use plan::{plan_push, PushPlan};
+pub use read::{is_ancestor, read_push, FileChange, PushedCommit};
+
+/// Where a ref update of a push came from and goes to, as `pre-receive` reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefUpdate {
+    pub old: String,
+    pub new: String,
+    pub name: String,
+}
+
+/// The id git uses for "no commit" (a created or deleted ref).
+pub const ZERO_ID: &str = "0000000000000000000000000000000000000000";
+
+/// Reads `pre-receive`'s standard input: one `<old> <new> <ref>` line per ref.
+pub fn parse_ref_updates(input: &str) -> Vec<RefUpdate> {
+    input
+        .lines()
+        .filter_map(|line| {
+            let mut parts = line.split_whitespace();
+            Some(RefUpdate {
+                old: parts.next()?.to_owned(),
+                new: parts.next()?.to_owned(),
+                name: parts.next()?.to_owned(),
+            })
+        })
+        .collect()
+}
