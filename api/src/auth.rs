@@ -235,26 +235,32 @@ impl FromRequest for Auth {
             let state = state.ok_or_else(ApiError::internal)?;
             let token = token
                 .ok_or_else(|| ApiError::unauthorized("send an access token as `Authorization: Bearer <token>`"))?;
-            if token.starts_with(TOKEN_PREFIX) {
-                return api_token(&state, token).await;
-            }
-            let claims = state.jwt.verify(&token)?;
-            let id: Ulid = claims
-                .sub
-                .parse()
-                .map_err(|_| ApiError::unauthorized("the access token is invalid"))?;
-            let accounts = state.accounts.clone();
-            let user = web::block(move || accounts.user(id)).await??;
-            match user {
-                Some(user) if !user.disabled => Ok(Auth {
-                    actor: Actor::user(user.id, user.username.clone(), user.role),
-                    user,
-                }),
-                _ => Err(ApiError::unauthorized(
-                    "the user of this token no longer exists or is disabled",
-                )),
-            }
+            authenticate(&state, token).await
         })
+    }
+}
+
+/// The caller holding `token`: an access token (JWT) or an API token (`qk_…`) of an enabled
+/// user. The Micropub routes call it with a token from the header or the form.
+pub(crate) async fn authenticate(state: &AppState, token: String) -> Result<Auth, ApiError> {
+    if token.starts_with(TOKEN_PREFIX) {
+        return api_token(state, token).await;
+    }
+    let claims = state.jwt.verify(&token)?;
+    let id: Ulid = claims
+        .sub
+        .parse()
+        .map_err(|_| ApiError::unauthorized("the access token is invalid"))?;
+    let accounts = state.accounts.clone();
+    let user = web::block(move || accounts.user(id)).await??;
+    match user {
+        Some(user) if !user.disabled => Ok(Auth {
+            actor: Actor::user(user.id, user.username.clone(), user.role),
+            user,
+        }),
+        _ => Err(ApiError::unauthorized(
+            "the user of this token no longer exists or is disabled",
+        )),
     }
 }
 
@@ -273,7 +279,7 @@ async fn api_token(state: &AppState, secret: String) -> Result<Auth, ApiError> {
     }
 }
 
-fn bearer_token(req: &HttpRequest) -> Option<String> {
+pub(crate) fn bearer_token(req: &HttpRequest) -> Option<String> {
     let value = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)?

@@ -12,6 +12,7 @@ pub(crate) mod limits;
 pub(crate) mod media;
 pub(crate) mod merge;
 pub(crate) mod metrics;
+pub(crate) mod micropub;
 pub(crate) mod ops;
 pub mod projections;
 pub mod routes;

@@ -24,6 +24,12 @@ pub struct EventResponse {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub idempotency_key: Option<String>,
+    /// Where the change came from, when not the REST API: `micropub`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The client application that sent it, as it named itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
     /// The event's payload; its fields depend on `type`.
     #[schema(value_type = Object)]
     pub data: serde_json::Value,

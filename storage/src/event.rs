@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use ulid::Ulid;
 
-use crate::post::Status;
+use crate::post::{Properties, Status};
 
 /// One event as stored in the log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,6 +31,12 @@ pub struct Envelope {
     pub at: OffsetDateTime,
     /// The `Idempotency-Key` of the request that caused it, if any.
     pub idempotency_key: Option<String>,
+    /// Where the change came from when not the REST API (`micropub`); absent in older events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The client application that sent it, as it named itself (a Micropub client's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
     /// What happened.
     #[serde(flatten)]
     pub payload: EventPayload,
@@ -50,6 +56,9 @@ pub enum EventPayload {
         #[serde(with = "time::serde::rfc3339::option")]
         publish_at: Option<OffsetDateTime>,
         author: String,
+        /// Extra properties without a Quire field (Micropub's `in-reply-to`, `location`…).
+        #[serde(default, skip_serializing_if = "Properties::is_empty")]
+        properties: Properties,
     },
     /// Content fields changed; only the changed fields are present.
     PostUpdated {
@@ -68,6 +77,9 @@ pub enum EventPayload {
             skip_serializing_if = "Option::is_none"
         )]
         publish_at: Option<OffsetDateTime>,
+        /// The post's extra properties, all of them, when they changed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        properties: Option<Properties>,
         /// For a change sent with `Base-Version`: the version it was made from.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         base_version: Option<u64>,
@@ -157,12 +169,15 @@ mod tests {
             actor: "ada".into(),
             at: time::macros::datetime!(2026-11-26 13:00 UTC),
             idempotency_key: Some("k1".into()),
+            source: None,
+            client: None,
             payload: EventPayload::PostUpdated {
                 slug: None,
                 title: Some("New".into()),
                 body: None,
                 tags: None,
                 publish_at: None,
+                properties: None,
                 base_version: None,
                 merged: false,
             },
@@ -183,6 +198,7 @@ mod tests {
             body: None,
             tags: None,
             publish_at: None,
+            properties: None,
             base_version: Some(3),
             merged: true,
         };

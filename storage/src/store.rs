@@ -25,6 +25,8 @@ pub struct AppendBatch {
     pub expected_version: u64,
     /// Username of the user causing the events.
     pub actor: String,
+    /// Where the change came from and the client's name ([`crate::Actor::origin`]).
+    pub origin: Option<(String, Option<String>)>,
     /// Event time.
     pub at: OffsetDateTime,
     /// The idempotency record to store with the events, if the request carried a key.

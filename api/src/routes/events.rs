@@ -30,6 +30,8 @@ pub fn event_response(env: &Envelope) -> EventResponse {
         actor: env.actor.clone(),
         at: env.at,
         idempotency_key: env.idempotency_key.clone(),
+        source: env.source.clone(),
+        client: env.client.clone(),
         data,
     }
 }

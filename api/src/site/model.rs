@@ -60,6 +60,7 @@ pub fn to_input(post: &Post, old_slugs: &[String]) -> PostInput {
         updated_at: post.updated_at,
         author: post.author.clone(),
         old_slugs: old_slugs.to_vec(),
+        properties: post.properties.clone(),
     }
 }
 
@@ -169,6 +170,8 @@ mod tests {
                 actor: "ada".into(),
                 at: datetime!(2026-01-01 10:00 UTC),
                 idempotency_key: None,
+                source: None,
+                client: None,
                 payload,
             }
         }
@@ -184,6 +187,7 @@ mod tests {
             status,
             publish_at: published.then_some(datetime!(2026-01-01 10:00 UTC)),
             author: "ada".into(),
+            properties: Default::default(),
         }
     }
 
@@ -194,6 +198,7 @@ mod tests {
             body: None,
             tags: None,
             publish_at: None,
+            properties: None,
             base_version: None,
             merged: false,
         }

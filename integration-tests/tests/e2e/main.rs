@@ -13,6 +13,7 @@ mod media;
 mod memory;
 mod merge;
 mod metrics;
+mod micropub;
 mod openapi;
 mod posts;
 mod recovery;

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod media;
+mod micropub;
 mod operations;
 mod responses;
 mod webhooks;
@@ -56,7 +57,8 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         media::upload_media, media::list_media, media::get_media, media::patch_media, media::delete_media,
         webhooks::create_webhook, webhooks::list_webhooks, webhooks::get_webhook, webhooks::patch_webhook,
         webhooks::delete_webhook, webhooks::rotate_webhook_secret, webhooks::list_webhook_deliveries,
-        webhooks::resend_webhook_delivery
+        webhooks::resend_webhook_delivery,
+        micropub::micropub_get, micropub::micropub_post, micropub::micropub_media
     ),
     components(schemas(
         LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse,
@@ -69,7 +71,8 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         crate::media::MediaResponse, crate::media::MediaList, crate::media::PatchMediaRequest,
         crate::media::UploadForm, WebhooksStatus,
         CreateWebhookRequest, PatchWebhookRequest, WebhookResponse, WebhookCreated, WebhookList,
-        WebhookStateName, DeliveryResponse, DeliveryList, DeliveryStatusName
+        WebhookStateName, DeliveryResponse, DeliveryList, DeliveryStatusName,
+        crate::micropub::MicropubErrorBody, crate::micropub::MicropubForm, crate::micropub::MicropubMultipart
     )),
     modifiers(&BearerAuth),
     tags(
@@ -82,6 +85,7 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         (name = "status", description = "Projections of the log: progress, mirrors and audit"),
         (name = "operations", description = "Backups and metrics"),
         (name = "media", description = "Images for posts"),
+        (name = "micropub", description = "Micropub (W3C): publishing from IndieWeb apps; errors in Micropub's JSON shape"),
         (name = "webhooks", description = "Standard Webhooks deliveries of the log's events (admins)")
     )
 )]

@@ -71,6 +71,11 @@ pub(crate) fn write_post_file(out: &mut String, post: &Post, aliases: &[String])
     field(out, "tags", &list(&post.tags));
     field(out, "slug", &quote(&post.slug));
     field(out, "id", &quote(&post.id.to_string()));
+    if !post.properties.is_empty() {
+        // JSON is YAML's flow syntax: Hugo reads it as a map (`.Params.properties`).
+        let json = serde_json::to_string(&post.properties).unwrap_or_else(|_| "{}".to_owned());
+        field(out, "properties", &json);
+    }
     if !aliases.is_empty() {
         field(out, "aliases", &list(aliases));
     }
@@ -125,6 +130,12 @@ fn message(event: &Envelope, title: &str, stream_trailer: &str, data: &str) -> S
     if let Some(key) = &event.idempotency_key {
         let _ = writeln!(message, "Idempotency-Key: {}", one_line(key));
     }
+    if let Some(source) = &event.source {
+        let _ = writeln!(message, "Event-Source: {}", one_line(source));
+    }
+    if let Some(client) = &event.client {
+        let _ = writeln!(message, "Event-Client: {}", one_line(client));
+    }
     let _ = writeln!(message, "Event-Data: {data}");
     message
 }
@@ -168,6 +179,8 @@ pub(crate) struct Trailers {
     pub(crate) actor: Option<String>,
     pub(crate) time: Option<String>,
     pub(crate) idempotency_key: Option<String>,
+    pub(crate) source: Option<String>,
+    pub(crate) client: Option<String>,
     pub(crate) data: Option<String>,
 }
 
@@ -193,6 +206,8 @@ pub(crate) fn parse_trailers(message: &[u8]) -> Trailers {
             "Event-Time" => trailers.time = Some(value.to_owned()),
             "Idempotency-Key" => trailers.idempotency_key = Some(value.to_owned()),
             "Event-Data" => trailers.data = Some(value.to_owned()),
+            "Event-Source" => trailers.source = Some(value.to_owned()),
+            "Event-Client" => trailers.client = Some(value.to_owned()),
             _ => {}
         }
     }

@@ -186,6 +186,8 @@ impl GitEvents {
             actor: t.actor.clone().ok_or_else(|| bad("it has no Actor trailer"))?,
             at: OffsetDateTime::parse(time, &Rfc3339).map_err(|_| bad("its Event-Time is not RFC 3339"))?,
             idempotency_key: t.idempotency_key.clone(),
+            source: t.source.clone(),
+            client: t.client.clone(),
             payload: EventPayload::PostDeleted {},
         };
         let mut fields: serde_json::Map<String, serde_json::Value> =

@@ -174,6 +174,7 @@ impl MediaService {
             stream: id,
             expected_version,
             actor: actor.username.clone(),
+            origin: actor.origin.clone(),
             at: (self.clock)(),
             idempotency,
             events: vec![event],

@@ -90,6 +90,8 @@ pub(super) fn append_events(
             actor: batch.actor.clone(),
             at: batch.at,
             idempotency_key: batch.idempotency.as_ref().map(|i| i.key.clone()),
+            source: batch.origin.as_ref().map(|(source, _)| source.clone()),
+            client: batch.origin.as_ref().and_then(|(_, client)| client.clone()),
             payload: payload.clone(),
         };
         insert_event(events, stream_idx, &env)?;
