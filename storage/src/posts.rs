@@ -116,6 +116,12 @@ impl Posts {
         let title = normalize_title(&input.title)?;
         let tags = normalize_tags(&input.tags)?;
         validate_properties(&input.properties)?;
+        if title.is_empty() && input.body.trim().is_empty() && input.properties.is_empty() {
+            return Err(Error::invalid(
+                "title",
+                "a post needs a title, or text in its body to be a note",
+            ));
+        }
         let now = (self.clock)();
         let publish_at = publish_time(status, input.publish_at, None, now)?;
         let id = new_post_id();

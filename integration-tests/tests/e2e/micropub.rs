@@ -682,7 +682,9 @@ async fn discovery_and_the_events_source() {
         .await
         .expect("create");
     let url = location(&url);
+    site_page(&admin, &url).await;
     let home = admin.get("/").await;
+    assert_eq!(home.status(), 200);
     let link = home
         .headers()
         .get("link")

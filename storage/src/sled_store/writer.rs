@@ -34,7 +34,8 @@ pub(crate) enum Reply {
 
 /// An applied job waiting for the flush.
 enum Done {
-    Post(mpsc::SyncSender<Result<AppendOutcome>>, Result<AppendOutcome>),
+    /// Boxed: a post outcome carries the whole post, far larger than a media one.
+    Post(mpsc::SyncSender<Result<AppendOutcome>>, Box<Result<AppendOutcome>>),
     Media(mpsc::SyncSender<Result<MediaOutcome>>, Result<MediaOutcome>),
 }
 
@@ -45,7 +46,7 @@ impl Done {
         // A caller that gave up waiting is not an error here.
         match self {
             Done::Post(reply, result) => {
-                let _ = reply.send(flushed.as_ref().map_err(failed).and(result));
+                let _ = reply.send(flushed.as_ref().map_err(failed).and(*result));
             }
             Done::Media(reply, result) => {
                 let _ = reply.send(flushed.as_ref().map_err(failed).and(result));
@@ -102,7 +103,7 @@ impl Writer {
                 if let Err(e) = &result {
                     log(e);
                 }
-                Done::Post(reply, result)
+                Done::Post(reply, Box::new(result))
             }
             Reply::Media(reply) => {
                 let result = super::media::transact_media(&self.trees, &job.batch);
