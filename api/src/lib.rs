@@ -8,6 +8,7 @@ mod cli_tokens;
 pub mod config;
 pub(crate) mod error;
 pub mod git;
+pub(crate) mod indieauth;
 pub(crate) mod limits;
 pub(crate) mod media;
 pub(crate) mod merge;

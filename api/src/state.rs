@@ -40,4 +40,6 @@ pub struct AppState {
     pub media: MediaService,
     /// Bounds how many uploads are decoded at once (`media.concurrent_decodes`).
     pub media_permits: Arc<tokio::sync::Semaphore>,
+    /// IndieAuth authorization codes waiting to be exchanged.
+    pub indieauth_codes: Arc<crate::indieauth::Codes>,
 }

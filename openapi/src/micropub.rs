@@ -44,3 +44,39 @@ pub struct MicropubMultipart {
     pub photo: Option<Vec<u8>>,
     pub access_token: Option<String>,
 }
+
+/// The consent form of the IndieAuth authorization endpoint: the authorization request again,
+/// the user's login and the decision.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ConsentForm {
+    pub response_type: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub state: String,
+    pub code_challenge: String,
+    /// `S256` (required).
+    pub code_challenge_method: String,
+    pub scope: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// `approve` or `deny`.
+    pub decision: String,
+}
+
+/// `POST /indieauth/token`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TokenForm {
+    /// `authorization_code`.
+    pub grant_type: String,
+    pub code: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    /// The PKCE verifier of the request's `code_challenge`.
+    pub code_verifier: String,
+}
+
+/// `POST /indieauth/revoke` and `/indieauth/introspect`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TokenParam {
+    pub token: String,
+}

@@ -62,6 +62,9 @@ pub(crate) fn layout(config: &SiteConfig, meta: &PageMeta<'_>, content: Markup) 
                 meta property="og:type" content=(meta.og_type);
                 meta property="og:site_name" content=(config.title);
                 link rel="micropub" href={ (base) "/micropub" };
+                link rel="indieauth-metadata" href={ (base) "/.well-known/oauth-authorization-server" };
+                link rel="authorization_endpoint" href={ (base) "/indieauth/auth" };
+                link rel="token_endpoint" href={ (base) "/indieauth/token" };
                 link rel="alternate" type="application/atom+xml" title=(config.title) href={ (base) "/feed.xml" };
                 link rel="alternate" type="application/feed+json" title=(config.title) href={ (base) "/feed.json" };
                 link rel="stylesheet" href={ (base) "/style.css" };

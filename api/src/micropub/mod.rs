@@ -63,6 +63,15 @@ impl MicropubError {
         }
     }
 
+    /// An OAuth error (IndieAuth's endpoints) in the same shape.
+    pub fn oauth(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            error,
+            description: description.into(),
+        }
+    }
+
     /// `unauthorized` (401): no token, or an unknown one.
     pub fn unauthorized(description: impl Into<String>) -> Self {
         Self {

@@ -8,6 +8,7 @@ pub(crate) mod backup;
 pub(crate) mod editor;
 pub(crate) mod events;
 pub(crate) mod health;
+pub(crate) mod indieauth;
 pub(crate) mod media;
 pub(crate) mod metrics;
 pub(crate) mod micropub;
@@ -42,6 +43,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(micropub::micropub_post)),
         )
         .service(resource("/micropub/media").route(web::post().to(micropub::micropub_media)))
+        .service(resource("/.well-known/oauth-authorization-server").route(web::get().to(indieauth::metadata)))
+        .service(
+            resource("/indieauth/auth")
+                .route(web::get().to(indieauth::authorize_page))
+                .route(web::post().to(indieauth::authorize_submit)),
+        )
+        .service(resource("/indieauth/token").route(web::post().to(indieauth::token)))
+        .service(resource("/indieauth/revoke").route(web::post().to(indieauth::revoke)))
+        .service(resource("/indieauth/introspect").route(web::post().to(indieauth::introspect)))
         .service(
             web::scope("/api/v1")
                 .service(api_resource("/openapi.json").route(web::get().to(openapi_json)))
@@ -127,6 +137,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/metrics", "GET"),
     ("/micropub", "GET, POST"),
     ("/micropub/media", "POST"),
+    ("/.well-known/oauth-authorization-server", "GET"),
+    ("/indieauth/auth", "GET, POST"),
+    ("/indieauth/token", "POST"),
+    ("/indieauth/revoke", "POST"),
+    ("/indieauth/introspect", "POST"),
     ("/api/v1/openapi.json", "GET"),
     ("/api/v1/auth/login", "POST"),
     ("/api/v1/auth/refresh", "POST"),
@@ -213,7 +228,10 @@ pub async fn fallback(
         // Micropub discovery for clients that read headers instead of the page.
         response.headers_mut().insert(
             actix_web::http::header::LINK,
-            actix_web::http::header::HeaderValue::from_static("</micropub>; rel=\"micropub\""),
+            actix_web::http::header::HeaderValue::from_static(
+                "</micropub>; rel=\"micropub\", </.well-known/oauth-authorization-server>; rel=\"indieauth-metadata\", \
+                 </indieauth/auth>; rel=\"authorization_endpoint\", </indieauth/token>; rel=\"token_endpoint\"",
+            ),
         );
     }
     Ok(response)

@@ -9,6 +9,7 @@ mod disclosure;
 mod editor;
 mod git;
 mod hugo;
+mod indieauth;
 mod media;
 mod memory;
 mod merge;
