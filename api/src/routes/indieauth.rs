@@ -274,11 +274,8 @@ pub async fn introspect(req: HttpRequest, body: web::Bytes) -> MicropubResult {
     let (auth, _) = authenticate(&state, &req, None).await?;
     let text = std::str::from_utf8(&body).map_err(|_| MicropubError::invalid("the form is not UTF-8"))?;
     let pairs = parse_query(text)?;
-    let token = pairs
-        .iter()
-        .find(|(k, _)| k == "token")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
+    let token = pairs.iter().find(|(k, _)| k == "token").map(|(_, v)| v.clone());
+    let token = token.ok_or_else(|| MicropubError::invalid("send the token to look at as token"))?;
     let (tokens, accounts) = (state.tokens.clone(), state.accounts.clone());
     let found = web::block(move || {
         let found = tokens.by_secret(&token)?;
