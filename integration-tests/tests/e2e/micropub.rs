@@ -706,3 +706,72 @@ async fn discovery_and_the_events_source() {
     assert_eq!(created.client.as_deref(), Some("Quill"));
     server.stop().await;
 }
+
+/// A Micropub post's extra properties, source and client live in git (front matter and
+/// trailers) exactly enough that `quire verify` agrees and a restore from git alone brings them
+/// back.
+#[tokio::test]
+async fn micropub_events_verify_and_come_back_from_git_with_their_source() {
+    use quire_integration_tests::git::{quire, wait_for_git};
+    let keep = tempfile::tempdir().expect("tempdir");
+    let data = keep.path().join("data");
+    let server = quire_integration_tests::BinaryServer::start(&data).await;
+    let admin = Client::login(
+        &server.base,
+        quire_integration_tests::ADMIN.0,
+        quire_integration_tests::ADMIN.1,
+    )
+    .await;
+    let url = admin
+        .request(Method::POST, "/micropub")
+        .header("content-type", "application/json")
+        .header("user-agent", "Indigenous/2.0")
+        .json(&json!({"type": ["h-entry"], "properties": {
+            "content": ["Restored from git"], "like-of": ["https://example.org/liked"]}}))
+        .send()
+        .await
+        .expect("create");
+    let url = location(&url);
+    wait_for_git(&admin).await;
+    let repo = data.join("content.git");
+    let mirror = keep.path().join("mirror.git");
+    quire_integration_tests::git::git(
+        None,
+        &[
+            "clone",
+            "--quiet",
+            "--bare",
+            &repo.to_string_lossy(),
+            &mirror.to_string_lossy(),
+        ],
+    );
+    assert!(server.signal(libc::SIGTERM).success());
+    let verify = quire(&data, &["verify"]);
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert!(verify.status.success(), "{said}");
+    let fresh = keep.path().join("fresh");
+    let restored = quire(&fresh, &["restore", "--from-git", &mirror.to_string_lossy()]);
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    let exported = quire(&fresh, &["export", "-"]);
+    let log = String::from_utf8_lossy(&exported.stdout);
+    let created = log
+        .lines()
+        .find(|l| l.contains("Restored from git"))
+        .expect("the post's event came back");
+    let event: Value = serde_json::from_str(created).expect("json");
+    assert_eq!(event["source"], "micropub");
+    assert_eq!(event["client"], "Indigenous");
+    assert_eq!(
+        event["data"]["properties"]["like-of"],
+        json!(["https://example.org/liked"])
+    );
+    assert!(url.contains("/posts/restored-from-git/"), "{url}");
+}
