@@ -775,3 +775,18 @@ async fn micropub_events_verify_and_come_back_from_git_with_their_source() {
     );
     assert!(url.contains("/posts/restored-from-git/"), "{url}");
 }
+
+/// `micropub.dedupe_window_secs = 0` turns the dedupe off: the same words twice are two posts.
+#[tokio::test]
+async fn a_zero_dedupe_window_publishes_every_create() {
+    let server = TestServer::start_with(|c| {
+        c.api.write_rate_per_minute = 0;
+        c.micropub.dedupe_window_secs = 0;
+    })
+    .await;
+    let admin = server.admin().await;
+    let first = create_form(&admin, "h=entry&content=Twice+on+purpose").await;
+    let second = create_form(&admin, "h=entry&content=Twice+on+purpose").await;
+    assert_ne!(first, second);
+    server.stop().await;
+}
