@@ -45,6 +45,9 @@ pub struct Request {
     pub token: Option<String>,
 }
 
+/// Most photo files in one request (each up to `media.max_bytes`).
+const MAX_PHOTOS: usize = 10;
+
 fn invalid(message: impl Into<String>) -> MicropubError {
     MicropubError::invalid(message)
 }
@@ -219,6 +222,9 @@ async fn read_multipart(state: &AppState, mut form: Multipart) -> Result<Request
             let property = name.strip_suffix("[]").unwrap_or(&name).to_owned();
             if property != "photo" {
                 return Err(invalid(format!("files are accepted as photo, not {name:?}")));
+            }
+            if files.len() >= MAX_PHOTOS {
+                return Err(invalid(format!("at most {MAX_PHOTOS} photos per post")));
             }
             let received = crate::media::receive(&mut field, state.media.blobs(), limit).await?;
             files.push((property, received));
