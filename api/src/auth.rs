@@ -240,7 +240,8 @@ impl FromRequest for Auth {
     }
 }
 
-/// Who `token` (an access token or an API token `qk_…`) belongs to, with its rights.
+/// The caller holding `token`: an access token (JWT) or an API token (`qk_…`) of an enabled
+/// user. The Micropub routes call it with a token from the header or the form.
 pub(crate) async fn authenticate(state: &AppState, token: String) -> Result<Auth, ApiError> {
     if token.starts_with(TOKEN_PREFIX) {
         return api_token(state, token).await;
@@ -278,7 +279,7 @@ async fn api_token(state: &AppState, secret: String) -> Result<Auth, ApiError> {
     }
 }
 
-fn bearer_token(req: &HttpRequest) -> Option<String> {
+pub(crate) fn bearer_token(req: &HttpRequest) -> Option<String> {
     let value = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)?

@@ -172,7 +172,7 @@ async fn receive_form(mut form: Multipart, blobs: &MediaBlobs, limit: u64) -> Re
 }
 
 /// A small text field (at most [`MAX_FIELD`] bytes of UTF-8).
-async fn read_text(field: &mut actix_multipart::Field) -> Result<String, ApiError> {
+pub(crate) async fn read_text(field: &mut actix_multipart::Field) -> Result<String, ApiError> {
     let mut text = Vec::new();
     while let Some(chunk) = field.next().await {
         text.extend_from_slice(&chunk.map_err(bad_form)?);
@@ -186,7 +186,7 @@ async fn read_text(field: &mut actix_multipart::Field) -> Result<String, ApiErro
 }
 
 /// Streams `body` into a temporary file of `blobs`, refusing more than `limit` bytes.
-async fn receive<S, E>(mut body: S, blobs: &MediaBlobs, limit: u64) -> Result<Received, ApiError>
+pub(crate) async fn receive<S, E>(mut body: S, blobs: &MediaBlobs, limit: u64) -> Result<Received, ApiError>
 where
     S: Stream<Item = Result<web::Bytes, E>> + Unpin,
     E: std::fmt::Display,

@@ -73,6 +73,7 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
         posts: Posts::new(dyn_store.clone(), clock.clone()),
         media: quire_storage::MediaService::new(dyn_store.clone(), media_blobs, config.media.limits(), clock.clone()),
         media_permits: Arc::new(tokio::sync::Semaphore::new(config.media.concurrent_decodes)),
+        indieauth_codes: Arc::default(),
         idempotency: Idempotency::new(dyn_store.clone()).with_clock(clock.clone()),
         store: dyn_store,
         tokens: Tokens::new(store_secrets.clone()).with_clock(clock.clone()),

@@ -42,4 +42,6 @@ pub struct AppState {
     pub media_permits: Arc<tokio::sync::Semaphore>,
     /// One `git push` import at a time (each checks `main` and the log head, then appends).
     pub push_gate: Arc<std::sync::Mutex<()>>,
+    /// IndieAuth authorization codes waiting to be exchanged.
+    pub indieauth_codes: Arc<crate::indieauth::Codes>,
 }

@@ -34,6 +34,7 @@ pub fn post_response(post: &Post) -> PostResponse {
         version: post.version,
         author: post.author.clone(),
         deleted_at: post.deleted_at,
+        properties: post.properties.clone(),
     }
 }
 

@@ -27,7 +27,7 @@ pub struct EventResponse {
     /// The event's payload; its fields depend on `type`.
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
-    /// Where the event came from when not from the API (a `git push`).
+    /// Where the event came from when not from the REST API (Micropub, a `git push`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<EventOrigin>,
 }
@@ -35,8 +35,11 @@ pub struct EventResponse {
 /// Where an event came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct EventOrigin {
-    /// `git-push`.
+    /// `micropub` or `git-push`.
     pub source: String,
+    /// The client application that sent it, as it named itself (a Micropub client's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
     /// The pushed commit the event was read from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,

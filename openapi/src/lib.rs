@@ -7,6 +7,7 @@ mod constraints;
 pub mod doc;
 pub mod events;
 pub mod media;
+pub mod micropub;
 pub mod ops;
 pub mod posts;
 pub mod problem;
@@ -19,6 +20,7 @@ pub use auth::{LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, SetupS
 pub use doc::ApiDoc;
 pub use events::{EventList, EventOrigin, EventResponse, Health, Ready};
 pub use media::{MediaList, MediaResponse, PatchMediaRequest, UploadForm};
+pub use micropub::MicropubErrorBody;
 pub use ops::{BackupArchive, BackupManifest};
 pub use posts::{CreatePostRequest, MergeConflict, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus};
 pub use problem::Problem;

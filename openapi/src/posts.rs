@@ -1,5 +1,7 @@
 //! Posts.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -24,6 +26,7 @@ pub struct PostResponse {
     /// URL name: lowercase `a-z`, `0-9` and single hyphens, at most 80 characters.
     #[schema(example = "hello-world")]
     pub slug: String,
+    /// Empty for a note (a post without a title).
     pub title: String,
     /// Markdown.
     pub body: String,
@@ -43,12 +46,20 @@ pub struct PostResponse {
     /// Set while the post is deleted (restore it with `POST /posts/{id}/restore`).
     #[serde(with = "time::serde::rfc3339::option")]
     pub deleted_at: Option<OffsetDateTime>,
+    /// Extra properties without a Quire field, as a Micropub client sent them (`in-reply-to`,
+    /// `like-of`, `location`, `photo`…): name → array of values.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub properties: BTreeMap<String, serde_json::Value>,
 }
 
 /// `POST /api/v1/posts`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePostRequest {
+    /// Empty or absent: the post is a **note** (no heading on the site; its slug comes from
+    /// the first words of the body).
+    #[serde(default)]
     #[schema(example = "Hello, world")]
     pub title: String,
     /// Markdown.
@@ -70,6 +81,10 @@ pub struct CreatePostRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub publish_at: Option<OffsetDateTime>,
+    /// Extra properties: name → array of values, kept as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub properties: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 /// `PATCH /api/v1/posts/{id}`: only the fields present change.
@@ -92,6 +107,10 @@ pub struct PatchPostRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub publish_at: Option<OffsetDateTime>,
+    /// Replaces all extra properties: name → array of values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub properties: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 /// One page of posts, newest first.

@@ -103,7 +103,10 @@ fn atom_entry(config: &SiteConfig, markdown: &Markdown, post: &PostInput, xml: &
     let url = xml_escape(&absolute(config, &PagePath::Post(post.slug.clone())));
     xml.push_str("  <entry>\n");
     xml.push_str(&format!("    <id>{}</id>\n", xml_escape(&entry_id(post))));
-    xml.push_str(&format!("    <title>{}</title>\n", xml_escape(&post.title)));
+    xml.push_str(&format!(
+        "    <title>{}</title>\n",
+        xml_escape(&crate::mf2::display_title(post))
+    ));
     xml.push_str(&format!(
         "    <link rel=\"alternate\" type=\"text/html\" href=\"{url}\"/>\n"
     ));
@@ -151,6 +154,8 @@ struct JsonAuthor<'a> {
 struct JsonItem<'a> {
     id: String,
     url: String,
+    /// Absent for notes: JSON Feed items may go without a title.
+    #[serde(skip_serializing_if = "str::is_empty")]
     title: &'a str,
     content_html: String,
     summary: String,

@@ -27,6 +27,7 @@ mod error;
 mod feeds;
 mod index;
 mod markdown;
+mod mf2;
 mod model;
 mod pages;
 mod pagination;

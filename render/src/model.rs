@@ -129,6 +129,9 @@ pub struct PostInput {
     pub author: String,
     /// Slugs the post had before: each gets a redirect page to the current URL.
     pub old_slugs: Vec<String>,
+    /// Extra properties (Micropub's `in-reply-to`, `like-of`, `repost-of`, `photo`…): name →
+    /// array of values, as the client sent them. An empty title makes the post a note.
+    pub properties: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 #[cfg(test)]

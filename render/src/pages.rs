@@ -5,10 +5,13 @@ use maud::html;
 
 use crate::index::PostIndex;
 use crate::markdown::{plain_text_excerpt, Markdown};
+use crate::mf2::{display_title, photo_markup, responses};
 use crate::model::{PostInput, SiteConfig};
 use crate::pagination;
 use crate::paths::PagePath;
-use crate::templates::{href, layout, post_list, post_summary, redirect_page, tag_links, time_tag, trusted, PageMeta};
+use crate::templates::{
+    absolute, href, layout, mf2_time, post_list, post_summary, redirect_page, tag_links, time_tag, trusted, PageMeta,
+};
 
 /// The home page: the newest posts, a link to the older ones.
 pub(crate) fn home(config: &SiteConfig, index: &PostIndex<'_>) -> String {
@@ -80,26 +83,31 @@ fn post_page(config: &SiteConfig, markdown: &Markdown, post: &PostInput) -> Stri
     } else {
         &post.author
     };
+    let title = display_title(post);
+    let home = absolute(config, &PagePath::Home);
+    let author_name = if author.is_empty() { &config.title } else { author };
     let content = html! {
-        article.post {
+        article.post.h-entry {
             header {
-                h1 { (post.title) }
+                @if !post.title.is_empty() {
+                    h1.p-name { (post.title) }
+                }
+                (responses(post))
                 p.meta {
-                    (time_tag(post.published_at))
+                    a.u-url href=(absolute(config, &page)) { (mf2_time(post.published_at)) }
                     @if post.updated_at > post.published_at {
                         " · updated " (time_tag(post.updated_at))
                     }
-                    @if !author.is_empty() {
-                        " · " span.author { (author) }
-                    }
+                    " · " span.author.p-author.h-card { a.u-url.p-name href=(home) { (author_name) } }
                 }
             }
-            div.content { (trusted(markdown.to_html(&post.body_markdown))) }
+            div.content.e-content { (trusted(markdown.to_html(&post.body_markdown))) }
+            (photo_markup(post))
             footer { (tag_links(config, post)) }
         }
     };
     let meta = PageMeta {
-        title: &post.title,
+        title: &title,
         description: &description,
         page: &page,
         og_type: "article",

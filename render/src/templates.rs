@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use crate::index::post_tags;
 use crate::markdown::plain_text_excerpt;
+use crate::mf2::{display_title, photo_markup, responses};
 use crate::model::{PostInput, SiteConfig};
 use crate::paths::PagePath;
 
@@ -60,6 +61,10 @@ pub(crate) fn layout(config: &SiteConfig, meta: &PageMeta<'_>, content: Markup) 
                 meta property="og:url" content=(url);
                 meta property="og:type" content=(meta.og_type);
                 meta property="og:site_name" content=(config.title);
+                link rel="micropub" href={ (base) "/micropub" };
+                link rel="indieauth-metadata" href={ (base) "/.well-known/oauth-authorization-server" };
+                link rel="authorization_endpoint" href={ (base) "/indieauth/auth" };
+                link rel="token_endpoint" href={ (base) "/indieauth/token" };
                 link rel="alternate" type="application/atom+xml" title=(config.title) href={ (base) "/feed.xml" };
                 link rel="alternate" type="application/feed+json" title=(config.title) href={ (base) "/feed.json" };
                 link rel="stylesheet" href={ (base) "/style.css" };
@@ -129,6 +134,11 @@ pub(crate) fn time_tag(at: OffsetDateTime) -> Markup {
     html! { time datetime=(rfc3339(at)) { (date_text(at)) } }
 }
 
+/// A `dt-published` `<time>` element.
+pub(crate) fn mf2_time(at: OffsetDateTime) -> Markup {
+    html! { time.dt-published datetime=(rfc3339(at)) { (date_text(at)) } }
+}
+
 /// Links to the pages of a post's tags.
 pub(crate) fn tag_links(config: &SiteConfig, post: &PostInput) -> Markup {
     let tags = post_tags(post);
@@ -136,7 +146,7 @@ pub(crate) fn tag_links(config: &SiteConfig, post: &PostInput) -> Markup {
         @if !tags.is_empty() {
             ul.tags aria-label="Tags" {
                 @for (slug, name) in &tags {
-                    li { a href=(href(config, &PagePath::Tag(slug.clone()))) rel="tag" { (name) } }
+                    li { a.p-category href=(href(config, &PagePath::Tag(slug.clone()))) rel="tag" { (name) } }
                 }
             }
         }
@@ -147,10 +157,17 @@ pub(crate) fn tag_links(config: &SiteConfig, post: &PostInput) -> Markup {
 pub(crate) fn post_summary(config: &SiteConfig, post: &PostInput) -> Markup {
     let url = href(config, &PagePath::Post(post.slug.clone()));
     html! {
-        article.summary {
-            h2 { a href=(url) { (post.title) } }
-            p.meta { (time_tag(post.published_at)) }
-            p { (plain_text_excerpt(&post.body_markdown, 280)) }
+        article.summary.h-entry {
+            @if post.title.is_empty() {
+                (responses(post))
+                p.p-summary { (plain_text_excerpt(&post.body_markdown, 280)) }
+                (photo_markup(post))
+                p.meta { a.u-url href=(url) { (mf2_time(post.published_at)) } }
+            } @else {
+                h2 { a.u-url.p-name href=(url) { (post.title) } }
+                p.meta { (mf2_time(post.published_at)) }
+                p.p-summary { (plain_text_excerpt(&post.body_markdown, 280)) }
+            }
             (tag_links(config, post))
         }
     }
@@ -163,7 +180,7 @@ pub(crate) fn post_list<'a>(config: &SiteConfig, posts: impl Iterator<Item = &'a
             @for post in posts {
                 li {
                     (time_tag(post.published_at)) " "
-                    a href=(href(config, &PagePath::Post(post.slug.clone()))) { (post.title) }
+                    a href=(href(config, &PagePath::Post(post.slug.clone()))) { (display_title(post)) }
                 }
             }
         }
@@ -179,7 +196,7 @@ pub(crate) fn redirect_page(config: &SiteConfig, post: &PostInput) -> String {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (post.title) " – " (config.title) }
+                title { (display_title(post)) " – " (config.title) }
                 meta name="robots" content="noindex";
                 link rel="canonical" href=(target);
                 meta http-equiv="refresh" content={ "0; url=" (target) };

@@ -108,7 +108,7 @@ fn links_honor_a_base_url_with_a_path() {
         r#"<link rel="stylesheet" href="/blog/style.css">"#,
         r#"<link rel="stylesheet" href="/blog/custom.css">"#,
         r#"<a class="site-title" href="/blog/">"#,
-        r#"<a href="/blog/tags/rust/" rel="tag">"#,
+        r#"<a class="p-category" href="/blog/tags/rust/" rel="tag">"#,
         r#"<link rel="canonical" href="https://example.org/blog/posts/hello-rust/">"#,
     ] {
         assert!(html.contains(expected), "{expected} in {html}");

@@ -90,6 +90,8 @@ pub struct Actor {
     pub role: Role,
     /// The rights of this request: the role's scopes, narrowed by an API token's.
     pub scopes: Vec<Scope>,
+    /// Where the request came from (`micropub`) and the client's name, recorded on its events.
+    pub origin: Option<crate::event::Origin>,
 }
 
 impl Actor {
@@ -100,6 +102,15 @@ impl Actor {
             username: username.into(),
             role,
             scopes: role.scopes(),
+            origin: None,
+        }
+    }
+
+    /// The same actor, recording `source` (and the client's name) on the events it causes.
+    pub fn with_origin(self, source: &str, client: Option<String>) -> Self {
+        Self {
+            origin: Some(crate::event::Origin::client(source, client)),
+            ..self
         }
     }
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use ulid::Ulid;
 
-use crate::post::Status;
+use crate::post::{Properties, Status};
 
 /// One event as stored in the log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,7 +31,8 @@ pub struct Envelope {
     pub at: OffsetDateTime,
     /// The `Idempotency-Key` of the request that caused it, if any.
     pub idempotency_key: Option<String>,
-    /// Where the event came from when not from the API (absent in events written before).
+    /// Where the event came from when not from the REST API (`micropub`, `git-push`); absent
+    /// in events written before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
     /// What happened.
@@ -39,11 +40,14 @@ pub struct Envelope {
     pub payload: EventPayload,
 }
 
-/// Where an event came from, for events not made through the API.
+/// Where an event came from, for events not made through the REST API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Origin {
-    /// `git-push` for events read from a pushed commit.
+    /// `git-push` for events read from a pushed commit, `micropub` for Micropub requests.
     pub source: String,
+    /// The client application that sent it, as it named itself (a Micropub client's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
     /// The id of the pushed commit the event was read from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
@@ -54,7 +58,18 @@ impl Origin {
     pub fn git_push(commit: impl Into<String>) -> Self {
         Self {
             source: "git-push".into(),
+            client: None,
             commit: Some(commit.into()),
+        }
+    }
+
+    /// The origin of an event a client application (`client`, if it named itself) sent through
+    /// `source` (e.g. `micropub`).
+    pub fn client(source: impl Into<String>, client: Option<String>) -> Self {
+        Self {
+            source: source.into(),
+            client,
+            commit: None,
         }
     }
 }
@@ -73,6 +88,9 @@ pub enum EventPayload {
         #[serde(with = "time::serde::rfc3339::option")]
         publish_at: Option<OffsetDateTime>,
         author: String,
+        /// Extra properties without a Quire field (Micropub's `in-reply-to`, `location`…).
+        #[serde(default, skip_serializing_if = "Properties::is_empty")]
+        properties: Properties,
     },
     /// Content fields changed; only the changed fields are present.
     PostUpdated {
@@ -91,6 +109,9 @@ pub enum EventPayload {
             skip_serializing_if = "Option::is_none"
         )]
         publish_at: Option<OffsetDateTime>,
+        /// The post's extra properties, all of them, when they changed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        properties: Option<Properties>,
         /// For a change sent with `Base-Version`: the version it was made from.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         base_version: Option<u64>,
@@ -187,6 +208,7 @@ mod tests {
                 body: None,
                 tags: None,
                 publish_at: None,
+                properties: None,
                 base_version: None,
                 merged: false,
             },
@@ -207,6 +229,7 @@ mod tests {
             body: None,
             tags: None,
             publish_at: None,
+            properties: None,
             base_version: Some(3),
             merged: true,
         };

@@ -83,6 +83,20 @@ impl Idempotency {
 
     /// Decides how to treat a request with `key` from `user`; `status` is what it will answer.
     pub fn begin(&self, user: Ulid, key: &str, fingerprint: String, status: u16) -> Result<Begin> {
+        self.begin_within(user, key, fingerprint, status, None)
+    }
+
+    /// Like [`Idempotency::begin`], but a record older than `window` counts as absent: the
+    /// request runs again and its record replaces the old one (Micropub's dedupe of repeated
+    /// creates, whose key is derived from the content).
+    pub fn begin_within(
+        &self,
+        user: Ulid,
+        key: &str,
+        fingerprint: String,
+        status: u16,
+        window: Option<time::Duration>,
+    ) -> Result<Begin> {
         validate_key(key)?;
         let mut scope = user.0.to_be_bytes().to_vec();
         scope.extend_from_slice(key.as_bytes());
@@ -108,7 +122,9 @@ impl Idempotency {
             },
             in_flight: self.in_flight.clone(),
         };
-        Ok(match self.store.idempotency_record(&held.write.scope)? {
+        let now = held.write.record.created_at;
+        let recent = |done: &IdempotencyRecord| window.is_none_or(|w| now - done.created_at <= w);
+        Ok(match self.store.idempotency_record(&held.write.scope)?.filter(recent) {
             Some(done) if done.fingerprint == held.write.record.fingerprint => Begin::Replay(done),
             Some(_) => Begin::Mismatch,
             None => Begin::Fresh(held),

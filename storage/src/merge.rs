@@ -73,6 +73,8 @@ pub fn three_way(base: &Post, theirs: &Post, mine: PostPatch) -> Result<Merge> {
         )
         .flatten(),
         body: merge_body(&base.body, &theirs.body, mine.body, c),
+        // Extra properties are replaced as a whole (Micropub updates send them so).
+        properties: mine.properties,
     };
     Ok(if conflicts.is_empty() {
         Merge::Clean(merged)

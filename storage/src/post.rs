@@ -4,6 +4,8 @@
 //! `GET /posts/{id}/versions/{n}` folds the first `n` events with the same function, so the
 //! current post and every past version are computed by one piece of code.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use ulid::Ulid;
@@ -19,6 +21,10 @@ pub const MAX_TITLE_LEN: usize = 300;
 pub const MAX_TAG_LEN: usize = 64;
 /// Most tags on one post.
 pub const MAX_TAGS: usize = 32;
+
+/// Properties a client sent that Quire has no field for (Micropub's `in-reply-to`,
+/// `like-of`, `location`, `syndication`…), kept exactly as sent: name → array of values.
+pub type Properties = BTreeMap<String, serde_json::Value>;
 
 /// Publication state of a post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -80,6 +86,9 @@ pub struct Post {
     /// Set while the post is deleted.
     #[serde(with = "time::serde::rfc3339::option")]
     pub deleted_at: Option<OffsetDateTime>,
+    /// Extra properties without a Quire field (see [`Properties`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub properties: Properties,
 }
 
 impl Post {
@@ -98,6 +107,7 @@ impl Post {
                     status,
                     publish_at,
                     author,
+                    properties,
                 },
             ) => Post {
                 id: event.stream,
@@ -112,6 +122,7 @@ impl Post {
                 version: 0,
                 author: author.clone(),
                 deleted_at: None,
+                properties: properties.clone(),
             },
             (None, _) => return None,
             (Some(post), _) => post,
@@ -124,8 +135,12 @@ impl Post {
                 body,
                 tags,
                 publish_at,
+                properties,
                 ..
             } => {
+                if let Some(properties) = properties {
+                    post.properties.clone_from(properties);
+                }
                 if publish_at.is_some() {
                     post.publish_at = *publish_at;
                 }
@@ -172,6 +187,11 @@ impl Post {
     /// Folds a stream's events (in version order) into the post.
     pub fn fold<'a>(events: impl IntoIterator<Item = &'a Envelope>) -> Option<Post> {
         events.into_iter().fold(None, Post::apply)
+    }
+
+    /// Whether the post is a note: a post without a title.
+    pub fn is_note(&self) -> bool {
+        self.title.is_empty()
     }
 
     /// Whether the post is live (not deleted).
@@ -229,6 +249,37 @@ pub fn slugify(title: &str) -> String {
     slug
 }
 
+/// The base of a derived slug: the title's, or for a note (no title) its first words, or
+/// `note` when it has none.
+pub fn slug_base(title: &str, body: &str) -> String {
+    if !title.trim().is_empty() {
+        return slugify(title);
+    }
+    let words: Vec<&str> = body.split_whitespace().take(6).collect();
+    let slug = slugify(&words.join(" "));
+    if words.is_empty() || slug == "post" {
+        "note".to_owned()
+    } else {
+        slug
+    }
+}
+
+/// Checks extra properties: each is a name of at most 100 characters with an array value.
+pub fn validate_properties(properties: &Properties) -> Result<()> {
+    for (name, value) in properties {
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err(Error::invalid("properties", format!("{name:?} is not a property name")));
+        }
+        if !value.is_array() {
+            return Err(Error::invalid(
+                "properties",
+                format!("property {name:?} must be an array of values"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The `n`-th candidate for a derived slug: `base`, then `base-2`, `base-3`…, always valid.
 pub fn slug_candidate(base: &str, n: u32) -> String {
     if n <= 1 {
@@ -248,12 +299,9 @@ fn truncate_slug(slug: &mut String, max: usize) {
     }
 }
 
-/// Checks and normalizes a title.
+/// Checks and normalizes a title. An empty title makes the post a note.
 pub fn normalize_title(title: &str) -> Result<String> {
     let title = title.trim();
-    if title.is_empty() {
-        return Err(Error::invalid("title", "the title must not be empty"));
-    }
     if title.chars().count() > MAX_TITLE_LEN {
         return Err(Error::invalid(
             "title",
@@ -326,6 +374,18 @@ mod tests {
             assert!(validate_slug(bad).is_err(), "{bad:?} should be rejected");
         }
         validate_slug("ok-slug-2").expect("valid");
+    }
+
+    #[test]
+    fn notes_get_slugs_from_their_first_words() {
+        assert_eq!(
+            slug_base("", "Just had the best coffee in town, really."),
+            "just-had-the-best-coffee-in"
+        );
+        assert_eq!(slug_base("", "  "), "note");
+        assert_eq!(slug_base("", "!!!"), "note");
+        assert_eq!(slug_base("Title", "body"), "title");
+        assert_eq!(normalize_title("  ").expect("a note"), "");
     }
 
     #[test]

@@ -10,7 +10,10 @@ use ulid::Ulid;
 
 use crate::access::{Actor, Scope};
 use crate::event::{Envelope, EventPayload};
-use crate::post::{new_post_id, normalize_tags, normalize_title, slug_candidate, slugify, validate_slug, Post, Status};
+use crate::post::{
+    new_post_id, normalize_tags, normalize_title, slug_base, slug_candidate, validate_properties, validate_slug, Post,
+    Properties, Status,
+};
 use crate::store::{AppendBatch, AppendOutcome, IdempotencyWrite, PostQuery, Store};
 use crate::{Error, Result};
 
@@ -28,6 +31,8 @@ pub struct NewPost {
     pub tags: Vec<String>,
     pub status: Option<Status>,
     pub publish_at: Option<OffsetDateTime>,
+    /// Extra properties without a Quire field, kept as sent.
+    pub properties: Properties,
 }
 
 /// Input of `update`: absent fields stay as they are.
@@ -39,6 +44,8 @@ pub struct PostPatch {
     pub tags: Option<Vec<String>>,
     pub status: Option<Status>,
     pub publish_at: Option<OffsetDateTime>,
+    /// The new set of extra properties (all of them).
+    pub properties: Option<Properties>,
 }
 
 /// The versions a change may apply to, from `If-Match`.
@@ -108,6 +115,13 @@ impl Posts {
         actor.check_may_set_status(status)?;
         let title = normalize_title(&input.title)?;
         let tags = normalize_tags(&input.tags)?;
+        validate_properties(&input.properties)?;
+        if title.is_empty() && input.body.trim().is_empty() && input.properties.is_empty() {
+            return Err(Error::invalid(
+                "title",
+                "a post needs a title, or text in its body to be a note",
+            ));
+        }
         let now = (self.clock)();
         let publish_at = publish_time(status, input.publish_at, None, now)?;
         let id = new_post_id();
@@ -119,13 +133,14 @@ impl Posts {
             status,
             publish_at,
             author: actor.username.clone(),
+            properties: input.properties.clone(),
         };
         match input.slug {
             Some(slug) => {
                 validate_slug(&slug)?;
                 self.commit(id, 0, actor, now, idem, vec![make(slug)])
             }
-            None => self.with_free_slug(id, 0, &slugify(&title), |slug| {
+            None => self.with_free_slug(id, 0, &slug_base(&title, &input.body), |slug| {
                 self.append(id, 0, actor, now, idem.clone(), vec![make(slug)])
             }),
         }
@@ -243,6 +258,12 @@ impl Posts {
         }
     }
 
+    /// The post `actor` may change (rights first, as for every command), for commands built
+    /// outside this service (Micropub updates).
+    pub fn for_edit(&self, actor: &Actor, id: Ulid) -> Result<Post> {
+        self.editable(actor, id)
+    }
+
     /// The post a command may change. Rights come first (write right, visibility,
     /// ownership); the caller compares versions only after this, so a 412 tells a caller
     /// without rights nothing.
@@ -338,10 +359,10 @@ impl Posts {
             stream,
             expected_version,
             actor: actor.username.clone(),
+            origin: actor.origin.clone(),
             at,
             idempotency,
             events,
-            origin: None,
         })
     }
 
@@ -405,6 +426,9 @@ pub(crate) fn normalize_patch(mut patch: PostPatch) -> Result<PostPatch> {
     if let Some(slug) = &patch.slug {
         validate_slug(slug)?;
     }
+    if let Some(properties) = &patch.properties {
+        validate_properties(properties)?;
+    }
     Ok(patch)
 }
 
@@ -439,6 +463,7 @@ pub(crate) fn patch_events(current: &Post, patch: PostPatch, now: OffsetDateTime
         .transpose()?
         .filter(|t| *t != current.tags);
     let body = patch.body.filter(|b| *b != current.body);
+    let properties = patch.properties.filter(|p| *p != current.properties);
     if let Some(slug) = &patch.slug {
         validate_slug(slug)?;
     }
@@ -464,16 +489,17 @@ pub(crate) fn patch_events(current: &Post, patch: PostPatch, now: OffsetDateTime
     let planned = (status == Status::Draft && publish_at.is_some() && publish_at != planned_before)
         .then_some(publish_at)
         .flatten();
-    let update = (title.is_some() || tags.is_some() || body.is_some() || slug.is_some() || planned.is_some())
-        .then_some(EventPayload::PostUpdated {
-            slug,
-            title,
-            body,
-            tags,
-            publish_at: planned,
-            base_version: None,
-            merged: false,
-        });
+    let changed = title.is_some() || tags.is_some() || body.is_some() || slug.is_some() || properties.is_some();
+    let update = (changed || planned.is_some()).then_some(EventPayload::PostUpdated {
+        slug,
+        title,
+        body,
+        tags,
+        publish_at: planned,
+        properties,
+        base_version: None,
+        merged: false,
+    });
     Ok(if status == Status::Draft {
         status_event.into_iter().chain(update).collect()
     } else {

@@ -31,7 +31,8 @@ pub struct AppendBatch {
     pub idempotency: Option<IdempotencyWrite>,
     /// The events, in order; never empty.
     pub events: Vec<EventPayload>,
-    /// Where the events came from (`None`: the API).
+    /// Where the events came from (`None`: the REST API): a pushed commit, or a Micropub client
+    /// ([`crate::Actor::origin`]).
     pub origin: Option<crate::event::Origin>,
 }
 

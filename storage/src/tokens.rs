@@ -123,6 +123,23 @@ impl Tokens {
         Ok(())
     }
 
+    /// The token a secret stands for, if any (expired ones too).
+    pub fn by_secret(&self, secret: &str) -> Result<Option<ApiToken>> {
+        self.store.api_token_by_hash(&hex(&sha256(secret)))
+    }
+
+    /// Revokes the token a secret stands for (whoever holds a token may end it, RFC 7009);
+    /// whether there was one.
+    pub fn revoke_secret(&self, secret: &str) -> Result<bool> {
+        match self.by_secret(secret)? {
+            Some(token) => {
+                self.store.delete_api_token(&token)?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     /// Revokes every token of `user`; returns how many.
     pub fn revoke_all_of(&self, user: Ulid) -> Result<usize> {
         let tokens: Vec<_> = self

@@ -33,6 +33,7 @@ pub fn event_response(env: &Envelope) -> EventResponse {
         data,
         origin: env.origin.as_ref().map(|o| quire_openapi::EventOrigin {
             source: o.source.clone(),
+            client: o.client.clone(),
             commit: o.commit.clone(),
         }),
     }

@@ -8,8 +8,10 @@ pub(crate) mod backup;
 pub(crate) mod editor;
 pub(crate) mod events;
 pub(crate) mod health;
+pub(crate) mod indieauth;
 pub(crate) mod media;
 pub(crate) mod metrics;
+pub(crate) mod micropub;
 pub(crate) mod posts;
 pub(crate) mod status;
 pub(crate) mod tokens;
@@ -36,6 +38,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/healthz").route(web::get().to(health::healthz)))
         .service(resource("/readyz").route(web::get().to(health::readyz)))
         .service(resource("/metrics").route(web::get().to(metrics::metrics)))
+        .service(
+            resource("/micropub")
+                .route(web::get().to(micropub::micropub_get))
+                .route(web::post().to(micropub::micropub_post)),
+        )
+        .service(resource("/micropub/media").route(web::post().to(micropub::micropub_media)))
+        .service(resource("/.well-known/oauth-authorization-server").route(web::get().to(indieauth::metadata)))
+        .service(
+            resource("/indieauth/auth")
+                .route(web::get().to(indieauth::authorize_page))
+                .route(web::post().to(indieauth::authorize_submit)),
+        )
+        .service(resource("/indieauth/token").route(web::post().to(indieauth::token)))
+        .service(resource("/indieauth/revoke").route(web::post().to(indieauth::revoke)))
+        .service(resource("/indieauth/introspect").route(web::post().to(indieauth::introspect)))
         .service(
             web::scope("/api/v1")
                 .service(api_resource("/openapi.json").route(web::get().to(openapi_json)))
@@ -123,6 +140,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/healthz", "GET"),
     ("/readyz", "GET"),
     ("/metrics", "GET"),
+    ("/micropub", "GET, POST"),
+    ("/micropub/media", "POST"),
+    ("/.well-known/oauth-authorization-server", "GET"),
+    ("/indieauth/auth", "GET, POST"),
+    ("/indieauth/token", "POST"),
+    ("/indieauth/revoke", "POST"),
+    ("/indieauth/introspect", "POST"),
     ("/api/v1/openapi.json", "GET"),
     ("/api/v1/auth/login", "POST"),
     ("/api/v1/auth/refresh", "POST"),
@@ -203,7 +227,20 @@ pub async fn fallback(
     if api || !state.config.site.serve {
         return not_found(req).await;
     }
-    crate::site::serve::serve(req, crate::site::site_dir(&state.config), state.site_cache.clone()).await
+    let home = path == "/";
+    let mut response =
+        crate::site::serve::serve(req, crate::site::site_dir(&state.config), state.site_cache.clone()).await?;
+    if home {
+        // Micropub discovery for clients that read headers instead of the page.
+        response.headers_mut().insert(
+            actix_web::http::header::LINK,
+            actix_web::http::header::HeaderValue::from_static(
+                "</micropub>; rel=\"micropub\", </.well-known/oauth-authorization-server>; rel=\"indieauth-metadata\", \
+                 </indieauth/auth>; rel=\"authorization_endpoint\", </indieauth/token>; rel=\"token_endpoint\"",
+            ),
+        );
+    }
+    Ok(response)
 }
 
 /// Query-string errors as problem+json.

@@ -37,6 +37,7 @@ pub async fn create_post(
         tags: input.tags,
         status: input.status.map(status),
         publish_at: input.publish_at,
+        properties: input.properties.unwrap_or_default(),
     };
     let (posts, actor) = (state.posts.clone(), auth.actor());
     run_write(&state, &auth, &req, &body.raw, StatusCode::CREATED, move |idem| {
@@ -63,6 +64,7 @@ pub async fn patch_post(
         tags: input.tags,
         status: input.status.map(status),
         publish_at: input.publish_at,
+        properties: input.properties,
     };
     let (posts, actor) = (state.posts.clone(), auth.actor());
     run_write(&state, &auth, &req, &body.raw, StatusCode::OK, move |idem| {

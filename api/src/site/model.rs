@@ -60,6 +60,7 @@ pub fn to_input(post: &Post, old_slugs: &[String]) -> PostInput {
         updated_at: post.updated_at,
         author: post.author.clone(),
         old_slugs: old_slugs.to_vec(),
+        properties: post.properties.clone(),
     }
 }
 
@@ -185,6 +186,7 @@ mod tests {
             status,
             publish_at: published.then_some(datetime!(2026-01-01 10:00 UTC)),
             author: "ada".into(),
+            properties: Default::default(),
         }
     }
 
@@ -195,6 +197,7 @@ mod tests {
             body: None,
             tags: None,
             publish_at: None,
+            properties: None,
             base_version: None,
             merged: false,
         }

@@ -76,6 +76,10 @@ async fn a_clone_builds_with_hugo_with_a_page_per_published_post() {
         json!({"slug": "second-renamed"}),
     )
     .await;
+    // A note (no title) with Micropub's extra properties, nested objects too, in its front matter.
+    let note = json!({"body": "Just a *note* from the phone.", "status": "published",
+        "properties": {"in-reply-to": ["https://example.org/a"], "location": [{"type": ["h-card"], "properties": {"name": ["Köln: \"Dom\""]}}]}});
+    let note = client.create_post(note).await;
     wait_for_git(&client).await;
 
     let work = tempfile::tempdir().expect("tempdir");
@@ -123,6 +127,23 @@ async fn a_clone_builds_with_hugo_with_a_page_per_published_post() {
     for slug in ["still-a-draft", "gone-soon", "taken-back", "not-yet"] {
         assert!(page(&public, slug).is_none(), "{slug} must have no page");
     }
+    let note_page = page(&public, &note.slug).expect("a page for a note");
+    assert!(note_page.contains("<em>note</em>"), "{note_page}");
+    let file = git(
+        Some(&repo),
+        &[
+            "show",
+            &format!(
+                "main:content/posts/{}/{}.md",
+                note.publish_at.expect("published").year(),
+                note.slug
+            ),
+        ],
+    );
+    assert!(
+        file.contains("title: \"\"") && file.contains("properties: {\"in-reply-to\""),
+        "{file}"
+    );
     let index = std::fs::read_to_string(public.join("index.html")).expect("home page");
     assert!(
         index.contains("Hello Hugo") && !index.contains("Still a draft"),

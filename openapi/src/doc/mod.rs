@@ -5,7 +5,9 @@
 #![allow(dead_code)]
 
 mod accounts;
+mod indieauth;
 mod media;
+mod micropub;
 mod operations;
 mod responses;
 mod webhooks;
@@ -56,7 +58,10 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         media::upload_media, media::list_media, media::get_media, media::patch_media, media::delete_media,
         webhooks::create_webhook, webhooks::list_webhooks, webhooks::get_webhook, webhooks::patch_webhook,
         webhooks::delete_webhook, webhooks::rotate_webhook_secret, webhooks::list_webhook_deliveries,
-        webhooks::resend_webhook_delivery
+        webhooks::resend_webhook_delivery,
+        micropub::micropub_get, micropub::micropub_post, micropub::micropub_media,
+        indieauth::metadata, indieauth::authorize_page, indieauth::authorize_submit, indieauth::token,
+        indieauth::revoke, indieauth::introspect
     ),
     components(schemas(
         LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, SetupStatus, TokenResponse,
@@ -69,7 +74,9 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         crate::media::MediaResponse, crate::media::MediaList, crate::media::PatchMediaRequest,
         crate::media::UploadForm, WebhooksStatus,
         CreateWebhookRequest, PatchWebhookRequest, WebhookResponse, WebhookCreated, WebhookList,
-        WebhookStateName, DeliveryResponse, DeliveryList, DeliveryStatusName
+        WebhookStateName, DeliveryResponse, DeliveryList, DeliveryStatusName,
+        crate::micropub::MicropubErrorBody, crate::micropub::MicropubForm, crate::micropub::MicropubMultipart,
+        crate::micropub::ConsentForm, crate::micropub::TokenForm, crate::micropub::TokenParam
     )),
     modifiers(&BearerAuth),
     tags(
@@ -82,6 +89,8 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         (name = "status", description = "Projections of the log: progress, mirrors and audit"),
         (name = "operations", description = "Backups and metrics"),
         (name = "media", description = "Images for posts"),
+        (name = "indieauth", description = "IndieAuth authorization server: apps log in with the site's URL"),
+        (name = "micropub", description = "Micropub (W3C): publishing from IndieWeb apps; errors in Micropub's JSON shape"),
         (name = "webhooks", description = "Standard Webhooks deliveries of the log's events (admins)")
     )
 )]

@@ -39,6 +39,7 @@ pub fn post(id: &str, slug: &str, title: &str, tags: &[&str]) -> PostInput {
         updated_at: datetime!(2024-03-01 09:00 UTC),
         author: String::new(),
         old_slugs: Vec::new(),
+        properties: Default::default(),
     }
 }
 

@@ -71,6 +71,11 @@ pub(crate) fn write_post_file(out: &mut String, post: &Post, aliases: &[String])
     field(out, "tags", &list(&post.tags));
     field(out, "slug", &quote(&post.slug));
     field(out, "id", &quote(&post.id.to_string()));
+    if !post.properties.is_empty() {
+        // JSON is YAML's flow syntax: Hugo reads it as a map (`.Params.properties`).
+        let json = serde_json::to_string(&post.properties).unwrap_or_else(|_| "{}".to_owned());
+        field(out, "properties", &json);
+    }
     if !aliases.is_empty() {
         field(out, "aliases", &list(aliases));
     }
@@ -127,6 +132,9 @@ fn message(event: &Envelope, title: &str, stream_trailer: &str, data: &str) -> S
     }
     if let Some(origin) = &event.origin {
         let _ = writeln!(message, "Event-Source: {}", one_line(&origin.source));
+        if let Some(client) = &origin.client {
+            let _ = writeln!(message, "Event-Client: {}", one_line(client));
+        }
         if let Some(commit) = &origin.commit {
             let _ = writeln!(message, "Pushed-Commit: {}", one_line(commit));
         }
@@ -176,6 +184,7 @@ pub(crate) struct Trailers {
     pub(crate) idempotency_key: Option<String>,
     pub(crate) data: Option<String>,
     pub(crate) source: Option<String>,
+    pub(crate) client: Option<String>,
     pub(crate) pushed_commit: Option<String>,
 }
 
@@ -202,6 +211,7 @@ pub(crate) fn parse_trailers(message: &[u8]) -> Trailers {
             "Idempotency-Key" => trailers.idempotency_key = Some(value.to_owned()),
             "Event-Data" => trailers.data = Some(value.to_owned()),
             "Event-Source" => trailers.source = Some(value.to_owned()),
+            "Event-Client" => trailers.client = Some(value.to_owned()),
             "Pushed-Commit" => trailers.pushed_commit = Some(value.to_owned()),
             _ => {}
         }

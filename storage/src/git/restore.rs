@@ -188,6 +188,7 @@ impl GitEvents {
             idempotency_key: t.idempotency_key.clone(),
             origin: t.source.clone().map(|source| crate::event::Origin {
                 source,
+                client: t.client.clone(),
                 commit: t.pushed_commit.clone(),
             }),
             payload: EventPayload::PostDeleted {},

@@ -174,10 +174,10 @@ impl MediaService {
             stream: id,
             expected_version,
             actor: actor.username.clone(),
+            origin: actor.origin.clone(),
             at: (self.clock)(),
             idempotency,
             events: vec![event],
-            origin: None,
         })?;
         match outcome {
             MediaOutcome::Appended { media, .. } => Ok(*media),

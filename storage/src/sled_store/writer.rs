@@ -36,7 +36,8 @@ pub(crate) enum Reply {
 
 /// An applied job waiting for the flush.
 enum Done {
-    Post(mpsc::SyncSender<Result<AppendOutcome>>, Result<AppendOutcome>),
+    /// Boxed: a post outcome carries the whole post, far larger than a media one.
+    Post(mpsc::SyncSender<Result<AppendOutcome>>, Box<Result<AppendOutcome>>),
     Media(mpsc::SyncSender<Result<MediaOutcome>>, Result<MediaOutcome>),
     Posts(mpsc::SyncSender<Result<Vec<AppendOutcome>>>, Result<Vec<AppendOutcome>>),
 }
@@ -48,7 +49,7 @@ impl Done {
         // A caller that gave up waiting is not an error here.
         match self {
             Done::Post(reply, result) => {
-                let _ = reply.send(flushed.as_ref().map_err(failed).and(result));
+                let _ = reply.send(flushed.as_ref().map_err(failed).and(*result));
             }
             Done::Media(reply, result) => {
                 let _ = reply.send(flushed.as_ref().map_err(failed).and(result));
@@ -109,7 +110,7 @@ impl Writer {
                         .pop()
                         .ok_or_else(|| Error::invalid("events", "an append needs one batch"))
                 });
-                Done::Post(reply, logged(stream, result))
+                Done::Post(reply, Box::new(logged(stream, result)))
             }
             Reply::Media(reply) => {
                 let result = match job.batches.first() {

@@ -202,6 +202,7 @@ impl Planner<'_> {
             status,
             publish_at: (status == Status::Published).then(|| front.date.unwrap_or(self.now)),
             author: self.actor.username.clone(),
+            properties: Default::default(),
         }])
     }
 
@@ -231,6 +232,7 @@ impl Planner<'_> {
             tags: Some(front.tags),
             status: Some(status),
             publish_at,
+            properties: None,
         })?;
         patch_events(current, patch, self.now)
     }

@@ -32,7 +32,7 @@ export async function editorView(keyParam) {
   let base = draft ? draft.base : entry?.version ?? null;
   const initial = draft?.fields ?? start;
 
-  const title = h('input', { id: 'title', name: 'title', value: initial.title, required: true, autocomplete: 'off' });
+  const title = h('input', { id: 'title', name: 'title', value: initial.title, placeholder: 'none: a note', autocomplete: 'off' });
   const status = h('select', { id: 'status', name: 'status' },
     ['draft', 'published', 'scheduled'].map((v) => h('option', { value: v, selected: initial.status === v }, v[0].toUpperCase() + v.slice(1))));
   const publishAt = h('input', { id: 'publish-at', name: 'publish_at', type: 'datetime-local', value: toLocalInput(initial.publish_at) });
@@ -235,7 +235,7 @@ export async function editorView(keyParam) {
   async function save() {
     clearTimeout(autosaveTimer);
     const fields = read();
-    if (!fields.title) { toast('A post needs a title.'); title.focus(); return; }
+    if (!fields.title && !fields.body.trim()) { toast('Write something: a note needs text, an article a title.'); body.focus(); return; }
     if (fields.status === 'scheduled' && !fields.publish_at) { toast('Choose when to publish.'); publishAt.focus(); return; }
     const s = await session();
     if (!s) { toast('Log in first.'); return; }

@@ -57,7 +57,7 @@ function row(e) {
   const s = e.deleted ? 'deleted' : e.shown.status;
   return h('li', { 'data-key': e.key },
     h('a', { class: 'post', href: `#/edit/${encodeURIComponent(e.key)}` },
-      h('span', { class: 'title' }, e.shown.title || '(untitled)'),
+      h('span', { class: 'title' }, e.shown.title || (e.shown.body ?? '').trim().slice(0, 60) || '(untitled)'),
       h('span', { class: `badge ${s}` }, s === 'scheduled' && e.shown.publish_at ? `scheduled ${when(e.shown.publish_at)}` : s),
       e.shown.tags.length ? h('span', { class: 'tags' }, e.shown.tags.map((t) => `#${t}`).join(' ')) : null,
       e.pending ? h('span', { class: `badge ${e.conflict ? 'conflict' : 'pending'}` }, e.conflict ? 'needs you' : `${e.pending} unsent`) : null,
