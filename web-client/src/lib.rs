@@ -15,8 +15,11 @@ use std::sync::OnceLock;
 use rust_embed::RustEmbed;
 use sha2::{Digest, Sha256};
 
+/// Type declarations (`*.d.ts`, for `tsc --checkJs` only) and notes (`*.md`) stay out.
 #[derive(RustEmbed)]
 #[folder = "assets/"]
+#[exclude = "*.d.ts"]
+#[exclude = "*.md"]
 struct Assets;
 
 /// The service worker's path; its placeholders are filled in when it is served.

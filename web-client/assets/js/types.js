@@ -17,6 +17,7 @@
  * @property {number} version
  * @property {string} author
  * @property {string | null} deleted_at
+ * @property {Record<string, unknown>} [properties]  Extra properties a Micropub client sent (kept as sent; the editor leaves them alone).
  *
  * @typedef {object} Problem  RFC 9457 problem details.
  * @property {string} type
