@@ -57,6 +57,8 @@ pub struct SiteSection {
     /// `[site.settings]`: title, description, base URL, author, language, navigation links,
     /// custom CSS, page and feed sizes. Changing them re-renders the whole site on start.
     pub settings: quire_render::SiteConfig,
+    /// `[site.publish]`: upload the rendered site to S3-compatible storage (off without a bucket).
+    pub publish: crate::publish::PublishConfig,
 }
 
 impl Default for SiteSection {
@@ -66,6 +68,7 @@ impl Default for SiteSection {
             serve: true,
             cache_mb: 32,
             settings: quire_render::SiteConfig::default(),
+            publish: crate::publish::PublishConfig::default(),
         }
     }
 }
@@ -243,6 +246,7 @@ impl Config {
         self.git.validate()?;
         self.media.validate()?;
         self.webhooks.validate()?;
+        self.site.publish.validate()?;
         anyhow::ensure!(
             self.auth.max_failures_per_user >= 1 && self.auth.max_failures_per_address >= 1,
             "auth.max_failures_per_user and auth.max_failures_per_address must be at least 1"
