@@ -143,6 +143,7 @@ enum UserCommand {
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     init_tracing();
+    crate::tls::install_default_provider();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -13,14 +13,14 @@ pub(crate) mod media;
 pub(crate) mod merge;
 pub(crate) mod metrics;
 pub(crate) mod ops;
-pub mod publish;
 pub mod projections;
+pub mod publish;
 pub mod routes;
 pub(crate) mod scheduler;
 pub(crate) mod server;
 pub mod site;
 pub(crate) mod state;
-pub(crate) mod tls;
+pub mod tls;
 pub mod webhooks;
 pub(crate) mod write;
 

@@ -245,7 +245,12 @@ impl Collector for LogCollector {
             .map(|m| m.seq);
         let webhooks = self.webhooks.as_ref().and_then(|w| w.position());
         let publish = self.publish.as_ref().and_then(|p| p.position());
-        let projections = [("git", git), ("site", site), ("webhooks", webhooks), ("publish", publish)];
+        let projections = [
+            ("git", git),
+            ("site", site),
+            ("webhooks", webhooks),
+            ("publish", publish),
+        ];
         let help = "seq of the last event a projection applied (absent while unknown or turned off)";
         let mut seqs = encoder.encode_descriptor("quire_projection_seq", help, None, MetricType::Gauge)?;
         for (name, seq) in projections {

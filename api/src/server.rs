@@ -126,6 +126,7 @@ const BLOCKING_THREADS_PER_WORKER: usize = 16;
 
 /// Opens the data folder and starts serving on `listener`. Must run inside an actix system.
 pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Running> {
+    crate::tls::install_default_provider();
     config.validate()?;
     let addr = listener.local_addr()?;
     let state = open_state(&config)?;

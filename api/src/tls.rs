@@ -10,6 +10,14 @@ use anyhow::Context as _;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::CertificateDer;
 
+/// Makes ring the process's default rustls provider (idempotent). reqwest is built without a
+/// provider of its own (that would be aws-lc-rs), so every client it builds without
+/// [`http_client`] needs this first; `main` and [`crate::start`] call it.
+pub fn install_default_provider() {
+    // An error means a provider is installed already, which is all we need.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// A rustls client configuration trusting the webpki roots and the CAs in `extra_ca` (PEM).
 pub fn client_config(extra_ca: Option<&Path>) -> anyhow::Result<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore {
@@ -17,8 +25,8 @@ pub fn client_config(extra_ca: Option<&Path>) -> anyhow::Result<rustls::ClientCo
     };
     if let Some(file) = extra_ca {
         let mut added = 0;
-        for cert in CertificateDer::pem_file_iter(file)
-            .with_context(|| format!("reading the CA file {}", file.display()))?
+        for cert in
+            CertificateDer::pem_file_iter(file).with_context(|| format!("reading the CA file {}", file.display()))?
         {
             let cert = cert.with_context(|| format!("a certificate in {} is malformed", file.display()))?;
             roots

@@ -76,7 +76,7 @@ pub struct LocalFile {
     pub size: u64,
     /// Its modification time in nanoseconds since the epoch (with the size: whether the hash
     /// remembered for it still holds).
-    pub modified_ns: u128,
+    pub modified_ns: u64,
 }
 
 /// Every file of the site in `dir`, sorted by key. Dot files and dot folders are skipped.
@@ -111,7 +111,7 @@ pub fn scan(dir: &Path) -> std::io::Result<Vec<LocalFile>> {
                     .modified()
                     .ok()
                     .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_nanos());
+                    .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
                 files.push(LocalFile {
                     key,
                     path: entry.path(),

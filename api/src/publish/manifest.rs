@@ -25,7 +25,7 @@ pub struct Entry {
     /// Size of the local file then.
     pub size: u64,
     /// Modification time of the local file then (ns since the epoch).
-    pub modified_ns: u128,
+    pub modified_ns: u64,
 }
 
 /// The manifest file's content.

@@ -25,7 +25,13 @@ pub(super) struct PublishProjection {
 }
 
 impl PublishProjection {
-    pub(super) fn new(target: Target, site_dir: PathBuf, dir: PathBuf, waits: Handle, stop: watch::Receiver<bool>) -> Self {
+    pub(super) fn new(
+        target: Target,
+        site_dir: PathBuf,
+        dir: PathBuf,
+        waits: Handle,
+        stop: watch::Receiver<bool>,
+    ) -> Self {
         Self {
             target,
             site_dir,

@@ -104,7 +104,10 @@ pub async fn sync(
     let mut done = 0;
     progress(done, total);
     for tier in [Tier::Asset, Tier::Page, Tier::Front] {
-        let batch = uploads.iter().filter(|u| u.tier == tier).map(|u| upload(target, &u.file));
+        let batch = uploads
+            .iter()
+            .filter(|u| u.tier == tier)
+            .map(|u| upload(target, &u.file));
         let mut running = futures_util::stream::iter(batch).buffer_unordered(target.concurrency);
         while let Some(result) = running.next().await {
             if let Some((key, entry)) = result? {

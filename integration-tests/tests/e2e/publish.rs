@@ -32,6 +32,8 @@ const POSTS: usize = 200;
 struct Moto {
     child: Child,
     endpoint: String,
+    /// Holds the recording (moto writes it to a file, by default in its working folder).
+    _dir: tempfile::TempDir,
 }
 
 fn moto_server() -> PathBuf {
@@ -50,10 +52,18 @@ fn moto_server() -> PathBuf {
 
 impl Moto {
     async fn start() -> Moto {
-        let port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+        quire_api::tls::install_default_provider();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let dir = tempfile::tempdir().expect("tempdir");
         let child = Command::new(moto_server())
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_ENABLE_RECORDING", "True")
+            .env("MOTO_RECORDER_FILEPATH", dir.path().join("recording.jsonl"))
+            .current_dir(dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -61,6 +71,7 @@ impl Moto {
         let moto = Moto {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
         };
         let http = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -87,15 +98,26 @@ impl Moto {
         let url = format!("{}/moto-api/recorder/download-recording", self.endpoint);
         let text = reqwest::get(url).await.expect("recording").text().await.expect("text");
         let prefix = format!("{}/{BUCKET}/", self.endpoint);
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .filter_map(|line| {
-                let request: serde_json::Value = serde_json::from_str(line).expect("recorded request");
+        // One JSON object per request (moto does not always end them with a newline).
+        serde_json::Deserializer::from_str(&text)
+            .into_iter::<serde_json::Value>()
+            .filter_map(|request| {
+                let request = request.expect("recorded request");
                 let method = request["method"].as_str()?.to_owned();
-                let key = request["url"].as_str()?.strip_prefix(&prefix)?.to_owned();
-                let key = key.split('?').next().unwrap_or_default().to_owned();
-                matches!(method.as_str(), "PUT" | "DELETE").then_some((method, key))
+                let url = request["url"].as_str()?;
+                if method == "POST" && url.ends_with("?delete") {
+                    // A bulk delete (DeleteObjects): its keys are in the XML body.
+                    return Some(deleted_keys(&request));
+                }
+                let key = url
+                    .strip_prefix(&prefix)?
+                    .split('?')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                matches!(method.as_str(), "PUT" | "DELETE").then(|| vec![(method, key)])
             })
+            .flatten()
             .collect()
     }
 
@@ -122,6 +144,25 @@ impl Moto {
             ("AWS_SECRET_ACCESS_KEY", "test".into()),
         ]
     }
+}
+
+/// The keys of a recorded DeleteObjects request, as ("DELETE", key) pairs.
+fn deleted_keys(request: &serde_json::Value) -> Vec<(String, String)> {
+    use base64::Engine as _;
+    let body = request["body"].as_str().unwrap_or_default();
+    let body = if request["body_encoded"].as_bool() == Some(true) {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .expect("base64 body");
+        String::from_utf8(bytes).expect("XML body")
+    } else {
+        body.to_owned()
+    };
+    body.split("<Key>")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("</Key>"))
+        .map(|(key, _)| ("DELETE".to_owned(), key.to_owned()))
+        .collect()
 }
 
 impl Drop for Moto {
@@ -163,8 +204,10 @@ async fn create_posts(client: &Client, n: usize) -> Vec<quire_openapi::PostRespo
     let mut posts = Vec::new();
     for i in 0..n {
         let post = client
-            .create_post(json!({"title": format!("Post number {i}"), "body": format!("Body of post {i}."),
-                "tags": [format!("tag{}", i % 7)], "status": "published"}))
+            .create_post(
+                json!({"title": format!("Post number {i}"), "body": format!("Body of post {i}."),
+                "tags": [format!("tag{}", i % 7)], "status": "published"}),
+            )
             .await;
         posts.push(post);
     }
@@ -198,7 +241,13 @@ async fn bucket_bytes(store: &dyn ObjectStore) -> BTreeMap<String, Vec<u8>> {
     let listed: Vec<_> = store.list(None).try_collect().await.expect("list the bucket");
     let mut out = BTreeMap::new();
     for meta in listed {
-        let bytes = store.get(&meta.location).await.expect("get").bytes().await.expect("bytes");
+        let bytes = store
+            .get(&meta.location)
+            .await
+            .expect("get")
+            .bytes()
+            .await
+            .expect("bytes");
         out.insert(meta.location.to_string(), bytes.to_vec());
     }
     out
@@ -214,7 +263,11 @@ async fn assert_bucket_equals_site(store: &dyn ObjectStore, site: &Path) {
 }
 
 fn keys(writes: &[(String, String)], method: &str) -> BTreeSet<String> {
-    writes.iter().filter(|(m, _)| m == method).map(|(_, k)| k.clone()).collect()
+    writes
+        .iter()
+        .filter(|(m, _)| m == method)
+        .map(|(_, k)| k.clone())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -232,8 +285,14 @@ async fn publishing_uploads_only_what_changed_and_the_bucket_equals_the_site() {
 
     let page = format!("posts/{}/index.html", posts[7].slug);
     let home = store.get(&"index.html".into()).await.expect("home page");
-    assert_eq!(home.attributes.get(&Attribute::ContentType).map(|v| v.as_ref()), Some("text/html; charset=utf-8"));
-    assert_eq!(home.attributes.get(&Attribute::CacheControl).map(|v| v.as_ref()), Some("public, max-age=300"));
+    assert_eq!(
+        home.attributes.get(&Attribute::ContentType).map(|v| v.as_ref()),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(
+        home.attributes.get(&Attribute::CacheControl).map(|v| v.as_ref()),
+        Some("public, max-age=300")
+    );
     let feed = store.get(&"feed.xml".into()).await.expect("feed");
     assert_eq!(
         feed.attributes.get(&Attribute::ContentType).map(|v| v.as_ref()),
@@ -284,13 +343,22 @@ async fn publishing_uploads_only_what_changed_and_the_bucket_equals_the_site() {
     assert!(deleted.status().is_success());
     wait_for_site(&client, &site).await;
     wait_for_publish(&client).await;
-    assert!(keys(&moto.writes().await, "DELETE").contains(&page), "its page is deleted");
+    assert!(
+        keys(&moto.writes().await, "DELETE").contains(&page),
+        "its page is deleted"
+    );
     let gone = store.get(&page.as_str().into()).await;
-    assert!(matches!(gone, Err(object_store::Error::NotFound { .. })), "{page} is gone");
+    assert!(
+        matches!(gone, Err(object_store::Error::NotFound { .. })),
+        "{page} is gone"
+    );
     assert_bucket_equals_site(store.as_ref(), &site).await;
 
     let metrics = client.get("/metrics").await.text().await.expect("metrics");
-    assert!(metrics.contains("quire_projection_lag_events{projection=\"publish\"} 0"), "{metrics}");
+    assert!(
+        metrics.contains("quire_projection_lag_events{projection=\"publish\"} 0"),
+        "{metrics}"
+    );
     assert!(metrics.contains("quire_publish_failures_total 0"), "{metrics}");
 }
 
@@ -322,7 +390,11 @@ async fn a_publish_killed_midway_is_completed_on_the_next_start() {
     };
     server.signal(libc::SIGKILL);
     let before_kill = keys(&moto.writes().await, "PUT");
-    assert!(before_kill.len() < total, "killed in the middle: {} of {total}", before_kill.len());
+    assert!(
+        before_kill.len() < total,
+        "killed in the middle: {} of {total}",
+        before_kill.len()
+    );
     assert!(bucket_bytes(store.as_ref()).await.len() < total);
 
     moto.recorder("reset-recording").await;
@@ -340,7 +412,10 @@ async fn a_publish_killed_midway_is_completed_on_the_next_start() {
     server.signal(libc::SIGTERM);
 
     // `quire publish --full` (server stopped): a stray object goes, everything is uploaded.
-    store.put(&"stray.html".into(), "stray".into()).await.expect("put a stray");
+    store
+        .put(&"stray.html".into(), "stray".into())
+        .await
+        .expect("put a stray");
     moto.recorder("reset-recording").await;
     moto.recorder("start-recording").await;
     let output = Command::new(quire_bin())
@@ -352,7 +427,11 @@ async fn a_publish_killed_midway_is_completed_on_the_next_start() {
         .output()
         .expect("quire publish --full");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(
         stdout.contains(&format!("{total} uploaded, 1 deleted")),
         "the summary counts the files: {stdout}"
