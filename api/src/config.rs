@@ -345,4 +345,25 @@ mod tests {
             Ok(())
         });
     }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error type
+    fn site_publish_reads_from_file_and_environment_and_refuses_plain_http() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "quire.toml",
+                "[site.publish]\nbucket = \"blog\"\nendpoint = \"http://minio.lan:9000\"\nprefix = \"/www/\"\n",
+            )?;
+            let config = Config::load(Some(Path::new("quire.toml"))).expect("loads");
+            assert!(config.site.publish.enabled());
+            assert_eq!(config.site.publish.prefix(), "www");
+            let err = config.validate().expect_err("plain http").to_string();
+            assert!(err.contains("allow_http"), "{err}");
+            jail.set_env("QUIRE_SITE__PUBLISH__ALLOW_HTTP", "true");
+            let config = Config::load(Some(Path::new("quire.toml"))).expect("loads");
+            config.validate().expect("plain http allowed");
+            assert!(!Config::default().site.publish.enabled(), "off without a bucket");
+            Ok(())
+        });
+    }
 }
