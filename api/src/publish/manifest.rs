@@ -111,6 +111,11 @@ impl BucketManifest {
         Ok(())
     }
 
+    /// The folder of the manifest and its journal.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The site seq of the last complete publish.
     pub fn seq(&self) -> u64 {
         self.saved.seq

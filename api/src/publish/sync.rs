@@ -139,7 +139,7 @@ fn record(
     write: impl FnOnce(&mut BucketManifest) -> std::io::Result<()>,
 ) -> Result<(), PublishError> {
     write(manifest).map_err(|source| PublishError::Manifest {
-        path: PathBuf::from("publish"),
+        path: manifest.dir().to_path_buf(),
         source,
     })
 }
