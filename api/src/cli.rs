@@ -71,6 +71,14 @@ enum Command {
         /// The JSON Lines file; `-` for standard input.
         file: PathBuf,
     },
+    /// Upload the rendered site to the bucket of [site.publish] (while the server is stopped),
+    /// with a progress bar; the running server publishes each change by itself.
+    Publish {
+        /// Upload every file and delete every object the site lacks, whatever was published
+        /// before.
+        #[arg(long)]
+        full: bool,
+    },
     /// Rebuild an empty data folder from the mirrored git repository or from a backup.
     #[command(group = clap::ArgGroup::new("source").required(true))]
     Restore {
@@ -141,6 +149,7 @@ enum UserCommand {
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     init_tracing();
+    crate::tls::install_default_provider();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -187,6 +196,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup { file, url, token } => {
             crate::ops::backup::run(&config, &file, url.as_deref(), token.as_deref())
         }
+        Command::Publish { full } => crate::publish::cli::publish(&config, full),
         Command::Export { file } => crate::ops::export::export(&config, file.as_deref()),
         Command::Import { file } => crate::ops::export::import(&config, &file),
         Command::Restore { from_git, from_backup } => match (from_git, from_backup) {

@@ -59,6 +59,8 @@ pub struct SiteSection {
     /// `[site.settings]`: title, description, base URL, author, language, navigation links,
     /// custom CSS, page and feed sizes. Changing them re-renders the whole site on start.
     pub settings: quire_render::SiteConfig,
+    /// `[site.publish]`: upload the rendered site to S3-compatible storage (off without a bucket).
+    pub publish: crate::publish::PublishConfig,
 }
 
 impl Default for SiteSection {
@@ -68,6 +70,7 @@ impl Default for SiteSection {
             serve: true,
             cache_mb: 32,
             settings: quire_render::SiteConfig::default(),
+            publish: crate::publish::PublishConfig::default(),
         }
     }
 }
@@ -247,6 +250,7 @@ impl Config {
         self.media.validate()?;
         self.webhooks.validate()?;
         self.micropub.validate()?;
+        self.site.publish.validate()?;
         anyhow::ensure!(
             self.auth.max_failures_per_user >= 1 && self.auth.max_failures_per_address >= 1,
             "auth.max_failures_per_user and auth.max_failures_per_address must be at least 1"
@@ -342,6 +346,27 @@ mod tests {
             let bad = Config::load(Some(Path::new("bad.toml"))).expect("loads");
             let err = bad.validate().expect_err("no scheme").to_string();
             assert!(err.contains("site.settings") && err.contains("base_url"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error type
+    fn site_publish_reads_from_file_and_environment_and_refuses_plain_http() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "quire.toml",
+                "[site.publish]\nbucket = \"blog\"\nendpoint = \"http://minio.lan:9000\"\nprefix = \"/www/\"\n",
+            )?;
+            let config = Config::load(Some(Path::new("quire.toml"))).expect("loads");
+            assert!(config.site.publish.enabled());
+            assert_eq!(config.site.publish.prefix(), "www");
+            let err = config.validate().expect_err("plain http").to_string();
+            assert!(err.contains("allow_http"), "{err}");
+            jail.set_env("QUIRE_SITE__PUBLISH__ALLOW_HTTP", "true");
+            let config = Config::load(Some(Path::new("quire.toml"))).expect("loads");
+            config.validate().expect("plain http allowed");
+            assert!(!Config::default().site.publish.enabled(), "off without a bucket");
             Ok(())
         });
     }

@@ -16,11 +16,13 @@ pub(crate) mod metrics;
 pub(crate) mod micropub;
 pub(crate) mod ops;
 pub mod projections;
+pub mod publish;
 pub mod routes;
 pub(crate) mod scheduler;
 pub(crate) mod server;
 pub mod site;
 pub(crate) mod state;
+pub mod tls;
 pub mod webhooks;
 pub(crate) mod write;
 

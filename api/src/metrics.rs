@@ -212,6 +212,8 @@ pub struct LogCollector {
     pub site_dir: Option<PathBuf>,
     /// The projection that queues webhook deliveries, when it runs.
     pub webhooks: Option<Arc<quire_storage::runner::ProjectionStatus>>,
+    /// The publisher of the site to S3, when `[site.publish]` names a bucket.
+    pub publish: Option<Arc<quire_storage::runner::ProjectionStatus>>,
 }
 
 impl fmt::Debug for LogCollector {
@@ -242,7 +244,13 @@ impl Collector for LogCollector {
             .and_then(|dir| crate::site::manifest::Manifest::load(dir).ok().flatten())
             .map(|m| m.seq);
         let webhooks = self.webhooks.as_ref().and_then(|w| w.position());
-        let projections = [("git", git), ("site", site), ("webhooks", webhooks)];
+        let publish = self.publish.as_ref().and_then(|p| p.position());
+        let projections = [
+            ("git", git),
+            ("site", site),
+            ("webhooks", webhooks),
+            ("publish", publish),
+        ];
         let help = "seq of the last event a projection applied (absent while unknown or turned off)";
         let mut seqs = encoder.encode_descriptor("quire_projection_seq", help, None, MetricType::Gauge)?;
         for (name, seq) in projections {
@@ -257,6 +265,11 @@ impl Collector for LogCollector {
                 let lag = head.saturating_sub(seq);
                 ConstGauge::new(lag).encode(lags.encode_family(&[("projection", name)])?)?;
             }
+        }
+        if let Some(publish) = &self.publish {
+            let help = "Failed attempts to publish the site to S3 since the server started";
+            let failures = ConstCounter::new(publish.failures());
+            failures.encode(encoder.encode_descriptor("quire_publish_failures", help, None, MetricType::Counter)?)?;
         }
         self.encode_mirrors(&mut encoder)
     }

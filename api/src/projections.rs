@@ -88,6 +88,7 @@ impl Projections {
         }
         crate::git::start(&mut this, config, state.store.clone(), state.git.clone())?;
         crate::webhooks::start(&mut this, state)?;
+        crate::publish::start(&mut this, config, state.store.clone(), state.publish.clone())?;
         Ok(this)
     }
 

@@ -62,11 +62,13 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
     );
     let git = Arc::new(crate::git::GitStatus::new(&config.git));
     let webhook_queue = Arc::new(quire_storage::runner::ProjectionStatus::default());
+    let publish = Arc::new(quire_storage::runner::ProjectionStatus::default());
     let metrics = Arc::new(crate::metrics::Metrics::new(crate::metrics::LogCollector {
         store: dyn_store.clone(),
         git: git.clone(),
         site_dir: config.site.enabled.then(|| crate::site::site_dir(config)),
         webhooks: config.webhooks.enabled.then(|| webhook_queue.clone()),
+        publish: (config.site.enabled && config.site.publish.enabled()).then(|| publish.clone()),
     }));
     Ok(AppState {
         config: Arc::new(config.clone()),
@@ -81,6 +83,7 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
         write_limiter: Arc::new(WriteLimiter::new(&config.api)),
         git,
         site: Arc::default(),
+        publish,
         site_cache: Arc::new(crate::site::cache::SiteCache::new(config.site.cache_mb * 1024 * 1024)),
         secrets: store_secrets,
         webhooks,
@@ -126,6 +129,7 @@ const BLOCKING_THREADS_PER_WORKER: usize = 16;
 
 /// Opens the data folder and starts serving on `listener`. Must run inside an actix system.
 pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Running> {
+    crate::tls::install_default_provider();
     config.validate()?;
     let addr = listener.local_addr()?;
     let state = open_state(&config)?;

@@ -24,6 +24,8 @@ pub struct AppState {
     pub git: Arc<crate::git::GitStatus>,
     /// Where the site projection stands (written by its runner).
     pub site: Arc<quire_storage::runner::ProjectionStatus>,
+    /// Where publishing the site to S3 (`[site.publish]`) stands (written by its runner).
+    pub publish: Arc<quire_storage::runner::ProjectionStatus>,
     /// Hot pages of the site in memory (`site.cache_mb`), kept fresh by the site projection.
     pub site_cache: Arc<crate::site::cache::SiteCache>,
     /// Users and tokens, for backups (everything else goes through `accounts` and `tokens`).

@@ -160,6 +160,7 @@ impl BinaryServer {
             .spawn()
             .expect("spawn quire");
         let base = format!("http://127.0.0.1:{port}");
+        quire_api::tls::install_default_provider();
         let http = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -214,6 +215,7 @@ pub struct Client {
 impl Client {
     /// Logs in; panics on failure.
     pub async fn login(base: &str, username: &str, password: &str) -> Self {
+        quire_api::tls::install_default_provider();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()

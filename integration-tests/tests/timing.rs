@@ -9,6 +9,7 @@ use quire_integration_tests::TestServer;
 use serde_json::json;
 
 async fn login(base: &str, user: &str, password: &str) -> reqwest::Response {
+    quire_api::tls::install_default_provider();
     reqwest::Client::new()
         .post(format!("{base}/api/v1/auth/login"))
         .json(&json!({"username": user, "password": password}))

@@ -16,6 +16,9 @@ pub struct StatusResponse {
     pub site: ProjectionState,
     /// Webhooks: the projection that queues deliveries, and how the webhooks fare.
     pub webhooks: WebhooksStatus,
+    /// Publishing the site to S3-compatible storage (`[site.publish]`): `position` is the log
+    /// seq of the site as last published completely.
+    pub publish: ProjectionState,
 }
 
 /// Webhooks in `/api/v1/status` (counts only: URLs are for admins, in `/api/v1/webhooks`).

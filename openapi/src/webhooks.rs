@@ -18,7 +18,7 @@ pub enum WebhookStateName {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhookRequest {
-    /// An `http` URL (`https` needs a TLS client this build does not have yet); private,
+    /// An `http` or `https` URL (verified against the Mozilla roots and `webhooks.ca_file`); private,
     /// loopback and link-local addresses are refused unless `webhooks.allow_private_addresses`
     /// is on.
     #[schema(example = "http://example.org/hooks/quire")]

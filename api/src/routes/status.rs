@@ -11,7 +11,7 @@ use crate::state::AppState;
 use crate::write::post_id;
 
 /// `GET /api/v1/status` — the log's head, git's and the site's position and lag, each
-/// mirror's state, and how the webhooks fare (counts only).
+/// mirror's state, how the webhooks fare (counts only) and how far the site is published.
 pub async fn status(_auth: Auth, state: web::Data<AppState>) -> ApiResult {
     let head = state.store.head();
     let site = state.site.position().filter(|_| state.config.site.enabled);
@@ -31,7 +31,20 @@ pub async fn status(_auth: Auth, state: web::Data<AppState>) -> ApiResult {
             last_error: state.site.last_error(),
         },
         webhooks,
+        publish: publish_status(&state, head),
     }))
+}
+
+fn publish_status(state: &AppState, head: u64) -> ProjectionState {
+    let enabled = state.config.site.enabled && state.config.site.publish.enabled();
+    let position = state.publish.position().filter(|_| enabled);
+    ProjectionState {
+        enabled,
+        position,
+        lag: position.map(|p| head.saturating_sub(p)),
+        failures: state.publish.failures(),
+        last_error: state.publish.last_error(),
+    }
 }
 
 fn webhooks_status(state: &AppState, head: u64) -> quire_storage::Result<WebhooksStatus> {

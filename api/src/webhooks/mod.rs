@@ -31,6 +31,9 @@ pub struct WebhookConfig {
     /// Pauses before each retry of a failed delivery, in seconds; after the last one the
     /// delivery fails and the webhook is marked failing.
     pub retry_schedule_secs: Vec<u64>,
+    /// A PEM file of extra CAs to trust for `https` receivers (a private CA); the Mozilla
+    /// roots built into Quire are always trusted.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl Default for WebhookConfig {
@@ -40,6 +43,7 @@ impl Default for WebhookConfig {
             allow_private_addresses: false,
             timeout_secs: 10,
             retry_schedule_secs: vec![5, 300, 1800, 7200, 18_000, 36_000, 50_400],
+            ca_file: None,
         }
     }
 }
@@ -55,6 +59,9 @@ impl WebhookConfig {
             self.retry_schedule_secs.len() <= 20,
             "webhooks.retry_schedule_secs may have at most 20 pauses"
         );
+        if let Some(file) = &self.ca_file {
+            crate::tls::client_config(Some(file)).map_err(|e| anyhow::anyhow!("webhooks.ca_file: {e:#}"))?;
+        }
         Ok(())
     }
 }
@@ -113,6 +120,7 @@ pub(crate) fn start(projections: &mut Projections, state: &AppState) -> anyhow::
             .iter()
             .map(|s| Duration::from_secs(*s))
             .collect(),
+        ca_file: config.ca_file.clone(),
     });
     projections
         .waits()

@@ -28,6 +28,8 @@ pub(super) struct Senders {
     pub allow_private: bool,
     pub timeout: Duration,
     pub retries: Vec<Duration>,
+    /// Extra CAs to trust for `https` receivers (`webhooks.ca_file`).
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// Runs `work` on the blocking pool (sled); `None` if it failed, after logging why.
@@ -142,7 +144,10 @@ async fn attempt(senders: &Senders, hook: &Webhook, delivery: &Delivery) -> Atte
     let Some(signature) = sign(&hook.secret, &msg_id, at.unix_timestamp(), &body) else {
         return failed(at, "the webhook's secret is malformed; rotate it".into());
     };
-    let client = reqwest::Client::builder()
+    let Ok(builder) = crate::tls::http_client(senders.ca_file.as_deref()) else {
+        return failed(at, "the webhooks.ca_file cannot be read".into());
+    };
+    let client = builder
         .redirect(reqwest::redirect::Policy::none())
         .timeout(senders.timeout)
         .resolve_to_addrs(&target.host, &target.addrs)

@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 
 /// What the receiver answers to the next request.
 #[derive(Debug, Clone, Copy)]
@@ -54,7 +54,29 @@ impl Receiver {
         receiver
     }
 
-    async fn serve(self, mut stream: tokio::net::TcpStream) {
+    /// Like `start`, over HTTPS with `tls` (its `base` is `https://127.0.0.1:<port>`).
+    pub async fn start_tls(answers: &[Answer], tls: Arc<rustls::ServerConfig>) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let receiver = Self {
+            base: format!("https://{}", listener.local_addr().expect("addr")),
+            answers: Arc::new(Mutex::new(answers.iter().copied().collect())),
+            ..Self::default()
+        };
+        let (shared, acceptor) = (receiver.clone(), tokio_rustls::TlsAcceptor::from(tls));
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (shared, acceptor) = (shared.clone(), acceptor.clone());
+                tokio::spawn(async move {
+                    if let Ok(stream) = acceptor.accept(stream).await {
+                        shared.serve(stream).await;
+                    }
+                });
+            }
+        });
+        receiver
+    }
+
+    async fn serve(self, mut stream: impl AsyncRead + AsyncWrite + Unpin) {
         let mut buf = Vec::new();
         let mut chunk = [0u8; 4096];
         let (head_end, length) = loop {

@@ -1,4 +1,4 @@
-//! Where a webhook may send: `http` URLs whose host resolves only to public addresses,
+//! Where a webhook may send: `http` and `https` URLs whose host resolves only to public addresses,
 //! unless private ones are allowed. The sender connects to the addresses checked here (not to a
 //! second lookup), so a DNS answer that changes in between (rebinding) cannot reach inside.
 
@@ -37,21 +37,12 @@ pub fn check_url(url: &str, allow_private: bool) -> Result<Target, String> {
     Ok(Target { url, host, addrs })
 }
 
-/// The checks that need no lookup: an absolute `http` URL with a host and no user info.
-///
-/// `https` is refused for now: the server is built without TLS (reqwest without a TLS backend,
-/// which keeps `aws-lc-sys` out of the build), so such a delivery could never succeed. Put a
-/// TLS-terminating proxy you trust in between, or send to a receiver on your own network.
+/// The checks that need no lookup: an absolute `http` or `https` URL with a host and no user
+/// info.
 pub fn check_syntax(url: &str) -> Result<url::Url, String> {
     let parsed = url::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
-    if parsed.scheme() == "https" {
-        return Err(format!(
-            "{url:?}: this build of Quire sends webhooks over http only (it has no TLS client yet); \
-             use an http URL, e.g. a TLS-terminating proxy you trust"
-        ));
-    }
-    if parsed.scheme() != "http" {
-        return Err(format!("{url:?} is not an http URL"));
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!("{url:?} is not an http or https URL"));
     }
     if parsed.host_str().is_none_or(str::is_empty) {
         return Err(format!("{url:?} has no host"));
@@ -123,9 +114,10 @@ mod tests {
         let target = check_url("http://127.0.0.1:9/hook", true).expect("allowed");
         assert_eq!(target.addrs, ["127.0.0.1:9".parse().expect("addr")]);
         assert!(check_url("ftp://example.com/", true).is_err());
-        assert!(check_url("https://127.0.0.1/", true)
-            .expect_err("no TLS")
-            .contains("http only"));
+        let https = check_url("https://127.0.0.1/hook", true).expect("https is allowed");
+        assert_eq!(https.addrs, ["127.0.0.1:443".parse().expect("addr")]);
+        let refused = check_url("https://127.0.0.1/hook", false).expect_err("loopback over https");
+        assert!(refused.contains("allow_private_addresses"), "{refused}");
         assert!(check_url("http://user:pw@127.0.0.1/", true).is_err());
     }
 }
