@@ -34,6 +34,8 @@ pub struct Config {
     pub media: crate::media::MediaConfig,
     /// `[webhooks]`: Standard Webhooks deliveries of the log's events.
     pub webhooks: crate::webhooks::WebhookConfig,
+    /// `[datasets]`: size limits and the scheduled fetch.
+    pub datasets: crate::datasets::DatasetsConfig,
     /// The first admin to create when there is no user yet (`QUIRE_ADMIN_USER`,
     /// `QUIRE_ADMIN_PASSWORD`); never read from the file.
     #[serde(skip)]
@@ -147,6 +149,7 @@ impl Default for Config {
             metrics: crate::metrics::MetricsConfig::default(),
             media: crate::media::MediaConfig::default(),
             webhooks: crate::webhooks::WebhookConfig::default(),
+            datasets: crate::datasets::DatasetsConfig::default(),
             initial_admin: None,
             clock: None,
         }
@@ -243,6 +246,7 @@ impl Config {
         self.git.validate()?;
         self.media.validate()?;
         self.webhooks.validate()?;
+        self.datasets.validate()?;
         anyhow::ensure!(
             self.auth.max_failures_per_user >= 1 && self.auth.max_failures_per_address >= 1,
             "auth.max_failures_per_user and auth.max_failures_per_address must be at least 1"

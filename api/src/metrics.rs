@@ -212,6 +212,8 @@ pub struct LogCollector {
     pub site_dir: Option<PathBuf>,
     /// The projection that queues webhook deliveries, when it runs.
     pub webhooks: Option<Arc<quire_storage::runner::ProjectionStatus>>,
+    /// Scheduled dataset fetches.
+    pub dataset_fetches: Arc<crate::datasets::FetchStatus>,
 }
 
 impl fmt::Debug for LogCollector {
@@ -258,6 +260,13 @@ impl Collector for LogCollector {
                 ConstGauge::new(lag).encode(lags.encode_family(&[("projection", name)])?)?;
             }
         }
+        let fetches = &self.dataset_fetches;
+        let help = "Scheduled dataset fetches tried since the start";
+        ConstCounter::new(fetches.attempts.load(std::sync::atomic::Ordering::Relaxed))
+            .encode(encoder.encode_descriptor("quire_dataset_fetches", help, None, MetricType::Counter)?)?;
+        let help = "Scheduled dataset fetches that failed (timeout, too large, refused address, bad data)";
+        ConstCounter::new(fetches.failures.load(std::sync::atomic::Ordering::Relaxed))
+            .encode(encoder.encode_descriptor("quire_dataset_fetch_failures", help, None, MetricType::Counter)?)?;
         self.encode_mirrors(&mut encoder)
     }
 }

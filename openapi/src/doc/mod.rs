@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 mod accounts;
+mod datasets;
 mod media;
 mod operations;
 mod responses;
@@ -56,7 +57,9 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         media::upload_media, media::list_media, media::get_media, media::patch_media, media::delete_media,
         webhooks::create_webhook, webhooks::list_webhooks, webhooks::get_webhook, webhooks::patch_webhook,
         webhooks::delete_webhook, webhooks::rotate_webhook_secret, webhooks::list_webhook_deliveries,
-        webhooks::resend_webhook_delivery
+        webhooks::resend_webhook_delivery,
+        datasets::put_dataset, datasets::list_datasets, datasets::get_dataset, datasets::patch_dataset,
+        datasets::delete_dataset, datasets::dataset_history, datasets::dataset_version
     ),
     components(schemas(
         LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse,
@@ -69,7 +72,10 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         crate::media::MediaResponse, crate::media::MediaList, crate::media::PatchMediaRequest,
         crate::media::UploadForm, WebhooksStatus,
         CreateWebhookRequest, PatchWebhookRequest, WebhookResponse, WebhookCreated, WebhookList,
-        WebhookStateName, DeliveryResponse, DeliveryList, DeliveryStatusName
+        WebhookStateName, DeliveryResponse, DeliveryList, DeliveryStatusName,
+        crate::datasets::DatasetResponse, crate::datasets::DatasetList, crate::datasets::DatasetHistory,
+        crate::datasets::PatchDatasetRequest, crate::datasets::ChartSettings, crate::datasets::ChartType,
+        crate::status::DatasetFetchStatus, crate::datasets::ColumnType, crate::datasets::DatasetColumn, crate::datasets::DatasetStatusName, crate::datasets::DatasetRow
     )),
     modifiers(&BearerAuth),
     tags(
@@ -82,6 +88,7 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         (name = "status", description = "Projections of the log: progress, mirrors and audit"),
         (name = "operations", description = "Backups and metrics"),
         (name = "media", description = "Images for posts"),
+        (name = "datasets", description = "Tables published as data pages with a chart and a query API"),
         (name = "webhooks", description = "Standard Webhooks deliveries of the log's events (admins)")
     )
 )]

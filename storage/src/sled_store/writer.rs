@@ -18,7 +18,7 @@ use ulid::Ulid;
 use super::media::{append_events, record_idempotency};
 use super::{id_key, index_keys, read_u64, Trees, HEAD_KEY};
 use crate::post::Post;
-use crate::store::{AppendBatch, AppendOutcome, MediaOutcome};
+use crate::store::{AppendBatch, AppendOutcome, DatasetOutcome, MediaOutcome};
 use crate::{Error, Result};
 
 pub(crate) struct Job {
@@ -30,12 +30,14 @@ pub(crate) struct Job {
 pub(crate) enum Reply {
     Post(mpsc::SyncSender<Result<AppendOutcome>>),
     Media(mpsc::SyncSender<Result<MediaOutcome>>),
+    Dataset(mpsc::SyncSender<Result<DatasetOutcome>>),
 }
 
 /// An applied job waiting for the flush.
 enum Done {
     Post(mpsc::SyncSender<Result<AppendOutcome>>, Result<AppendOutcome>),
     Media(mpsc::SyncSender<Result<MediaOutcome>>, Result<MediaOutcome>),
+    Dataset(mpsc::SyncSender<Result<DatasetOutcome>>, Result<DatasetOutcome>),
 }
 
 impl Done {
@@ -48,6 +50,9 @@ impl Done {
                 let _ = reply.send(flushed.as_ref().map_err(failed).and(result));
             }
             Done::Media(reply, result) => {
+                let _ = reply.send(flushed.as_ref().map_err(failed).and(result));
+            }
+            Done::Dataset(reply, result) => {
                 let _ = reply.send(flushed.as_ref().map_err(failed).and(result));
             }
         }
@@ -110,6 +115,13 @@ impl Writer {
                     log(e);
                 }
                 Done::Media(reply, result)
+            }
+            Reply::Dataset(reply) => {
+                let result = super::datasets::transact_dataset(&self.trees, &job.batch);
+                if let Err(e) = &result {
+                    log(e);
+                }
+                Done::Dataset(reply, result)
             }
         }
     }
@@ -174,7 +186,9 @@ impl Writer {
             Ok(outcome) => Ok(outcome),
             Err(TransactionError::Abort(Abort::Outcome(outcome))) => Ok(*outcome),
             Err(TransactionError::Abort(Abort::Error(e))) => Err(e),
-            Err(TransactionError::Abort(Abort::Media(_))) => Err(Error::invalid("events", "unexpected media outcome")),
+            Err(TransactionError::Abort(Abort::Media(_) | Abort::Dataset(_))) => {
+                Err(Error::invalid("events", "unexpected media or dataset outcome"))
+            }
             Err(TransactionError::Storage(e)) => Err(Error::Sled(e)),
         }
     }
@@ -214,6 +228,7 @@ pub(super) fn update_slugs(
 pub(super) enum Abort {
     Outcome(Box<AppendOutcome>),
     Media(Box<MediaOutcome>),
+    Dataset(Box<DatasetOutcome>),
     Error(Error),
 }
 
