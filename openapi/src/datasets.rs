@@ -95,7 +95,11 @@ pub struct DatasetList {
 
 /// One row of a JSON `PUT` body: column name → value (numbers, text, booleans or null).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct DatasetRow(#[schema(value_type = Object)] pub serde_json::Map<String, serde_json::Value>);
+pub struct DatasetRow {
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
 
 /// The events of one dataset, oldest first.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

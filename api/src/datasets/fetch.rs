@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::StreamExt as _;
 use quire_storage::datasets::{Format, NewData, Refresh};
 use quire_storage::webhooks::check_url;
 use quire_storage::{Actor, Clock, Dataset, DatasetService, IfMatch, SCHEDULER_ACTOR};
@@ -157,9 +156,12 @@ async fn fetch_one(fetcher: &Fetcher, set: &Dataset) -> Result<bool, String> {
         return Err(too_large());
     }
     let mut body = Vec::new();
-    let mut stream = response.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| if e.is_timeout() { timed_out() } else { format!("reading {url} failed: {e}") })?;
+    let mut response = response;
+    loop {
+        let chunk = response.chunk().await;
+        let Some(chunk) = chunk.map_err(|e| if e.is_timeout() { timed_out() } else { format!("reading {url} failed: {e}") })? else {
+            break;
+        };
         if body.len() as u64 + chunk.len() as u64 > fetcher.max_bytes {
             return Err(too_large());
         }

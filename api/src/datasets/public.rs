@@ -79,7 +79,7 @@ pub(crate) async fn serve(req: HttpRequest, state: web::Data<AppState>, rest: St
             Ok(html(data_index(&site, &summaries)))
         }
         Target::Slashless(name) => {
-            let location = format!("{}/data/{name}/", site.base_path());
+            let location = format!("/data/{name}/");
             Ok(HttpResponse::PermanentRedirect()
                 .insert_header((header::LOCATION, location))
                 .finish())

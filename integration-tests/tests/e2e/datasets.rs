@@ -218,7 +218,8 @@ async fn replacing_data_needs_the_current_version_and_bad_data_is_refused() {
     assert_eq!(text_plain.status(), 415);
     let json_body = admin
         .request(Method::PUT, "/api/v1/datasets/from-json")
-        .json(&json!([{"when": "2026-01-01T10:00:00Z", "v": 1.5}, {"when": "2026-01-02T10:00:00Z", "v": 2}]))
+        .header("content-type", "application/json")
+        .body(r#"[{"when": "2026-01-01T10:00:00Z", "v": 1.5}, {"when": "2026-01-02T10:00:00Z", "v": 2}]"#)
         .send()
         .await
         .expect("put");

@@ -207,7 +207,7 @@ fn csv_error(e: csv::Error) -> Error {
 }
 
 fn read_json(body: &[u8], limits: &TableLimits) -> Result<Table> {
-    let rows: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_slice(body).map_err(|e| {
+    let rows: Vec<OrderedRow> = serde_json::from_slice(body).map_err(|e| {
         malformed(
             Some(e.line() as u64),
             format!("expected a JSON array of objects: {e}"),
@@ -218,7 +218,7 @@ fn read_json(body: &[u8], limits: &TableLimits) -> Result<Table> {
     }
     let mut header: Vec<String> = Vec::new();
     for row in &rows {
-        for key in row.keys() {
+        for (key, _) in &row.0 {
             if !header.contains(key) {
                 header.push(key.clone());
             }
@@ -229,10 +229,37 @@ fn read_json(body: &[u8], limits: &TableLimits) -> Result<Table> {
     }
     let mut table = Builder::new(header.clone(), limits)?;
     for (i, row) in rows.iter().enumerate() {
-        let cells: Vec<String> = header.iter().map(|h| cell(row.get(h))).collect();
+        let cells: Vec<String> = header
+            .iter()
+            .map(|h| cell(row.0.iter().find(|(k, _)| k == h).map(|(_, v)| v)))
+            .collect();
         table.push(i as u64 + 1, cells.iter().map(String::as_str))?;
     }
     table.finish()
+}
+
+/// A JSON object with its keys in the order written (serde_json's map sorts them), so the
+/// columns come in the order of the first objects.
+struct OrderedRow(Vec<(String, serde_json::Value)>);
+
+impl<'de> Deserialize<'de> for OrderedRow {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = OrderedRow;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<OrderedRow, A::Error> {
+                let mut fields = Vec::new();
+                while let Some(entry) = map.next_entry::<String, serde_json::Value>()? {
+                    fields.push(entry);
+                }
+                Ok(OrderedRow(fields))
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
 }
 
 fn cell(value: Option<&serde_json::Value>) -> String {
@@ -381,7 +408,7 @@ mod tests {
 
     #[test]
     fn json_arrays_of_objects_become_csv() {
-        let body = br#"[{"day":"2026-01-01","n":1},{"day":"2026-01-02","n":2.5,"x":"a,b"}]"#;
+        let body = br#"[{"day":"2026-01-01","n":1},{"n":2.5,"day":"2026-01-02","x":"a,b"}]"#;
         let t = read(body, Format::Json, &TableLimits::default()).expect("reads");
         assert_eq!(t.rows, 2);
         assert_eq!(
