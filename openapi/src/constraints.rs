@@ -82,7 +82,7 @@ fn media_alt(doc: &mut Value) {
 }
 
 /// The event types a webhook may subscribe to (`quire_storage::webhooks::EVENT_TYPES`) and `*`.
-const WEBHOOK_EVENTS: [&str; 11] = [
+const WEBHOOK_EVENTS: [&str; 12] = [
     "*",
     "post.created",
     "post.updated",
@@ -94,6 +94,7 @@ const WEBHOOK_EVENTS: [&str; 11] = [
     "media.uploaded",
     "media.updated",
     "media.deleted",
+    "dataset.updated",
 ];
 
 fn webhook_fields(doc: &mut Value, schema: &str) {
