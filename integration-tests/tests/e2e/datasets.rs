@@ -273,7 +273,7 @@ async fn a_dataset_is_committed_to_git_as_hugo_data() {
     wait_for_git(&admin).await;
     let repo = server.dir.path().join("content.git");
     let repo = repo.to_string_lossy();
-    let csv = git(None, &["--git-dir", &repo, "show", "main:data/daily.csv"]);
+    let csv = git(None, &["--git-dir", &repo, "show", "main:static/data/daily.csv"]);
     assert_eq!(csv, daily_counts());
     let meta: Value = serde_json::from_str(&git(None, &["--git-dir", &repo, "show", "main:data/daily.json"])).expect("json");
     assert_eq!(meta["title"], "Daily count");
@@ -281,6 +281,7 @@ async fn a_dataset_is_committed_to_git_as_hugo_data() {
     let log = git(None, &["--git-dir", &repo, "log", "-2", "--format=%B%x00"]);
     assert!(log.contains("Event-Type: DatasetUpdated") && log.contains("Event-Type: DatasetPut"));
     assert_eq!(log.matches("Dataset-Id: ").count(), 2);
+    hugo_builds_a_clone(&server);
     let deleted = admin
         .request(Method::DELETE, "/api/v1/datasets/daily")
         .header("if-match", format!("\"{}\"", set.version))
@@ -290,11 +291,36 @@ async fn a_dataset_is_committed_to_git_as_hugo_data() {
     assert_eq!(deleted.status(), 200);
     wait_for_git(&admin).await;
     let tree = git(None, &["--git-dir", &repo, "ls-tree", "-r", "--name-only", "main"]);
-    assert!(!tree.contains("data/daily"), "{tree}");
+    assert!(!tree.contains("data/daily"), "both files go: {tree}");
     let report: AuditReport = admin.get("/api/v1/audit").await.json().await.expect("audit");
     assert!(report.ok, "quire verify agrees with git: {report:?}");
     assert_eq!(text(&admin, "/data/daily/").await.0, 404);
     server.stop().await;
+}
+
+/// Clones the repository, adds a home template that reads the dataset the documented way, and
+/// builds it with stock Hugo.
+fn hugo_builds_a_clone(server: &TestServer) {
+    let work = tempfile::tempdir().expect("tempdir");
+    let site = work.path().join("site");
+    let repo = server.dir.path().join("content.git");
+    git(None, &["clone", "--quiet", &repo.to_string_lossy(), &site.to_string_lossy()]);
+    std::fs::create_dir_all(site.join("layouts")).expect("layouts");
+    let template = r#"<h1>{{ site.Data.daily.title }}</h1>{{ range $i, $r := (os.ReadFile "static/data/daily.csv" | transform.Unmarshal) }}{{ if eq $i 1 }}<p>{{ index $r 0 }}={{ index $r 1 }}</p>{{ end }}{{ end }}"#;
+    std::fs::write(site.join("layouts/index.html"), template).expect("template");
+    let public = work.path().join("public");
+    let hugo = std::process::Command::new("hugo")
+        .arg("--source")
+        .arg(&site)
+        .arg("--destination")
+        .arg(&public)
+        .output()
+        .expect("run hugo (scripts/test installs it)");
+    assert!(hugo.status.success(), "hugo failed: {}", String::from_utf8_lossy(&hugo.stderr));
+    let home = std::fs::read_to_string(public.join("index.html")).expect("home page");
+    assert!(home.contains("<h1>Daily count</h1><p>2024-01-01=100</p>"), "{home}");
+    let csv = std::fs::read_to_string(public.join("data/daily.csv")).expect("the CSV at /data/daily.csv");
+    assert_eq!(csv, daily_counts());
 }
 
 /// How the upstream answers.

@@ -175,8 +175,11 @@ impl Projector {
         self.finish(event, media_commit_message(event, &after), sink)
     }
 
-    /// Commits a dataset event: `data/<name>.csv` (on a put) and `data/<name>.json` (its
-    /// metadata) while it is live; both go when it is deleted.
+    /// Commits a dataset event: `static/data/<name>.csv` (on a put; Hugo serves it at the same
+    /// `/data/<name>.csv` as Quire, and a template reads it with `os.ReadFile … |
+    /// transform.Unmarshal`) and `data/<name>.json`, its metadata (`site.Data.<name>`), while it
+    /// is live; both go when it is deleted. The CSV is not in `data/`: Hugo before 0.112
+    /// (Debian bookworm has 0.111) fails the whole build on a CSV file there.
     fn commit_dataset(&mut self, event: &Envelope, sink: &mut impl ObjectSink) -> Result<ObjectId> {
         let after = self.fold_dataset(event)?.clone();
         let (csv, meta) = (format!("{}.csv", after.name), format!("{}.json", after.name));
@@ -185,7 +188,7 @@ impl Projector {
                 match self.media_bytes(&after.file_name())? {
                     Some(bytes) => {
                         let blob = sink.put(&BlobBytes(&bytes))?;
-                        self.tree.upsert_data(&csv, blob);
+                        self.tree.upsert_static_data(&csv, blob);
                     }
                     None => tracing::warn!(dataset = %after.name, seq = event.seq, "dataset bytes missing; committed without the file"),
                 }
@@ -193,7 +196,7 @@ impl Projector {
             let blob = sink.put(&BlobBytes(dataset_metadata(&after).as_bytes()))?;
             self.tree.upsert_data(&meta, blob);
         } else {
-            self.tree.remove_data(&csv);
+            self.tree.remove_static_data(&csv);
             self.tree.remove_data(&meta);
         }
         self.finish(event, dataset_commit_message(event, &after.name), sink)

@@ -23,7 +23,8 @@ use super::GitSettings;
 pub(crate) const POSTS_DIR: [&str; 2] = ["content", "posts"];
 /// Folder of the media files inside the repository (Hugo serves `static/` at the site root).
 pub(crate) const MEDIA_DIR: [&str; 2] = ["static", "media"];
-/// Where datasets go: Hugo's data folder (`data/<name>.csv`, metadata in `data/<name>.json`).
+/// Where datasets go: metadata in Hugo's data folder (`data/<name>.json`), the CSV in
+/// `static/data/<name>.csv`.
 pub(crate) const DATA_DIR: &str = "data";
 /// Name of the Hugo configuration file at the root.
 pub(crate) const HUGO_TOML: &str = "hugo.toml";

@@ -229,21 +229,21 @@ impl GitEvents {
         Ok(())
     }
 
-    /// Stores a dataset's CSV from `data/<name>.csv` of the commit (checked against its hash).
+    /// Stores a dataset's CSV from `static/data/<name>.csv` of the commit (checked against its hash).
     fn copy_dataset(&self, commit: &CommitData, name: &str, hash: &str) -> Result<()> {
         let Some(blobs) = &self.media else {
             return Ok(());
         };
         let file = format!("{name}.csv");
-        let Some(bytes) = self.file_at(commit, &[super::render::DATA_DIR, &file])? else {
+        let Some(bytes) = self.file_at(commit, &[MEDIA_DIR[0], super::render::DATA_DIR, &file])? else {
             return Ok(());
         };
         if sha256_hex(&bytes) != hash {
-            return Err(unrestorable(commit, format!("its file data/{file} does not have that hash")));
+            return Err(unrestorable(commit, format!("its file static/data/{file} does not have that hash")));
         }
         blobs
             .put(&bytes, "csv")
-            .map_err(|e| unrestorable(commit, format!("storing data/{file} failed: {e}")))?;
+            .map_err(|e| unrestorable(commit, format!("storing static/data/{file} failed: {e}")))?;
         Ok(())
     }
 
