@@ -18,8 +18,8 @@ pub mod webhooks;
 
 pub use auth::{LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, TokenResponse};
 pub use datasets::{
-    ChartSettings, ChartType, ColumnType, DatasetColumn, DatasetHistory, DatasetList, DatasetResponse, DatasetStatusName,
-    PatchDatasetRequest,
+    ChartSettings, ChartType, ColumnType, DatasetColumn, DatasetHistory, DatasetList, DatasetResponse,
+    DatasetStatusName, PatchDatasetRequest,
 };
 pub use doc::ApiDoc;
 pub use events::{EventList, EventResponse, Health, Ready};
@@ -29,7 +29,8 @@ pub use posts::{CreatePostRequest, MergeConflict, PatchPostRequest, PostHistory,
 pub use problem::Problem;
 pub use problem_types::{ProblemType, PROBLEM_PREFIX};
 pub use status::{
-    AuditReport, CommitResponse, DatasetFetchStatus, GitStatus, MirrorStatus, PostCommits, ProjectionState, StatusResponse, WebhooksStatus,
+    AuditReport, CommitResponse, DatasetFetchStatus, GitStatus, MirrorStatus, PostCommits, ProjectionState,
+    StatusResponse, WebhooksStatus,
 };
 pub use users::{
     CreateTokenRequest, CreateUserRequest, PasswordRequest, PatchUserRequest, RoleName, TokenCreated, TokenInfo,

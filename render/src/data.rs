@@ -208,11 +208,17 @@ const BOTTOM: f64 = 56.0;
 /// The chart as an SVG element with `role="img"`, a title, a description and labelled axes.
 pub fn chart_svg(chart: &ChartInput<'_>) -> String {
     let points = chart.points;
-    let (lo, hi) = points.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (_, y)| {
-        (lo.min(*y), hi.max(*y))
-    });
+    let (lo, hi) = points
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (_, y)| {
+            (lo.min(*y), hi.max(*y))
+        });
     let (lo, hi) = if points.is_empty() { (0.0, 1.0) } else { (lo, hi) };
-    let (lo, hi) = if chart.bar { (lo.min(0.0), hi.max(0.0)) } else { (lo, hi) };
+    let (lo, hi) = if chart.bar {
+        (lo.min(0.0), hi.max(0.0))
+    } else {
+        (lo, hi)
+    };
     let ticks = nice_ticks(lo, hi, 5);
     let (y0, y1) = (ticks[0], ticks[ticks.len() - 1]);
     let plot_w = WIDTH - LEFT - RIGHT;
@@ -269,7 +275,11 @@ pub fn chart_svg(chart: &ChartInput<'_>) -> String {
     svg.push_str(r##"<g class="x-axis" font-size="11" fill="#333">"##);
     let x_ticks = 6.min(points.len());
     for k in 0..x_ticks {
-        let i = if x_ticks == 1 { 0 } else { k * (points.len() - 1) / (x_ticks - 1) };
+        let i = if x_ticks == 1 {
+            0
+        } else {
+            k * (points.len() - 1) / (x_ticks - 1)
+        };
         let x = x_at(i);
         let _ = write!(
             svg,
@@ -370,7 +380,9 @@ mod tests {
 
     #[test]
     fn the_chart_is_labelled_and_has_ticks() {
-        let points: Vec<(String, f64)> = (0..10).map(|i| (format!("2026-01-{:02}", i + 1), i as f64 * 3.0)).collect();
+        let points: Vec<(String, f64)> = (0..10)
+            .map(|i| (format!("2026-01-{:02}", i + 1), i as f64 * 3.0))
+            .collect();
         let svg = chart_svg(&ChartInput {
             title: "Daily <count>",
             x_label: "day",

@@ -40,8 +40,8 @@ pub use posts::{system_clock, Clock, IfMatch, NewPost, PostPatch, Posts};
 pub use schedule::{publish_due, SCHEDULER_ACTOR};
 pub use sled_store::{SledOptions, SledStore};
 pub use store::{
-    AppendBatch, AppendOutcome, DatasetOutcome, IdempotencyRecord, IdempotencyWrite, MediaOutcome, PostQuery, SecretRecord,
-    SecretStore, Store,
+    AppendBatch, AppendOutcome, DatasetOutcome, IdempotencyRecord, IdempotencyWrite, MediaOutcome, PostQuery,
+    SecretRecord, SecretStore, Store,
 };
 pub use tokens::{ApiToken, Tokens};
 pub use users::{Accounts, Role, User, UserUpdate};

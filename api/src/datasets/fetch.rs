@@ -159,7 +159,14 @@ async fn fetch_one(fetcher: &Fetcher, set: &Dataset) -> Result<bool, String> {
     let mut response = response;
     loop {
         let chunk = response.chunk().await;
-        let Some(chunk) = chunk.map_err(|e| if e.is_timeout() { timed_out() } else { format!("reading {url} failed: {e}") })? else {
+        let Some(chunk) = chunk.map_err(|e| {
+            if e.is_timeout() {
+                timed_out()
+            } else {
+                format!("reading {url} failed: {e}")
+            }
+        })?
+        else {
             break;
         };
         if body.len() as u64 + chunk.len() as u64 > fetcher.max_bytes {

@@ -54,7 +54,11 @@ fn target(rest: &str) -> Option<Target<'_>> {
 }
 
 /// Answers a request under `/data/` (`rest` is the path after it).
-pub(crate) async fn serve(req: HttpRequest, state: web::Data<AppState>, rest: String) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn serve(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    rest: String,
+) -> Result<HttpResponse, ApiError> {
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
         return Err(ApiError::method_not_allowed("GET, HEAD"));
     }
@@ -176,7 +180,11 @@ fn render_page(
     let Some(set) = service.public(name)? else {
         return Ok(None);
     };
-    let mut pairs: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "_size" && k != "_shape").cloned().collect();
+    let mut pairs: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(k, _)| k != "_size" && k != "_shape")
+        .cloned()
+        .collect();
     pairs.push(("_size".into(), PAGE_ROWS.to_string()));
     let query = Query::parse(&set, &pairs)?;
     let page = query.run(open(service, &set)?)?;

@@ -72,7 +72,13 @@ fn dataset_http(status: StatusCode, set: &Dataset) -> HttpResponse {
 }
 
 /// Runs a dataset command once per `Idempotency-Key`; the command says whether it created.
-async fn run_dataset_write<F>(state: &web::Data<AppState>, auth: &Auth, req: &HttpRequest, body: &[u8], command: F) -> ApiResult
+async fn run_dataset_write<F>(
+    state: &web::Data<AppState>,
+    auth: &Auth,
+    req: &HttpRequest,
+    body: &[u8],
+    command: F,
+) -> ApiResult
 where
     F: FnOnce(Option<IdempotencyWrite>) -> Result<(Dataset, bool), DomainError> + Send + 'static,
 {
@@ -97,7 +103,11 @@ where
 async fn replay(state: &web::Data<AppState>, record: IdempotencyRecord) -> ApiResult {
     let datasets = state.datasets.clone();
     let found = web::block(move || datasets.replayed(record.stream, record.version)).await??;
-    let status = if found.version == 1 { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if found.version == 1 {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok(dataset_http(status, &found))
 }
 
@@ -163,13 +173,20 @@ pub async fn patch_dataset(
     };
     let (datasets, actor, name) = (state.datasets.clone(), auth.actor(), path.into_inner());
     run_dataset_write(&state, &auth, &req, &body.raw, move |idem| {
-        datasets.patch(&actor, &name, &expected, patch, idem).map(|d| (d, false))
+        datasets
+            .patch(&actor, &name, &expected, patch, idem)
+            .map(|d| (d, false))
     })
     .await
 }
 
 /// `DELETE /api/v1/datasets/{name}` — delete a dataset.
-pub async fn delete_dataset(auth: Auth, state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> ApiResult {
+pub async fn delete_dataset(
+    auth: Auth,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> ApiResult {
     let expected = if_match(&req)?;
     let (datasets, actor, name) = (state.datasets.clone(), auth.actor(), path.into_inner());
     run_dataset_write(&state, &auth, &req, b"", move |idem| {

@@ -78,9 +78,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .service(api_resource("/datasets").route(web::get().to(datasets::list_datasets)))
                 .service(api_resource("/datasets/{name}/history").route(web::get().to(datasets::dataset_history)))
-                .service(
-                    api_resource("/datasets/{name}/versions/{n}").route(web::get().to(datasets::dataset_version)),
-                )
+                .service(api_resource("/datasets/{name}/versions/{n}").route(web::get().to(datasets::dataset_version)))
                 .service(api_resource("/events").route(web::get().to(events::list_events)))
                 .service(api_resource("/status").route(web::get().to(status::status)))
                 .service(api_resource("/audit").route(web::get().to(audit::audit)))

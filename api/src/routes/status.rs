@@ -43,7 +43,11 @@ async fn dataset_fetches(state: &web::Data<AppState>, auth: &Auth) -> Vec<quire_
         return Vec::new();
     }
     let (datasets, actor) = (state.datasets.clone(), auth.actor());
-    let visible = web::block(move || datasets.list(&actor)).await.ok().and_then(Result::ok).unwrap_or_default();
+    let visible = web::block(move || datasets.list(&actor))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
     all.into_iter()
         .filter(|(name, _)| visible.iter().any(|d| d.name == *name))
         .map(|(name, s)| quire_openapi::DatasetFetchStatus {

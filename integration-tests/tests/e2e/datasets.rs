@@ -52,7 +52,8 @@ async fn publish_daily(admin: &Client) -> DatasetResponse {
     assert_eq!(created.status(), 201);
     let created: DatasetResponse = created.json().await.expect("dataset");
     let chart = json!({"type": "line", "x": "day", "y": "count"});
-    let body = json!({"title": "Daily count", "description": "Counted *every* day.", "status": "published", "chart": chart});
+    let body =
+        json!({"title": "Daily count", "description": "Counted *every* day.", "status": "published", "chart": chart});
     patch(admin, "daily", body, created.version).await
 }
 
@@ -69,13 +70,25 @@ async fn json_of(client: &Client, path: &str) -> Value {
 
 /// The table's body rows of a page, as their cells.
 fn table_rows(html: &str) -> Vec<Vec<String>> {
-    let body = html.split("<tbody>").nth(1).and_then(|b| b.split("</tbody>").next()).expect("tbody");
+    let body = html
+        .split("<tbody>")
+        .nth(1)
+        .and_then(|b| b.split("</tbody>").next())
+        .expect("tbody");
     body.split("<tr>")
         .skip(1)
         .map(|row| {
             row.split("<td")
                 .skip(1)
-                .map(|cell| cell.split('>').nth(1).unwrap_or("").split('<').next().unwrap_or("").to_owned())
+                .map(|cell| {
+                    cell.split('>')
+                        .nth(1)
+                        .unwrap_or("")
+                        .split('<')
+                        .next()
+                        .unwrap_or("")
+                        .to_owned()
+                })
                 .collect()
         })
         .collect()
@@ -93,15 +106,25 @@ async fn a_daily_count_csv_becomes_a_page_with_a_chart_and_a_sorted_paged_table(
     let admin = server.admin().await;
     let set = publish_daily(&admin).await;
     assert_eq!(set.rows, 1000);
-    let types: Vec<_> = set.columns.iter().map(|c| serde_json::to_value(c.column_type).expect("type")).collect();
+    let types: Vec<_> = set
+        .columns
+        .iter()
+        .map(|c| serde_json::to_value(c.column_type).expect("type"))
+        .collect();
     assert_eq!(types, [json!("date"), json!("integer")]);
 
     let (status, page) = text(&admin, "/data/daily/").await;
     assert_eq!(status, 200);
-    assert!(page.contains("<h1>Daily count</h1>") && page.contains("<em>every</em>"), "{page}");
+    assert!(
+        page.contains("<h1>Daily count</h1>") && page.contains("<em>every</em>"),
+        "{page}"
+    );
     let svg = page.split("<svg").nth(1).expect("an SVG chart");
     assert!(svg.contains(r#"role="img""#) && svg.contains(r#"<title id="chart-title">Daily count</title>"#));
-    assert!(svg.contains("shown as 334 averaged points"), "1,000 rows are downsampled: {svg}");
+    assert!(
+        svg.contains("shown as 334 averaged points"),
+        "1,000 rows are downsampled: {svg}"
+    );
     assert!(svg.contains(r#"class="x-label""#) && svg.contains(">day</text>") && svg.contains(">count</text>"));
     assert!(svg.contains(">2024-01-01</text>"), "the first x tick is the first day");
     assert!(page.contains(r#"href="/data/daily.csv""#) && page.contains(r#"href="/data/daily.json""#));
@@ -118,7 +141,10 @@ async fn a_daily_count_csv_becomes_a_page_with_a_chart_and_a_sorted_paged_table(
     let next = next_link(&sorted).expect("a next page");
     let (status, second) = text(&admin, &next).await;
     assert_eq!(status, 200);
-    let more: Vec<i64> = table_rows(&second).iter().map(|r| r[1].parse().expect("count")).collect();
+    let more: Vec<i64> = table_rows(&second)
+        .iter()
+        .map(|r| r[1].parse().expect("count"))
+        .collect();
     assert_eq!(more.len(), 50);
     assert!(more[0] <= counts[49], "page 2 continues the order");
     assert!(second.contains(r#"rel="first""#));
@@ -140,7 +166,11 @@ async fn the_json_api_filters_sorts_and_pages_like_datasette() {
     assert_eq!(all["rows"].as_array().expect("rows").len(), 1000);
     assert_eq!(all["rows"][0], json!({"day": "2024-01-01", "count": 100}));
 
-    let filtered = json_of(&admin, "/data/daily.json?count__gt=340&day__contains=2024-0&_shape=arrays").await;
+    let filtered = json_of(
+        &admin,
+        "/data/daily.json?count__gt=340&day__contains=2024-0&_shape=arrays",
+    )
+    .await;
     let rows = filtered["rows"].as_array().expect("rows");
     assert!(!rows.is_empty());
     for row in rows {
@@ -155,7 +185,10 @@ async fn the_json_api_filters_sorts_and_pages_like_datasette() {
     loop {
         let page = json_of(&admin, &path).await;
         for row in page["rows"].as_array().expect("rows") {
-            seen.push((row["count"].as_i64().expect("count"), row["day"].as_str().expect("day").to_owned()));
+            seen.push((
+                row["count"].as_i64().expect("count"),
+                row["day"].as_str().expect("day").to_owned(),
+            ));
         }
         match page["next_url"].as_str() {
             Some(next) => path = next.to_owned(),
@@ -180,11 +213,23 @@ async fn the_json_api_filters_sorts_and_pages_like_datasette() {
 async fn replacing_data_needs_the_current_version_and_bad_data_is_refused() {
     let server = TestServer::start_with(|c| c.datasets.max_rows = 2000).await;
     let admin = server.admin().await;
-    let created = put_csv(&admin, "prices", "item,price\napple,1.5\n", &[("idempotency-key", "k1")]).await;
+    let created = put_csv(
+        &admin,
+        "prices",
+        "item,price\napple,1.5\n",
+        &[("idempotency-key", "k1")],
+    )
+    .await;
     assert_eq!(created.status(), 201);
     assert_eq!(created.headers()["etag"], "\"1\"");
     assert_eq!(created.headers()["location"], "/api/v1/datasets/prices");
-    let replayed = put_csv(&admin, "prices", "item,price\napple,1.5\n", &[("idempotency-key", "k1")]).await;
+    let replayed = put_csv(
+        &admin,
+        "prices",
+        "item,price\napple,1.5\n",
+        &[("idempotency-key", "k1")],
+    )
+    .await;
     assert_eq!(replayed.status(), 201, "a retry answers as the first time");
 
     let replaced = put_csv(&admin, "prices", "item,price\napple,1.75\n", &[("if-match", "\"1\"")]).await;
@@ -194,10 +239,19 @@ async fn replacing_data_needs_the_current_version_and_bad_data_is_refused() {
     assert_eq!(stale.status(), 412);
     let problem: Problem = stale.json().await.expect("problem");
     assert!(problem.detail.contains("now at 2"), "{}", problem.detail);
-    let now: DatasetResponse = admin.get("/api/v1/datasets/prices").await.json().await.expect("dataset");
+    let now: DatasetResponse = admin
+        .get("/api/v1/datasets/prices")
+        .await
+        .json()
+        .await
+        .expect("dataset");
     assert_eq!(now.version, 2);
     let stale_patch = admin
-        .patch_json("/api/v1/datasets/prices", &json!({"title": "x"}), &[("if-match", "\"1\"")])
+        .patch_json(
+            "/api/v1/datasets/prices",
+            &json!({"title": "x"}),
+            &[("if-match", "\"1\"")],
+        )
         .await;
     assert_eq!(stale_patch.status(), 412);
 
@@ -206,7 +260,9 @@ async fn replacing_data_needs_the_current_version_and_bad_data_is_refused() {
     let problem: Problem = malformed.json().await.expect("problem");
     assert_eq!(problem.problem_type, "urn:quire:problem:malformed-dataset");
     assert!(problem.detail.contains("line 3"), "{}", problem.detail);
-    let many: String = std::iter::once("n\n".to_owned()).chain((0..2001).map(|i| format!("{i}\n"))).collect();
+    let many: String = std::iter::once("n\n".to_owned())
+        .chain((0..2001).map(|i| format!("{i}\n")))
+        .collect();
     assert_eq!(put_csv(&admin, "prices", &many, &[]).await.status(), 413);
     let text_plain = admin
         .request(Method::PUT, "/api/v1/datasets/prices")
@@ -225,12 +281,35 @@ async fn replacing_data_needs_the_current_version_and_bad_data_is_refused() {
         .expect("put");
     assert_eq!(json_body.status(), 201);
     let set: DatasetResponse = json_body.json().await.expect("dataset");
-    let types: Vec<_> = set.columns.iter().map(|c| serde_json::to_value(c.column_type).expect("type")).collect();
+    let types: Vec<_> = set
+        .columns
+        .iter()
+        .map(|c| serde_json::to_value(c.column_type).expect("type"))
+        .collect();
     assert_eq!(types, [json!("datetime"), json!("number")]);
-    let history: Value = admin.get("/api/v1/datasets/prices/history").await.json().await.expect("history");
-    let kinds: Vec<_> = history["events"].as_array().expect("events").iter().map(|e| e["type"].clone()).collect();
-    assert_eq!(kinds, [json!("DatasetPut"), json!("DatasetPut")], "refused writes appended nothing");
-    let v1: DatasetResponse = admin.get("/api/v1/datasets/prices/versions/1").await.json().await.expect("v1");
+    let history: Value = admin
+        .get("/api/v1/datasets/prices/history")
+        .await
+        .json()
+        .await
+        .expect("history");
+    let kinds: Vec<_> = history["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["type"].clone())
+        .collect();
+    assert_eq!(
+        kinds,
+        [json!("DatasetPut"), json!("DatasetPut")],
+        "refused writes appended nothing"
+    );
+    let v1: DatasetResponse = admin
+        .get("/api/v1/datasets/prices/versions/1")
+        .await
+        .json()
+        .await
+        .expect("v1");
     assert_ne!(v1.hash, now.hash);
     server.stop().await;
 }
@@ -275,7 +354,8 @@ async fn a_dataset_is_committed_to_git_as_hugo_data() {
     let repo = repo.to_string_lossy();
     let csv = git(None, &["--git-dir", &repo, "show", "main:static/data/daily.csv"]);
     assert_eq!(csv, daily_counts());
-    let meta: Value = serde_json::from_str(&git(None, &["--git-dir", &repo, "show", "main:data/daily.json"])).expect("json");
+    let meta: Value =
+        serde_json::from_str(&git(None, &["--git-dir", &repo, "show", "main:data/daily.json"])).expect("json");
     assert_eq!(meta["title"], "Daily count");
     assert_eq!(meta["status"], "published");
     let log = git(None, &["--git-dir", &repo, "log", "-2", "--format=%B%x00"]);
@@ -304,7 +384,10 @@ fn hugo_builds_a_clone(server: &TestServer) {
     let work = tempfile::tempdir().expect("tempdir");
     let site = work.path().join("site");
     let repo = server.dir.path().join("content.git");
-    git(None, &["clone", "--quiet", &repo.to_string_lossy(), &site.to_string_lossy()]);
+    git(
+        None,
+        &["clone", "--quiet", &repo.to_string_lossy(), &site.to_string_lossy()],
+    );
     std::fs::create_dir_all(site.join("layouts")).expect("layouts");
     let template = r#"<h1>{{ site.Data.daily.title }}</h1>{{ range $i, $r := (os.ReadFile "static/data/daily.csv" | transform.Unmarshal) }}{{ if eq $i 1 }}<p>{{ index $r 0 }}={{ index $r 1 }}</p>{{ end }}{{ end }}"#;
     std::fs::write(site.join("layouts/index.html"), template).expect("template");
@@ -316,7 +399,11 @@ fn hugo_builds_a_clone(server: &TestServer) {
         .arg(&public)
         .output()
         .expect("run hugo (scripts/test installs it)");
-    assert!(hugo.status.success(), "hugo failed: {}", String::from_utf8_lossy(&hugo.stderr));
+    assert!(
+        hugo.status.success(),
+        "hugo failed: {}",
+        String::from_utf8_lossy(&hugo.stderr)
+    );
     let home = std::fs::read_to_string(public.join("index.html")).expect("home page");
     assert!(home.contains("<h1>Daily count</h1><p>2024-01-01=100</p>"), "{home}");
     let csv = std::fs::read_to_string(public.join("data/daily.csv")).expect("the CSV at /data/daily.csv");
@@ -368,7 +455,9 @@ impl Upstream {
                         }
                         Mode::Hang => tokio::time::sleep(Duration::from_secs(30)).await,
                         Mode::Huge => {
-                            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/csv\r\nconnection: close\r\n\r\nn\n").await;
+                            let _ = stream
+                                .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/csv\r\nconnection: close\r\n\r\nn\n")
+                                .await;
                             let chunk = "1\n".repeat(8192);
                             for _ in 0..200 {
                                 if stream.write_all(chunk.as_bytes()).await.is_err() {
@@ -395,7 +484,12 @@ impl Upstream {
 }
 
 async fn puts(admin: &Client, name: &str) -> usize {
-    let history: Value = admin.get(&format!("/api/v1/datasets/{name}/history")).await.json().await.expect("history");
+    let history: Value = admin
+        .get(&format!("/api/v1/datasets/{name}/history"))
+        .await
+        .json()
+        .await
+        .expect("history");
     let events = history["events"].as_array().expect("events");
     events.iter().filter(|e| e["type"] == "DatasetPut").count()
 }
@@ -409,12 +503,20 @@ async fn wait_for_hits(upstream: &Upstream, hits: usize) {
 }
 
 /// The fetch state of `name` in `/api/v1/status`, once `done` holds.
-async fn fetch_state(admin: &Client, name: &str, done: impl Fn(&quire_openapi::DatasetFetchStatus) -> bool) -> quire_openapi::DatasetFetchStatus {
+async fn fetch_state(
+    admin: &Client,
+    name: &str,
+    done: impl Fn(&quire_openapi::DatasetFetchStatus) -> bool,
+) -> quire_openapi::DatasetFetchStatus {
     let status = wait_for_status(admin, Duration::from_secs(20), |s| {
         s.dataset_fetches.iter().any(|f| f.name == name && done(f))
     })
     .await;
-    status.dataset_fetches.into_iter().find(|f| f.name == name).expect("state")
+    status
+        .dataset_fetches
+        .into_iter()
+        .find(|f| f.name == name)
+        .expect("state")
 }
 
 #[tokio::test]
@@ -454,11 +556,17 @@ async fn the_scheduled_fetch_records_only_changes_and_reports_failures() {
     upstream.set(Mode::Hang, "");
     clock.advance(time::Duration::seconds(61));
     let slow = fetch_state(&admin, "feed", |f| f.failures == 1).await;
-    assert!(slow.last_error.as_deref().is_some_and(|e| e.contains("within")), "{slow:?}");
+    assert!(
+        slow.last_error.as_deref().is_some_and(|e| e.contains("within")),
+        "{slow:?}"
+    );
     upstream.set(Mode::Huge, "");
     clock.advance(time::Duration::seconds(61));
     let huge = fetch_state(&admin, "feed", |f| f.failures == 2).await;
-    assert!(huge.last_error.as_deref().is_some_and(|e| e.contains("max_bytes")), "{huge:?}");
+    assert!(
+        huge.last_error.as_deref().is_some_and(|e| e.contains("max_bytes")),
+        "{huge:?}"
+    );
     assert_eq!(puts(&admin, "feed").await, 3, "failures append nothing");
     let metrics = admin.get("/metrics").await.text().await.expect("metrics");
     assert!(metrics.contains("quire_dataset_fetch_failures_total 2"), "{metrics}");
@@ -466,7 +574,12 @@ async fn the_scheduled_fetch_records_only_changes_and_reports_failures() {
 }
 
 async fn json_of_api(admin: &Client, name: &str) -> DatasetResponse {
-    admin.get(&format!("/api/v1/datasets/{name}")).await.json().await.expect("dataset")
+    admin
+        .get(&format!("/api/v1/datasets/{name}"))
+        .await
+        .json()
+        .await
+        .expect("dataset")
 }
 
 #[tokio::test]

@@ -141,7 +141,11 @@ fn concrete(path: &str, post: &str, other: &str) -> String {
     } else {
         other
     };
-    let dataset = if post == MISSING { "no-such-dataset" } else { SECRET_DATASET };
+    let dataset = if post == MISSING {
+        "no-such-dataset"
+    } else {
+        SECRET_DATASET
+    };
     path.replace("{id}", id).replace("{n}", "1").replace("{name}", dataset)
 }
 

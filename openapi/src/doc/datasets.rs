@@ -2,7 +2,7 @@
 //! (`/data/`, `/data/<name>/`, `/data/<name>.csv`, `/data/<name>.json`) belong to the site and
 //! are described in the README.
 
-use crate::datasets::{DatasetHistory, DatasetRow, DatasetList, DatasetResponse, PatchDatasetRequest};
+use crate::datasets::{DatasetHistory, DatasetList, DatasetResponse, DatasetRow, PatchDatasetRequest};
 use crate::problem::Problem;
 
 /// `PUT /api/v1/datasets/{name}` — create or replace a dataset's data: CSV with a header row,

@@ -146,12 +146,18 @@ impl Query {
             }
         }
         let mut rows: Vec<(u64, Vec<String>)> = match self.sort {
-            Some(_) => heap.into_sorted_vec().into_iter().map(|r| (r.key.rowid, r.cells)).collect(),
+            Some(_) => heap
+                .into_sorted_vec()
+                .into_iter()
+                .map(|r| (r.key.rowid, r.cells))
+                .collect(),
             None => plain,
         };
         let more = rows.len() > self.size;
         rows.truncate(self.size);
-        let next = more.then(|| rows.last().map(|(id, cells)| self.cursor(*id, cells))).flatten();
+        let next = more
+            .then(|| rows.last().map(|(id, cells)| self.cursor(*id, cells)))
+            .flatten();
         Ok(Page { rows, next })
     }
 
@@ -207,13 +213,18 @@ fn filter(set: &Dataset, key: &str, value: &str) -> Result<Filter> {
     let (column, c) = set.column(name).ok_or_else(|| {
         bad(
             "filter",
-            format!("there is no column {name:?}; filters are column=value or column__gt/__gte/__lt/__lte/__contains/__not"),
+            format!(
+                "there is no column {name:?}; filters are column=value or column__gt/__gte/__lt/__lte/__contains/__not"
+            ),
         )
     })?;
     let numeric = c.kind.is_numeric();
     let number = parse_number(value);
     if numeric && matches!(op, Op::Gt | Op::Gte | Op::Lt | Op::Lte) && number.is_none() {
-        return Err(bad("filter", format!("{key}: column {name:?} is numeric; {value:?} is not a number")));
+        return Err(bad(
+            "filter",
+            format!("{key}: column {name:?} is numeric; {value:?} is not a number"),
+        ));
     }
     Ok(Filter {
         column,
@@ -315,7 +326,13 @@ impl Ord for Ranked {
 /// The chart's points: `(x, y)` in file order, averaged over buckets of consecutive rows so
 /// that at most `max_points` remain (the dataset's row count fixes the bucket size up front, so
 /// only the points are held). Rows whose y is not a number are skipped.
-pub fn chart_points(set: &Dataset, x: usize, y: usize, max_points: usize, file: impl Read) -> Result<Vec<(String, f64)>> {
+pub fn chart_points(
+    set: &Dataset,
+    x: usize,
+    y: usize,
+    max_points: usize,
+    file: impl Read,
+) -> Result<Vec<(String, f64)>> {
     let bucket = set.rows.div_ceil(max_points.max(1) as u64).max(1);
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(file);
     let mut record = csv::StringRecord::new();
@@ -399,7 +416,13 @@ mod tests {
             csv.push_str(&format!("2026-01-{:02},{}\n", i + 1, (i * 7) % 10));
         }
         let (set, bytes) = dataset(&csv);
-        assert_eq!(set.columns[1], Column { name: "count".into(), kind: Kind::Integer });
+        assert_eq!(
+            set.columns[1],
+            Column {
+                name: "count".into(),
+                kind: Kind::Integer
+            }
+        );
         let mut seen = Vec::new();
         let mut next = String::new();
         loop {
@@ -412,7 +435,9 @@ mod tests {
             }
         }
         assert_eq!(seen.len(), 25);
-        assert!(seen.windows(2).all(|w| w[0].1 > w[1].1 || (w[0].1 == w[1].1 && w[0].0 < w[1].0)));
+        assert!(seen
+            .windows(2)
+            .all(|w| w[0].1 > w[1].1 || (w[0].1 == w[1].1 && w[0].0 < w[1].0)));
     }
 
     #[test]
@@ -420,7 +445,9 @@ mod tests {
         let (set, bytes) = dataset("name,n\nb,10\na,9\nc,100\nab,\n");
         let page = q(&set, "n__gt=9").run(bytes.as_slice()).expect("page");
         assert_eq!(column(&page, 0), ["b", "c"]);
-        let page = q(&set, "name__contains=a&_sort=name").run(bytes.as_slice()).expect("page");
+        let page = q(&set, "name__contains=a&_sort=name")
+            .run(bytes.as_slice())
+            .expect("page");
         assert_eq!(column(&page, 0), ["a", "ab"]);
         let page = q(&set, "n=100").run(bytes.as_slice()).expect("page");
         assert_eq!(column(&page, 0), ["c"]);

@@ -71,7 +71,10 @@ mod tests {
         let daily = "daily 06:30".parse::<Refresh>().expect("daily");
         let last = datetime!(2026-01-01 07:00 UTC);
         assert_eq!(daily.next(Some(last), last), datetime!(2026-01-02 06:30 UTC));
-        assert_eq!(Refresh::Every(30).next(Some(last), last), datetime!(2026-01-01 07:30 UTC));
+        assert_eq!(
+            Refresh::Every(30).next(Some(last), last),
+            datetime!(2026-01-01 07:30 UTC)
+        );
         assert_eq!(Refresh::Every(30).next(None, last), last);
     }
 }

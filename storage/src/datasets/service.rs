@@ -146,11 +146,23 @@ impl DatasetService {
         if meta == current.meta {
             return Ok(current);
         }
-        self.commit(name, current.version, actor, idem, EventPayload::DatasetUpdated { meta })
+        self.commit(
+            name,
+            current.version,
+            actor,
+            idem,
+            EventPayload::DatasetUpdated { meta },
+        )
     }
 
     /// Deletes the dataset: it leaves listings, the site and git; its history stays.
-    pub fn delete(&self, actor: &Actor, name: &str, expected: &IfMatch, idem: Option<IdempotencyWrite>) -> Result<Dataset> {
+    pub fn delete(
+        &self,
+        actor: &Actor,
+        name: &str,
+        expected: &IfMatch,
+        idem: Option<IdempotencyWrite>,
+    ) -> Result<Dataset> {
         let current = self.editable(actor, name, expected)?;
         self.commit(name, current.version, actor, idem, EventPayload::DatasetDeleted {})
     }
@@ -188,9 +200,8 @@ impl DatasetService {
     /// The dataset at version `n`, for answering a replayed request as it was first answered.
     pub fn replayed(&self, id: Ulid, n: u64) -> Result<Dataset> {
         let events = self.store.stream_events(id)?;
-        Dataset::fold(events.iter().take_while(|e| e.version <= n)).ok_or(Error::DatasetNotFound {
-            name: id.to_string(),
-        })
+        Dataset::fold(events.iter().take_while(|e| e.version <= n))
+            .ok_or(Error::DatasetNotFound { name: id.to_string() })
     }
 
     /// A published, live dataset (for the site and the public query API); no rights needed.
@@ -240,7 +251,10 @@ impl DatasetService {
         if let Some(title) = patch.title {
             let title = title.trim().to_owned();
             if title.is_empty() || title.chars().count() > MAX_TITLE_LEN || title.chars().any(char::is_control) {
-                return Err(Error::invalid("title", format!("1 to {MAX_TITLE_LEN} printable characters")));
+                return Err(Error::invalid(
+                    "title",
+                    format!("1 to {MAX_TITLE_LEN} printable characters"),
+                ));
             }
             meta.title = title;
         }
@@ -351,12 +365,18 @@ fn check_version(name: &str, current: Option<&Dataset>, expected: Option<&IfMatc
 
 fn check_chart(set: &Dataset, chart: &Chart) -> Result<()> {
     if set.column(&chart.x).is_none() {
-        return Err(Error::invalid("chart", format!("there is no column {:?} for x", chart.x)));
+        return Err(Error::invalid(
+            "chart",
+            format!("there is no column {:?} for x", chart.x),
+        ));
     }
     match set.column(&chart.y) {
         Some((_, c)) if c.kind.is_numeric() => Ok(()),
         Some(_) => Err(Error::invalid("chart", format!("column {:?} is not numeric", chart.y))),
-        None => Err(Error::invalid("chart", format!("there is no column {:?} for y", chart.y))),
+        None => Err(Error::invalid(
+            "chart",
+            format!("there is no column {:?} for y", chart.y),
+        )),
     }
 }
 

@@ -109,7 +109,10 @@ struct Builder {
 impl Builder {
     fn new(header: Vec<String>, limits: &TableLimits) -> Result<Self> {
         if header.is_empty() || header.iter().all(String::is_empty) {
-            return Err(malformed(Some(1), "the header row is empty: the first line must name the columns"));
+            return Err(malformed(
+                Some(1),
+                "the header row is empty: the first line must name the columns",
+            ));
         }
         if header.len() > limits.max_columns {
             return Err(malformed(
@@ -126,7 +129,9 @@ impl Builder {
             }
         }
         let mut writer = csv::Writer::from_writer(Vec::new());
-        writer.write_record(&header).map_err(|e| malformed(Some(1), e.to_string()))?;
+        writer
+            .write_record(&header)
+            .map_err(|e| malformed(Some(1), e.to_string()))?;
         let guess = header.into_iter().map(Guess::new).collect();
         Ok(Self {
             writer,
@@ -207,14 +212,13 @@ fn csv_error(e: csv::Error) -> Error {
 }
 
 fn read_json(body: &[u8], limits: &TableLimits) -> Result<Table> {
-    let rows: Vec<OrderedRow> = serde_json::from_slice(body).map_err(|e| {
-        malformed(
-            Some(e.line() as u64),
-            format!("expected a JSON array of objects: {e}"),
-        )
-    })?;
+    let rows: Vec<OrderedRow> = serde_json::from_slice(body)
+        .map_err(|e| malformed(Some(e.line() as u64), format!("expected a JSON array of objects: {e}")))?;
     if rows.len() as u64 > limits.max_rows {
-        return Err(too_large(format!("more than datasets.max_rows ({}) rows", limits.max_rows)));
+        return Err(too_large(format!(
+            "more than datasets.max_rows ({}) rows",
+            limits.max_rows
+        )));
     }
     let mut header: Vec<String> = Vec::new();
     for row in &rows {
@@ -363,14 +367,17 @@ mod tests {
 
     #[test]
     fn csv_columns_get_their_types() {
-        let body = "day,count,ratio,at,note\n2026-01-01,3,0.5,2026-01-01T10:00:00Z,hi\n2026-01-02,-4,2,2026-01-02 11:30,\n";
+        let body =
+            "day,count,ratio,at,note\n2026-01-01,3,0.5,2026-01-01T10:00:00Z,hi\n2026-01-02,-4,2,2026-01-02 11:30,\n";
         let t = read(body.as_bytes(), Format::Csv, &TableLimits::default()).expect("reads");
         assert_eq!(t.rows, 2);
         assert_eq!(
             kinds(&t),
             [Kind::Date, Kind::Integer, Kind::Number, Kind::Datetime, Kind::Text]
         );
-        assert!(String::from_utf8(t.csv).expect("utf-8").starts_with("day,count,ratio,at,note\n"));
+        assert!(String::from_utf8(t.csv)
+            .expect("utf-8")
+            .starts_with("day,count,ratio,at,note\n"));
     }
 
     #[test]

@@ -21,7 +21,8 @@ use crate::post::Post;
 
 use super::error::{GitError, Result};
 use super::render::{
-    alias_for, commit_message, dataset_commit_message, hugo_toml, media_commit_message, post_location, write_post_file, HUGO_TOML,
+    alias_for, commit_message, dataset_commit_message, hugo_toml, media_commit_message, post_location, write_post_file,
+    HUGO_TOML,
 };
 use super::tree::{needs_hugo, BlobBytes, ContentTree, ObjectSink};
 use super::GitSettings;
@@ -190,7 +191,9 @@ impl Projector {
                         let blob = sink.put(&BlobBytes(&bytes))?;
                         self.tree.upsert_static_data(&csv, blob);
                     }
-                    None => tracing::warn!(dataset = %after.name, seq = event.seq, "dataset bytes missing; committed without the file"),
+                    None => {
+                        tracing::warn!(dataset = %after.name, seq = event.seq, "dataset bytes missing; committed without the file")
+                    }
                 }
             }
             let blob = sink.put(&BlobBytes(dataset_metadata(&after).as_bytes()))?;

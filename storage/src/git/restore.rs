@@ -239,7 +239,10 @@ impl GitEvents {
             return Ok(());
         };
         if sha256_hex(&bytes) != hash {
-            return Err(unrestorable(commit, format!("its file static/data/{file} does not have that hash")));
+            return Err(unrestorable(
+                commit,
+                format!("its file static/data/{file} does not have that hash"),
+            ));
         }
         blobs
             .put(&bytes, "csv")

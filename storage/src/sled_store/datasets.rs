@@ -15,11 +15,19 @@ use crate::{Error, Result};
 type TxResult<T> = Result<T, ConflictableTransactionError<Abort>>;
 
 fn decode(bytes: &[u8]) -> Result<Dataset> {
-    serde_json::from_slice(bytes).map_err(|source| Error::Corrupt { tree: "datasets", source })
+    serde_json::from_slice(bytes).map_err(|source| Error::Corrupt {
+        tree: "datasets",
+        source,
+    })
 }
 
 fn encode(set: &Dataset) -> TxResult<Vec<u8>> {
-    serde_json::to_vec(set).map_err(|source| abort_err(Error::Corrupt { tree: "datasets", source }))
+    serde_json::to_vec(set).map_err(|source| {
+        abort_err(Error::Corrupt {
+            tree: "datasets",
+            source,
+        })
+    })
 }
 
 /// Appends a dataset batch in one multi-tree transaction (no flush: the writer flushes).
@@ -79,7 +87,10 @@ pub(super) fn import_dataset(datasets: &TransactionalTree, event: &Envelope) -> 
         )));
     }
     let Some(after) = Dataset::apply(before, event) else {
-        return Ok(Err(format!("dataset {}'s first event must be DatasetPut", event.stream)));
+        return Ok(Err(format!(
+            "dataset {}'s first event must be DatasetPut",
+            event.stream
+        )));
     };
     datasets.insert(&key, encode(&after)?)?;
     Ok(Ok(()))

@@ -24,10 +24,10 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 use ulid::Ulid;
 
+use crate::datasets::Dataset;
 use crate::event::Envelope;
 use crate::media::{Media, MediaQuery};
 use crate::post::{Post, Status};
-use crate::datasets::Dataset;
 use crate::store::{AppendBatch, AppendOutcome, DatasetOutcome, IdempotencyRecord, MediaOutcome, PostQuery, Store};
 use crate::{Error, Result};
 
