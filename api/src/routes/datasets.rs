@@ -123,7 +123,11 @@ pub async fn put_dataset(
     state.datasets.check_may_write(&actor)?;
     let format = crate::datasets::format_of(&req)?;
     let body = crate::datasets::read_body(&req, payload, state.config.datasets.max_bytes).await?;
-    let expected = match req.headers().get(header::IF_MATCH) {
+    let expected = match req
+        .headers()
+        .get(header::IF_MATCH)
+        .filter(|v| !v.as_bytes().iter().all(u8::is_ascii_whitespace))
+    {
         Some(_) => Some(if_match(&req)?),
         None => None,
     };

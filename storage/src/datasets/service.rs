@@ -112,8 +112,9 @@ impl DatasetService {
         if let Some(set) = &current {
             check_may_change(actor, set)?;
         }
-        check_version(name, current.as_ref(), data.expected)?;
+        // Bad data is told before a stale `If-Match`, as for posts.
         let table = table::read(data.body, data.format, &self.limits)?;
+        check_version(name, current.as_ref(), data.expected)?;
         let hash = self.blobs.put(&table.csv, "csv")?;
         let live = current.as_ref().filter(|d| d.is_live());
         if let Some(set) = live.filter(|d| d.hash == hash) {
