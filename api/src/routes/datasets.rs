@@ -132,8 +132,9 @@ pub async fn put_dataset(
         None => None,
     };
     let (datasets, name) = (state.datasets.clone(), path.into_inner());
-    let fingerprint = body.clone();
-    run_dataset_write(&state, &auth, &req, &fingerprint, move |idem| {
+    // The idempotency fingerprint takes the body's digest, not a second copy of the body.
+    let digest = quire_storage::media::blobs::sha256_hex(&body);
+    run_dataset_write(&state, &auth, &req, digest.as_bytes(), move |idem| {
         let data = NewData {
             body: &body,
             format,
