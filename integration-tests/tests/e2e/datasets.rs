@@ -151,8 +151,18 @@ async fn a_daily_count_csv_becomes_a_page_with_a_chart_and_a_sorted_paged_table(
 
     let (_, index) = text(&admin, "/data/").await;
     assert!(index.contains(r#"href="/data/daily/""#) && index.contains("1000 rows"));
-    let (status, csv) = text(&admin, "/data/daily.csv").await;
-    assert_eq!((status, csv), (200, daily_counts()));
+    let download = admin.http.get(admin.url("/data/daily.csv")).send().await.expect("csv");
+    assert_eq!(download.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(download.headers()["etag"], format!("\"{}\"", set.hash).as_str());
+    assert_eq!(download.text().await.expect("csv"), daily_counts());
+    let post = admin
+        .http
+        .post(admin.url("/data/daily.json"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(post.status(), 405);
+    assert_eq!(post.headers()["allow"], "GET, HEAD");
     server.stop().await;
 }
 
