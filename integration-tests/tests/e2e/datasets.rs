@@ -5,8 +5,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use quire_integration_tests::git::{git, wait_for_git, wait_for_status};
-use quire_integration_tests::{Client, TestClock, TestServer};
+use quire_integration_tests::git::{git, main_commits, quire, wait_for_git, wait_for_status};
+use quire_integration_tests::{BinaryServer, Client, TestClock, TestServer, ADMIN};
 use quire_openapi::{AuditReport, DatasetList, DatasetResponse, Problem};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -607,4 +607,40 @@ async fn a_loopback_source_is_refused_unless_private_addresses_are_allowed() {
     assert_eq!(upstream.hits(), 0, "nothing was sent to the loopback address");
     assert_eq!(puts(&admin, "local").await, 1);
     server.stop().await;
+}
+
+/// The restore drill with the real binary: a dataset comes back from a git mirror alone, with
+/// its data, and `quire verify` agrees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dataset_comes_back_from_a_git_mirror() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (data, remote) = (dir.path().join("data"), dir.path().join("mirror.git"));
+    git(None, &["init", "--quiet", "--bare", &remote.to_string_lossy()]);
+    let server = BinaryServer::start(&data).await;
+    let client = Client::login(&server.base, ADMIN.0, ADMIN.1).await;
+    publish_daily(&client).await;
+    wait_for_git(&client).await;
+    drop(server);
+    let repo = data.join("content.git");
+    let commits = main_commits(&repo);
+    git(
+        Some(&repo),
+        &["push", "--quiet", &remote.to_string_lossy(), "main:main"],
+    );
+    std::fs::remove_dir_all(&data).expect("wipe the data folder");
+    let restored = quire(&data, &["restore", "--from-git", &remote.to_string_lossy()]);
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    let verified = quire(&data, &["verify"]);
+    assert!(String::from_utf8_lossy(&verified.stdout).starts_with("OK"));
+    assert_eq!(main_commits(&data.join("content.git")), commits, "the same commit ids");
+    let server = BinaryServer::start(&data).await;
+    let client = Client::login(&server.base, ADMIN.0, ADMIN.1).await;
+    assert_eq!(text(&client, "/data/daily.csv").await, (200, daily_counts()));
+    let (status, page) = text(&client, "/data/daily/").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<h1>Daily count</h1>") && page.contains("<svg"));
 }
