@@ -23,6 +23,7 @@
 
 mod affected;
 mod autolink;
+mod chart;
 mod data;
 mod error;
 mod feeds;
@@ -37,7 +38,8 @@ mod templates;
 mod write;
 
 pub use affected::affected_pages;
-pub use data::{chart_svg, data_index, data_page, ChartInput, DataColumn, DataPageInput, DataSummary};
+pub use chart::{chart_svg, ChartInput};
+pub use data::{data_index, data_page, DataColumn, DataPageInput, DataSummary};
 pub use error::{Error, Result};
 pub use feeds::xml_escape;
 pub use index::{PostIndex, TagEntry};
