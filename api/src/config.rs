@@ -36,6 +36,8 @@ pub struct Config {
     pub webhooks: crate::webhooks::WebhookConfig,
     /// `[micropub]`: the Micropub endpoint.
     pub micropub: crate::micropub::MicropubConfig,
+    /// `[datasets]`: size limits and the scheduled fetch.
+    pub datasets: crate::datasets::DatasetsConfig,
     /// The first admin to create when there is no user yet (`QUIRE_ADMIN_USER`,
     /// `QUIRE_ADMIN_PASSWORD`); never read from the file.
     #[serde(skip)]
@@ -153,6 +155,7 @@ impl Default for Config {
             media: crate::media::MediaConfig::default(),
             webhooks: crate::webhooks::WebhookConfig::default(),
             micropub: crate::micropub::MicropubConfig::default(),
+            datasets: crate::datasets::DatasetsConfig::default(),
             initial_admin: None,
             clock: None,
         }
@@ -251,6 +254,7 @@ impl Config {
         self.webhooks.validate()?;
         self.micropub.validate()?;
         self.site.publish.validate()?;
+        self.datasets.validate()?;
         anyhow::ensure!(
             self.auth.max_failures_per_user >= 1 && self.auth.max_failures_per_address >= 1,
             "auth.max_failures_per_user and auth.max_failures_per_address must be at least 1"

@@ -208,6 +208,22 @@ impl From<DomainError> for ApiError {
             DomainError::MediaTooLarge { message } => Self::new(P::PayloadTooLarge, message),
             DomainError::UnsupportedMedia { message } => Self::new(P::UnsupportedMediaType, message),
             DomainError::UnreadableMedia { message } => Self::new(P::UnreadableImage, message),
+            DomainError::DatasetNotFound { name } => Self::not_found(format!("there is no dataset {name:?}")),
+            DomainError::DatasetVersionConflict { name, expected, actual } => Self::new(
+                P::VersionConflict,
+                format!(
+                    "dataset {name} changed: your If-Match is version {expected}, it is now at {actual}; \
+                     read it again and retry with If-Match: \"{actual}\""
+                ),
+            ),
+            DomainError::DatasetTooLarge { message } => Self::new(P::PayloadTooLarge, message),
+            DomainError::DatasetMalformed { line, message } => Self::new(
+                P::MalformedDataset,
+                match line {
+                    Some(line) => format!("line {line}: {message}; fix that line and send the data again"),
+                    None => format!("{message}; fix the data and send it again"),
+                },
+            ),
             DomainError::WebhookNotFound { id } => Self::not_found(format!("there is no webhook with id {id}")),
             DomainError::DeliveryNotFound { id } => {
                 Self::not_found(format!("this webhook has no delivery {id:?} (old ones are forgotten)"))

@@ -6,6 +6,7 @@ pub(crate) mod body;
 pub mod cli;
 mod cli_tokens;
 pub mod config;
+pub(crate) mod datasets;
 pub(crate) mod error;
 pub mod git;
 pub(crate) mod indieauth;

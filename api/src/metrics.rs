@@ -214,6 +214,8 @@ pub struct LogCollector {
     pub webhooks: Option<Arc<quire_storage::runner::ProjectionStatus>>,
     /// The publisher of the site to S3, when `[site.publish]` names a bucket.
     pub publish: Option<Arc<quire_storage::runner::ProjectionStatus>>,
+    /// Scheduled dataset fetches.
+    pub dataset_fetches: Arc<crate::datasets::FetchStatus>,
 }
 
 impl fmt::Debug for LogCollector {
@@ -271,6 +273,13 @@ impl Collector for LogCollector {
             let failures = ConstCounter::new(publish.failures());
             failures.encode(encoder.encode_descriptor("quire_publish_failures", help, None, MetricType::Counter)?)?;
         }
+        let fetches = &self.dataset_fetches;
+        let help = "Scheduled dataset fetches tried since the start";
+        ConstCounter::new(fetches.attempts.load(std::sync::atomic::Ordering::Relaxed))
+            .encode(encoder.encode_descriptor("quire_dataset_fetches", help, None, MetricType::Counter)?)?;
+        let help = "Scheduled dataset fetches that failed (timeout, too large, refused address, bad data)";
+        ConstCounter::new(fetches.failures.load(std::sync::atomic::Ordering::Relaxed))
+            .encode(encoder.encode_descriptor("quire_dataset_fetch_failures", help, None, MetricType::Counter)?)?;
         self.encode_mirrors(&mut encoder)
     }
 }

@@ -89,6 +89,17 @@ impl Projections {
         crate::git::start(&mut this, config, state.store.clone(), state.git.clone())?;
         crate::webhooks::start(&mut this, state)?;
         crate::publish::start(&mut this, config, state.store.clone(), state.publish.clone())?;
+        if config.datasets.fetch_enabled {
+            let fetcher = crate::datasets::fetch::Fetcher {
+                datasets: state.datasets.clone(),
+                status: state.dataset_fetches.clone(),
+                clock: config.clock(),
+                timeout: std::time::Duration::from_secs(config.datasets.fetch_timeout_secs),
+                max_bytes: config.datasets.max_bytes,
+                allow_private: config.webhooks.allow_private_addresses,
+            };
+            this.waits().spawn(crate::datasets::fetch::run(fetcher, this.stopped()));
+        }
         Ok(this)
     }
 

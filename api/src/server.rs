@@ -63,16 +63,25 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
     let git = Arc::new(crate::git::GitStatus::new(&config.git));
     let webhook_queue = Arc::new(quire_storage::runner::ProjectionStatus::default());
     let publish = Arc::new(quire_storage::runner::ProjectionStatus::default());
+    let dataset_fetches = Arc::new(crate::datasets::FetchStatus::default());
     let metrics = Arc::new(crate::metrics::Metrics::new(crate::metrics::LogCollector {
         store: dyn_store.clone(),
         git: git.clone(),
         site_dir: config.site.enabled.then(|| crate::site::site_dir(config)),
         webhooks: config.webhooks.enabled.then(|| webhook_queue.clone()),
         publish: (config.site.enabled && config.site.publish.enabled()).then(|| publish.clone()),
+        dataset_fetches: dataset_fetches.clone(),
     }));
     Ok(AppState {
         config: Arc::new(config.clone()),
         posts: Posts::new(dyn_store.clone(), clock.clone()),
+        datasets: quire_storage::DatasetService::new(
+            dyn_store.clone(),
+            media_blobs.clone(),
+            config.datasets.limits(),
+            clock.clone(),
+        ),
+        dataset_fetches,
         media: quire_storage::MediaService::new(dyn_store.clone(), media_blobs, config.media.limits(), clock.clone()),
         media_permits: Arc::new(tokio::sync::Semaphore::new(config.media.concurrent_decodes)),
         indieauth_codes: Arc::default(),

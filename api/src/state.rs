@@ -40,6 +40,10 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Uploaded images.
     pub media: MediaService,
+    /// Datasets (their CSV files live in the media folder).
+    pub datasets: quire_storage::DatasetService,
+    /// How the scheduled dataset fetches went (for `/api/v1/status` and `/metrics`).
+    pub dataset_fetches: Arc<crate::datasets::FetchStatus>,
     /// Bounds how many uploads are decoded at once (`media.concurrent_decodes`).
     pub media_permits: Arc<tokio::sync::Semaphore>,
     /// One `git push` import at a time (each checks `main` and the log head, then appends).

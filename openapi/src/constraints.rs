@@ -48,6 +48,21 @@ fn account_fields(doc: &mut Value, schema: &str, username: &str, password: &str)
     merge(&mut props[password], json!({"minLength": 8, "maxLength": 1024}));
 }
 
+/// A dataset's name where one is made (`PUT`), and its title.
+fn dataset_fields(doc: &mut Value) {
+    if let Some(params) = doc
+        .pointer_mut("/paths/~1api~1v1~1datasets~1{name}/put/parameters")
+        .and_then(Value::as_array_mut)
+    {
+        for p in params.iter_mut().filter(|p| p["name"] == "name") {
+            merge(&mut p["schema"], json!({"pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"}));
+        }
+    }
+    if let Some(props) = schema_props(doc, "PatchDatasetRequest") {
+        merge(&mut props["title"], json!({"pattern": TAG}));
+    }
+}
+
 fn limits(doc: &mut Value, path: &str, max: u64) {
     if let Some(params) = doc
         .pointer_mut(&format!("/paths/{path}/get/parameters"))
@@ -82,7 +97,7 @@ fn media_alt(doc: &mut Value) {
 }
 
 /// The event types a webhook may subscribe to (`quire_storage::webhooks::EVENT_TYPES`) and `*`.
-const WEBHOOK_EVENTS: [&str; 11] = [
+const WEBHOOK_EVENTS: [&str; 12] = [
     "*",
     "post.created",
     "post.updated",
@@ -94,6 +109,7 @@ const WEBHOOK_EVENTS: [&str; 11] = [
     "media.uploaded",
     "media.updated",
     "media.deleted",
+    "dataset.updated",
 ];
 
 fn webhook_fields(doc: &mut Value, schema: &str) {
@@ -189,6 +205,7 @@ pub(crate) fn apply(doc: &mut Value) {
             json!({"enum": ["posts:read", "posts:write", "posts:publish", "media:write", "admin"]}),
         );
     }
+    dataset_fields(doc);
     limits(doc, "~1api~1v1~1posts", 200);
     limits(doc, "~1api~1v1~1media", 200);
     media_alt(doc);

@@ -4,6 +4,7 @@
 
 pub mod auth;
 mod constraints;
+pub mod datasets;
 pub mod doc;
 pub mod events;
 pub mod media;
@@ -17,6 +18,10 @@ pub mod users;
 pub mod webhooks;
 
 pub use auth::{LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, SetupStatus, TokenResponse};
+pub use datasets::{
+    ChartSettings, ChartType, ColumnType, DatasetColumn, DatasetHistory, DatasetList, DatasetResponse,
+    DatasetStatusName, PatchDatasetRequest,
+};
 pub use doc::ApiDoc;
 pub use events::{EventList, EventOrigin, EventResponse, Health, Ready};
 pub use media::{MediaList, MediaResponse, PatchMediaRequest, UploadForm};
@@ -26,7 +31,8 @@ pub use posts::{CreatePostRequest, MergeConflict, PatchPostRequest, PostHistory,
 pub use problem::Problem;
 pub use problem_types::{ProblemType, PROBLEM_PREFIX};
 pub use status::{
-    AuditReport, CommitResponse, GitStatus, MirrorStatus, PostCommits, ProjectionState, StatusResponse, WebhooksStatus,
+    AuditReport, CommitResponse, DatasetFetchStatus, GitStatus, MirrorStatus, PostCommits, ProjectionState,
+    StatusResponse, WebhooksStatus,
 };
 pub use users::{
     CreateTokenRequest, CreateUserRequest, PasswordRequest, PatchUserRequest, RoleName, TokenCreated, TokenInfo,

@@ -72,6 +72,8 @@ problem_types! {
     IdempotencyKeyReused = ("idempotency-key-reused", 422, "Idempotency-Key reused"),
     /// The upload claims to be an image but cannot be decoded (truncated, damaged).
     UnreadableImage = ("unreadable-image", 422, "Image not readable"),
+    /// A dataset body that cannot be read (the `detail` names the line).
+    MalformedDataset = ("malformed-dataset", 422, "Malformed dataset"),
     /// `Base-Version` names a version the post never had.
     UnknownBaseVersion = ("unknown-base-version", 422, "Unknown base version"),
     /// A webhook URL that may not be called (not http, or a private address).

@@ -19,6 +19,26 @@ pub struct StatusResponse {
     /// Publishing the site to S3-compatible storage (`[site.publish]`): `position` is the log
     /// seq of the site as last published completely.
     pub publish: ProjectionState,
+    /// Scheduled dataset fetches since the start, of the datasets the caller may see.
+    #[serde(default)]
+    pub dataset_fetches: Vec<DatasetFetchStatus>,
+}
+
+/// How the scheduled fetches of one dataset went (since the server started).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DatasetFetchStatus {
+    pub name: String,
+    pub source_url: String,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_attempt_at: Option<time::OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_success_at: Option<time::OffsetDateTime>,
+    /// Why the last fetch failed; null after a success.
+    pub last_error: Option<String>,
+    /// Failed fetches since the last success.
+    pub failures: u64,
+    /// Fetches that brought new data (each one event).
+    pub changes: u64,
 }
 
 /// Webhooks in `/api/v1/status` (counts only: URLs are for admins, in `/api/v1/webhooks`).

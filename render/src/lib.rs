@@ -23,6 +23,8 @@
 
 mod affected;
 mod autolink;
+mod chart;
+mod data;
 mod error;
 mod feeds;
 mod index;
@@ -37,6 +39,8 @@ mod templates;
 mod write;
 
 pub use affected::affected_pages;
+pub use chart::{chart_svg, ChartInput};
+pub use data::{data_index, data_page, DataColumn, DataPageInput, DataSummary};
 pub use error::{Error, Result};
 pub use feeds::xml_escape;
 pub use index::{PostIndex, TagEntry};

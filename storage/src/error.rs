@@ -137,6 +137,22 @@ pub enum Error {
     #[error("{message}")]
     UnreadableMedia { message: String },
 
+    /// No dataset with this name (or none the caller may know of).
+    #[error("dataset {name} not found")]
+    DatasetNotFound { name: String },
+
+    /// The caller's `If-Match` version is not the dataset's current version.
+    #[error("dataset {name} is at version {actual}, not {expected}")]
+    DatasetVersionConflict { name: String, expected: u64, actual: u64 },
+
+    /// A dataset is larger than the limits (bytes or rows).
+    #[error("{message}")]
+    DatasetTooLarge { message: String },
+
+    /// A dataset body that cannot be read; `line` is where (1-based), when known.
+    #[error("line {line:?}: {message}")]
+    DatasetMalformed { line: Option<u64>, message: String },
+
     /// File-system work around the store (key files, folders) failed.
     #[error("{context}: {source}")]
     Io {

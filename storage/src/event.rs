@@ -159,6 +159,23 @@ pub enum EventPayload {
     MediaUpdated { alt: String },
     /// The media file was deleted: it leaves listings and git; its bytes stay (no sweep yet).
     MediaDeleted {},
+    /// A dataset's data was created or replaced (its CSV bytes are fsynced before this event).
+    /// The stream id is derived from the name (`crate::datasets::stream_of`).
+    DatasetPut {
+        name: String,
+        /// SHA-256 (hex) of the stored CSV, which names the file.
+        hash: String,
+        bytes: u64,
+        rows: u64,
+        columns: Vec<crate::datasets::Column>,
+        /// Set when Quire fetched the data itself from `source_url`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fetched_from: Option<String>,
+    },
+    /// A dataset's metadata changed: the whole metadata after the change.
+    DatasetUpdated { meta: crate::datasets::DatasetMeta },
+    /// The dataset was deleted (its history stays; a later put brings it back).
+    DatasetDeleted {},
 }
 
 impl EventPayload {
@@ -175,6 +192,9 @@ impl EventPayload {
             Self::MediaUploaded { .. } => "MediaUploaded",
             Self::MediaUpdated { .. } => "MediaUpdated",
             Self::MediaDeleted {} => "MediaDeleted",
+            Self::DatasetPut { .. } => "DatasetPut",
+            Self::DatasetUpdated { .. } => "DatasetUpdated",
+            Self::DatasetDeleted {} => "DatasetDeleted",
         }
     }
 
@@ -183,6 +203,14 @@ impl EventPayload {
         matches!(
             self,
             Self::MediaUploaded { .. } | Self::MediaUpdated { .. } | Self::MediaDeleted {}
+        )
+    }
+
+    /// Whether the event belongs to a dataset stream.
+    pub fn is_dataset(&self) -> bool {
+        matches!(
+            self,
+            Self::DatasetPut { .. } | Self::DatasetUpdated { .. } | Self::DatasetDeleted {}
         )
     }
 }

@@ -9,6 +9,7 @@
 //! [`Store`]/[`SecretStore`] traits are the small set of operations they need from a backend.
 
 pub mod access;
+pub mod datasets;
 pub mod error;
 pub mod event;
 pub mod git;
@@ -28,6 +29,7 @@ pub mod users;
 pub mod webhooks;
 
 pub use access::{Actor, Scope};
+pub use datasets::{Dataset, DatasetService};
 pub use error::{Error, Result};
 pub use event::{Envelope, EventPayload};
 pub use git::{GitError, GitProjection, GitSettings};
@@ -39,8 +41,8 @@ pub use posts::{system_clock, Clock, IfMatch, NewPost, PostPatch, Posts};
 pub use schedule::{publish_due, SCHEDULER_ACTOR};
 pub use sled_store::{SledOptions, SledStore};
 pub use store::{
-    AppendBatch, AppendOutcome, IdempotencyRecord, IdempotencyWrite, MediaOutcome, PostQuery, SecretRecord,
-    SecretStore, Store,
+    AppendBatch, AppendOutcome, DatasetOutcome, IdempotencyRecord, IdempotencyWrite, MediaOutcome, PostQuery,
+    SecretRecord, SecretStore, Store,
 };
 pub use tokens::{ApiToken, Tokens};
 pub use users::{Accounts, Role, User, UserUpdate};

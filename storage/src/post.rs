@@ -178,6 +178,8 @@ impl Post {
             }
             // Media events live in their own streams; they never reach a post.
             EventPayload::MediaUploaded { .. } | EventPayload::MediaUpdated { .. } | EventPayload::MediaDeleted {} => {}
+            EventPayload::DatasetPut { .. } | EventPayload::DatasetUpdated { .. } | EventPayload::DatasetDeleted {} => {
+            }
         }
         post.version = event.version;
         post.updated_at = event.at;

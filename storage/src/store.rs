@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 use ulid::Ulid;
 
+use crate::datasets::Dataset;
 use crate::event::{Envelope, EventPayload};
 use crate::media::{Media, MediaQuery};
 use crate::post::{Post, Status};
@@ -59,6 +60,20 @@ pub enum MediaOutcome {
     Appended {
         /// The media after the events.
         media: Box<Media>,
+        /// The stored envelopes.
+        events: Vec<Envelope>,
+    },
+    /// The stream is not at `expected_version`.
+    VersionConflict { actual: u64 },
+}
+
+/// What `append_dataset` decided.
+#[derive(Debug, Clone)]
+pub enum DatasetOutcome {
+    /// The events are in the log and on disk.
+    Appended {
+        /// The dataset after the events.
+        dataset: Box<Dataset>,
         /// The stored envelopes.
         events: Vec<Envelope>,
     },
@@ -137,6 +152,13 @@ pub trait Store: Send + Sync {
     fn media(&self, id: Ulid) -> Result<Option<Media>>;
     /// One page of live media, newest first.
     fn list_media(&self, query: &MediaQuery) -> Result<Vec<Media>>;
+    /// Appends dataset events (`stream` is the dataset's [`crate::datasets::stream_of`]) on
+    /// the same path as `append`.
+    fn append_dataset(&self, batch: AppendBatch) -> Result<DatasetOutcome>;
+    /// The current state of a dataset (also when deleted).
+    fn dataset(&self, id: Ulid) -> Result<Option<Dataset>>;
+    /// Every dataset (also deleted ones).
+    fn list_datasets(&self) -> Result<Vec<Dataset>>;
     /// The idempotency record under `scope`.
     fn idempotency_record(&self, scope: &[u8]) -> Result<Option<IdempotencyRecord>>;
     /// Removes idempotency records made before `before`; returns how many.

@@ -5,6 +5,7 @@
 pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod backup;
+pub(crate) mod datasets;
 pub(crate) mod editor;
 pub(crate) mod events;
 pub(crate) mod health;
@@ -90,6 +91,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::patch().to(media::patch_media))
                         .route(web::delete().to(media::delete_media)),
                 )
+                .service(
+                    api_resource("/datasets/{name}")
+                        .route(web::get().to(datasets::get_dataset))
+                        .route(web::put().to(datasets::put_dataset))
+                        .route(web::patch().to(datasets::patch_dataset))
+                        .route(web::delete().to(datasets::delete_dataset)),
+                )
+                .service(api_resource("/datasets").route(web::get().to(datasets::list_datasets)))
+                .service(api_resource("/datasets/{name}/history").route(web::get().to(datasets::dataset_history)))
+                .service(api_resource("/datasets/{name}/versions/{n}").route(web::get().to(datasets::dataset_version)))
                 .service(api_resource("/events").route(web::get().to(events::list_events)))
                 .service(api_resource("/status").route(web::get().to(status::status)))
                 .service(api_resource("/audit").route(web::get().to(audit::audit)))
@@ -160,6 +171,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/api/v1/posts/{id}/commits", "GET"),
     ("/api/v1/media", "GET, POST"),
     ("/api/v1/media/{id}", "GET, PATCH, DELETE"),
+    ("/api/v1/datasets", "GET"),
+    ("/api/v1/datasets/{name}", "GET, PUT, PATCH, DELETE"),
+    ("/api/v1/datasets/{name}/history", "GET"),
+    ("/api/v1/datasets/{name}/versions/{n}", "GET"),
     ("/api/v1/events", "GET"),
     ("/api/v1/status", "GET"),
     ("/api/v1/audit", "GET"),
@@ -222,6 +237,10 @@ pub async fn fallback(
     if let Some(name) = path.strip_prefix("/media/").filter(|name| !name.contains('/')) {
         let name = name.to_owned();
         return crate::media::serve(req, state.media.blobs().clone(), name).await;
+    }
+    if let Some(rest) = path.strip_prefix("/data/") {
+        let rest = rest.to_owned();
+        return crate::datasets::public::serve(req, state, rest).await;
     }
     let api = path == "/api" || path.starts_with("/api/");
     if api || !state.config.site.serve {

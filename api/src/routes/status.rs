@@ -20,6 +20,7 @@ pub async fn status(_auth: Auth, state: web::Data<AppState>) -> ApiResult {
         move || webhooks_status(&state, head)
     })
     .await??;
+    let dataset_fetches = dataset_fetches(&state, &_auth).await;
     Ok(HttpResponse::Ok().json(StatusResponse {
         head,
         git: state.git.snapshot(head),
@@ -32,6 +33,7 @@ pub async fn status(_auth: Auth, state: web::Data<AppState>) -> ApiResult {
         },
         webhooks,
         publish: publish_status(&state, head),
+        dataset_fetches,
     }))
 }
 
@@ -45,6 +47,32 @@ fn publish_status(state: &AppState, head: u64) -> ProjectionState {
         failures: state.publish.failures(),
         last_error: state.publish.last_error(),
     }
+}
+
+/// The fetch states of the datasets the caller may see (a draft's name and source stay hidden).
+async fn dataset_fetches(state: &web::Data<AppState>, auth: &Auth) -> Vec<quire_openapi::DatasetFetchStatus> {
+    let all = state.dataset_fetches.snapshot();
+    if all.is_empty() {
+        return Vec::new();
+    }
+    let (datasets, actor) = (state.datasets.clone(), auth.actor());
+    let visible = web::block(move || datasets.list(&actor))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    all.into_iter()
+        .filter(|(name, _)| visible.iter().any(|d| d.name == *name))
+        .map(|(name, s)| quire_openapi::DatasetFetchStatus {
+            name,
+            source_url: s.source_url,
+            last_attempt_at: s.last_attempt_at,
+            last_success_at: s.last_success_at,
+            last_error: s.last_error,
+            failures: s.failures,
+            changes: s.changes,
+        })
+        .collect()
 }
 
 fn webhooks_status(state: &AppState, head: u64) -> quire_storage::Result<WebhooksStatus> {

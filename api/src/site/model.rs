@@ -85,7 +85,7 @@ impl SiteModel {
     /// start with `PostCreated` is logged and left out rather than stopping the site. Media
     /// events are not the site's (their files are served from the media folder): `None`.
     pub fn apply(&mut self, event: &Envelope) -> Option<Applied> {
-        if event.payload.is_media() {
+        if event.payload.is_media() || event.payload.is_dataset() {
             return None;
         }
         let id = event.stream;

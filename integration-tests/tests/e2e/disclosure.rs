@@ -133,15 +133,24 @@ async fn call(client: &Client, token: Option<&str>, method: &Method, path: &str)
     Answer { status, headers, body }
 }
 
-/// `path` with its parameters filled in: posts get `post`, other ids `other`.
+/// `path` with its parameters filled in: posts get `post`, other ids `other`; a dataset name is
+/// the owner's draft dataset when aimed at a secret post, else a name no dataset has.
 fn concrete(path: &str, post: &str, other: &str) -> String {
     let id = if path.starts_with("/api/v1/posts/") {
         post
     } else {
         other
     };
-    path.replace("{id}", id).replace("{n}", "1")
+    let dataset = if post == MISSING {
+        "no-such-dataset"
+    } else {
+        SECRET_DATASET
+    };
+    path.replace("{id}", id).replace("{n}", "1").replace("{name}", dataset)
 }
+
+/// A draft dataset of the owner, with the draft marker in its data.
+const SECRET_DATASET: &str = "secret-draft-data";
 
 async fn head(admin: &Client) -> u64 {
     let list: EventList = admin.get("/api/v1/events?limit=1").await.json().await.expect("events");
@@ -166,6 +175,22 @@ async fn no_route_discloses_a_post_without_the_right() {
         .await
         .expect("delete");
     assert_eq!(gone.status(), 200);
+    let dataset = owner
+        .request(Method::PUT, &format!("/api/v1/datasets/{SECRET_DATASET}"))
+        .header("content-type", "text/csv")
+        .body(format!("note\n{DRAFT_MARK}\n"))
+        .send()
+        .await
+        .expect("put dataset");
+    assert_eq!(dataset.status(), 201);
+    let titled = owner
+        .patch_json(
+            &format!("/api/v1/datasets/{SECRET_DATASET}"),
+            &json!({"title": DRAFT_MARK}),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(titled.status(), 200);
     let principals = principals(&admin).await;
     let before = head(&admin).await;
 
@@ -212,7 +237,8 @@ async fn check(admin: &Client, who: &Principal, method: &Method, route: &str, se
             );
         }
     }
-    if route.contains("{id}") && route.starts_with("/api/v1/posts/") && !who.knows_drafts() {
+    let known_by_path = route.starts_with("/api/v1/posts/") || route.starts_with("/api/v1/datasets/");
+    if (route.contains("{id}") || route.contains("{name}")) && known_by_path && !who.knows_drafts() {
         let missing = call(admin, token, method, &concrete(route, MISSING, MISSING)).await;
         assert_eq!(
             aimed.status, missing.status,

@@ -5,6 +5,7 @@
 mod auth;
 mod cli;
 mod crash;
+mod datasets;
 mod disclosure;
 mod editor;
 mod git;

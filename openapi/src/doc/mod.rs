@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 mod accounts;
+mod datasets;
 mod indieauth;
 mod media;
 mod micropub;
@@ -61,7 +62,9 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         webhooks::resend_webhook_delivery,
         micropub::micropub_get, micropub::micropub_post, micropub::micropub_media,
         indieauth::metadata, indieauth::authorize_page, indieauth::authorize_submit, indieauth::token,
-        indieauth::revoke, indieauth::introspect
+        indieauth::revoke, indieauth::introspect,
+        datasets::put_dataset, datasets::list_datasets, datasets::get_dataset, datasets::patch_dataset,
+        datasets::delete_dataset, datasets::dataset_history, datasets::dataset_version
     ),
     components(schemas(
         LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, SetupStatus, TokenResponse,
@@ -76,7 +79,10 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         CreateWebhookRequest, PatchWebhookRequest, WebhookResponse, WebhookCreated, WebhookList,
         WebhookStateName, DeliveryResponse, DeliveryList, DeliveryStatusName,
         crate::micropub::MicropubErrorBody, crate::micropub::MicropubForm, crate::micropub::MicropubMultipart,
-        crate::micropub::ConsentForm, crate::micropub::TokenForm, crate::micropub::TokenParam
+        crate::micropub::ConsentForm, crate::micropub::TokenForm, crate::micropub::TokenParam,
+        crate::datasets::DatasetResponse, crate::datasets::DatasetList, crate::datasets::DatasetHistory,
+        crate::datasets::PatchDatasetRequest, crate::datasets::ChartSettings, crate::datasets::ChartType,
+        crate::status::DatasetFetchStatus, crate::datasets::ColumnType, crate::datasets::DatasetColumn, crate::datasets::DatasetStatusName, crate::datasets::DatasetRow
     )),
     modifiers(&BearerAuth),
     tags(
@@ -91,6 +97,7 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         (name = "media", description = "Images for posts"),
         (name = "indieauth", description = "IndieAuth authorization server: apps log in with the site's URL"),
         (name = "micropub", description = "Micropub (W3C): publishing from IndieWeb apps; errors in Micropub's JSON shape"),
+        (name = "datasets", description = "Tables published as data pages with a chart and a query API"),
         (name = "webhooks", description = "Standard Webhooks deliveries of the log's events (admins)")
     )
 )]

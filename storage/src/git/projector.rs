@@ -14,13 +14,15 @@ use gix::objs::Commit;
 use gix::ObjectId;
 use ulid::Ulid;
 
-use crate::event::Envelope;
+use crate::datasets::Dataset;
+use crate::event::{Envelope, EventPayload};
 use crate::media::{Media, MediaBlobs};
 use crate::post::Post;
 
 use super::error::{GitError, Result};
 use super::render::{
-    alias_for, commit_message, hugo_toml, media_commit_message, post_location, write_post_file, HUGO_TOML,
+    alias_for, commit_message, dataset_commit_message, hugo_toml, media_commit_message, post_location, write_post_file,
+    HUGO_TOML,
 };
 use super::tree::{needs_hugo, BlobBytes, ContentTree, ObjectSink};
 use super::GitSettings;
@@ -43,6 +45,7 @@ pub(crate) struct Projector {
     position: u64,
     last_commit: Option<Commit>,
     media: HashMap<Ulid, Media>,
+    datasets: HashMap<Ulid, Dataset>,
     blobs: Option<MediaBlobs>,
     /// The text of the file being written, kept allocated from one commit to the next.
     file: String,
@@ -65,6 +68,7 @@ impl Projector {
             position,
             last_commit: None,
             media: HashMap::new(),
+            datasets: HashMap::new(),
             blobs: None,
             file: String::new(),
         }
@@ -98,6 +102,9 @@ impl Projector {
 
     /// Folds an already committed event into the posts state, writing nothing.
     pub(crate) fn replay(&mut self, event: &Envelope) -> Result<()> {
+        if event.payload.is_dataset() {
+            return self.fold_dataset(event).map(|_| ());
+        }
         if event.payload.is_media() {
             return self.fold_media(event).map(|_| ());
         }
@@ -115,6 +122,9 @@ impl Projector {
         }
         if event.payload.is_media() {
             return self.commit_media(event, sink);
+        }
+        if event.payload.is_dataset() {
+            return self.commit_dataset(event, sink);
         }
         let before = (self.posts.get(&event.stream))
             .filter(|s| s.post.is_live())
@@ -164,6 +174,45 @@ impl Projector {
             }
         }
         self.finish(event, media_commit_message(event, &after), sink)
+    }
+
+    /// Commits a dataset event: `static/data/<name>.csv` (on a put; Hugo serves it at the same
+    /// `/data/<name>.csv` as Quire, and a template reads it with `os.ReadFile … |
+    /// transform.Unmarshal`) and `data/<name>.json`, its metadata (`site.Data.<name>`), while it
+    /// is live; both go when it is deleted. The CSV is not in `data/`: Hugo before 0.112
+    /// (Debian bookworm has 0.111) fails the whole build on a CSV file there.
+    fn commit_dataset(&mut self, event: &Envelope, sink: &mut impl ObjectSink) -> Result<ObjectId> {
+        let after = self.fold_dataset(event)?.clone();
+        let (csv, meta) = (format!("{}.csv", after.name), format!("{}.json", after.name));
+        if after.is_live() {
+            if matches!(event.payload, EventPayload::DatasetPut { .. }) {
+                match self.media_bytes(&after.file_name())? {
+                    Some(bytes) => {
+                        let blob = sink.put(&BlobBytes(&bytes))?;
+                        self.tree.upsert_static_data(&csv, blob);
+                    }
+                    None => {
+                        tracing::warn!(dataset = %after.name, seq = event.seq, "dataset bytes missing; committed without the file")
+                    }
+                }
+            }
+            let blob = sink.put(&BlobBytes(dataset_metadata(&after).as_bytes()))?;
+            self.tree.upsert_data(&meta, blob);
+        } else {
+            self.tree.remove_static_data(&csv);
+            self.tree.remove_data(&meta);
+        }
+        self.finish(event, dataset_commit_message(event, &after.name), sink)
+    }
+
+    /// Applies a dataset event to its dataset; returns the dataset after it.
+    fn fold_dataset(&mut self, event: &Envelope) -> Result<&Dataset> {
+        let before = self.datasets.remove(&event.stream);
+        let set = Dataset::apply(before, event).ok_or(GitError::BrokenStream {
+            seq: event.seq,
+            stream: event.stream,
+        })?;
+        Ok(self.datasets.entry(event.stream).insert_entry(set).into_mut())
     }
 
     /// The bytes of media file `name`, `None` if the media folder does not have them.
@@ -272,4 +321,22 @@ fn signature(name: &str, email: &str, time: Time) -> Signature {
         email: clean(email).into(),
         time,
     }
+}
+
+/// `data/<name>.json`: what a Hugo template (or a script) needs besides the CSV.
+fn dataset_metadata(set: &Dataset) -> String {
+    let meta = serde_json::json!({
+        "name": set.name,
+        "title": set.meta.title,
+        "description": set.meta.description,
+        "status": set.meta.status,
+        "chart": set.meta.chart,
+        "source_url": set.meta.source_url,
+        "refresh": set.meta.refresh,
+        "rows": set.rows,
+        "columns": set.columns,
+        "hash": set.hash,
+        "owner": set.owner,
+    });
+    serde_json::to_string_pretty(&meta).unwrap_or_default() + "\n"
 }

@@ -23,6 +23,9 @@ use super::GitSettings;
 pub(crate) const POSTS_DIR: [&str; 2] = ["content", "posts"];
 /// Folder of the media files inside the repository (Hugo serves `static/` at the site root).
 pub(crate) const MEDIA_DIR: [&str; 2] = ["static", "media"];
+/// Where datasets go: metadata in Hugo's data folder (`data/<name>.json`), the CSV in
+/// `static/data/<name>.csv`.
+pub(crate) const DATA_DIR: &str = "data";
 /// Name of the Hugo configuration file at the root.
 pub(crate) const HUGO_TOML: &str = "hugo.toml";
 
@@ -103,6 +106,11 @@ pub(crate) fn media_commit_message(event: &Envelope, media: &Media) -> String {
     message(event, &name, "Media-Id", &data_json(event, false))
 }
 
+/// The commit message of a dataset event; the stream is named by a `Dataset-Id` trailer.
+pub(crate) fn dataset_commit_message(event: &Envelope, name: &str) -> String {
+    message(event, name, "Dataset-Id", &data_json(event, false))
+}
+
 fn message(event: &Envelope, title: &str, stream_trailer: &str, data: &str) -> String {
     let verb = match &event.payload {
         EventPayload::PostCreated { .. } => "Create",
@@ -115,6 +123,9 @@ fn message(event: &Envelope, title: &str, stream_trailer: &str, data: &str) -> S
         EventPayload::MediaUploaded { .. } => "Upload",
         EventPayload::MediaUpdated { .. } => "Describe",
         EventPayload::MediaDeleted {} => "Delete media",
+        EventPayload::DatasetPut { .. } => "Put data",
+        EventPayload::DatasetUpdated { .. } => "Describe data",
+        EventPayload::DatasetDeleted {} => "Delete data",
     };
     let mut message = format!(
         "{verb} \"{}\"\n\nEvent-Id: {}\nEvent-Seq: {}\nEvent-Type: {}\nStream-Version: {}\n{stream_trailer}: {}\nActor: {}\n",
@@ -178,6 +189,7 @@ pub(crate) struct Trailers {
     pub(crate) version: Option<u64>,
     pub(crate) post_id: Option<String>,
     pub(crate) media_id: Option<String>,
+    pub(crate) dataset_id: Option<String>,
     pub(crate) event_type: Option<String>,
     pub(crate) actor: Option<String>,
     pub(crate) time: Option<String>,
@@ -205,6 +217,7 @@ pub(crate) fn parse_trailers(message: &[u8]) -> Trailers {
             "Stream-Version" => trailers.version = value.parse().ok(),
             "Post-Id" => trailers.post_id = Some(value.to_owned()),
             "Media-Id" => trailers.media_id = Some(value.to_owned()),
+            "Dataset-Id" => trailers.dataset_id = Some(value.to_owned()),
             "Event-Type" => trailers.event_type = Some(value.to_owned()),
             "Actor" => trailers.actor = Some(value.to_owned()),
             "Event-Time" => trailers.time = Some(value.to_owned()),

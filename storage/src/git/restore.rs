@@ -133,6 +133,9 @@ impl GitEvents {
         if let EventPayload::MediaUploaded { hash, content_type, .. } = &event.payload {
             self.copy_media(&commit, hash, content_type)?;
         }
+        if let EventPayload::DatasetPut { name, hash, .. } = &event.payload {
+            self.copy_dataset(&commit, name, hash)?;
+        }
         let expected = self.projector.commit(&event, &mut self.sink)?;
         if expected != commit.id {
             return Err(unrestorable(
@@ -143,7 +146,7 @@ impl GitEvents {
                 ),
             ));
         }
-        if event.payload.is_media() {
+        if event.payload.is_media() || event.payload.is_dataset() {
             return Ok(event);
         }
         let post = Post::apply(self.posts.remove(&event.stream), &event)
@@ -178,9 +181,10 @@ impl GitEvents {
         let mut event = Envelope {
             seq,
             id: parse_ulid(&t.event_id, "Event-Id")?,
-            stream: match &t.media_id {
-                Some(_) => parse_ulid(&t.media_id, "Media-Id")?,
-                None => parse_ulid(&t.post_id, "Post-Id")?,
+            stream: match (&t.media_id, &t.dataset_id) {
+                (Some(_), _) => parse_ulid(&t.media_id, "Media-Id")?,
+                (None, Some(_)) => parse_ulid(&t.dataset_id, "Dataset-Id")?,
+                (None, None) => parse_ulid(&t.post_id, "Post-Id")?,
             },
             version: t.version.ok_or_else(|| bad("it has no Stream-Version trailer"))?,
             actor: t.actor.clone().ok_or_else(|| bad("it has no Actor trailer"))?,
@@ -227,6 +231,27 @@ impl GitEvents {
         blobs
             .put(&bytes, ext)
             .map_err(|e| unrestorable(commit, format!("storing {name} failed: {e}")))?;
+        Ok(())
+    }
+
+    /// Stores a dataset's CSV from `static/data/<name>.csv` of the commit (checked against its hash).
+    fn copy_dataset(&self, commit: &CommitData, name: &str, hash: &str) -> Result<()> {
+        let Some(blobs) = &self.media else {
+            return Ok(());
+        };
+        let file = format!("{name}.csv");
+        let Some(bytes) = self.file_at(commit, &[MEDIA_DIR[0], super::render::DATA_DIR, &file])? else {
+            return Ok(());
+        };
+        if sha256_hex(&bytes) != hash {
+            return Err(unrestorable(
+                commit,
+                format!("its file static/data/{file} does not have that hash"),
+            ));
+        }
+        blobs
+            .put(&bytes, "csv")
+            .map_err(|e| unrestorable(commit, format!("storing static/data/{file} failed: {e}")))?;
         Ok(())
     }
 

@@ -1,7 +1,7 @@
 //! The repository's tree, kept in memory between commits, and where objects go.
 //!
 //! Only these folders matter: the root, `content/`, `content/posts/`, one folder per year, and
-//! `static/media/` for media files.
+//! `static/media/` for media files, `data/` and `static/data/` for datasets.
 //! Each is held decoded (sorted entries) so a commit edits one year folder in place and writes
 //! just the trees on the changed path: the year, `posts`, `content` and the root. Nothing is read
 //! back from the object database while projecting, which is what makes a commit cheap.
@@ -17,7 +17,7 @@ use gix::objs::{Kind, Tree, WriteTo};
 use gix::ObjectId;
 
 use super::error::{gix_err, Result};
-use super::render::{HUGO_TOML, MEDIA_DIR, POSTS_DIR};
+use super::render::{DATA_DIR, HUGO_TOML, MEDIA_DIR, POSTS_DIR};
 
 /// Where objects are written (or only hashed).
 pub(crate) trait ObjectSink {
@@ -87,6 +87,12 @@ pub(crate) struct ContentTree {
     statics: Tree,
     media: Tree,
     media_dirty: bool,
+    /// `data/`: datasets' metadata (`<name>.json`), Hugo's data folder.
+    data: Tree,
+    data_dirty: bool,
+    /// `static/data/`: datasets' CSV files (`<name>.csv`), served by Hugo at `/data/<name>.csv`.
+    static_data: Tree,
+    static_data_dirty: bool,
 }
 
 impl ContentTree {
@@ -101,7 +107,11 @@ impl ContentTree {
         }
         let statics = subtree(repo, &root, MEDIA_DIR[0])?;
         let media = subtree(repo, &statics, MEDIA_DIR[1])?;
+        let data = subtree(repo, &root, DATA_DIR)?;
+        let static_data = subtree(repo, &statics, DATA_DIR)?;
         Ok(Self {
+            data,
+            static_data,
             root,
             content,
             posts,
@@ -150,12 +160,44 @@ impl ContentTree {
         self.media_dirty |= remove(&mut self.media, name.as_bytes());
     }
 
+    /// Sets `data/<name>`.
+    pub(crate) fn upsert_data(&mut self, name: &str, blob: ObjectId) {
+        set(&mut self.data, name.as_bytes(), EntryKind::Blob.into(), blob);
+        self.data_dirty = true;
+    }
+
+    /// Removes `data/<name>` (no error if it is not there).
+    pub(crate) fn remove_data(&mut self, name: &str) {
+        self.data_dirty |= remove(&mut self.data, name.as_bytes());
+    }
+
+    /// Sets `static/data/<name>`.
+    pub(crate) fn upsert_static_data(&mut self, name: &str, blob: ObjectId) {
+        set(&mut self.static_data, name.as_bytes(), EntryKind::Blob.into(), blob);
+        self.static_data_dirty = true;
+    }
+
+    /// Removes `static/data/<name>` (no error if it is not there).
+    pub(crate) fn remove_static_data(&mut self, name: &str) {
+        self.static_data_dirty |= remove(&mut self.static_data, name.as_bytes());
+    }
+
     /// Writes the trees changed since the last call and returns the root tree id.
     pub(crate) fn write(&mut self, sink: &mut impl ObjectSink) -> Result<ObjectId> {
-        if self.media_dirty {
-            put_dir(sink, &self.media, &mut self.statics, MEDIA_DIR[1])?;
+        if self.data_dirty {
+            put_dir(sink, &self.data, &mut self.root, DATA_DIR)?;
+            self.data_dirty = false;
+        }
+        if self.media_dirty || self.static_data_dirty {
+            if self.media_dirty {
+                put_dir(sink, &self.media, &mut self.statics, MEDIA_DIR[1])?;
+            }
+            if self.static_data_dirty {
+                put_dir(sink, &self.static_data, &mut self.statics, DATA_DIR)?;
+            }
             put_dir(sink, &self.statics, &mut self.root, MEDIA_DIR[0])?;
             self.media_dirty = false;
+            self.static_data_dirty = false;
         }
         if self.dirty_years.is_empty() && !self.dirty {
             return sink.put(&self.root);

@@ -153,9 +153,12 @@ impl Checker<'_> {
     /// Compares the trailers with the event; returns whether they all match.
     fn check_trailers(&mut self, commit: &CommitData, event: &Envelope) -> bool {
         let found = parse_trailers(commit.message());
-        let stream = match event.payload.is_media() {
-            true => ("Media-Id", found.media_id),
-            false => ("Post-Id", found.post_id),
+        let stream = if event.payload.is_media() {
+            ("Media-Id", found.media_id)
+        } else if event.payload.is_dataset() {
+            ("Dataset-Id", found.dataset_id)
+        } else {
+            ("Post-Id", found.post_id)
         };
         let checks = [
             ("Event-Id", event.id.to_string(), found.event_id),

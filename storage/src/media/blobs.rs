@@ -30,14 +30,15 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Whether `name` is `<64 hex>.<jpg|png>`, the only names the store hands out.
+/// Whether `name` is `<64 hex>.<jpg|png|csv>`, the only names the store hands out (`csv`:
+/// dataset files, which `/media/` does not serve).
 pub fn valid_file_name(name: &str) -> bool {
     let Some((hash, ext)) = name.split_once('.') else {
         return false;
     };
     hash.len() == 64
         && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        && super::model::content_type_of(ext).is_some()
+        && (super::model::content_type_of(ext).is_some() || ext == "csv")
 }
 
 fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {

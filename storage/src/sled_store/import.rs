@@ -63,8 +63,9 @@ impl SledStore {
             &t.slugs,
             &t.post_idx,
             &t.media,
+            &t.datasets,
         );
-        let result = trees.transaction(|(events, stream_idx, meta, posts, slugs, post_idx, media)| {
+        let result = trees.transaction(|(events, stream_idx, meta, posts, slugs, post_idx, media, datasets)| {
             let mut head = read_u64(meta.get(HEAD_KEY)?);
             for event in batch {
                 let refuse = |message: String| {
@@ -78,6 +79,14 @@ impl SledStore {
                         "expected seq {}: the events are not a gap-free log",
                         head + 1
                     )));
+                }
+                if event.payload.is_dataset() {
+                    if let Err(message) = super::datasets::import_dataset(datasets, event)? {
+                        return Err(refuse(message));
+                    }
+                    super::media::insert_event(events, stream_idx, event)?;
+                    head = event.seq;
+                    continue;
                 }
                 if event.payload.is_media() {
                     if let Err(message) = super::media::import_media(media, event)? {
@@ -126,7 +135,7 @@ impl SledStore {
         let head = match result {
             Ok(head) => head,
             Err(TransactionError::Abort(Abort::Error(e))) => return Err(e),
-            Err(TransactionError::Abort(Abort::Outcome(_) | Abort::Media(_))) => {
+            Err(TransactionError::Abort(Abort::Outcome(_) | Abort::Media(_) | Abort::Dataset(_))) => {
                 return Err(Error::Import {
                     seq: batch.first().map_or(0, |e| e.seq),
                     message: "unexpected append outcome".into(),

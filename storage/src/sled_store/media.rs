@@ -65,7 +65,9 @@ pub(super) fn transact_media(trees: &Trees, batch: &AppendBatch) -> Result<Media
         Ok(outcome) => Ok(outcome),
         Err(TransactionError::Abort(Abort::Media(outcome))) => Ok(*outcome),
         Err(TransactionError::Abort(Abort::Error(e))) => Err(e),
-        Err(TransactionError::Abort(Abort::Outcome(_))) => Err(Error::invalid("events", "unexpected post outcome")),
+        Err(TransactionError::Abort(Abort::Outcome(_) | Abort::Dataset(_))) => {
+            Err(Error::invalid("events", "unexpected post or dataset outcome"))
+        }
         Err(TransactionError::Storage(e)) => Err(Error::Sled(e)),
     }
 }

@@ -2,12 +2,13 @@
 //!
 //! Trees: `events` (seq → envelope JSON), `stream_idx` (stream ‖ version → seq), `meta` (log
 //! head), `posts` (id → post JSON), `slugs` (slug → id of the live post), `post_idx` (status and
-//! tag index keys), `media` (id → media JSON), `idempotency` (user ‖ key → record), and the secret trees `users`,
+//! tag index keys), `media` (id → media JSON), `datasets` (stream id → dataset JSON), `idempotency` (user ‖ key → record), and the secret trees `users`,
 //! `usernames`, `refresh`, `settings`, which never enter the log.
 //!
 //! Besides appends, `import` fills an empty log with envelopes made elsewhere (an export, a
 //! backup, the events read back from git), and `dump` copies the secret trees for backups.
 
+mod datasets;
 mod dump;
 mod import;
 mod media;
@@ -23,10 +24,11 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 use ulid::Ulid;
 
+use crate::datasets::Dataset;
 use crate::event::Envelope;
 use crate::media::{Media, MediaQuery};
 use crate::post::{Post, Status};
-use crate::store::{AppendBatch, AppendOutcome, IdempotencyRecord, MediaOutcome, PostQuery, Store};
+use crate::store::{AppendBatch, AppendOutcome, DatasetOutcome, IdempotencyRecord, MediaOutcome, PostQuery, Store};
 use crate::{Error, Result};
 
 use writer::{Job, Reply};
@@ -58,6 +60,7 @@ pub(crate) struct Trees {
     pub(crate) slugs: sled::Tree,
     pub(crate) post_idx: sled::Tree,
     pub(crate) media: sled::Tree,
+    pub(crate) datasets: sled::Tree,
     pub(crate) idempotency: sled::Tree,
     pub(crate) users: sled::Tree,
     pub(crate) usernames: sled::Tree,
@@ -103,6 +106,7 @@ impl SledStore {
             slugs: tree("slugs")?,
             post_idx: tree("post_idx")?,
             media: tree("media")?,
+            datasets: tree("datasets")?,
             idempotency: tree("idempotency")?,
             users: tree("users")?,
             usernames: tree("usernames")?,
@@ -304,6 +308,23 @@ impl Store for SledStore {
         let batches = vec![batch];
         jobs.send(Job { batches, reply }).map_err(|_| Error::Closed)?;
         answer.recv().map_err(|_| Error::Closed)?
+    }
+
+    fn append_dataset(&self, batch: AppendBatch) -> Result<DatasetOutcome> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let jobs = self.jobs.as_ref().ok_or(Error::Closed)?;
+        let reply = Reply::Dataset(reply);
+        let batches = vec![batch];
+        jobs.send(Job { batches, reply }).map_err(|_| Error::Closed)?;
+        answer.recv().map_err(|_| Error::Closed)?
+    }
+
+    fn dataset(&self, id: Ulid) -> Result<Option<Dataset>> {
+        self.get_dataset(id)
+    }
+
+    fn list_datasets(&self) -> Result<Vec<Dataset>> {
+        self.all_datasets()
     }
 
     fn media(&self, id: Ulid) -> Result<Option<Media>> {

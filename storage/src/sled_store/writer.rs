@@ -18,7 +18,7 @@ use ulid::Ulid;
 use super::media::{append_events, record_idempotency};
 use super::{id_key, index_keys, read_u64, Trees, HEAD_KEY};
 use crate::post::Post;
-use crate::store::{AppendBatch, AppendOutcome, MediaOutcome};
+use crate::store::{AppendBatch, AppendOutcome, DatasetOutcome, MediaOutcome};
 use crate::{Error, Result};
 
 pub(crate) struct Job {
@@ -32,6 +32,7 @@ pub(crate) enum Reply {
     Post(mpsc::SyncSender<Result<AppendOutcome>>),
     Media(mpsc::SyncSender<Result<MediaOutcome>>),
     Posts(mpsc::SyncSender<Result<Vec<AppendOutcome>>>),
+    Dataset(mpsc::SyncSender<Result<DatasetOutcome>>),
 }
 
 /// An applied job waiting for the flush.
@@ -40,6 +41,7 @@ enum Done {
     Post(mpsc::SyncSender<Result<AppendOutcome>>, Box<Result<AppendOutcome>>),
     Media(mpsc::SyncSender<Result<MediaOutcome>>, Result<MediaOutcome>),
     Posts(mpsc::SyncSender<Result<Vec<AppendOutcome>>>, Result<Vec<AppendOutcome>>),
+    Dataset(mpsc::SyncSender<Result<DatasetOutcome>>, Result<DatasetOutcome>),
 }
 
 impl Done {
@@ -55,6 +57,9 @@ impl Done {
                 let _ = reply.send(flushed.as_ref().map_err(failed).and(result));
             }
             Done::Posts(reply, result) => {
+                let _ = reply.send(flushed.as_ref().map_err(failed).and(result));
+            }
+            Done::Dataset(reply, result) => {
                 let _ = reply.send(flushed.as_ref().map_err(failed).and(result));
             }
         }
@@ -120,6 +125,13 @@ impl Writer {
                 Done::Media(reply, logged(stream, result))
             }
             Reply::Posts(reply) => Done::Posts(reply, logged(stream, self.transact(&job.batches))),
+            Reply::Dataset(reply) => {
+                let result = match job.batches.first() {
+                    Some(batch) => super::datasets::transact_dataset(&self.trees, batch),
+                    None => Err(Error::invalid("events", "an append needs one batch")),
+                };
+                Done::Dataset(reply, logged(stream, result))
+            }
         }
     }
 
@@ -159,7 +171,9 @@ impl Writer {
             Ok(outcomes) => Ok(outcomes),
             Err(TransactionError::Abort(Abort::Outcome(outcome))) => Ok(vec![*outcome]),
             Err(TransactionError::Abort(Abort::Error(e))) => Err(e),
-            Err(TransactionError::Abort(Abort::Media(_))) => Err(Error::invalid("events", "unexpected media outcome")),
+            Err(TransactionError::Abort(Abort::Media(_) | Abort::Dataset(_))) => {
+                Err(Error::invalid("events", "unexpected media or dataset outcome"))
+            }
             Err(TransactionError::Storage(e)) => Err(Error::Sled(e)),
         }
     }
@@ -263,6 +277,7 @@ pub(super) fn update_slugs(
 pub(super) enum Abort {
     Outcome(Box<AppendOutcome>),
     Media(Box<MediaOutcome>),
+    Dataset(Box<DatasetOutcome>),
     Error(Error),
 }
 

@@ -40,6 +40,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "media.uploaded",
     "media.updated",
     "media.deleted",
+    "dataset.updated",
 ];
 
 /// The webhook event type of a log event.
@@ -55,6 +56,9 @@ pub fn event_type(payload: &EventPayload) -> &'static str {
         EventPayload::MediaUploaded { .. } => "media.uploaded",
         EventPayload::MediaUpdated { .. } => "media.updated",
         EventPayload::MediaDeleted {} => "media.deleted",
+        EventPayload::DatasetPut { .. } | EventPayload::DatasetUpdated { .. } | EventPayload::DatasetDeleted {} => {
+            "dataset.updated"
+        }
     }
 }
 

@@ -46,7 +46,9 @@ impl WebhookProjection {
             if wanted.is_empty() {
                 continue;
             }
-            let data = if kind.starts_with("media.") {
+            let data = if kind.starts_with("dataset.") {
+                dataset_data(event, store.dataset(event.stream)?.as_ref())
+            } else if kind.starts_with("media.") {
                 media_data(event, store.media(event.stream)?.as_ref())
             } else {
                 let post = match posts.get(&event.stream) {
@@ -87,6 +89,21 @@ fn event_data(event: &Envelope, post: Option<&Post>) -> serde_json::Value {
         "title": post.map(|p| p.title.clone()),
         "status": post.map(|p| p.status.as_str()),
         "deleted": post.is_some_and(|p| p.deleted_at.is_some()),
+        "version": event.version,
+        "seq": event.seq,
+        "event_id": event.id.to_string(),
+        "actor": event.actor,
+    })
+}
+
+/// The payload's `data` for a dataset event: its name, state and size now.
+fn dataset_data(event: &Envelope, set: Option<&crate::datasets::Dataset>) -> serde_json::Value {
+    serde_json::json!({
+        "dataset": set.map(|d| d.name.clone()),
+        "status": set.map(|d| d.meta.status),
+        "deleted": set.is_some_and(|d| !d.is_live()),
+        "rows": set.map(|d| d.rows),
+        "hash": set.map(|d| d.hash.clone()),
         "version": event.version,
         "seq": event.seq,
         "event_id": event.id.to_string(),
