@@ -6,7 +6,8 @@
 //! quire-backup/secrets.jsonl      users, password and token hashes, settings, idempotency records
 //! quire-backup/keys/signing.json  the JWT signing keys
 //! quire-backup/config.json        the configuration in force (for reference; URLs without credentials)
-//! quire-backup/media/<sha256>.<ext>  every stored media file an event up to the head names
+//! quire-backup/media/<sha256>.<ext>  every stored file an event up to the head names (images,
+//!                                    datasets' CSV)
 //! ```
 //!
 //! **Consistent**: the head is fixed when the snapshot is taken; events up to it never change,
@@ -147,22 +148,24 @@ fn media_files(
         let Some(last) = events.last() else { break };
         after = last.seq;
         for event in events.iter().take_while(|e| e.seq <= head) {
-            if let EventPayload::MediaUploaded { hash, content_type, .. } = &event.payload {
-                let name = quire_storage::media::model::file_name(hash, content_type);
-                if !seen.insert(name.clone()) {
-                    continue;
+            let name = match &event.payload {
+                EventPayload::MediaUploaded { hash, content_type, .. } => {
+                    quire_storage::media::model::file_name(hash, content_type)
                 }
-                let path = blobs.path_of(&name).with_context(|| {
-                    format!(
-                        "event {} names the media file {name:?}, which Quire never stores",
-                        event.seq
-                    )
-                })?;
-                let len = std::fs::metadata(&path)
-                    .with_context(|| format!("media file {} (event {}) is missing", path.display(), event.seq))?
-                    .len();
-                out.push((name, path, len));
+                // A dataset's CSV lives in the same content-addressed store.
+                EventPayload::DatasetPut { hash, .. } => format!("{hash}.csv"),
+                _ => continue,
+            };
+            if !seen.insert(name.clone()) {
+                continue;
             }
+            let path = blobs
+                .path_of(&name)
+                .with_context(|| format!("event {} names the file {name:?}, which Quire never stores", event.seq))?;
+            let len = std::fs::metadata(&path)
+                .with_context(|| format!("{} (event {}) is missing", path.display(), event.seq))?
+                .len();
+            out.push((name, path, len));
         }
     }
     Ok(out)

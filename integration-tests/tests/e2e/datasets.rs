@@ -644,3 +644,27 @@ async fn a_dataset_comes_back_from_a_git_mirror() {
     assert_eq!(status, 200);
     assert!(page.contains("<h1>Daily count</h1>") && page.contains("<svg"));
 }
+
+/// `quire backup` carries a dataset's CSV (it lives in the media folder's store, not in the
+/// log), and `restore --from-backup` brings the data page back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dataset_comes_back_from_a_backup() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (data, restored, archive) = (
+        dir.path().join("data"),
+        dir.path().join("restored"),
+        dir.path().join("b.tar"),
+    );
+    let server = BinaryServer::start(&data).await;
+    let client = Client::login(&server.base, ADMIN.0, ADMIN.1).await;
+    publish_daily(&client).await;
+    wait_for_git(&client).await;
+    drop(server);
+    let out = quire(&data, &["backup", &archive.to_string_lossy()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = quire(&restored, &["restore", "--from-backup", &archive.to_string_lossy()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let server = BinaryServer::start(&restored).await;
+    let client = Client::login(&server.base, ADMIN.0, ADMIN.1).await;
+    assert_eq!(text(&client, "/data/daily.csv").await, (200, daily_counts()));
+}
