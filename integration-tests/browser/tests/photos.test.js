@@ -41,7 +41,7 @@ test('photos: picked and pasted offline, uploaded once each before the post, sho
     await waitFor(async () => (await page.locator('#preview img[src^="blob:"]').count()) === 2, { message: 'both images in the preview' });
     await page.click('#publish');
     await page.waitForSelector('#save-state[data-state="queued"]');
-    assert.equal(await pendingCount(page), 3, 'two uploads and the post');
+    await waitFor(async () => (await pendingCount(page)) === 3, { message: 'two uploads and the post pending' });
     await page.screenshot({ path: artifact('photos-offline.png'), fullPage: true });
 
     // Close the browser; open it again, still offline, with the server down meanwhile.
