@@ -125,6 +125,48 @@ pub fn scan(dir: &Path) -> std::io::Result<Vec<LocalFile>> {
     Ok(files)
 }
 
+/// The uploaded images of the media store `dir` (`<dir>/ab/<hash>.<jpg|png>`), keyed
+/// `media/<hash>.<ext>`: the URL the site's pages show them at (Quire serves them from the store,
+/// not from the site folder). Datasets' CSV files, also in the store, are not served there.
+pub fn scan_media(dir: &Path) -> std::io::Result<Vec<LocalFile>> {
+    let mut files = Vec::new();
+    let fans = match fs::read_dir(dir) {
+        Ok(fans) => fans,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(files),
+        Err(e) => return Err(e),
+    };
+    for fan in fans {
+        let fan = fan?;
+        if !fan.file_type()?.is_dir() {
+            continue;
+        }
+        for entry in fs::read_dir(fan.path())? {
+            let entry = entry?;
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            let image = name.ends_with(".jpg") || name.ends_with(".png");
+            if !image || !quire_storage::media::blobs::valid_file_name(&name) {
+                continue;
+            }
+            let metadata = entry.metadata()?;
+            let modified_ns = metadata
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+            files.push(LocalFile {
+                key: format!("media/{name}"),
+                path: entry.path(),
+                size: metadata.len(),
+                modified_ns,
+            });
+        }
+    }
+    files.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(files)
+}
+
 /// The hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))

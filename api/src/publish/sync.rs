@@ -45,7 +45,7 @@ struct Upload {
     tier: Tier,
 }
 
-/// Publishes `site_dir` to `target`. With `full`, every file is uploaded and objects under the
+/// Publishes `site_dir` (and the uploaded images of the media store beside it) to `target`. With `full`, every file is uploaded and objects under the
 /// prefix that the site does not have are deleted (from the bucket's listing, not only from
 /// the manifest). `progress` gets (done, total) requests; `stopping` ends it early. On success
 /// the manifest is complete at `seq`.
@@ -61,7 +61,15 @@ pub async fn sync(
         path: site_dir.to_path_buf(),
         source,
     };
-    let local = files::scan(site_dir).map_err(site_error)?;
+    let mut local = files::scan(site_dir).map_err(site_error)?;
+    // The pages show uploaded images at `/media/<file>`, which Quire serves from the media store
+    // beside the site folder: the bucket needs them as well.
+    let media_dir = site_dir.parent().unwrap_or(site_dir).join("media");
+    local.extend(files::scan_media(&media_dir).map_err(|source| PublishError::Site {
+        path: media_dir.clone(),
+        source,
+    })?);
+    local.sort_by(|a, b| a.key.cmp(&b.key));
     let mut report = SyncReport::default();
     let mut uploads = Vec::new();
     let mut buffer = vec![0u8; 64 * 1024];

@@ -214,9 +214,24 @@ async fn create_posts(client: &Client, n: usize) -> Vec<quire_openapi::PostRespo
     posts
 }
 
-/// Every visible file of the site folder with its bytes.
+/// Every visible file of the site folder with its bytes, and the uploaded images of the media
+/// store beside it at `media/<file>` (where the pages show them).
 fn site_bytes(site: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
+    let media = site.parent().expect("data folder").join("media");
+    for fan in std::fs::read_dir(&media).into_iter().flatten() {
+        let fan = fan.expect("entry").path();
+        if fan.file_name().is_some_and(|n| n == "tmp") || !fan.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(&fan).expect("list") {
+            let path = file.expect("entry").path();
+            let name = path.file_name().expect("name").to_string_lossy().into_owned();
+            if name.ends_with(".jpg") || name.ends_with(".png") {
+                out.insert(format!("media/{name}"), std::fs::read(&path).expect("read"));
+            }
+        }
+    }
     let mut stack = vec![site.to_path_buf()];
     while let Some(folder) = stack.pop() {
         for entry in std::fs::read_dir(&folder).expect("list") {
@@ -276,10 +291,46 @@ async fn publishing_uploads_only_what_changed_and_the_bucket_equals_the_site() {
     let (store, dir) = (moto.store(), tempfile::tempdir().expect("tempdir"));
     let (data, site) = (dir.path().join("data"), dir.path().join("data/site"));
     let (_server, client) = start(&data, &moto.env("4")).await;
+    // A photo in a post: the original (served from the media store) and the site's smaller
+    // copies go to the bucket too.
+    let jpeg = {
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::RgbImage::from_fn(1000, 600, |x, y| image::Rgb([(x / 4) as u8, (y / 3) as u8, 60]))
+            .write_to(&mut out, image::ImageFormat::Jpeg)
+            .expect("jpeg");
+        out.into_inner()
+    };
+    let photo: quire_openapi::MediaResponse = client
+        .request(reqwest::Method::POST, "/api/v1/media?alt=x")
+        .header("content-type", "image/jpeg")
+        .body(jpeg)
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("media");
+    client
+        .create_post(json!({"title": "With a photo", "body": format!("![x]({})", photo.url), "status": "published"}))
+        .await;
     let posts = create_posts(&client, POSTS).await;
     wait_for_site(&client, &site).await;
     wait_for_publish(&client).await;
     assert_bucket_equals_site(store.as_ref(), &site).await;
+    let original = format!("media/{}.jpg", photo.hash);
+    let stored = store
+        .get(&original.as_str().into())
+        .await
+        .expect("the original in the bucket");
+    assert_eq!(
+        stored.attributes.get(&Attribute::CacheControl).map(|v| v.as_ref()),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert_eq!(stored.bytes().await.expect("bytes").len() as u64, photo.bytes);
+    store
+        .head(&format!("media/w480/{}.jpg", photo.hash).as_str().into())
+        .await
+        .expect("the site's copy in the bucket");
     let first = keys(&moto.writes().await, "PUT");
     assert!(first.len() > POSTS, "every page was uploaded: {}", first.len());
 
