@@ -128,6 +128,7 @@ function start() {
       const type = /** @type {{type?: string}} */ (e.data)?.type;
       if (type === 'outbox') outboxChanged();
       if (type === 'session') { updateHeader(); keepFresh(); }
+      if (type === 'upload-progress') bus.dispatchEvent(new CustomEvent('upload-progress', { detail: e.data }));
     };
   } catch { /* single-tab browsers */ }
   bus.addEventListener('login-needed', () => {

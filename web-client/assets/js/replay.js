@@ -13,7 +13,7 @@
 // Replay runs under the Web Lock `quire-outbox`, so one context sends at a time (a tab, or the
 // service worker on a Background Sync event).
 
-import { authed, LoginRequired, NetworkError, problemOf, ProblemError, session } from './api.js';
+import { authed, authedUpload, LoginRequired, NetworkError, problemOf, ProblemError, session } from './api.js';
 import { allItems, transact, updateItem } from './db.js';
 import { announce, isActive, pendingUploads, serverId, uploadedUrls, withUploadedUrls } from './outbox.js';
 
@@ -321,6 +321,21 @@ async function recordUploaded(item, media) {
 }
 
 /**
+ * Tells every tab (this one too: its other channel objects hear it) how far an upload got
+ * (`sent` of `total` bytes; not stored).
+ * @param {string} key  The item's Idempotency-Key.
+ * @param {number} sent
+ * @param {number} total
+ */
+function progress(key, sent, total) {
+  try {
+    const channel = new BroadcastChannel('quire');
+    channel.postMessage({ type: 'upload-progress', key, sent, total });
+    channel.close();
+  } catch { /* no BroadcastChannel: no progress shown */ }
+}
+
+/**
  * How long a request may take: longer for an image (at 50 kB/s, a slow mobile link).
  * @param {OutboxItem} item
  */
@@ -345,11 +360,10 @@ async function sendItem(item, request) {
   if (item.upload) headers['Content-Type'] = item.upload.contentType;
   else if (json) headers['Content-Type'] = 'application/json';
   try {
-    const res = await authed(request.path, {
-      method: request.method,
-      headers,
-      body: item.upload ? item.upload.blob : json ? JSON.stringify(json) : undefined,
-    }, uploadTimeout(item));
+    const res = item.upload
+      ? await authedUpload(request.path, { method: request.method, headers, body: item.upload.blob }, uploadTimeout(item),
+        (sent, total) => progress(item.key, sent, total))
+      : await authed(request.path, { method: request.method, headers, body: json ? JSON.stringify(json) : undefined }, uploadTimeout(item));
     if (res.ok && item.kind === 'upload') {
       await recordUploaded(item, /** @type {import('./types.js').UploadedMedia} */ (await res.json()));
       return 'sent';

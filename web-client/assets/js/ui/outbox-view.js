@@ -21,6 +21,12 @@ export async function outboxView() {
     list.replaceChildren(...[...active, ...done].map(row));
   };
   listen(bus, 'outbox', render);
+  // An upload's progress, as the context sending it reports it (not stored).
+  listen(bus, 'upload-progress', (e) => {
+    const { key, sent, total } = /** @type {CustomEvent<{key: string, sent: number, total: number}>} */ (e).detail;
+    const words = list.querySelector(`li[data-key="${CSS.escape(key)}"][data-state="sending"] [data-words]`);
+    if (words) words.textContent = `Uploading… ${Math.floor((100 * sent) / Math.max(total, 1))}% (${megabytes(sent)} of ${megabytes(total)})`;
+  });
   // The rows' words follow the network state shown in the header.
   listen(window, 'online', render);
   listen(window, 'offline', render);
@@ -57,12 +63,17 @@ function row(item) {
     actions.push(h('button', { type: 'button', class: 'danger', onclick: () => discard(item) }, 'Discard (keep as draft)'));
   }
   const trouble = item.state === 'failed' || item.state === 'conflict';
-  return h('li', { 'data-state': item.state, 'data-seq': String(item.seq) },
+  return h('li', { 'data-state': item.state, 'data-seq': String(item.seq), 'data-key': item.key },
     h('span', { class: 'what' }, item.label, ' ', h('span', { class: `badge ${item.state}` }, item.state)),
     h('span', { class: trouble ? 'detail' : 'meta', 'data-words': '' }, stateWords(item)),
     h('span', { class: 'meta' }, `written ${new Date(item.createdAt).toLocaleString()} · ${item.attempts} attempt${item.attempts === 1 ? '' : 's'}`),
     item.problem || item.note ? rawDetails(item) : null,
     actions.length ? h('div', { class: 'actions' }, actions) : null);
+}
+
+/** @param {number} bytes */
+function megabytes(bytes) {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
 /**
