@@ -1,5 +1,5 @@
-// Upload progress: on a slow uplink, the outbox shows how far a photo's upload got while it is
-// being sent, then the photo is on the server once.
+// Upload progress: a photo dropped on the body, on a slow uplink; the outbox shows how far its
+// upload got while it is being sent, then the photo is on the server once.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -16,7 +16,7 @@ test('upload progress: the outbox shows the percentage while a photo is sent', {
     // A slow uplink: about 300 kB/s.
     const cdp = await context.newCDPSession(page);
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 300 * 1024 });
-    // A photo that does not compress: ~1 MB of noise as PNG, pasted into the body.
+    // A photo that does not compress: ~1 MB of noise as PNG, dropped on the body.
     await page.evaluate(async () => {
       const canvas = document.createElement('canvas');
       canvas.width = 600; canvas.height = 500;
@@ -29,7 +29,11 @@ test('upload progress: the outbox shows the percentage while a photo is sent', {
       const blob = await new Promise((ok) => canvas.toBlob(ok, 'image/png'));
       const data = new DataTransfer();
       data.items.add(new File([/** @type {Blob} */ (blob)], 'noise.png', { type: 'image/png' }));
-      document.querySelector('#body')?.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+      const body = document.querySelector('#body');
+      const over = new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true });
+      body?.dispatchEvent(over);
+      if (!over.defaultPrevented) throw new Error('the body does not take a dragged file');
+      body?.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
     });
     await page.evaluate(() => { location.hash = '#/outbox'; });
     const seen = await page.waitForFunction(() => {
