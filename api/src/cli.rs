@@ -70,6 +70,11 @@ enum Command {
     Import {
         /// The JSON Lines file; `-` for standard input.
         file: PathBuf,
+        /// Where to copy the media files the events name from (images, datasets' CSV): the
+        /// `media/` folder of the data folder that was exported. Each is checked against its
+        /// hash. Without it they must already be in this data folder's `media/`.
+        #[arg(long)]
+        media: Option<PathBuf>,
     },
     /// Upload the rendered site to the bucket of [site.publish] (while the server is stopped),
     /// with a progress bar; the running server publishes each change by itself.
@@ -198,7 +203,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Publish { full } => crate::publish::cli::publish(&config, full),
         Command::Export { file } => crate::ops::export::export(&config, file.as_deref()),
-        Command::Import { file } => crate::ops::export::import(&config, &file),
+        Command::Import { file, media } => crate::ops::export::import(&config, &file, media.as_deref()),
         Command::Restore { from_git, from_backup } => match (from_git, from_backup) {
             (Some(source), _) => crate::ops::restore::from_git(&config, &source),
             (None, Some(file)) => crate::ops::restore::from_backup(&config, &file),

@@ -133,13 +133,9 @@ impl Snapshot {
     }
 }
 
-/// The media files events `1..=head` name, each once, with their sizes; an error if one is
-/// missing from the store (the backup would not restore the posts that show it).
-fn media_files(
-    store: &dyn Store,
-    head: u64,
-    blobs: &MediaBlobs,
-) -> anyhow::Result<Vec<(String, std::path::PathBuf, u64)>> {
+/// The names (`<hash>.<ext>`) of the files events `1..=head` name in the media store (uploaded
+/// images, datasets' CSV), each once, in the order they are first named.
+pub(crate) fn stored_file_names(store: &dyn Store, head: u64) -> anyhow::Result<Vec<String>> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     let mut after = 0;
@@ -156,17 +152,30 @@ fn media_files(
                 EventPayload::DatasetPut { hash, .. } => format!("{hash}.csv"),
                 _ => continue,
             };
-            if !seen.insert(name.clone()) {
-                continue;
+            if seen.insert(name.clone()) {
+                out.push(name);
             }
-            let path = blobs
-                .path_of(&name)
-                .with_context(|| format!("event {} names the file {name:?}, which Quire never stores", event.seq))?;
-            let len = std::fs::metadata(&path)
-                .with_context(|| format!("{} (event {}) is missing", path.display(), event.seq))?
-                .len();
-            out.push((name, path, len));
         }
+    }
+    Ok(out)
+}
+
+/// The media files events `1..=head` name, each once, with their sizes; an error if one is
+/// missing from the store (the backup would not restore the posts that show it).
+fn media_files(
+    store: &dyn Store,
+    head: u64,
+    blobs: &MediaBlobs,
+) -> anyhow::Result<Vec<(String, std::path::PathBuf, u64)>> {
+    let mut out = Vec::new();
+    for name in stored_file_names(store, head)? {
+        let path = blobs
+            .path_of(&name)
+            .with_context(|| format!("the events name the file {name:?}, which Quire never stores"))?;
+        let len = std::fs::metadata(&path)
+            .with_context(|| format!("{} is missing", path.display()))?
+            .len();
+        out.push((name, path, len));
     }
     Ok(out)
 }

@@ -20,6 +20,7 @@ use crate::config::Config;
 pub fn export(config: &Config, file: Option<&Path>) -> anyhow::Result<()> {
     let store: Arc<dyn Store> = Arc::new(super::open_log(config)?);
     let head = store.head();
+    let files = super::archive::stored_file_names(store.as_ref(), head)?.len();
     let bar = super::progress_bar(head, "events")?;
     let mut progress = |done| bar.set_position(done);
     let mut lines = EventLines::new(store, head).with_progress(&mut progress);
@@ -33,6 +34,14 @@ pub fn export(config: &Config, file: Option<&Path>) -> anyhow::Result<()> {
             })?;
             bar.finish_and_clear();
             eprintln!("exported events 1 to {head} into {}", file.display());
+            if files > 0 {
+                eprintln!(
+                    "the events name {files} media file(s), which are not in the export: import with \
+                     `quire import {} --media {}`",
+                    file.display(),
+                    config.data_dir.join("media").display()
+                );
+            }
         }
         None => {
             let mut out = io::stdout().lock();
@@ -46,7 +55,7 @@ pub fn export(config: &Config, file: Option<&Path>) -> anyhow::Result<()> {
 
 /// Reads an export (`-`: standard input) into this empty data folder, then renders git and the
 /// site from it.
-pub fn import(config: &Config, file: &Path) -> anyhow::Result<()> {
+pub fn import(config: &Config, file: &Path, media: Option<&Path>) -> anyhow::Result<()> {
     let input: Box<dyn Read> = if file == Path::new("-") {
         Box::new(io::stdin().lock())
     } else {
@@ -58,10 +67,49 @@ pub fn import(config: &Config, file: &Path) -> anyhow::Result<()> {
             bar.set_length(done);
             bar.set_position(done);
         };
-        read_lines(store, BufReader::new(input), &mut progress)
+        let imported = read_lines(store, BufReader::new(input), &mut progress)?;
+        copy_media(config, store, imported, media)?;
+        Ok(imported)
     })?;
     println!("imported events 1 to {imported} from {}", file.display());
     super::restore::rederive(config)
+}
+
+/// Puts the files events `1..=head` name (images, datasets' CSV) into the data folder's media
+/// store, from `from` (a `media/` folder) where they are missing, each checked against the hash
+/// that names it. Fails, naming them, if any is nowhere: git and the site would lack them.
+fn copy_media(config: &Config, store: &quire_storage::SledStore, head: u64, from: Option<&Path>) -> anyhow::Result<()> {
+    let blobs = quire_storage::MediaBlobs::new(config.data_dir.join("media"));
+    let source = from.map(quire_storage::MediaBlobs::new);
+    let mut missing = Vec::new();
+    for name in super::archive::stored_file_names(store, head)? {
+        let Some(target) = blobs.path_of(&name) else {
+            continue;
+        };
+        if target.exists() {
+            continue;
+        }
+        let Some(bytes) = source.as_ref().map(|s| s.read(&name)).transpose()?.flatten() else {
+            missing.push(name);
+            continue;
+        };
+        let (hash, ext) = name.split_once('.').unwrap_or((&name, ""));
+        let actual = quire_storage::media::blobs::sha256_hex(&bytes);
+        anyhow::ensure!(
+            actual == hash,
+            "{name} in the media folder is damaged: its bytes hash to {actual}"
+        );
+        blobs.put(&bytes, ext)?;
+    }
+    anyhow::ensure!(
+        missing.is_empty(),
+        "{} media file(s) the events name are missing ({}{}): pass the exported data folder's media \
+         folder with --media <old data folder>/media",
+        missing.len(),
+        missing.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
+        if missing.len() > 3 { ", …" } else { "" }
+    );
+    Ok(())
 }
 
 /// Imports JSON Lines from `input` into `store`; a bad line stops the import, naming the line.

@@ -475,3 +475,57 @@ async fn a_post_offers_smaller_copies_of_its_photo_in_srcset() {
     );
     server.stop().await;
 }
+
+/// `quire export` / `quire import` move the log; the images come from the old data folder's
+/// `media/` with `--media` (checked against their hashes), and without them the import stops
+/// instead of committing posts without their images.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_takes_the_media_files_from_the_exported_folder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let server = BinaryServer::start(&data).await;
+    let admin = Client::login(&server.base, ADMIN.0, ADMIN.1).await;
+    let photo: MediaResponse = upload(&admin, PHOTO, "image/jpeg", "?alt=x")
+        .await
+        .json()
+        .await
+        .expect("media");
+    admin
+        .create_post(json!({"title": "Flag", "body": format!("![x]({})", photo.url), "status": "published"}))
+        .await;
+    wait_for_git(&admin).await;
+    drop(server);
+    let export = dir.path().join("events.jsonl");
+    let out = quire(&data, &["export", &export.to_string_lossy()]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--media"), "{out:?}");
+
+    let bare = dir.path().join("bare");
+    let out = quire(&bare, &["import", &export.to_string_lossy()]);
+    assert!(!out.status.success(), "an import without the images stops");
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&photo.hash), "{out:?}");
+    assert!(!bare.join("log").exists(), "and leaves no log behind");
+
+    let copy = dir.path().join("copy");
+    let media = data.join("media");
+    let out = quire(
+        &copy,
+        &["import", &export.to_string_lossy(), "--media", &media.to_string_lossy()],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let file = |root: &Path| {
+        root.join("media")
+            .join(&photo.hash[..2])
+            .join(format!("{}.jpg", photo.hash))
+    };
+    assert_eq!(
+        std::fs::read(file(&copy)).expect("copied"),
+        std::fs::read(file(&data)).expect("original")
+    );
+    assert_eq!(
+        quire_integration_tests::git::main_commits(&copy.join("content.git")),
+        quire_integration_tests::git::main_commits(&data.join("content.git")),
+        "the same commits, the image's included"
+    );
+    assert!(quire(&copy, &["verify"]).status.success());
+}
