@@ -42,6 +42,7 @@ fn editor_types_match_the_openapi_document() {
         ("Post", "PostResponse"),
         ("Problem", "Problem"),
         ("Tokens", "TokenResponse"),
+        ("TokenInfo", "TokenInfo"),
     ] {
         assert_eq!(
             typedef_properties(&source, typedef),

@@ -12,6 +12,7 @@ import { editorView } from './ui/editor.js';
 import { historyView, versionView } from './ui/history.js';
 import { listView } from './ui/list.js';
 import { loginView, setupView } from './ui/login.js';
+import { tokensView } from './ui/tokens.js';
 import { outboxView } from './ui/outbox-view.js';
 import { keepFresh, kick } from './ui/sync.js';
 
@@ -113,6 +114,7 @@ async function routeNow() {
     case 'history': return b ? versionView(a, Number(b)) : historyView(a);
     case 'outbox': return outboxView();
     case 'conflict': return conflictView(Number(a));
+    case 'tokens': return tokensView();
     default: {
       const refresh = await listView();
       listen(bus, 'outbox', () => { refresh(); });

@@ -36,6 +36,15 @@
  * @property {string | null} theirs
  * @property {number} [line]  For `body`: where the hunk starts.
  *
+ * @typedef {object} TokenInfo  An API token (the secret is never shown again).
+ * @property {string} id
+ * @property {string} name
+ * @property {string} user
+ * @property {string[]} scopes
+ * @property {string} created_at
+ * @property {string | null} expires_at
+ * @property {string | null} last_used_at
+ *
  * @typedef {object} SetupStatus  Whether the first admin is still to be created.
  * @property {boolean} pending
  *

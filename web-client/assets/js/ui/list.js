@@ -41,7 +41,8 @@ export async function listView() {
       h('label', { for: 'search' }, 'Search by title', q),
       h('label', { for: 'filter-status' }, 'Status', status),
       h('label', { for: 'filter-tag' }, 'Tag', tag)),
-    list);
+    list,
+    h('p', { class: 'hint' }, h('a', { href: '#/tokens', id: 'tokens-link' }, 'Apps and tokens'), ' that can publish for you'));
   await fill();
   if (navigator.onLine) {
     try {
