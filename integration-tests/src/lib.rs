@@ -274,6 +274,23 @@ impl Client {
         self.request(reqwest::Method::GET, path).send().await.expect("GET")
     }
 
+    /// Creates an API token of this client's user with `scopes` (asserting 201); returns its secret.
+    pub async fn api_token(&self, scopes: &[&str]) -> String {
+        let body = serde_json::json!({"name": format!("t-{}", scopes.join("+")), "scopes": scopes});
+        let response = self.post_json("/api/v1/tokens", &body, &[]).await;
+        assert_eq!(response.status(), 201, "token {scopes:?}: {:?}", response.text().await);
+        let created: quire_openapi::TokenCreated = response.json().await.expect("token json");
+        created.secret
+    }
+
+    /// The same server and user, authenticated by a new API token with `scopes`.
+    pub async fn with_token(&self, scopes: &[&str]) -> Client {
+        Client {
+            token: self.api_token(scopes).await,
+            ..self.clone()
+        }
+    }
+
     /// Creates a post from JSON and returns it (asserting 201).
     pub async fn create_post(&self, body: serde_json::Value) -> PostResponse {
         let response = self.post_json("/api/v1/posts", &body, &[]).await;

@@ -87,8 +87,9 @@ impl Snapshot {
             ("keys/signing.json", keys),
             ("config.json", serde_json::to_vec_pretty(&shown)?),
         ];
-        let events_len = EventLines::new(store.clone(), head).measure()?;
-        let media = media_files(store.as_ref(), head, &MediaBlobs::new(config.data_dir.join("media")))?;
+        // One pass over the log measures the lines and finds the files the events name.
+        let (events_len, names) = EventLines::new(store.clone(), head).measure()?;
+        let media = media_files(names, &MediaBlobs::new(config.data_dir.join("media")))?;
         Ok(Self {
             manifest,
             store,
@@ -133,42 +134,49 @@ impl Snapshot {
     }
 }
 
+/// The files events name in the media store (uploaded images, datasets' CSV) as
+/// `<hash>.<ext>`, each once, in the order they are first named.
+#[derive(Debug, Default)]
+struct StoredFiles {
+    seen: std::collections::HashSet<String>,
+    names: Vec<String>,
+}
+
+impl StoredFiles {
+    fn note(&mut self, event: &Envelope) {
+        let name = match &event.payload {
+            EventPayload::MediaUploaded { hash, content_type, .. } => {
+                quire_storage::media::model::file_name(hash, content_type)
+            }
+            // A dataset's CSV lives in the same content-addressed store.
+            EventPayload::DatasetPut { hash, .. } => format!("{hash}.csv"),
+            _ => return,
+        };
+        if self.seen.insert(name.clone()) {
+            self.names.push(name);
+        }
+    }
+}
+
 /// The names (`<hash>.<ext>`) of the files events `1..=head` name in the media store (uploaded
 /// images, datasets' CSV), each once, in the order they are first named.
 pub(crate) fn stored_file_names(store: &dyn Store, head: u64) -> anyhow::Result<Vec<String>> {
-    let mut seen = std::collections::HashSet::new();
-    let mut out = Vec::new();
+    let mut files = StoredFiles::default();
     let mut after = 0;
     while after < head {
         let events = store.events_after(after, PAGE)?;
         let Some(last) = events.last() else { break };
         after = last.seq;
-        for event in events.iter().take_while(|e| e.seq <= head) {
-            let name = match &event.payload {
-                EventPayload::MediaUploaded { hash, content_type, .. } => {
-                    quire_storage::media::model::file_name(hash, content_type)
-                }
-                // A dataset's CSV lives in the same content-addressed store.
-                EventPayload::DatasetPut { hash, .. } => format!("{hash}.csv"),
-                _ => continue,
-            };
-            if seen.insert(name.clone()) {
-                out.push(name);
-            }
-        }
+        events.iter().take_while(|e| e.seq <= head).for_each(|e| files.note(e));
     }
-    Ok(out)
+    Ok(files.names)
 }
 
-/// The media files events `1..=head` name, each once, with their sizes; an error if one is
-/// missing from the store (the backup would not restore the posts that show it).
-fn media_files(
-    store: &dyn Store,
-    head: u64,
-    blobs: &MediaBlobs,
-) -> anyhow::Result<Vec<(String, std::path::PathBuf, u64)>> {
+/// The files `names` in the media store with their sizes; an error if one is missing (the
+/// backup would not restore the posts that show it).
+fn media_files(names: Vec<String>, blobs: &MediaBlobs) -> anyhow::Result<Vec<(String, std::path::PathBuf, u64)>> {
     let mut out = Vec::new();
-    for name in stored_file_names(store, head)? {
+    for name in names {
         let path = blobs
             .path_of(&name)
             .with_context(|| format!("the events name the file {name:?}, which Quire never stores"))?;
@@ -202,6 +210,8 @@ pub struct EventLines<'p> {
     /// The size measured before: reading fails rather than give other bytes than announced.
     expected: Option<u64>,
     read: u64,
+    /// While measuring: the media files the events name.
+    files: Option<StoredFiles>,
 }
 
 impl<'p> EventLines<'p> {
@@ -216,6 +226,7 @@ impl<'p> EventLines<'p> {
             progress: None,
             expected: None,
             read: 0,
+            files: None,
         }
     }
 
@@ -225,14 +236,26 @@ impl<'p> EventLines<'p> {
         self
     }
 
-    /// How many bytes the lines take.
-    fn measure(mut self) -> io::Result<u64> {
+    /// Notes, as the lines are read, the media files the events name ([`Self::stored_files`]).
+    pub fn collecting_files(mut self) -> Self {
+        self.files = Some(StoredFiles::default());
+        self
+    }
+
+    /// The media files named by the events read so far (with [`Self::collecting_files`]).
+    pub fn stored_files(&self) -> &[String] {
+        self.files.as_ref().map_or(&[], |f| &f.names)
+    }
+
+    /// How many bytes the lines take, and the media files the events name.
+    fn measure(self) -> io::Result<(u64, Vec<String>)> {
+        let mut this = self.collecting_files();
         let mut len = 0;
-        while self.fill()? {
-            len += self.buf.len() as u64;
-            self.buf.clear();
+        while this.fill()? {
+            len += this.buf.len() as u64;
+            this.buf.clear();
         }
-        Ok(len)
+        Ok((len, this.files.map(|f| f.names).unwrap_or_default()))
     }
 
     /// Reads the next page into `buf`; false at the end.
@@ -249,6 +272,9 @@ impl<'p> EventLines<'p> {
         for event in &events {
             serde_json::to_writer(&mut self.buf, event)?;
             self.buf.push(b'\n');
+            if let Some(files) = self.files.as_mut() {
+                files.note(event);
+            }
         }
         if let Some(progress) = self.progress.as_mut() {
             progress(self.next - 1);

@@ -20,10 +20,11 @@ use crate::config::Config;
 pub fn export(config: &Config, file: Option<&Path>) -> anyhow::Result<()> {
     let store: Arc<dyn Store> = Arc::new(super::open_log(config)?);
     let head = store.head();
-    let files = super::archive::stored_file_names(store.as_ref(), head)?.len();
     let bar = super::progress_bar(head, "events")?;
     let mut progress = |done| bar.set_position(done);
-    let mut lines = EventLines::new(store, head).with_progress(&mut progress);
+    let mut lines = EventLines::new(store, head)
+        .with_progress(&mut progress)
+        .collecting_files();
     match file.filter(|f| *f != Path::new("-")) {
         Some(file) => {
             super::write_atomically(file, |out| {
@@ -34,6 +35,7 @@ pub fn export(config: &Config, file: Option<&Path>) -> anyhow::Result<()> {
             })?;
             bar.finish_and_clear();
             eprintln!("exported events 1 to {head} into {}", file.display());
+            let files = lines.stored_files().len();
             if files > 0 {
                 eprintln!(
                     "the events name {files} media file(s), which are not in the export: import with \

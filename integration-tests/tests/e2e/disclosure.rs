@@ -13,7 +13,7 @@
 //! - nothing answers 500, and a refused write leaves the log where it was.
 
 use quire_integration_tests::{Client, TestServer};
-use quire_openapi::{EventList, PostResponse, Problem, TokenCreated};
+use quire_openapi::{EventList, PostResponse, Problem};
 use reqwest::Method;
 use serde_json::json;
 
@@ -61,14 +61,6 @@ async fn create_user(admin: &Client, name: &str, role: &str) -> Client {
     Client::login(&admin.base, name, "user-password-1").await
 }
 
-async fn token(client: &Client, scopes: &[&str]) -> String {
-    let body = json!({"name": format!("t-{}", scopes.join("+")), "scopes": scopes});
-    let response = client.post_json("/api/v1/tokens", &body, &[]).await;
-    assert_eq!(response.status(), 201, "token {scopes:?}");
-    let created: TokenCreated = response.json().await.expect("token json");
-    created.secret
-}
-
 /// Every non-empty subset of `scopes`.
 fn scope_sets(scopes: &[&'static str]) -> Vec<Vec<&'static str>> {
     (1..1u32 << scopes.len())
@@ -99,7 +91,7 @@ async fn principals(admin: &Client) -> Vec<Principal> {
         for scopes in scope_sets(&role_scopes(role)) {
             all.push(Principal {
                 name: format!("{role} token {scopes:?}"),
-                token: Some(token(&client, &scopes).await),
+                token: Some(client.api_token(&scopes).await),
                 role,
                 scopes,
             });
@@ -257,7 +249,7 @@ async fn a_media_only_token_learns_nothing_from_a_stale_if_match() {
         .create_post(json!({"title": DRAFT_MARK, "body": "private draft"}))
         .await;
     let media = Client {
-        token: token(&admin, &["media:write"]).await,
+        token: admin.api_token(&["media:write"]).await,
         ..admin.clone()
     };
     let path = format!("/api/v1/posts/{}", post.id);

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use quire_integration_tests::git::{git, quire, wait_for_git};
 use quire_integration_tests::{BinaryServer, Client, TestServer, ADMIN};
-use quire_openapi::{EventList, MediaList, MediaResponse, Problem, TokenCreated};
+use quire_openapi::{EventList, MediaList, MediaResponse, Problem};
 use reqwest::Method;
 use serde_json::json;
 
@@ -21,17 +21,6 @@ async fn upload(client: &Client, bytes: &[u8], content_type: &str, query: &str) 
         .send()
         .await
         .expect("upload")
-}
-
-async fn token(client: &Client, scopes: &[&str]) -> Client {
-    let body = json!({"name": format!("t-{}", scopes.join("+")), "scopes": scopes});
-    let response = client.post_json("/api/v1/tokens", &body, &[]).await;
-    assert_eq!(response.status(), 201, "token {scopes:?}");
-    let created: TokenCreated = response.json().await.expect("token json");
-    Client {
-        token: created.secret,
-        ..client.clone()
-    }
 }
 
 /// Stored files (not counting uploads in progress).
@@ -171,8 +160,8 @@ async fn refused_uploads_store_nothing() {
 async fn rights_decide_who_uploads_reads_and_changes() {
     let server = TestServer::start().await;
     let admin = server.admin().await;
-    let media_only = token(&admin, &["media:write"]).await;
-    let read_only = token(&admin, &["posts:read"]).await;
+    let media_only = admin.with_token(&["media:write"]).await;
+    let read_only = admin.with_token(&["posts:read"]).await;
     let response = upload(&media_only, PHOTO, "image/jpeg", "").await;
     assert_eq!(response.status(), 201, "a media-only token uploads");
     let media: MediaResponse = response.json().await.expect("media");
@@ -337,7 +326,7 @@ async fn a_backup_carries_the_media_files_and_a_damaged_one_is_refused() {
         .create_post(json!({"title": "Flag", "body": format!("![kept]({})", kept.url), "status": "published"}))
         .await;
     wait_for_git(&admin).await;
-    let api = token(&admin, &["admin", "posts:read"]).await;
+    let api = admin.with_token(&["admin", "posts:read"]).await;
 
     // Over HTTP, from the running server: the announced length includes the media entries.
     let archive = dir.path().join("backup.tar");

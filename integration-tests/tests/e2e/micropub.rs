@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use quire_integration_tests::{Client, TestClock, TestServer};
-use quire_openapi::{EventList, PostList, PostResponse, TokenCreated};
+use quire_openapi::{EventList, PostList, PostResponse};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -28,18 +28,6 @@ const BOUNDARY: &str = "quire-micropub-boundary";
 
 async fn server() -> TestServer {
     TestServer::start_with(|c| c.api.write_rate_per_minute = 0).await
-}
-
-/// A client using an API token with `scopes`.
-async fn with_token(client: &Client, scopes: &[&str]) -> Client {
-    let body = json!({"name": format!("mp-{}", scopes.join("+")), "scopes": scopes});
-    let response = client.post_json("/api/v1/tokens", &body, &[]).await;
-    assert_eq!(response.status(), 201, "token {scopes:?}");
-    let created: TokenCreated = response.json().await.expect("token json");
-    Client {
-        token: created.secret,
-        ..client.clone()
-    }
 }
 
 async fn form(client: &Client, body: &str) -> reqwest::Response {
@@ -537,7 +525,7 @@ async fn case_700_701_702_media_endpoint_takes_jpg_png_and_gif() {
         let path = &url[url.find("/media/").expect("a media URL")..];
         assert_eq!(admin.get(path).await.status(), 200, "{case}: the file is served");
     }
-    let media = with_token(&admin, &["posts:read"]).await;
+    let media = admin.with_token(&["posts:read"]).await;
     let refused = send_multipart(&media, "/micropub/media", &[Part::File("file", "a.jpg", JPEG)]).await;
     assert_eq!(refused.status(), 403);
     assert_eq!(error_of(&refused.json().await.expect("json")), "insufficient_scope");
@@ -548,7 +536,9 @@ async fn case_700_701_702_media_endpoint_takes_jpg_png_and_gif() {
 async fn case_800_to_805_authentication() {
     let server = server().await;
     let admin = server.admin().await;
-    let script = with_token(&admin, &["posts:read", "posts:write", "posts:publish", "media:write"]).await;
+    let script = admin
+        .with_token(&["posts:read", "posts:write", "posts:publish", "media:write"])
+        .await;
     create_form(&script, "h=entry&content=Header+token").await;
     let anonymous = Client {
         token: String::new(),
@@ -593,11 +583,11 @@ async fn case_800_to_805_authentication() {
         .expect("803");
     assert_eq!(none.status(), 401, "803");
     assert_eq!(error_of(&none.json().await.expect("json")), "unauthorized");
-    let read_only = with_token(&admin, &["posts:read"]).await;
+    let read_only = admin.with_token(&["posts:read"]).await;
     let narrow = form(&read_only, "h=entry&content=Not+allowed").await;
     assert_eq!(narrow.status(), 403, "804");
     assert_eq!(error_of(&narrow.json().await.expect("json")), "insufficient_scope");
-    let drafts_only = with_token(&admin, &["posts:write"]).await;
+    let drafts_only = admin.with_token(&["posts:write"]).await;
     assert_eq!(
         form(&drafts_only, "h=entry&content=Needs+publish").await.status(),
         403,
@@ -625,7 +615,9 @@ async fn a_create_retried_without_idempotency_key_publishes_once_within_the_wind
     })
     .await;
     let admin = server.admin().await;
-    let phone = with_token(&admin, &["posts:read", "posts:write", "posts:publish", "media:write"]).await;
+    let phone = admin
+        .with_token(&["posts:read", "posts:write", "posts:publish", "media:write"])
+        .await;
     let body = "h=entry&content=Posted+from+a+bad+connection&category=retry";
     // The first answer is lost (the client gives up at once), then the phone retries twice.
     let lost = phone
@@ -652,7 +644,7 @@ async fn a_create_retried_without_idempotency_key_publishes_once_within_the_wind
     assert_eq!(copies, 1, "one post for three sends");
     // Another token (another client) with the same words is a new post; so is the same
     // client after the window (10 minutes by default).
-    let other = with_token(&admin, &["posts:write", "posts:publish"]).await;
+    let other = admin.with_token(&["posts:write", "posts:publish"]).await;
     let second = location(&form(&other, body).await);
     assert_ne!(second, a);
     clock.advance(time::Duration::minutes(11));

@@ -217,7 +217,7 @@ async fn create_posts(client: &Client, n: usize) -> Vec<quire_openapi::PostRespo
 /// Every visible file of the site folder with its bytes, and the uploaded images of the media
 /// store beside it at `media/<file>` (where the pages show them).
 fn site_bytes(site: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
+    let mut out = crate::site_common::site_bytes(site);
     let media = site.parent().expect("data folder").join("media");
     for fan in std::fs::read_dir(&media).into_iter().flatten() {
         let fan = fan.expect("entry").path();
@@ -229,22 +229,6 @@ fn site_bytes(site: &Path) -> BTreeMap<String, Vec<u8>> {
             let name = path.file_name().expect("name").to_string_lossy().into_owned();
             if name.ends_with(".jpg") || name.ends_with(".png") {
                 out.insert(format!("media/{name}"), std::fs::read(&path).expect("read"));
-            }
-        }
-    }
-    let mut stack = vec![site.to_path_buf()];
-    while let Some(folder) = stack.pop() {
-        for entry in std::fs::read_dir(&folder).expect("list") {
-            let path = entry.expect("entry").path();
-            let name = path.file_name().expect("name").to_string_lossy().into_owned();
-            if name.starts_with('.') {
-                continue;
-            }
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let key = path.strip_prefix(site).expect("inside").to_string_lossy().into_owned();
-                out.insert(key, std::fs::read(&path).expect("read"));
             }
         }
     }

@@ -43,7 +43,7 @@ async fn clone_needs_credentials_and_a_read_only_token_cannot_push() {
         "{wrong}"
     );
 
-    let read = token(&s.admin, &["posts:read"]).await;
+    let read = s.admin.api_token(&["posts:read"]).await;
     git_ok(&s.work, &["clone", &clone_url(&s.server, &read), "clone"]);
     let clone = s.work.join("clone");
     assert_eq!(
@@ -73,7 +73,7 @@ async fn a_push_becomes_events_pages_and_quire_commits() {
             .await;
     }
     wait_for_git(&s.admin).await;
-    let writer = token(&s.admin, &["posts:read", "posts:write", "posts:publish"]).await;
+    let writer = s.admin.api_token(&["posts:read", "posts:write", "posts:publish"]).await;
     git_ok(&s.work, &["clone", &clone_url(&s.server, &writer), "clone"]);
     let clone = s.work.join("clone");
     let head = events_after(&s.admin, 0).await.head;
@@ -197,7 +197,7 @@ async fn a_bad_push_is_refused_whole_with_the_paths() {
         .create_post(json!({"title": "Keep", "body": "unchanged", "status": "published"}))
         .await;
     wait_for_git(&s.admin).await;
-    let writer = token(&s.admin, &["posts:read", "posts:write", "posts:publish"]).await;
+    let writer = s.admin.api_token(&["posts:read", "posts:write", "posts:publish"]).await;
     git_ok(&s.work, &["clone", &clone_url(&s.server, &writer), "clone"]);
     let clone = s.work.join("clone");
     let repo = s.data.join("content.git");
@@ -254,7 +254,7 @@ async fn api_writes_racing_pushes_lose_nothing() {
         .create_post(json!({"title": "Seed", "body": "seed", "status": "published"}))
         .await;
     wait_for_git(&s.admin).await;
-    let writer = token(&s.admin, &["posts:read", "posts:write", "posts:publish"]).await;
+    let writer = s.admin.api_token(&["posts:read", "posts:write", "posts:publish"]).await;
     git_ok(&s.work, &["clone", &clone_url(&s.server, &writer), "clone"]);
     let clone = s.work.join("clone");
 
@@ -321,7 +321,7 @@ async fn sigkill_during_a_push_keeps_all_of_it_or_none() {
         .create_post(json!({"title": "Seed", "body": "seed", "status": "published"}))
         .await;
     wait_for_git(&s.admin).await;
-    let writer = token(&s.admin, &["posts:read", "posts:write", "posts:publish"]).await;
+    let writer = s.admin.api_token(&["posts:read", "posts:write", "posts:publish"]).await;
     let clone = s.work.join("clone");
     git_ok(&s.work, &["clone", &clone_url(&s.server, &writer), "clone"]);
     let year = post_file(&clone, "seed").parent().expect("year").to_owned();

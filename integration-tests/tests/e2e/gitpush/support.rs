@@ -6,8 +6,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use quire_integration_tests::{BinaryServer, Client, ADMIN};
-use quire_openapi::{EventList, TokenCreated};
-use serde_json::json;
+use quire_openapi::EventList;
 
 /// Runs `git` in `dir` with a fixed identity and no prompts; returns the output unchecked.
 pub(super) fn git_raw(dir: &Path, args: &[&str]) -> Output {
@@ -39,14 +38,6 @@ pub(super) fn git_fails(dir: &Path, args: &[&str]) -> String {
     let text = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(!out.status.success(), "git {args:?} should fail: {text}");
     text
-}
-
-pub(super) async fn token(admin: &Client, scopes: &[&str]) -> String {
-    let body = json!({"name": format!("git-{}", scopes.join("-")), "scopes": scopes});
-    let response = admin.post_json("/api/v1/tokens", &body, &[]).await;
-    assert_eq!(response.status(), 201, "create token");
-    let created: TokenCreated = response.json().await.expect("token json");
-    created.secret
 }
 
 /// `http://git:<token>@host/git/content.git`.

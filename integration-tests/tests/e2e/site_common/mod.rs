@@ -46,8 +46,8 @@ where
     }
 }
 
-/// Every visible file of the site folder with its text.
-pub fn site_files(dir: &Path) -> BTreeMap<String, String> {
+/// Every visible file of the site folder with its bytes (dot files left out).
+pub fn site_bytes(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(folder) = stack.pop() {
@@ -61,14 +61,19 @@ pub fn site_files(dir: &Path) -> BTreeMap<String, String> {
                 stack.push(path);
             } else {
                 let rel = path.strip_prefix(dir).expect("inside").to_string_lossy().into_owned();
-                out.insert(
-                    rel,
-                    String::from_utf8_lossy(&std::fs::read(&path).expect("read")).into_owned(),
-                );
+                out.insert(rel, std::fs::read(&path).expect("read"));
             }
         }
     }
     out
+}
+
+/// Every visible file of the site folder with its text.
+pub fn site_files(dir: &Path) -> BTreeMap<String, String> {
+    site_bytes(dir)
+        .into_iter()
+        .map(|(rel, bytes)| (rel, String::from_utf8_lossy(&bytes).into_owned()))
+        .collect()
 }
 
 pub async fn get(client: &Client, path: &str) -> (u16, String) {
