@@ -198,29 +198,46 @@ async fn change(state: &web::Data<AppState>, actor: Actor, url: &str, change: Ch
     let posts = state.posts.clone();
     let store = state.store.clone();
     web::block(move || {
-        let missing = || quire_storage::Error::Invalid {
-            field: "url",
-            message: format!("there is no post at /posts/{slug}/"),
-        };
+        let missing = || no_post_at(&slug);
+        let hidden_as_missing = |e| hidden_as_missing(e, &slug);
         match change {
             Change::Update(update) => {
                 let id = store.slug_owner(&slug)?.ok_or_else(missing)?;
-                let current = posts.for_edit(&actor, id)?;
+                let current = posts.for_edit(&actor, id).map_err(hidden_as_missing)?;
                 let changes = patch(&current, &update)?;
-                posts.update(&actor, id, IfMatch::Any, changes, None)
+                posts
+                    .update(&actor, id, IfMatch::Any, changes, None)
+                    .map_err(hidden_as_missing)
             }
             Change::Delete => {
                 let id = store.slug_owner(&slug)?.ok_or_else(missing)?;
-                posts.delete(&actor, id, IfMatch::Any, None)
+                posts.delete(&actor, id, IfMatch::Any, None).map_err(hidden_as_missing)
             }
             Change::Undelete => {
                 let id = deleted_with_slug(store.as_ref(), &slug)?.ok_or_else(missing)?;
-                posts.restore(&actor, id, IfMatch::Any, None)
+                posts.restore(&actor, id, IfMatch::Any, None).map_err(hidden_as_missing)
             }
         }
     })
     .await??;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The answer for a URL that names no post.
+fn no_post_at(slug: &str) -> quire_storage::Error {
+    quire_storage::Error::Invalid {
+        field: "url",
+        message: format!("there is no post at /posts/{slug}/"),
+    }
+}
+
+/// A post the caller may not see is answered as one that does not exist (the same 400), so a
+/// URL never tells whether someone else's draft has that slug.
+fn hidden_as_missing(error: quire_storage::Error, slug: &str) -> quire_storage::Error {
+    match error {
+        quire_storage::Error::PostNotFound { .. } => no_post_at(slug),
+        e => e,
+    }
 }
 
 /// The most recently deleted post that had `slug` (looks through at most 10,000).
@@ -290,12 +307,8 @@ async fn source_of(
     let (posts, store) = (state.posts.clone(), state.store.clone());
     let post = web::block(move || {
         actor.require(Scope::PostsRead)?;
-        let missing = || quire_storage::Error::Invalid {
-            field: "url",
-            message: format!("there is no post at /posts/{slug}/"),
-        };
-        let id = store.slug_owner(&slug)?.ok_or_else(missing)?;
-        posts.get(&actor, id)
+        let id = store.slug_owner(&slug)?.ok_or_else(|| no_post_at(&slug))?;
+        posts.get(&actor, id).map_err(|e| hidden_as_missing(e, &slug))
     })
     .await??;
     let mut properties = source(&post);

@@ -783,3 +783,67 @@ async fn a_zero_dedupe_window_publishes_every_create() {
     assert_ne!(first, second);
     server.stop().await;
 }
+
+/// Another user's draft is, through Micropub, exactly like a post that does not exist: `q=source`,
+/// update, delete and undelete by its URL get the same answer as for an unknown slug — status,
+/// error and description (which once named the hidden draft's id).
+#[tokio::test]
+async fn another_users_draft_answers_as_no_post() {
+    let server = server().await;
+    let admin = server.admin().await;
+    admin
+        .create_post(json!({"title": "Secret plan", "slug": "secret-plan", "body": "draft", "status": "draft"}))
+        .await;
+    let body = json!({"username": "mallory", "password": "user-password-1", "role": "author"});
+    assert_eq!(admin.post_json("/api/v1/users", &body, &[]).await.status(), 201);
+    let author = Client::login(&admin.base, "mallory", "user-password-1")
+        .await
+        .with_token(&["posts:read", "posts:write", "posts:publish"])
+        .await;
+    let answer = |response: reqwest::Response, slug: &'static str| async move {
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.expect("json");
+        let description = body["error_description"]
+            .as_str()
+            .unwrap_or_default()
+            .replace(slug, "<slug>");
+        (status, body["error"].clone(), description)
+    };
+    let url = |slug: &str| format!("{}/posts/{slug}/", admin.base);
+    let mut answers = Vec::new();
+    for slug in ["secret-plan", "no-such-post"] {
+        let source = author.get(&format!("/micropub?q=source&url={}", enc(&url(slug)))).await;
+        let update = post_json(
+            &author,
+            &json!({"action": "update", "url": url(slug), "replace": {"content": ["x"]}}),
+        )
+        .await;
+        let delete = form(&author, &format!("action=delete&url={}", enc(&url(slug)))).await;
+        let undelete = form(&author, &format!("action=undelete&url={}", enc(&url(slug)))).await;
+        for (what, response) in [
+            ("source", source),
+            ("update", update),
+            ("delete", delete),
+            ("undelete", undelete),
+        ] {
+            let (status, error, description) = answer(response, slug).await;
+            assert_eq!((status, &error), (400, &json!("invalid_request")), "{what} of {slug}");
+            answers.push((what, description));
+        }
+    }
+    let (draft, unknown) = answers.split_at(4);
+    assert_eq!(draft, unknown, "a hidden draft and no post are answered alike");
+    let draft: PostList = admin
+        .get("/api/v1/posts?status=draft")
+        .await
+        .json()
+        .await
+        .expect("list");
+    assert_eq!(draft.items.len(), 1);
+    assert_eq!(
+        (draft.items[0].body.as_str(), draft.items[0].version),
+        ("draft", 1),
+        "unchanged"
+    );
+    server.stop().await;
+}
