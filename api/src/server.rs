@@ -132,9 +132,11 @@ fn bootstrap_admin(state: &AppState, addr: SocketAddr) -> anyhow::Result<()> {
 
 /// Threads each worker may start for blocking work (sled, argon2, file reads). actix's default is
 /// 512 divided by the cores; every such thread keeps a stack and an allocator cache, and with 64
-/// concurrent writers the server grew to ~100 threads. Writes waiting for one group-commit flush
-/// need no more than this many to share it.
-const BLOCKING_THREADS_PER_WORKER: usize = 16;
+/// concurrent writers the server grew to ~100 threads (65 with 16 per worker). The work is bound
+/// by the cores and by the one log writer, not by the number of waiting threads: writes waiting
+/// for one group-commit flush share it however many they are, and on the 2-core machine 4 per
+/// worker accept as many creates per second as 16 did (`quire-burst`; see the README).
+const BLOCKING_THREADS_PER_WORKER: usize = 4;
 
 /// Opens the data folder and starts serving on `listener`. Must run inside an actix system.
 pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Running> {

@@ -52,8 +52,36 @@ impl ProcStatus {
     }
 }
 
+/// CPU time a process used so far (user + system, all threads), from `/proc/<pid>/stat`;
+/// `None` if it is gone.
+pub fn cpu_time(pid: u32) -> Option<std::time::Duration> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let ticks = parse_cpu_ticks(&text)?;
+    let per_second = rustix::param::clock_ticks_per_second();
+    Some(std::time::Duration::from_secs_f64(ticks as f64 / per_second as f64))
+}
+
+/// `utime + stime` (fields 14 and 15) of a `/proc/<pid>/stat` line. The command name (field 2)
+/// is in parentheses and may hold spaces, so fields are counted after its closing one.
+fn parse_cpu_ticks(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn reads_cpu_ticks_after_the_command_name() {
+        let stat = "4242 (quire (x) y) S 1 4242 4242 0 -1 4194560 123 0 0 0 250 17 0 0 20 0 9 0 1 2 3";
+        assert_eq!(super::parse_cpu_ticks(stat), Some(267));
+        assert_eq!(super::parse_cpu_ticks("garbage"), None);
+        let own = super::cpu_time(std::process::id()).expect("own stat");
+        assert!(own < std::time::Duration::from_secs(100_000));
+    }
+
     use super::*;
 
     #[test]

@@ -18,11 +18,16 @@ pub const STYLESHEET: &str = include_str!("assets/style.css");
 /// Folders whose sub-folders hold one page each; the only places [`Site::remove_stale`] looks.
 const PAGE_FOLDERS: [&str; 3] = ["posts", "tags", "page"];
 
-/// Concurrent writers. A page write waits on two fsyncs (the file, its folder), not on the CPU,
-/// and ext4 commits fsyncs issued together at once, so more writers than cores keep the disk
-/// busy: a publish at 10,000 posts writes about ten pages, and on the 2-core development machine
-/// a full render of 10,000 posts took 14 s with two writers and 7 s with eight.
-const WRITERS: usize = 8;
+/// Most threads rendering and writing pages at once. Pages are written without an fsync each
+/// and made durable by one `syncfs` at the end of [`Site::write_pages`], so writing is bound by
+/// the CPU: one thread per core (a Pi has four), never more.
+const MAX_WRITERS: usize = 4;
+
+fn writers() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, MAX_WRITERS)
+}
 
 /// What a render did to the output folder.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -77,7 +82,7 @@ impl Site {
     /// Writes `bytes` to `rel` in the site's folder atomically, unless the file already holds
     /// them; returns whether it was written. For files the site shows but does not render.
     pub fn write_file(&self, rel: &str, bytes: &[u8]) -> Result<bool> {
-        crate::write::write_if_changed(&self.out_dir, rel, bytes)
+        crate::write::write_if_changed(&self.out_dir, rel, bytes, write::Sync::Now)
     }
 
     /// The site's settings.
@@ -118,11 +123,12 @@ impl Site {
     }
 
     /// Brings `pages` on disk in line with the published `posts`: writes those whose bytes
-    /// changed and removes those that should no longer exist.
+    /// changed and removes those that should no longer exist. Everything it changed is durable
+    /// when it returns.
     pub fn write_pages(&self, pages: &BTreeSet<PagePath>, posts: &[PostInput]) -> Result<RenderReport> {
         let index = PostIndex::new(posts);
         let pages: Vec<&PagePath> = pages.iter().filter(|p| is_safe(p)).collect();
-        let threads = pages.len().min(WRITERS);
+        let threads = pages.len().min(writers());
         let mut report = if threads < 2 {
             self.write_chunk(&pages, &index)?
         } else {
@@ -143,6 +149,9 @@ impl Site {
             }
             report
         };
+        if !report.written.is_empty() || !report.removed.is_empty() {
+            write::sync_filesystem(&self.out_dir)?;
+        }
         report.written.sort();
         report.removed.sort();
         report.skipped_posts = index.skipped().iter().map(|p| p.id.clone()).collect();
@@ -155,14 +164,14 @@ impl Site {
             let file = page.file_path();
             match self.render_page_with(page, index)? {
                 Some(bytes) => {
-                    if write::write_if_changed(&self.out_dir, &file, &bytes)? {
+                    if write::write_if_changed(&self.out_dir, &file, &bytes, write::Sync::Later)? {
                         report.written.push(page.clone());
                     } else {
                         report.unchanged += 1;
                     }
                 }
                 None => {
-                    if write::remove_page(&self.out_dir, &file)? {
+                    if write::remove_page(&self.out_dir, &file, write::Sync::Later)? {
                         report.removed.push(page.clone());
                     }
                 }
@@ -216,7 +225,7 @@ impl Site {
             }
         }
         for page in candidates.into_iter().filter(|p| !expected.contains(p)) {
-            if write::remove_page(&self.out_dir, &page.file_path())? {
+            if write::remove_page(&self.out_dir, &page.file_path(), write::Sync::Now)? {
                 report.removed.push(page);
             }
         }

@@ -7,7 +7,9 @@
 //! lag 0), then stays idle for `--idle-seconds`. `/proc/<pid>/status` is sampled every 100 ms;
 //! each phase prints its peak `VmRSS`, `VmHWM` at its end, `VmRSS` at its end and the most
 //! threads, then the size of `content.git`. The disk's fsync rate, measured in the same run on
-//! the same folder, is printed beside it, because the numbers depend on that disk.
+//! the same folder, is printed beside it, because the numbers depend on that disk. Then it
+//! publishes `--publishes` posts one at a time and times each until its page is on disk and its
+//! commit is in git, and ends with one table of issue 15's figures next to their anchors.
 //!
 //! ```text
 //! cargo build --release -p quire-api -p quire-integration-tests --bins
@@ -23,7 +25,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use clap::Parser;
 use futures_util::stream::{self, StreamExt as _};
-use quire_integration_tests::proc_status::ProcStatus;
+use quire_integration_tests::proc_status::{cpu_time, ProcStatus};
 use quire_integration_tests::{BinaryServer, Client, ADMIN};
 use quire_openapi::StatusResponse;
 use serde_json::json;
@@ -40,6 +42,10 @@ struct Args {
     /// Seconds to stay idle after git caught up.
     #[arg(long, default_value_t = 10)]
     idle_seconds: u64,
+    /// Posts published one at a time after the idle phase, each timed until its page is on
+    /// disk and its commit is in git.
+    #[arg(long, default_value_t = 100)]
+    publishes: usize,
 }
 
 /// The samples of one phase.
@@ -75,8 +81,10 @@ async fn main() -> anyhow::Result<()> {
     let phase = Arc::new(Phase::default());
     let sampler = sample(pid, phase.clone());
     let began = Instant::now();
+    let cpu_before = cpu_time(pid).context("server CPU time")?;
     let created = burst(&client, args.posts, args.connections).await;
     let took = began.elapsed().as_secs_f64();
+    let burst_cpu = cpu_time(pid).context("server CPU time")? - cpu_before;
     sampler.abort();
     report(
         "burst",
@@ -86,40 +94,160 @@ async fn main() -> anyhow::Result<()> {
         &ProcStatus::of(pid).context("server status")?,
     );
 
+    let burst_phase = phase;
     let phase = Arc::new(Phase::default());
     let sampler = sample(pid, phase.clone());
     let began = Instant::now();
+    let cpu_before = cpu_time(pid).context("server CPU time")?;
     let status = wait_for_git(&client).await?;
+    let catch_up_cpu = cpu_time(pid).context("server CPU time")? - cpu_before;
+    let catch_up_seconds = began.elapsed().as_secs_f64();
     sampler.abort();
     let git_behind = status.head;
     report(
         "catch-up",
-        began.elapsed().as_secs_f64(),
+        catch_up_seconds,
         0,
         &phase,
         &ProcStatus::of(pid).context("server status")?,
     );
+    let catch_up_phase = phase;
 
     let phase = Arc::new(Phase::default());
     let sampler = sample(pid, phase.clone());
     tokio::time::sleep(Duration::from_secs(args.idle_seconds)).await;
     sampler.abort();
-    report(
-        "idle",
-        args.idle_seconds as f64,
-        0,
-        &phase,
-        &ProcStatus::of(pid).context("server status")?,
-    );
+    let idle = ProcStatus::of(pid).context("server status")?;
+    report("idle", args.idle_seconds as f64, 0, &phase, &idle);
 
     let repo = data.path().join("content.git");
+    let git_mib = folder_size(&repo) as f64 / 1_048_576.0;
+    let loose = quire_storage::git::count_loose_objects(&repo);
+    println!("content.git: {git_mib:.1} MiB, {loose} loose objects, {git_behind} events in git");
+
+    let latency = publish_latencies(&client, data.path(), args.publishes).await?;
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    let peak = |phase: &Phase| mib(phase.peak_rss_kib.load(Ordering::Relaxed));
+    let threads = burst_phase
+        .max_threads
+        .load(Ordering::Relaxed)
+        .max(catch_up_phase.max_threads.load(Ordering::Relaxed));
+    let rate = created as f64 / took;
+    let fsync_ms = 1000.0 / fsyncs;
+    println!();
+    println!("| what | measured | anchor (same run) | ratio | target |");
+    println!("|---|---|---|---|---|");
     println!(
-        "content.git: {:.1} MiB, {} loose objects, {} events in git",
-        folder_size(&repo) as f64 / 1_048_576.0,
-        quire_storage::git::count_loose_objects(&repo),
-        git_behind
+        "| durable creates/s, {} connections | {rate:.0} | {fsyncs:.0} fsyncs/s | {:.2}x | >= 3x |",
+        args.connections,
+        rate / fsyncs
     );
+    println!(
+        "| server CPU per create (burst; projections run beside it) | {:.0} us | | | <= 150 us |",
+        micros_per(burst_cpu, created)
+    );
+    println!(
+        "| server CPU per event, git + site catch-up | {:.0} us | | | |",
+        micros_per(catch_up_cpu, created)
+    );
+    println!(
+        "| peak RSS: burst / catch-up | {:.1} / {:.1} MiB | start {:.1} MiB | | <= 150 MB |",
+        peak(&burst_phase),
+        peak(&catch_up_phase),
+        start.rss_mib()
+    );
+    println!(
+        "| RSS idle at {created} posts | {:.1} MiB | | | <= 60 MB |",
+        idle.rss_mib()
+    );
+    println!(
+        "| most threads (burst, catch-up) | {threads} | {} at start | | <= 32 |",
+        start.threads
+    );
+    println!("| content.git | {git_mib:.1} MiB, {loose} loose | | | <= 50 MB |");
+    for (what, samples) in [
+        ("publish -> 201", &latency.ack),
+        ("publish -> page on disk", &latency.page),
+        ("publish -> commit in git", &latency.commit),
+    ] {
+        let (p50, p99) = (percentile(samples, 0.5), percentile(samples, 0.99));
+        println!(
+            "| {what}, idle, p50 / p99 of {} | {p50:.1} / {p99:.1} ms | one fsync {fsync_ms:.2} ms | {:.0}x | p99 <= 100 ms |",
+            samples.len(),
+            p99 / fsync_ms
+        );
+    }
     Ok(())
+}
+
+fn micros_per(cpu: Duration, n: usize) -> f64 {
+    cpu.as_secs_f64() * 1e6 / n.max(1) as f64
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Milliseconds from sending a create to its answer, to its page on disk and to its commit in
+/// git, sorted.
+#[derive(Debug, Default)]
+struct Latencies {
+    ack: Vec<f64>,
+    page: Vec<f64>,
+    commit: Vec<f64>,
+}
+
+/// Publishes `n` posts one at a time on the idle server, 50 ms apart, polling the site folder
+/// and `content.git`'s `main` every millisecond for each.
+async fn publish_latencies(client: &Client, data: &Path, n: usize) -> anyhow::Result<Latencies> {
+    let repo = data.join("content.git");
+    let mut latencies = Latencies::default();
+    for i in 0..n {
+        let (_, before) = quire_storage::GitProjection::main_of(&repo)?;
+        let began = Instant::now();
+        let body = json!({"title": format!("Timed publish {i}"), "status": "published",
+                          "body": "A post published on an idle server."});
+        let response = client.post_json("/api/v1/posts", &body, &[]).await;
+        anyhow::ensure!(
+            response.status().as_u16() == 201,
+            "create answered {}",
+            response.status()
+        );
+        latencies.ack.push(ms(began.elapsed()));
+        let post: serde_json::Value = response.json().await?;
+        let slug = post["slug"].as_str().context("slug")?.to_owned();
+        let page = data.join("site/posts").join(&slug).join("index.html");
+        let (mut page_at, mut commit_at) = (None, None);
+        let deadline = began + Duration::from_secs(30);
+        while page_at.is_none() || commit_at.is_none() {
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "publish {i} not on disk and in git after 30 s"
+            );
+            if page_at.is_none() && page.exists() {
+                page_at = Some(began.elapsed());
+            }
+            if commit_at.is_none() && quire_storage::GitProjection::main_of(&repo)?.1 > before {
+                commit_at = Some(began.elapsed());
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        latencies.page.extend(page_at.map(ms));
+        latencies.commit.extend(commit_at.map(ms));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for samples in [&mut latencies.ack, &mut latencies.page, &mut latencies.commit] {
+        samples.sort_by(f64::total_cmp);
+    }
+    Ok(latencies)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }
 
 fn report(name: &str, seconds: f64, events: usize, phase: &Phase, end: &ProcStatus) {
