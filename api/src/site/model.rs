@@ -278,6 +278,8 @@ mod tests {
             b,
             EventPayload::PostPublished {
                 publish_at: datetime!(2026-01-02 0:00 UTC),
+                base_version: None,
+                merged: false,
             },
         ));
         let post = model.visible_post(b).expect("visible");
