@@ -252,5 +252,7 @@ test('devices: the same line edited differently is a body conflict, merged by ha
     await waitFor(async () => (await api.call('GET', `/posts/${id}`)).body.body === merged, { timeout: 30000, message: 'the merge on the server' });
     await waitFor(async () => (await pendingCount(b.page)) === 0, { message: 'nothing pending on B' });
     assert.equal((await api.call('GET', `/posts/${id}`)).body.title, 'Shared post');
+    const copy = (await api.call('GET', `/posts/${id}/history`)).body.events.find((/** @type {{type: string}} */ e) => e.type === 'PostConflictCopy');
+    assert.equal(copy?.data.copy.body, bodyB, 'B’s side of the hunk is in the history');
   });
 });

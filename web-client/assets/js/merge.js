@@ -79,6 +79,22 @@ export function resolution(keepMine, conflicts, choices) {
 }
 
 /**
+ * What of the author's side of the overlaps a hand-merged `patch` leaves out (null: nothing).
+ * @param {Patch} keepMine
+ * @param {MergeConflict[]} conflicts
+ * @param {Patch} patch
+ * @returns {Patch | null}
+ */
+export function lostSide(keepMine, conflicts, patch) {
+  /** @type {Patch} */
+  const lost = {};
+  for (const c of conflicts) {
+    if (JSON.stringify(patch[c.field]) !== JSON.stringify(keepMine[c.field])) lost[c.field] = keepMine[c.field];
+  }
+  return Object.keys(lost).length ? lost : null;
+}
+
+/**
  * The merged body with both sides of each overlapping hunk marked, for merging by hand.
  * @param {string} body  `keep_mine.body`.
  * @param {MergeConflict[]} conflicts

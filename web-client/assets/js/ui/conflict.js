@@ -8,7 +8,7 @@
 
 import { session } from '../api.js';
 import { allItems } from '../db.js';
-import { markedBody, resolution } from '../merge.js';
+import { lostSide, markedBody, resolution } from '../merge.js';
 import { localSide, resolve, touchedFields } from '../outbox.js';
 import { fieldsOf } from '../posts.js';
 import { h, parseTags, show, toast } from './dom.js';
@@ -53,6 +53,18 @@ export async function conflictView(seq) {
     : typeof keepMine.body === 'string' ? markedBody(keepMine.body, conflicts) : server.body;
   const mergeForm = h('form', { class: 'merge', id: 'merge-form', hidden: true, onsubmit: async (e) => {
     e.preventDefault();
+    const merged = { title: mergeTitle.value.trim(), tags: parseTags(mergeTags.value), body: mergeBody.value };
+    if (keepMine) {
+      // On top of the server's merge; what of my side of the overlaps the hand merge leaves out
+      // goes to the post's history.
+      /** @type {Record<string, unknown>} */
+      const patch = { ...keepMine, ...merged };
+      if (merged.title === server.title) delete patch.title;
+      if (merged.body === server.body) delete patch.body;
+      if (merged.tags.join('\n') === server.tags.join('\n')) delete patch.tags;
+      await choose({ keep: 'hand', patch, local: { ...server, ...merged } });
+      return;
+    }
     const base = mine ?? server;
     const only = new Set([...touched, 'title', 'tags', 'body']);
     await choose({ keep: 'mine', only, fields: { ...base, title: mergeTitle.value.trim(), tags: parseTags(mergeTags.value), body: mergeBody.value } });
@@ -64,11 +76,14 @@ export async function conflictView(seq) {
   h('label', { for: 'merge-body' }, 'Body (Markdown)', mergeBody),
   h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'save-merge' }, 'Save the merge')));
 
-  /** @param {{keep: 'server'} | {keep: 'mine', fields: Fields | null, only?: Set<string>} | {keep: 'choices', choices: Choice[]}} choice */
+  /** @param {{keep: 'server'} | {keep: 'mine', fields: Fields | null, only?: Set<string>} | {keep: 'choices', choices: Choice[]} | {keep: 'hand', patch: Record<string, unknown>, local: Fields}} choice */
   async function choose(choice) {
     const s = await session();
     const user = s?.username ?? item?.user ?? '';
-    if (choice.keep === 'choices') {
+    if (choice.keep === 'hand') {
+      const lost = lostSide(/** @type {Record<string, unknown>} */ (keepMine), conflicts, choice.patch);
+      await resolve(seq, { keep: 'choices', patch: choice.patch, lost, local: choice.local, user });
+    } else if (choice.keep === 'choices') {
       const { patch, lost } = resolution(/** @type {Record<string, unknown>} */ (keepMine), conflicts, choice.choices);
       const local = /** @type {Fields} */ ({ ...server, ...Object.fromEntries(Object.entries(patch).filter(([k]) => k in server)) });
       await resolve(seq, { keep: 'choices', patch, lost, local, user });
