@@ -4,7 +4,7 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 pub use quire_openapi::ProblemType;
-use quire_openapi::{MergeConflict, PostResponse, Problem};
+use quire_openapi::{MergeConflict, PatchPostRequest, PostResponse, Problem};
 use quire_storage::Error as DomainError;
 
 /// A failed request (boxed: errors travel through every handler's `Result`).
@@ -19,6 +19,7 @@ pub struct ErrorInner {
     field: Option<String>,
     current: Option<Box<PostResponse>>,
     conflicts: Option<Vec<MergeConflict>>,
+    keep_mine: Option<Box<PatchPostRequest>>,
     allow: Option<&'static str>,
     missing: Option<String>,
     retry_after: Option<u64>,
@@ -52,6 +53,7 @@ impl ApiError {
             field: None,
             current: None,
             conflicts: None,
+            keep_mine: None,
             allow: None,
             missing: None,
             retry_after: None,
@@ -102,6 +104,13 @@ impl ApiError {
         self
     }
 
+    /// Attaches the change that keeps the caller's side of every conflict (for 409 merge
+    /// conflicts).
+    pub fn with_keep_mine(mut self, change: PatchPostRequest) -> Self {
+        self.keep_mine = Some(Box::new(change));
+        self
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         StatusCode::from_u16(self.problem.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -123,6 +132,7 @@ impl ApiError {
             field: self.field.clone(),
             missing: self.missing.clone(),
             conflicts: self.conflicts.clone(),
+            keep_mine: self.keep_mine.clone(),
         }
     }
 }
@@ -179,7 +189,11 @@ impl From<DomainError> for ApiError {
                 base,
                 current,
                 conflicts,
-            } => crate::merge::conflict_error(id, base, &current, &conflicts),
+                keep_mine,
+            } => crate::merge::conflict_error(id, base, &current, &conflicts, *keep_mine),
+            e @ DomainError::ConflictCopyNotFound { .. } => Self::not_found(format!(
+                "{e}; the post's history (`GET /api/v1/posts/{{id}}/history`) lists its PostConflictCopy events"
+            )),
             DomainError::UnknownBase { id, base, latest } => crate::merge::unknown_base_error(id, base, latest),
             DomainError::SlugTaken { slug, owner } => Self::new(
                 P::SlugTaken,

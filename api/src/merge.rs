@@ -5,8 +5,8 @@
 
 use actix_web::http::header;
 use actix_web::HttpRequest;
-use quire_openapi::MergeConflict;
-use quire_storage::{Actor, Conflict, Error as DomainError, IdempotencyWrite, IfMatch, Post, PostPatch, Posts};
+use quire_openapi::{MergeConflict, PatchPostRequest, PostStatus};
+use quire_storage::{Actor, Conflict, Error as DomainError, IdempotencyWrite, IfMatch, Post, PostPatch, Posts, Status};
 use ulid::Ulid;
 
 use crate::error::{ApiError, ProblemType};
@@ -65,7 +65,7 @@ pub fn update(
 
 /// The 409 of overlapping changes. The domain put `current` in only after checking that the
 /// actor may read it.
-pub fn conflict_error(id: Ulid, base: u64, current: &Post, conflicts: &[Conflict]) -> ApiError {
+pub fn conflict_error(id: Ulid, base: u64, current: &Post, conflicts: &[Conflict], keep_mine: PostPatch) -> ApiError {
     let mut fields: Vec<&str> = conflicts.iter().map(|c| c.field).collect();
     fields.dedup();
     let now = current.version;
@@ -78,6 +78,24 @@ pub fn conflict_error(id: Ulid, base: u64, current: &Post, conflicts: &[Conflict
     ApiError::new(ProblemType::MergeConflict, detail)
         .with_current(post_response(current))
         .with_conflicts(conflicts.iter().map(merge_conflict).collect())
+        .with_keep_mine(patch_request(keep_mine))
+}
+
+/// A domain patch in the API's shape.
+fn patch_request(patch: PostPatch) -> PatchPostRequest {
+    PatchPostRequest {
+        title: patch.title,
+        body: patch.body,
+        slug: patch.slug,
+        tags: patch.tags,
+        status: patch.status.map(|s| match s {
+            Status::Draft => PostStatus::Draft,
+            Status::Published => PostStatus::Published,
+            Status::Scheduled => PostStatus::Scheduled,
+        }),
+        publish_at: patch.publish_at,
+        properties: patch.properties,
+    }
 }
 
 fn merge_conflict(c: &Conflict) -> MergeConflict {

@@ -97,7 +97,7 @@ fn media_alt(doc: &mut Value) {
 }
 
 /// The event types a webhook may subscribe to (`quire_storage::webhooks::EVENT_TYPES`) and `*`.
-const WEBHOOK_EVENTS: [&str; 12] = [
+const WEBHOOK_EVENTS: [&str; 13] = [
     "*",
     "post.created",
     "post.updated",
@@ -106,6 +106,7 @@ const WEBHOOK_EVENTS: [&str; 12] = [
     "post.unpublished",
     "post.deleted",
     "post.restored",
+    "post.conflict_copy",
     "media.uploaded",
     "media.updated",
     "media.deleted",

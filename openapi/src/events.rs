@@ -16,7 +16,12 @@ pub struct EventResponse {
     /// The stream's version after this event.
     pub version: u64,
     /// `PostCreated`, `PostUpdated`, `PostPublished`, `PostScheduled`, `PostUnpublished`,
-    /// `PostDeleted`, `PostRestored`, `MediaUploaded`, `MediaUpdated` or `MediaDeleted`.
+    /// `PostDeleted`, `PostRestored`, `PostConflictCopy`, `MediaUploaded`, `MediaUpdated` or
+    /// `MediaDeleted`. A change sent with `Base-Version` and merged has `data.base_version` and
+    /// `data.merged: true` (on `PostUpdated` and on the status events alike). `PostConflictCopy`
+    /// keeps the losing side of a conflict without changing the post: `data.copy` holds its
+    /// fields and `data.base_version` the version it applies to; bring it back with
+    /// `POST /api/v1/posts/{id}/conflict-copies/{version}/restore`.
     #[serde(rename = "type")]
     pub event_type: String,
     /// Username.

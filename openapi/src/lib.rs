@@ -27,7 +27,10 @@ pub use events::{EventList, EventOrigin, EventResponse, Health, Ready};
 pub use media::{MediaList, MediaResponse, PatchMediaRequest, UploadForm};
 pub use micropub::MicropubErrorBody;
 pub use ops::{BackupArchive, BackupManifest};
-pub use posts::{CreatePostRequest, MergeConflict, PatchPostRequest, PostHistory, PostList, PostResponse, PostStatus};
+pub use posts::{
+    ConflictCopyRequest, CreatePostRequest, MergeConflict, PatchPostRequest, PostHistory, PostList, PostResponse,
+    PostStatus,
+};
 pub use problem::Problem;
 pub use problem_types::{ProblemType, PROBLEM_PREFIX};
 pub use status::{

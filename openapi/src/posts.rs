@@ -113,6 +113,36 @@ pub struct PatchPostRequest {
     pub properties: Option<BTreeMap<String, serde_json::Value>>,
 }
 
+/// `POST /api/v1/posts/{id}/conflict-copies`: the losing side of a conflict, kept in the post's
+/// history. Only the fields the losing change set; at least one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConflictCopyRequest {
+    /// The version the copy applies to: the post's version when the other side was chosen
+    /// (`current.version` of the 409). Restoring the copy is a change made from this version,
+    /// merged with what happened since.
+    #[schema(minimum = 1)]
+    pub base_version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// For a body conflict, best the whole body as keeping your side makes it (`keep_mine.body`
+    /// of the 409), so that restoring it keeps the other side's other changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slug: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<PostStatus>,
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub publish_at: Option<OffsetDateTime>,
+}
+
 /// One page of posts, newest first.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PostList {

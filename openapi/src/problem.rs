@@ -32,4 +32,12 @@ pub struct Problem {
     /// For a merge conflict (409, `urn:quire:problem:merge-conflict`): every overlapping change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conflicts: Option<Vec<MergeConflict>>,
+    /// For a merge conflict: your change as "keep my changes" makes it, to apply to `current`:
+    /// your side of every conflict, and both sides' other changes (tags merged as a set; the
+    /// body merged line by line, with your lines in each overlapping hunk, where a body
+    /// conflict's `line` points). Send it as it is, or with some fields or hunks set to
+    /// `theirs`, as a `PATCH` with `Base-Version: <current.version>`; nothing of the other side
+    /// outside the conflicts is lost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_mine: Option<Box<crate::posts::PatchPostRequest>>,
 }

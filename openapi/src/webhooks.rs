@@ -24,7 +24,7 @@ pub struct CreateWebhookRequest {
     #[schema(example = "http://example.org/hooks/quire")]
     pub url: String,
     /// Event types (`post.created`, `post.updated`, `post.published`, `post.scheduled`,
-    /// `post.unpublished`, `post.deleted`, `post.restored`), or `["*"]` for all.
+    /// `post.unpublished`, `post.deleted`, `post.restored`, `post.conflict_copy`), or `["*"]` for all.
     #[schema(example = json!(["post.published", "post.deleted"]))]
     pub events: Vec<String>,
     #[serde(default)]

@@ -40,7 +40,14 @@ pub enum Error {
         base: u64,
         current: Box<Post>,
         conflicts: Vec<Conflict>,
+        /// The change that keeps the caller's side of every conflict and both sides' other
+        /// changes, to apply to `current` (see `merge::keeping_mine`).
+        keep_mine: Box<crate::PostPatch>,
     },
+
+    /// The post has no conflict copy at that version.
+    #[error("post {id} has no conflict copy at version {version}")]
+    ConflictCopyNotFound { id: Ulid, version: u64 },
 
     /// A change names a base version the post never had (it is at `latest`).
     #[error("post {id} has no version {base} to merge from (latest is {latest})")]

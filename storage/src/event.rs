@@ -74,6 +74,34 @@ impl Origin {
     }
 }
 
+/// The fields of a change that lost a conflict (only those it set).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KeptFields {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slug: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub publish_at: Option<OffsetDateTime>,
+}
+
+impl KeptFields {
+    /// Whether the copy holds no field at all.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 /// What happened to a post or a media file. The variant name is the event `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
@@ -123,14 +151,43 @@ pub enum EventPayload {
     PostPublished {
         #[serde(with = "time::serde::rfc3339")]
         publish_at: OffsetDateTime,
+        /// For a change sent with `Base-Version`: the version it was made from.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        base_version: Option<u64>,
+        /// Set when the change was merged three-way with what happened after `base_version`.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        merged: bool,
     },
     /// The post will become public at `publish_at`.
     PostScheduled {
         #[serde(with = "time::serde::rfc3339")]
         publish_at: OffsetDateTime,
+        /// As for `PostPublished`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        base_version: Option<u64>,
+        /// As for `PostPublished`.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        merged: bool,
     },
     /// The post went back to draft.
-    PostUnpublished {},
+    PostUnpublished {
+        /// As for `PostPublished`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        base_version: Option<u64>,
+        /// As for `PostPublished`.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        merged: bool,
+    },
+    /// The losing side of a conflict, kept so that it can be brought back: the values a change
+    /// made from `base_version` gave the fields it changed, which the author chose not to keep.
+    /// The post itself does not change (only its version moves on).
+    PostConflictCopy {
+        /// The version the losing change was made from.
+        base_version: u64,
+        /// The losing change's fields (nested, so that git's `Event-Data` never takes its
+        /// `body` for the post file's).
+        copy: KeptFields,
+    },
     /// The post was deleted (soft: its history stays).
     PostDeleted {},
     /// A deleted post came back; `slug` is set when its old slug had been taken meanwhile.
@@ -186,7 +243,8 @@ impl EventPayload {
             Self::PostUpdated { .. } => "PostUpdated",
             Self::PostPublished { .. } => "PostPublished",
             Self::PostScheduled { .. } => "PostScheduled",
-            Self::PostUnpublished {} => "PostUnpublished",
+            Self::PostUnpublished { .. } => "PostUnpublished",
+            Self::PostConflictCopy { .. } => "PostConflictCopy",
             Self::PostDeleted {} => "PostDeleted",
             Self::PostRestored { .. } => "PostRestored",
             Self::MediaUploaded { .. } => "MediaUploaded",
@@ -195,6 +253,27 @@ impl EventPayload {
             Self::DatasetPut { .. } => "DatasetPut",
             Self::DatasetUpdated { .. } => "DatasetUpdated",
             Self::DatasetDeleted {} => "DatasetDeleted",
+        }
+    }
+
+    /// Marks the event of a change made from version `base` and merged three-way with what
+    /// happened after it (content and status events alike; others carry no mark).
+    pub fn mark_merged(&mut self, base: u64) {
+        match self {
+            Self::PostUpdated {
+                base_version, merged, ..
+            }
+            | Self::PostPublished {
+                base_version, merged, ..
+            }
+            | Self::PostScheduled {
+                base_version, merged, ..
+            }
+            | Self::PostUnpublished { base_version, merged } => {
+                *base_version = Some(base);
+                *merged = true;
+            }
+            _ => {}
         }
     }
 

@@ -31,7 +31,7 @@ pub mod webhooks;
 pub use access::{Actor, Scope};
 pub use datasets::{Dataset, DatasetService};
 pub use error::{Error, Result};
-pub use event::{Envelope, EventPayload};
+pub use event::{Envelope, EventPayload, KeptFields};
 pub use git::{GitError, GitProjection, GitSettings};
 pub use idempotency::{Begin, Idempotency, InFlight};
 pub use media::{ImageLimits, Media, MediaBlobs, MediaQuery, MediaService, Upload};

@@ -83,6 +83,23 @@ pub fn three_way(base: &Post, theirs: &Post, mine: PostPatch) -> Result<Merge> {
     })
 }
 
+/// The change that keeps my side of every conflict and both sides' other changes: what "keep
+/// my changes" sends when made from theirs. Tags merge as a set as always; a body conflict's
+/// `line` points into this change's body.
+pub fn keeping_mine(base: &Post, theirs: &Post, mine: &PostPatch) -> Result<PostPatch> {
+    let title = mine.title.as_deref().map(normalize_title).transpose()?;
+    let tags = mine.tags.as_deref().map(normalize_tags).transpose()?;
+    Ok(PostPatch {
+        title: title.filter(|t| *t != base.title),
+        slug: mine.slug.clone().filter(|s| *s != base.slug),
+        tags: tags.map(|mine| merge_tags(&base.tags, &theirs.tags, mine)),
+        status: mine.status.filter(|s| *s != base.status),
+        publish_at: mine.publish_at.filter(|at| Some(*at) != base.publish_at),
+        body: body_keeping_mine(&base.body, &theirs.body, mine.body.as_deref()),
+        properties: mine.properties.clone(),
+    })
+}
+
 fn rfc3339(at: OffsetDateTime) -> Option<String> {
     at.format(&Rfc3339).ok()
 }
@@ -168,15 +185,42 @@ fn diff3(base: &str, mine: &str, theirs: &str) -> Result<String, Vec<Conflict>> 
             line: Some(1),
         }]);
     }
+    merge_marked(base, mine, theirs).map_err(|marked| markers.hunks(&marked))
+}
+
+/// What "keep my changes" makes of the body: mine merged with theirs as far as they merge, and
+/// my lines in each overlapping hunk (a body conflict's `line` points into this text). `None`
+/// when `mine` leaves the body as it was at the base.
+fn body_keeping_mine(base: &str, theirs: &str, mine: Option<&str>) -> Option<String> {
+    let mine = mine.filter(|m| *m != base)?;
+    if theirs == base || theirs == mine {
+        return Some(mine.to_owned());
+    }
+    let markers = Markers::new();
+    if [base, mine, theirs].iter().any(|t| markers.occur_in(t)) {
+        // The whole body is one conflict (see `diff3`): mine as a whole.
+        return Some(mine.to_owned());
+    }
+    Some(match merge_marked(base, mine, theirs) {
+        Ok(merged) => merged,
+        Err(marked) => last_newline(base, mine, theirs, markers.keep_mine(&marked)),
+    })
+}
+
+/// diffy's merge of three texts, its last line's newline merged like a field; `Err`: the
+/// text with diff3 conflict markers.
+fn merge_marked(base: &str, mine: &str, theirs: &str) -> Result<String, String> {
     let mut options = MergeOptions::new();
     options
         .set_conflict_marker_length(MARKER_LEN)
         .set_conflict_style(ConflictStyle::Diff3)
         .set_incomplete_hunk_style(IncompleteHunkStyle::Git);
-    let mut merged = options
-        .merge(&complete(base), &complete(mine), &complete(theirs))
-        .map_err(|marked| markers.hunks(&marked))?;
-    // The last line's newline merges like a field: mine if I changed it, else theirs.
+    let merged = options.merge(&complete(base), &complete(mine), &complete(theirs))?;
+    Ok(last_newline(base, mine, theirs, merged))
+}
+
+/// The last line's newline merges like a field: mine if I changed it, else theirs.
+fn last_newline(base: &str, mine: &str, theirs: &str, mut merged: String) -> String {
     let newline = if ends_line(mine) != ends_line(base) {
         ends_line(mine)
     } else {
@@ -185,7 +229,7 @@ fn diff3(base: &str, mine: &str, theirs: &str) -> Result<String, Vec<Conflict>> 
     if !newline && merged.ends_with('\n') {
         merged.pop();
     }
-    Ok(merged)
+    merged
 }
 
 /// diffy's conflict marker lines (diff3 style, "ours" = mine).
@@ -220,6 +264,24 @@ impl Markers {
     fn occur_in(&self, text: &str) -> bool {
         let markers = [&self.open, &self.base, &self.theirs, &self.close];
         text.lines().any(|line| markers.iter().any(|m| m.trim_end() == line))
+    }
+
+    /// A text diffy marked with my side of each conflicting hunk kept, theirs and the base's
+    /// left out.
+    fn keep_mine(&self, marked: &str) -> String {
+        let mut part = Part::Merged;
+        let mut out = String::with_capacity(marked.len());
+        for text in marked.split_inclusive('\n') {
+            match part {
+                _ if text == self.open => part = Part::Mine,
+                Part::Mine if text == self.base => part = Part::Base,
+                Part::Base if text == self.theirs => part = Part::Theirs,
+                Part::Theirs if text == self.close => part = Part::Merged,
+                Part::Merged | Part::Mine => out.push_str(text),
+                Part::Base | Part::Theirs => {}
+            }
+        }
+        out
     }
 
     /// The conflicting hunks of a text diffy marked.

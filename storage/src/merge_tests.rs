@@ -237,3 +237,36 @@ fn invalid_input_of_mine_fails_like_a_plain_update() {
         Err(crate::Error::Invalid { field: "title", .. })
     ));
 }
+
+#[test]
+fn keeping_my_changes_in_the_body_keeps_theirs_outside_the_overlap() {
+    let mine = BODY.replace("Middle", "My middle").replace("Last", "My last");
+    let theirs = BODY.replace("First", "Their first").replace("Middle", "Their middle");
+    let kept = body_keeping_mine(BODY, &theirs, Some(&mine)).expect("I changed the body");
+    assert_eq!(
+        kept,
+        "Intro line.\n\nTheir first paragraph.\n\nMy middle paragraph.\n\nMy last paragraph.\n"
+    );
+    assert_eq!(
+        body_keeping_mine(BODY, &theirs, Some(BODY)),
+        None,
+        "my body is the base's"
+    );
+    assert_eq!(body_keeping_mine(BODY, &theirs, None), None);
+}
+
+#[test]
+fn keeping_mine_takes_my_side_of_conflicts_and_merges_tags_as_a_set() {
+    let base = post("Title", BODY, &["a", "b"]);
+    let mut theirs = post("Their title", BODY, &["a", "b", "theirs"]);
+    theirs.version = 2;
+    let mine = PostPatch {
+        title: Some("My title".into()),
+        tags: Some(vec!["a".into(), "mine".into()]),
+        ..PostPatch::default()
+    };
+    let kept = keeping_mine(&base, &theirs, &mine).expect("valid");
+    assert_eq!(kept.title.as_deref(), Some("My title"));
+    assert_eq!(kept.tags, Some(vec!["a".into(), "theirs".into(), "mine".into()]));
+    assert_eq!(kept.body, None);
+}

@@ -157,15 +157,15 @@ impl Post {
                     post.tags.clone_from(tags);
                 }
             }
-            EventPayload::PostPublished { publish_at } => {
+            EventPayload::PostPublished { publish_at, .. } => {
                 post.status = Status::Published;
                 post.publish_at = Some(*publish_at);
             }
-            EventPayload::PostScheduled { publish_at } => {
+            EventPayload::PostScheduled { publish_at, .. } => {
                 post.status = Status::Scheduled;
                 post.publish_at = Some(*publish_at);
             }
-            EventPayload::PostUnpublished {} => {
+            EventPayload::PostUnpublished { .. } => {
                 post.status = Status::Draft;
                 post.publish_at = None;
             }
@@ -175,6 +175,11 @@ impl Post {
                 if let Some(slug) = slug {
                     post.slug.clone_from(slug);
                 }
+            }
+            // A kept conflict copy is history, not content: only the version moves on.
+            EventPayload::PostConflictCopy { .. } => {
+                post.version = event.version;
+                return Some(post);
             }
             // Media events live in their own streams; they never reach a post.
             EventPayload::MediaUploaded { .. } | EventPayload::MediaUpdated { .. } | EventPayload::MediaDeleted {} => {}

@@ -17,6 +17,7 @@ use crate::post::{
 use crate::store::{AppendBatch, AppendOutcome, IdempotencyWrite, PostQuery, Store};
 use crate::{Error, Result};
 
+mod conflict_copy;
 mod from_base;
 
 /// How many numbered candidates a derived slug tries before giving up.
@@ -476,9 +477,20 @@ pub(crate) fn patch_events(current: &Post, patch: PostPatch, now: OffsetDateTime
     })?;
     let status_event = (status != current.status || (status != Status::Draft && publish_at != current.publish_at))
         .then_some(match (status, publish_at) {
-            (Status::Published, Some(at)) => EventPayload::PostPublished { publish_at: at },
-            (Status::Scheduled, Some(at)) => EventPayload::PostScheduled { publish_at: at },
-            _ => EventPayload::PostUnpublished {},
+            (Status::Published, Some(at)) => EventPayload::PostPublished {
+                publish_at: at,
+                base_version: None,
+                merged: false,
+            },
+            (Status::Scheduled, Some(at)) => EventPayload::PostScheduled {
+                publish_at: at,
+                base_version: None,
+                merged: false,
+            },
+            _ => EventPayload::PostUnpublished {
+                base_version: None,
+                merged: false,
+            },
         });
     // A draft's planned date: PostUnpublished clears `publish_at`, so it is set after that.
     let planned_before = if status_event.is_some() {

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use quire_storage::git::import::{plan_push, FileChange, PushedCommit};
 use quire_storage::git::{events_from_git, rebuild, settings_of, verify};
 use quire_storage::{
-    Actor, Clock, Envelope, Error, GitError, GitProjection, GitSettings, IdempotencyRecord, IdempotencyWrite, NewPost,
-    PostPatch, PostQuery, Posts, Role, SecretStore, SledOptions, SledStore, Status, Store,
+    Actor, Clock, Envelope, Error, GitError, GitProjection, GitSettings, IdempotencyRecord, IdempotencyWrite,
+    KeptFields, NewPost, PostPatch, PostQuery, Posts, Role, SecretStore, SledOptions, SledStore, Status, Store,
 };
 use time::macros::datetime;
 use time::OffsetDateTime;
@@ -105,6 +105,27 @@ fn script(posts: &Posts) {
         ..patch()
     };
     posts.update(&ada, a.id, None, back, None).expect("unpublish");
+    // A publish merged from an older version, and a conflict copy (its body is not the file's).
+    let retitle = PostPatch {
+        title: Some("Retitled".into()),
+        ..patch()
+    };
+    let retitled = posts.update(&ada, a.id, None, retitle, None).expect("retitle");
+    let publish = PostPatch {
+        status: Some(Status::Published),
+        ..patch()
+    };
+    let published = posts
+        .update_from_base(&ada, a.id, retitled.version - 1, publish, None)
+        .expect("a merged publish");
+    let copy = KeptFields {
+        title: Some("Lost title".into()),
+        body: Some("lost\nbody\n".into()),
+        ..KeptFields::default()
+    };
+    posts
+        .keep_conflict_copy(&ada, a.id, published.version, copy, idem("k-3"))
+        .expect("a conflict copy");
     // A pushed commit: its events carry their origin, which git must give back too.
     let file = FileChange {
         path: "content/posts/2025/pushed.md".into(),

@@ -5,6 +5,7 @@
 pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod backup;
+pub(crate) mod conflict_copies;
 pub(crate) mod datasets;
 pub(crate) mod editor;
 pub(crate) mod events;
@@ -80,6 +81,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(api_resource("/posts/{id}/history").route(web::get().to(posts::post_history)))
                 .service(api_resource("/posts/{id}/versions/{n}").route(web::get().to(posts::post_version)))
                 .service(api_resource("/posts/{id}/commits").route(web::get().to(status::post_commits)))
+                .service(
+                    api_resource("/posts/{id}/conflict-copies")
+                        .route(web::post().to(conflict_copies::keep_conflict_copy)),
+                )
+                .service(
+                    api_resource("/posts/{id}/conflict-copies/{n}/restore")
+                        .route(web::post().to(conflict_copies::restore_conflict_copy)),
+                )
                 .service(
                     api_resource("/media")
                         .route(web::get().to(media::list_media))
@@ -169,6 +178,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/api/v1/posts/{id}/history", "GET"),
     ("/api/v1/posts/{id}/versions/{n}", "GET"),
     ("/api/v1/posts/{id}/commits", "GET"),
+    ("/api/v1/posts/{id}/conflict-copies", "POST"),
+    ("/api/v1/posts/{id}/conflict-copies/{n}/restore", "POST"),
     ("/api/v1/media", "GET, POST"),
     ("/api/v1/media/{id}", "GET, PATCH, DELETE"),
     ("/api/v1/datasets", "GET"),

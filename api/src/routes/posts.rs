@@ -14,7 +14,8 @@ use crate::merge;
 use crate::state::AppState;
 use crate::write::{if_match, post_http, post_id, post_response, run_write};
 
-fn status(s: PostStatus) -> Status {
+/// The domain's status of an API status.
+pub(crate) fn status(s: PostStatus) -> Status {
     match s {
         PostStatus::Draft => Status::Draft,
         PostStatus::Published => Status::Published,

@@ -217,7 +217,14 @@ mod tests {
         model.apply(&log.event(b, created("b", Status::Draft)));
         let at = datetime!(2020-01-01 0:00 UTC);
         model.apply(&log.event(c, created("c", Status::Draft)));
-        model.apply(&log.event(c, EventPayload::PostScheduled { publish_at: at }));
+        model.apply(&log.event(
+            c,
+            EventPayload::PostScheduled {
+                publish_at: at,
+                base_version: None,
+                merged: false,
+            },
+        ));
         model.apply(&log.event(d, created("d", Status::Published)));
         assert_eq!(slugs(&model), ["a", "d"], "a past-due scheduled post waits");
 
@@ -225,8 +232,21 @@ mod tests {
             .apply(&log.event(a, EventPayload::PostDeleted {}))
             .expect("applies");
         assert_eq!(applied.before.map(|p| p.slug).as_deref(), Some("a"));
-        model.apply(&log.event(d, EventPayload::PostUnpublished {}));
-        model.apply(&log.event(c, EventPayload::PostPublished { publish_at: at }));
+        model.apply(&log.event(
+            d,
+            EventPayload::PostUnpublished {
+                base_version: None,
+                merged: false,
+            },
+        ));
+        model.apply(&log.event(
+            c,
+            EventPayload::PostPublished {
+                publish_at: at,
+                base_version: None,
+                merged: false,
+            },
+        ));
         assert_eq!(slugs(&model), ["c"]);
         assert_eq!(
             model.visible_post(c).map(|p| p.published_at),
@@ -258,6 +278,8 @@ mod tests {
             b,
             EventPayload::PostPublished {
                 publish_at: datetime!(2026-01-02 0:00 UTC),
+                base_version: None,
+                merged: false,
             },
         ));
         let post = model.visible_post(b).expect("visible");

@@ -100,8 +100,11 @@ test('conflict: offline edit vs online change; keep mine, keep the server’s, m
     assert.equal(mine.version, 3);
     assert.equal(mine.title, 'Post mine, renamed', 'keeping mine keeps what only the server changed');
     assert.equal(theirs.body, 'Server text for theirs.');
-    assert.equal(theirs.version, 2, 'keeping the server’s version sends nothing');
-    assert.equal(merged.version, 3);
+    assert.equal(theirs.version, 3, 'keeping the server’s version changes nothing but adds the copy to its history');
+    assert.equal(theirs.body, 'Server text for theirs.');
+    const history = (await api.call('GET', `/posts/${ids.theirs}/history`)).body.events;
+    assert.deepEqual([history[2].type, history[2].data.copy.body], ['PostConflictCopy', 'Local text for theirs.']);
+    assert.equal(merged.version, 4, 'the hand merge, and the local side it left out in the history');
     assert.equal(await page.textContent('#alert'), '', 'no alert once everything is decided');
 
     // The conflict copy is brought back into its post, and saved there.
@@ -112,7 +115,7 @@ test('conflict: offline edit vs online change; keep mine, keep the server’s, m
     assert.equal(await page.inputValue('#body'), 'Local text for theirs.');
     await page.click('#save');
     await waitFor(async () => (await api.call('GET', `/posts/${ids.theirs}`)).body.body === 'Local text for theirs.', { message: 'the copy to be saved into its post' });
-    assert.equal((await api.call('GET', `/posts/${ids.theirs}`)).body.version, 3);
+    assert.equal((await api.call('GET', `/posts/${ids.theirs}`)).body.version, 4);
     assert.deepEqual(errors.filter((e) => !/ERR_INTERNET_DISCONNECTED|Failed to load resource/.test(e)), []);
   } finally {
     await context.close();

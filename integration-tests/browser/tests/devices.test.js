@@ -160,7 +160,10 @@ test('devices: both rename the post; B keeps A’s title and finds its own in a 
     const post = (await api.call('GET', `/posts/${id}`)).body;
     assert.equal(post.title, 'Title from A');
     assert.equal(post.body, BODY, 'B’s change was not sent');
-    assert.equal(post.version, 2);
+    assert.equal(post.version, 3, 'only B’s conflict copy was added to the history');
+    const copyEvent = (await api.call('GET', `/posts/${id}/history`)).body.events[2];
+    assert.equal(copyEvent.type, 'PostConflictCopy');
+    assert.deepEqual([copyEvent.data.copy.title, copyEvent.data.copy.body], ['Title from B', bodyB], 'B’s side is in the server’s history');
 
     await b.page.evaluate(() => { location.hash = '#/posts'; });
     const copy = b.page.locator('#post-list li[data-key]', { hasText: 'Title from B (conflict copy)' });
@@ -169,6 +172,47 @@ test('devices: both rename the post; B keeps A’s title and finds its own in a 
     await b.page.waitForSelector('#copy-notice');
     assert.equal(await b.page.inputValue('#title'), 'Title from B (conflict copy)');
     assert.equal(await b.page.inputValue('#body'), bodyB, 'B’s text is recoverable');
+    // And from the post's history on the server, on any device.
+    await b.page.evaluate((k) => { location.hash = `#/history/${k}`; }, id);
+    await b.page.click('button.restore-copy[data-version="3"]');
+    await waitFor(async () => (await api.call('GET', `/posts/${id}`)).body.title === 'Title from B', { timeout: 30000, message: 'the copy brought back' });
+    assert.equal((await api.call('GET', `/posts/${id}`)).body.body, bodyB, 'B’s text is back in the post');
+  });
+});
+
+test('devices: both rename the post and edit different paragraphs; B keeps its title, every paragraph edit stays', { timeout: 150000 }, async () => {
+  await withTwoDevices('keep-mine-body', async ({ api, id, a, b }) => {
+    await editOffline(a, id, { title: 'Title from A', body: BODY.replace('Paragraph one.', 'Paragraph one, from A.') });
+    await editOffline(b, id, { title: 'Title from B', body: BODY.replace('Paragraph three.', 'Paragraph three, from B.') });
+    await syncClean(a);
+    await syncIntoConflict(b);
+    assert.equal(await b.page.textContent('#overlaps'), 'Changed on both sides: title.', 'only the title overlaps');
+    await b.page.click('#keep-mine');
+    await waitFor(async () => (await api.call('GET', `/posts/${id}`)).body.title === 'Title from B', { timeout: 30000, message: 'B’s title on the server' });
+    await waitFor(async () => (await pendingCount(b.page)) === 0, { message: 'nothing pending on B' });
+    const post = (await api.call('GET', `/posts/${id}`)).body;
+    assert.equal(post.body, 'Paragraph one, from A.\n\nParagraph two.\n\nParagraph three, from B.\n', 'A’s paragraph 1 and B’s paragraph 3');
+    await assertNothingToDecide(b, 'B');
+  });
+});
+
+test('devices: an overlapping hunk is decided on its own; the server’s side wins there, B’s other edit stays', { timeout: 150000 }, async () => {
+  await withTwoDevices('hunk-choice', async ({ api, id, a, b }) => {
+    await editOffline(a, id, { body: BODY.replace('Paragraph two.', 'Paragraph two, as A has it.') });
+    await editOffline(b, id, { body: BODY.replace('Paragraph two.', 'Paragraph two, as B has it.').replace('Paragraph three.', 'Paragraph three, from B.') });
+    await syncClean(a);
+    await syncIntoConflict(b);
+    assert.equal(await b.page.locator('#choices fieldset.overlap').count(), 1, 'one overlap to decide');
+    assert.equal(await b.page.textContent('#overlap-0 .f-mine'), 'Paragraph two, as B has it.\n');
+    await b.page.check('#pick-0-theirs');
+    await b.page.click('#save-choices');
+    const merged = 'Paragraph one.\n\nParagraph two, as A has it.\n\nParagraph three, from B.\n';
+    await waitFor(async () => (await api.call('GET', `/posts/${id}`)).body.body === merged, { timeout: 30000, message: 'the decided body on the server' });
+    await waitFor(async () => (await pendingCount(b.page)) === 0, { message: 'nothing pending on B' });
+    const events = (await api.call('GET', `/posts/${id}/history`)).body.events;
+    const copy = events.find((/** @type {{type: string}} */ e) => e.type === 'PostConflictCopy');
+    assert.ok(copy, 'B’s losing hunk is in the history');
+    assert.match(copy.data.copy.body, /Paragraph two, as B has it\./);
   });
 });
 
@@ -208,5 +252,7 @@ test('devices: the same line edited differently is a body conflict, merged by ha
     await waitFor(async () => (await api.call('GET', `/posts/${id}`)).body.body === merged, { timeout: 30000, message: 'the merge on the server' });
     await waitFor(async () => (await pendingCount(b.page)) === 0, { message: 'nothing pending on B' });
     assert.equal((await api.call('GET', `/posts/${id}`)).body.title, 'Shared post');
+    const copy = (await api.call('GET', `/posts/${id}/history`)).body.events.find((/** @type {{type: string}} */ e) => e.type === 'PostConflictCopy');
+    assert.equal(copy?.data.copy.body, bodyB, 'B’s side of the hunk is in the history');
   });
 });

@@ -4,6 +4,7 @@
 
 mod auth;
 mod cli;
+mod conflict_copies;
 mod crash;
 mod datasets;
 mod disclosure;

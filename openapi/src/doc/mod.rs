@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 mod accounts;
+mod conflict_copies;
 mod datasets;
 mod indieauth;
 mod media;
@@ -52,6 +53,7 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         login, refresh, logout, setup_status, setup,
         create_post, list_posts, get_post, patch_post, delete_post, restore_post,
         post_history, post_version, list_events, openapi_document, healthz, readyz,
+        conflict_copies::keep_conflict_copy, conflict_copies::restore_conflict_copy,
         accounts::me, accounts::list_users, accounts::create_user, accounts::patch_user,
         accounts::set_password, accounts::create_token, accounts::list_tokens, accounts::revoke_token,
         operations::status, operations::audit, operations::post_commits,
@@ -69,6 +71,7 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
     components(schemas(
         LoginRequest, LogoutRequest, RefreshRequest, SetupRequest, SetupStatus, TokenResponse,
         CreatePostRequest, PatchPostRequest, PostResponse, PostStatus, PostList, PostHistory, MergeConflict,
+        crate::posts::ConflictCopyRequest,
         EventResponse, EventOrigin, EventList, Health, Ready, Problem,
         RoleName, UserResponse, UserList, CreateUserRequest, PatchUserRequest, PasswordRequest,
         CreateTokenRequest, TokenInfo, TokenCreated, TokenList,
@@ -245,7 +248,7 @@ fn get_post() {}
         Unauthenticated,
         MissingRight,
         (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Merge conflict (`urn:quire:problem:merge-conflict`: `conflicts` lists each overlapping change with its `base`, `mine` and `theirs`, `current` is the post now), slug taken, post deleted (also since `Base-Version`), or the Idempotency-Key is in use", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Merge conflict (`urn:quire:problem:merge-conflict`: `conflicts` lists each overlapping change with its `base`, `mine` and `theirs`, `current` is the post now, `keep_mine` your change keeping your side of each conflict and both sides' other changes, to send with `Base-Version: <current.version>`), slug taken, post deleted (also since `Base-Version`), or the Idempotency-Key is in use", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match; `current` holds the post as it is now", body = Problem, content_type = "application/problem+json"),
         JsonBody,
         (status = 422, description = "Idempotency-Key reused with another request, or a `Base-Version` the post never had", body = Problem, content_type = "application/problem+json"),

@@ -9,8 +9,7 @@ use ulid::Ulid;
 
 use super::{normalize_patch, patch_events, IfMatch, PostPatch, Posts};
 use crate::access::{Actor, Scope};
-use crate::event::EventPayload;
-use crate::merge::{three_way, Merge};
+use crate::merge::{keeping_mine, three_way, Merge};
 use crate::post::Post;
 use crate::store::IdempotencyWrite;
 use crate::{Error, Result};
@@ -77,11 +76,13 @@ impl Posts {
         let events = self.store.stream_events(id)?;
         let base_post =
             Post::fold(events.iter().take_while(|e| e.version <= base)).ok_or(Error::PostNotFound { id })?;
+        let mine = patch.clone();
         match three_way(&base_post, &current, patch)? {
             Merge::Clean(merged) => self.commit_merged(actor, current, merged, base, idem),
             Merge::Conflicts(conflicts) => Err(Error::MergeConflict {
                 id,
                 base,
+                keep_mine: Box::new(keeping_mine(&base_post, &current, &mine)?),
                 current: Box::new(current),
                 conflicts,
             }),
@@ -105,14 +106,9 @@ impl Posts {
         if events.is_empty() {
             return Ok(current);
         }
+        // Every event of the merged change records its base, status changes too.
         for event in &mut events {
-            if let EventPayload::PostUpdated {
-                base_version, merged, ..
-            } = event
-            {
-                *base_version = Some(base);
-                *merged = true;
-            }
+            event.mark_merged(base);
         }
         self.commit(current.id, current.version, actor, now, idem, events)
     }

@@ -3,6 +3,8 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::event::EventPayload;
+use crate::post::Status;
 use crate::posts::{system_clock, NewPost};
 use crate::sled_store::{SledOptions, SledStore};
 use crate::users::Role;
@@ -166,4 +168,92 @@ fn rights_are_checked_before_any_version_or_conflict_is_shown() {
             "a merge reads the history, so it needs posts:read: {err:?}"
         );
     }
+}
+
+#[test]
+fn a_status_only_merge_records_its_base_like_any_other() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let posts = setup(dir.path());
+    let post = edited_elsewhere(&posts);
+    let publish = PostPatch {
+        status: Some(Status::Published),
+        ..PostPatch::default()
+    };
+    let published = posts
+        .update_from_base(&ada(), post.id, 1, publish, None)
+        .expect("merges");
+    assert_eq!((published.version, published.status), (3, Status::Published));
+    let title = PostPatch {
+        title: Some("A later title".into()),
+        ..PostPatch::default()
+    };
+    posts
+        .update(&ada(), post.id, Some(3), title, None)
+        .expect("a later edit");
+    let unpublish = PostPatch {
+        status: Some(Status::Draft),
+        ..PostPatch::default()
+    };
+    let unpublished = posts
+        .update_from_base(&ada(), post.id, 3, unpublish, None)
+        .expect("merges");
+    assert_eq!(
+        (unpublished.title.as_str(), unpublished.status),
+        ("A later title", Status::Draft)
+    );
+    let events = posts.store().stream_events(post.id).expect("history");
+    assert!(
+        matches!(
+            events[2].payload,
+            EventPayload::PostPublished {
+                base_version: Some(1),
+                merged: true,
+                ..
+            }
+        ),
+        "{:?}",
+        events[2].payload
+    );
+    assert!(
+        matches!(
+            events[4].payload,
+            EventPayload::PostUnpublished {
+                base_version: Some(3),
+                merged: true
+            }
+        ),
+        "{:?}",
+        events[4].payload
+    );
+}
+
+#[test]
+fn a_conflict_names_the_change_that_keeps_my_side_and_theirs_elsewhere() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let posts = setup(dir.path());
+    let post = edited_elsewhere(&posts);
+    let theirs = body(&BODY.replace("First", "Their first"));
+    posts
+        .update(&ada(), post.id, Some(2), theirs, None)
+        .expect("their body");
+    let mine = PostPatch {
+        title: Some("My title".into()),
+        body: Some(BODY.replace("Third", "My third")),
+        ..PostPatch::default()
+    };
+    let err = posts
+        .update_from_base(&ada(), post.id, 1, mine, None)
+        .expect_err("the title conflicts");
+    let Error::MergeConflict {
+        keep_mine, conflicts, ..
+    } = err
+    else {
+        panic!("a merge conflict, not {err:?}");
+    };
+    assert_eq!(conflicts.len(), 1, "only the title: {conflicts:?}");
+    assert_eq!(keep_mine.title.as_deref(), Some("My title"));
+    assert_eq!(
+        keep_mine.body.as_deref(),
+        Some("Their first paragraph.\n\nSecond paragraph.\n\nMy third paragraph.\n")
+    );
 }

@@ -21,8 +21,9 @@
 // earlier one is unsent carries If-Match `chain`: the version the earlier change produces,
 // known once it is sent.
 //
-// Nothing is dropped without a trace: keeping the server's version in a conflict keeps the
-// author's losing version as a "conflict copy" draft, which can be opened and brought back.
+// Nothing is dropped without a trace: whatever side of a merge conflict loses is kept, as a
+// "conflict copy" draft here (when the server's version is kept), and in the post's history on
+// the server (a `copy` item: `POST /posts/{id}/conflict-copies`), both of which bring it back.
 
 import { allItems, kvGet, req, transact, updateItem } from './db.js';
 
@@ -225,12 +226,20 @@ export function touchedFields(item, items) {
 }
 
 /**
+ * @typedef {{keep: 'server'} | {keep: 'mine', fields: Fields | null, user: string, only?: Set<string>}
+ *   | {keep: 'choices', patch: Record<string, unknown>, lost: Record<string, unknown> | null, local: Fields | null, user: string}} Choice
+ *   `choices`: a merge conflict decided conflict by conflict (see merge.js): `patch` goes to the
+ *   server's current version, `lost` (the losing side) into the post's history.
+ */
+
+/**
  * Ends a conflict (or a failure) as the author chose. `keep: 'server'` drops the local changes
  * of this post that wait behind it, keeping what they made of a conflicted post as a conflict
  * copy (in the same transaction, so it is never half done); otherwise `fields` (theirs, or a hand merge) become a new
  * change based on the server's current version, limited to the fields in `only` if given.
+ * A merge conflict's losing side also goes to the server (a `copy` item after the change).
  * @param {number} seq
- * @param {{keep: 'server'} | {keep: 'mine', fields: Fields | null, user: string, only?: Set<string>}} choice
+ * @param {Choice} choice
  */
 export async function resolve(seq, choice) {
   const items = await allItems();
@@ -248,7 +257,19 @@ export async function resolve(seq, choice) {
     if (choice.keep === 'server' && item.state === 'conflict' && mine && current) {
       tx.objectStore('drafts').put(conflictCopy(mine, current));
     }
-    if (choice.keep === 'server' || !current) return;
+    const keepMine = item.problem?.keep_mine;
+    if (choice.keep === 'server' && keepMine && current && !current.deleted_at) {
+      await addCopy(store, item, current, keepMine);
+    }
+    if (choice.keep === 'choices' && current) {
+      if (Object.keys(choice.patch).length) {
+        created = newItem(current, 'update', choice.patch, choice.local, choice.user, `merge “${current.title}”`);
+        created.seq = /** @type {number} */ (await req(store.add(created)));
+      }
+      if (choice.lost) await addCopy(store, item, current, choice.lost);
+      return;
+    }
+    if (choice.keep !== 'mine' || !current) return;
     const now = Date.now();
     const fields = choice.fields;
     const body = fields ? onlyFields(patchBody(fields, current), choice.only) : null;
@@ -266,6 +287,39 @@ export async function resolve(seq, choice) {
   });
   announce();
   return created;
+}
+
+/**
+ * A new outbox item for the post `current`, based on its version.
+ * @param {Post} current
+ * @param {ChangeKind} kind
+ * @param {Record<string, unknown> | null} body
+ * @param {Fields | null} local
+ * @param {string} user
+ * @param {string} label
+ * @returns {OutboxItem}
+ */
+function newItem(current, kind, body, local, user, label) {
+  const now = Date.now();
+  return {
+    key: newKey(), kind, post: current.id, user, body, ifMatch: current.version, local, label,
+    state: 'queued', attempts: 0, nextAt: 0, createdAt: now, updatedAt: now,
+    request: null, result: null, problem: null, note: '',
+  };
+}
+
+/**
+ * Queues the losing side of a merge conflict for the post's history on the server.
+ * @param {IDBObjectStore} store
+ * @param {OutboxItem} item  The conflicted item.
+ * @param {Post} current
+ * @param {Record<string, unknown>} lost
+ */
+async function addCopy(store, item, current, lost) {
+  const fields = ['title', 'slug', 'body', 'tags', 'status', 'publish_at'];
+  const body = { ...Object.fromEntries(Object.entries(lost).filter(([k]) => fields.includes(k))), base_version: current.version };
+  const copy = newItem(current, 'copy', body, null, item.user, `keep your version of “${current.title}” in its history`);
+  copy.seq = /** @type {number} */ (await req(store.add(copy)));
 }
 
 /**

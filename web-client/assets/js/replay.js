@@ -225,6 +225,7 @@ async function resolvePostRequest(item, items) {
     const create = items.find((i) => i.post === item.post && i.kind === 'create');
     return create && isActive(create) ? null : { error: 'the post was never created on the server' };
   }
+  if (item.kind === 'copy') return { method: 'POST', path: `/posts/${encodeURIComponent(id)}/conflict-copies`, ifMatch: null };
   let version = item.ifMatch;
   if (version === 'chain') {
     // Earlier changes of the same post, also those filed under its local key before the

@@ -28,6 +28,8 @@
  * @property {string} [field]
  * @property {string} [missing]  For a 403: the right that is missing.
  * @property {MergeConflict[]} [conflicts]  For a 409 merge conflict: each overlapping change.
+ * @property {Record<string, unknown>} [keep_mine]  For a 409 merge conflict: the change keeping the
+ *   author's side of every conflict and both sides' other changes, to send to `current` (see merge.js).
  *
  * @typedef {object} MergeConflict  One change made on both sides (see `Base-Version`).
  * @property {string} field  `title`, `slug`, `status`, `publish_at` or `body` (one per hunk).
@@ -69,7 +71,8 @@
  * @property {string | null} publish_at
  * @property {string} slug  Empty: let the server derive it.
  *
- * @typedef {'create' | 'update' | 'delete' | 'restore' | 'upload'} ChangeKind
+ * @typedef {'create' | 'update' | 'delete' | 'restore' | 'upload' | 'copy'} ChangeKind
+ *   `copy`: keeps the losing side of a conflict in the post's history on the server.
  *
  * @typedef {'queued' | 'sending' | 'sent' | 'conflict' | 'failed' | 'superseded' | 'discarded'} ItemState
  *

@@ -1,11 +1,14 @@
-// The history of a post (its events) and any older version of it. Needs the network.
+// The history of a post (its events) and any older version of it. Needs the network. A
+// conflict copy (the losing side of a conflict, kept in the history) can be brought back here.
 
-import { getJson, ProblemError } from '../api.js';
+import { authed, getJson, problemOf, ProblemError } from '../api.js';
 import { render } from '../markdown.js';
-import { h, show, when } from './dom.js';
+import { newKey } from '../outbox.js';
+import { h, show, toast, when } from './dom.js';
+import { changed } from './sync.js';
 
 /** @typedef {import('../types.js').Post} Post */
-/** @typedef {{seq: number, version: number, type: string, actor: string, at: string}} HistoryEvent */
+/** @typedef {{seq: number, version: number, type: string, actor: string, at: string, data: {copy?: {title?: string}}}} HistoryEvent */
 
 /** @param {unknown} e */
 function failure(e) {
@@ -29,7 +32,8 @@ export async function historyView(id) {
         [...events].reverse().map((e) => h('li', {},
           h('a', { href: `#/history/${encodeURIComponent(id)}/${e.version}` }, `Version ${e.version}`),
           h('span', { class: 'badge' }, e.type.replace(/^Post/, '').toLowerCase()),
-          h('span', { class: 'hint' }, `${e.actor}, ${when(e.at)}`)))));
+          h('span', { class: 'hint' }, `${e.actor}, ${when(e.at)}`),
+          e.type === 'PostConflictCopy' ? copyActions(id, e) : null))));
   } catch (e) {
     show('History', h('h1', {}, 'History'), h('p', { class: 'error', role: 'alert' }, failure(e)));
   }
@@ -50,4 +54,31 @@ export async function versionView(id, n) {
   } catch (e) {
     show('Version', h('h1', {}, 'Version'), h('p', { class: 'error', role: 'alert' }, failure(e)));
   }
+}
+
+/**
+ * What a conflict copy in the history offers: what it kept, and a button to bring it back (its
+ * fields, merged with what changed since).
+ * @param {string} id
+ * @param {HistoryEvent} e
+ */
+function copyActions(id, e) {
+  const title = e.data.copy?.title;
+  const button = h('button', { type: 'button', class: 'restore-copy', 'data-version': e.version, onclick: async () => {
+    button.disabled = true;
+    try {
+      const res = await authed(`/posts/${encodeURIComponent(id)}/conflict-copies/${e.version}/restore`,
+        { method: 'POST', headers: { 'Idempotency-Key': newKey() } });
+      if (!res.ok) throw new ProblemError(await problemOf(res));
+      changed();
+      toast('Your version is back in the post.');
+      location.hash = `#/edit/${encodeURIComponent(id)}`;
+    } catch (err) {
+      button.disabled = false;
+      toast(err instanceof ProblemError && err.problem.status === 409
+        ? 'It overlaps with changes made since; open the post and copy what you need from this version.'
+        : failure(err));
+    }
+  } }, 'Bring it back');
+  return h('span', { class: 'copy' }, title ? ` your version “${title}” ` : ' your version ', button);
 }
