@@ -6,6 +6,7 @@ mod auth;
 mod cli;
 mod crash;
 mod datasets;
+mod datasets_fetch;
 mod datasets_site;
 mod disclosure;
 mod editor;

@@ -382,13 +382,13 @@ fn check_chart(set: &Dataset, chart: &Chart) -> Result<()> {
     }
 }
 
-/// `http://` URLs only (Quire's HTTP client has no TLS), without credentials.
+/// `http://` or `https://` URLs (TLS: the built-in roots and `datasets.ca_file`), without credentials.
 pub fn check_source_url(raw: &str) -> Result<url::Url> {
     let url = url::Url::parse(raw).map_err(|e| Error::invalid("source_url", format!("not a URL: {e}")))?;
-    if url.scheme() != "http" || url.host_str().is_none() {
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(Error::invalid(
             "source_url",
-            "use an http:// URL with a host (this build has no TLS client)",
+            "use an http:// or https:// URL with a host",
         ));
     }
     if !url.username().is_empty() || url.password().is_some() {
