@@ -343,12 +343,26 @@ async fn an_unpublished_dataset_is_not_on_the_site_nor_shown_to_others() {
     assert_eq!(carol.get("/api/v1/datasets/secret").await.status(), 404);
     let list: DatasetList = carol.get("/api/v1/datasets").await.json().await.expect("list");
     assert!(list.items.is_empty());
-    let overwrite = put_csv(&carol, "secret", "a\n1\n", &[]).await;
-    assert_eq!(overwrite.status(), 403, "another user's dataset");
+    // Another user's name is only "taken": a draft answers exactly as a published dataset
+    // does, with nothing of it (not its owner, version or data).
+    let taken = |answer: reqwest::Response| async move {
+        assert_eq!(answer.status(), 409, "another user's dataset");
+        assert!(answer.headers().get("etag").is_none());
+        answer.text().await.expect("problem")
+    };
+    let as_draft = taken(put_csv(&carol, "secret", "a\n1\n", &[("if-match", "\"7\"")]).await).await;
+    let problem: Problem = serde_json::from_str(&as_draft).expect("problem+json");
+    assert_eq!(problem.problem_type, "urn:quire:problem:dataset-name-taken");
+    assert!(problem.current.is_none());
+    for hidden in ["SECRET-MARK", "admin", "draft", "version"] {
+        assert!(!as_draft.contains(hidden), "{hidden} in {as_draft}");
+    }
 
     let published = patch(&admin, "secret", json!({"status": "published"}), 1).await;
     assert_eq!(text(&admin, "/data/secret/").await.0, 200);
     assert_eq!(carol.get("/api/v1/datasets/secret").await.status(), 200);
+    let as_published = taken(put_csv(&carol, "secret", "a\n1\n", &[("if-match", "\"7\"")]).await).await;
+    assert_eq!(as_published, as_draft, "the same answer for a published dataset");
     patch(&admin, "secret", json!({"status": "draft"}), published.version).await;
     assert_eq!(text(&admin, "/data/secret.json").await.0, 404, "unpublished again");
     server.stop().await;

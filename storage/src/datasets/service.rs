@@ -110,6 +110,11 @@ impl DatasetService {
         }
         let current = self.store.dataset(stream_of(name))?;
         if let Some(set) = &current {
+            // Rights first: another user's name is only "taken" — a draft or deleted dataset
+            // answers exactly as a published one, so nothing hidden is disclosed.
+            if !owns_or_edits(actor, set) {
+                return Err(Error::DatasetNameTaken { name: name.to_owned() });
+            }
             check_may_change(actor, set)?;
         }
         // Bad data is told before a stale `If-Match`, as for posts.
@@ -328,8 +333,13 @@ pub fn may_see(actor: &Actor, set: &Dataset) -> bool {
     actor.role.edits_everyones_posts() || set.owner == actor.username || set.is_public()
 }
 
+/// The owner, editors and admins may change a dataset (published ones with `posts:publish`).
+fn owns_or_edits(actor: &Actor, set: &Dataset) -> bool {
+    set.owner == actor.username || actor.role.edits_everyones_posts()
+}
+
 fn check_may_change(actor: &Actor, set: &Dataset) -> Result<()> {
-    if set.owner != actor.username && !actor.role.edits_everyones_posts() {
+    if !owns_or_edits(actor, set) {
         return Err(Error::Forbidden {
             missing: "edit-others-datasets".into(),
             message: "this dataset belongs to another user; only editors and admins change others' datasets".into(),
