@@ -4,7 +4,8 @@
 //!   its later pages at `/data/<name>/page/<n>/` (the same pages the site projection writes as
 //!   files, from the same code in [`super::pages`]); sorted or filtered tables through the query
 //!   string (`?_sort=col`, `?_sort_desc=col`, `?_next=…`), which only Quire answers;
-//! - `/data/<name>.csv` — the stored CSV;
+//! - `/data/<name>.csv` — the stored CSV; `/data/<name>/chart.svg` — the chart alone (a post
+//!   shows it with `![title](/data/<name>/chart.svg)`);
 //! - `/data/<name>.json` — the query API, after datasette: `col=value`, `col__gt`, `__gte`,
 //!   `__lt`, `__lte`, `__contains`, `__not`, `_sort`, `_sort_desc`, `_size`, `_next`,
 //!   `_shape=objects|arrays`.
@@ -26,6 +27,8 @@ enum Target<'a> {
     Page(&'a str),
     /// `/data/<name>/page/<n>/`: page `n` (from 2) in the file's order.
     Numbered(&'a str, u64),
+    /// `/data/<name>/chart.svg`: the chart alone, for posts to embed as an image.
+    Chart(&'a str),
     Csv(&'a str),
     Json(&'a str),
     Slashless(&'a str),
@@ -41,6 +44,9 @@ fn target(rest: &str) -> Option<Target<'_>> {
             return Some(Target::Numbered(name, n));
         }
         return (!name.contains('/')).then_some(Target::Page(name));
+    }
+    if let Some(name) = rest.strip_suffix("/chart.svg") {
+        return (!name.contains('/')).then_some(Target::Chart(name));
     }
     if rest.contains('/') {
         return None;
@@ -89,6 +95,18 @@ pub(crate) async fn serve(
             let name = name.to_owned();
             let page = web::block(move || render_page(&service, &site, &name, &[], Some(n))).await??;
             page.map(html).ok_or_else(missing)
+        }
+        Target::Chart(name) => {
+            let name = name.to_owned();
+            let svg = web::block(move || match service.public(&name)? {
+                Some(set) => pages::chart(service.blobs(), &set),
+                None => Ok(None),
+            })
+            .await??;
+            Ok(HttpResponse::Ok()
+                .content_type("image/svg+xml")
+                .insert_header((header::CACHE_CONTROL, "no-cache"))
+                .body(svg.ok_or_else(missing)?))
         }
         Target::Json(name) => {
             let name = name.to_owned();

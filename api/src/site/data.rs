@@ -5,6 +5,8 @@
 //! - `data/<name>/index.html` — title, description, chart, the table's first page (file order);
 //! - `data/<name>/page/<n>/index.html` — the table's page `n` (from 2) in the file's order;
 //! - `data/<name>.csv` — the published CSV, copied from the blob store;
+//! - `data/<name>/chart.svg` — the chart alone, when the dataset has one, for posts to show
+//!   with a plain Markdown image: `![Daily count](/data/<name>/chart.svg)`;
 //!
 //! and `data/index.html`, the list, while at least one dataset is published. The HTML comes
 //! from [`crate::datasets::pages`], as the pages Quire answers itself do. Rows are read one
@@ -138,6 +140,15 @@ fn write_dataset(
     let config = site.config();
     let pages = page_count(set);
     let mut chart = pages::chart(blobs, set)?;
+    let chart_file = format!("data/{}/chart.svg", set.name);
+    match &chart {
+        Some(svg) => report.count(site.write_file(&chart_file, svg.as_bytes())?),
+        None => {
+            if site.remove_file(&chart_file)? {
+                report.removed += 1;
+            }
+        }
+    }
     let mut n = 0u64;
     for_each_page(pages::open(blobs, set)?, PAGE_ROWS, |rows| {
         n += 1;

@@ -163,3 +163,43 @@ async fn quire_rebuild_site_writes_the_data_pages() {
     assert_eq!(after, before, "the rebuild writes the same files");
     assert!(after.contains_key("data/daily/page/20/index.html"));
 }
+
+#[tokio::test]
+async fn a_post_shows_a_dataset_chart_with_a_plain_markdown_image() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    let site = server.dir.path().join("site");
+    let set = publish_daily(&admin).await;
+    let body = "The counts so far:\n\n![Daily count](/data/daily/chart.svg)\n";
+    let post = admin
+        .create_post(json!({"title": "Counting", "body": body, "status": "published"}))
+        .await;
+    wait_for_site(&admin, &site).await;
+
+    let svg = read(&site, "data/daily/chart.svg");
+    assert!(svg.starts_with(r#"<svg xmlns="http://www.w3.org/2000/svg""#), "{svg}");
+    assert!(svg.contains(r#"<title id="chart-title">Daily count</title>"#));
+    let served = admin
+        .http
+        .get(admin.url("/data/daily/chart.svg"))
+        .send()
+        .await
+        .expect("svg");
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.headers()["content-type"], "image/svg+xml");
+    assert_eq!(served.text().await.expect("svg"), svg, "Quire serves the file's bytes");
+    let page = read(&site, &format!("posts/{}/index.html", post.slug));
+    assert!(
+        page.contains(r#"src="/data/daily/chart.svg""#) && page.contains(r#"alt="Daily count""#),
+        "{page}"
+    );
+
+    // No chart settings: no chart file (and Quire has none to serve).
+    patch(&admin, "daily", json!({"chart": null}), set.version).await;
+    wait_for_site(&admin, &site).await;
+    assert!(!site.join("data/daily/chart.svg").exists());
+    assert!(site.join("data/daily/index.html").exists());
+    assert_eq!(text(&admin, "/data/daily/chart.svg").await.0, 404);
+    assert_eq!(text(&admin, "/data/nothing/chart.svg").await.0, 404);
+    server.stop().await;
+}
