@@ -157,12 +157,8 @@ fn write_dataset(
             pages: pages.max(n),
         };
         let html = pages::page_html(config, set, rows, None, pager, chart.take());
-        let written = site.write_file(&data_page_file(&set.name, n), html.as_bytes());
-        report.count(written.map_err(|e| quire_storage::Error::Io {
-            context: format!("writing page {n} of dataset {}", set.name),
-            source: std::io::Error::other(e.to_string()),
-        })?);
-        Ok(())
+        report.count(site.write_file(&data_page_file(&set.name, n), html.as_bytes())?);
+        Ok::<_, super::SiteError>(())
     })?;
     // Pages past the last one of an earlier, longer version.
     let folder = site.out_dir().join("data").join(&set.name).join("page");

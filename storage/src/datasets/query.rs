@@ -187,11 +187,12 @@ impl Query {
 /// Reads the CSV in `file` (with its header row) in its own order, handing `page` one page of
 /// `size` rows at a time (`(rowid, cells)`, rowid from 1) — at least one page, empty for a
 /// dataset without rows. One buffer serves every page, so memory follows `size`, not the file.
-pub fn for_each_page(
+/// `page`'s error stops the reading and is returned.
+pub fn for_each_page<E: From<Error>>(
     file: impl Read,
     size: usize,
-    mut page: impl FnMut(&[(u64, Vec<String>)]) -> Result<()>,
-) -> Result<()> {
+    mut page: impl FnMut(&[(u64, Vec<String>)]) -> Result<(), E>,
+) -> Result<(), E> {
     let size = size.max(1);
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(file);
     let mut record = csv::StringRecord::new();

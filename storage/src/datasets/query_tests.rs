@@ -94,7 +94,7 @@ fn pages_in_file_order_cover_every_row_once() {
     let mut pages = Vec::new();
     for_each_page(bytes.as_slice(), 3, |rows| {
         pages.push(rows.iter().map(|(id, c)| (*id, c[0].clone())).collect::<Vec<_>>());
-        Ok(())
+        Ok::<_, Error>(())
     })
     .expect("pages");
     let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
@@ -105,7 +105,7 @@ fn pages_in_file_order_cover_every_row_once() {
     for_each_page(empty.as_slice(), 3, |rows| {
         assert!(rows.is_empty());
         calls += 1;
-        Ok(())
+        Ok::<_, Error>(())
     })
     .expect("pages");
     assert_eq!(calls, 1, "an empty table still has its (empty) first page");
