@@ -223,6 +223,10 @@ impl From<DomainError> for ApiError {
             DomainError::UnsupportedMedia { message } => Self::new(P::UnsupportedMediaType, message),
             DomainError::UnreadableMedia { message } => Self::new(P::UnreadableImage, message),
             DomainError::DatasetNotFound { name } => Self::not_found(format!("there is no dataset {name:?}")),
+            DomainError::DatasetNameTaken { name } => Self::new(
+                P::DatasetNameTaken,
+                format!("the name {name:?} belongs to another user's dataset; choose another name"),
+            ),
             DomainError::DatasetVersionConflict { name, expected, actual } => Self::new(
                 P::VersionConflict,
                 format!(

@@ -98,6 +98,7 @@ impl Projections {
                 timeout: std::time::Duration::from_secs(config.datasets.fetch_timeout_secs),
                 max_bytes: config.datasets.max_bytes,
                 allow_private: config.webhooks.allow_private_addresses,
+                ca_file: config.datasets.ca_file.clone(),
             };
             this.waits().spawn(crate::datasets::fetch::run(fetcher, this.stopped()));
         }

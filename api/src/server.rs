@@ -63,7 +63,7 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
     let git = Arc::new(crate::git::GitStatus::new(&config.git));
     let webhook_queue = Arc::new(quire_storage::runner::ProjectionStatus::default());
     let publish = Arc::new(quire_storage::runner::ProjectionStatus::default());
-    let dataset_fetches = Arc::new(crate::datasets::FetchStatus::default());
+    let dataset_fetches = Arc::new(crate::datasets::FetchStatus::persisted(&config.data_dir));
     let metrics = Arc::new(crate::metrics::Metrics::new(crate::metrics::LogCollector {
         store: dyn_store.clone(),
         git: git.clone(),

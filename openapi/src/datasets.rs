@@ -121,7 +121,7 @@ pub struct PatchDatasetRequest {
     #[serde(default, deserialize_with = "some", skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<ChartSettings>)]
     pub chart: Option<Option<ChartSettings>>,
-    /// An `http://` URL to fetch the data from (CSV or a JSON array of objects).
+    /// An `http://` or `https://` URL to fetch the data from (CSV or a JSON array of objects).
     #[serde(default, deserialize_with = "some", skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub source_url: Option<Option<String>>,

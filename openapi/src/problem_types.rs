@@ -52,6 +52,8 @@ problem_types! {
     InvalidState = ("invalid-state", 409, "Not possible now"),
     /// The explicit slug belongs to another post.
     SlugTaken = ("slug-taken", 409, "Slug taken"),
+    /// The dataset name belongs to another user's dataset (published, draft or deleted alike).
+    DatasetNameTaken = ("dataset-name-taken", 409, "Dataset name taken"),
     /// The username is taken.
     UserExists = ("user-exists", 409, "User exists"),
     /// A request with this Idempotency-Key is still being processed.

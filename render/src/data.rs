@@ -1,6 +1,12 @@
 //! Data pages: the list of published datasets (`/data/`) and one dataset's page with its chart
 //! ([`crate::chart`]) and table (`/data/<name>/`). No JavaScript: the table is sorted and paged
 //! through links.
+//!
+//! The same functions render the static files the site projection writes and the pages Quire
+//! answers itself, so the two cannot drift apart. The default order's pages have plain URLs —
+//! `/data/<name>/` for the first, `/data/<name>/page/<n>/` for the others ([`data_page_file`]) —
+//! and exist as files; a sorted or filtered table is paged with datasette's `_next` cursor in
+//! the query string, which only Quire answers.
 
 use std::fmt::Write as _;
 
@@ -31,13 +37,55 @@ pub struct DataPageInput<'a> {
     pub total_rows: u64,
     /// Column index and descending.
     pub sort: Option<(usize, bool)>,
-    /// The `_next` cursor of the following page.
-    pub next: Option<String>,
-    /// Whether this is a later page (shows a link to the first).
-    pub later_page: bool,
-    /// The chart, from [`chart_svg`].
+    /// Where this page is and how its neighbours are linked.
+    pub pager: DataPager,
+    /// The chart, from [`crate::chart_svg`] (the first page shows it; later ones need not).
     pub chart: Option<String>,
     pub updated: OffsetDateTime,
+}
+
+/// How a table page links to its neighbours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataPager {
+    /// Page `page` (from 1) of `pages` in the file's own order, linked by path
+    /// ([`data_page_file`]): these pages are static files.
+    Numbered { page: u64, pages: u64 },
+    /// A sorted or filtered page, linked by the query string (`_next` cursor): Quire answers it.
+    Cursor {
+        /// The `_next` cursor of the following page.
+        next: Option<String>,
+        /// Whether this is a later page (shows a link to the first).
+        later: bool,
+    },
+}
+
+impl DataPager {
+    /// Whether this is the table's first page.
+    pub fn is_first(&self) -> bool {
+        match self {
+            DataPager::Numbered { page, .. } => *page <= 1,
+            DataPager::Cursor { later, .. } => !later,
+        }
+    }
+}
+
+/// The file (relative to the site folder) holding page `page` (from 1) of dataset `name` in
+/// its own order: `data/<name>/index.html`, then `data/<name>/page/<n>/index.html`.
+pub fn data_page_file(name: &str, page: u64) -> String {
+    if page <= 1 {
+        format!("data/{name}/index.html")
+    } else {
+        format!("data/{name}/page/{page}/index.html")
+    }
+}
+
+/// The URL path (without the base path) of page `page` of dataset `name` in its own order.
+fn data_page_url(name: &str, page: u64) -> String {
+    if page <= 1 {
+        format!("/data/{name}/")
+    } else {
+        format!("/data/{name}/page/{page}/")
+    }
 }
 
 /// One entry of `/data/`.
@@ -104,7 +152,7 @@ pub fn data_index(config: &SiteConfig, sets: &[DataSummary]) -> String {
     frame(config, "Data", "/data/", content)
 }
 
-/// `/data/<name>/`: title, description, chart, a page of the table, downloads.
+/// `/data/<name>/` (and its later pages): title, description, chart, a page of the table, downloads.
 pub fn data_page(config: &SiteConfig, page: &DataPageInput<'_>) -> String {
     let base = config.base_path();
     let here = format!("{base}/data/{}/", page.name);
@@ -158,17 +206,45 @@ pub fn data_page(config: &SiteConfig, page: &DataPageInput<'_>) -> String {
                     }
                 }
             }
-            nav.pagination aria-label="Table pages" {
-                @if page.later_page {
-                    a rel="first" href={ (here) "?" (current_sort) } { "First page" } " "
-                }
-                @if let Some(next) = &page.next {
-                    a rel="next" href={ (here) "?" (current_sort) "&_next=" (encode(next)) } { "Next page" }
+            (pager(base, page, &here, &current_sort))
+        }
+    };
+    let path = match page.pager {
+        DataPager::Numbered { page: n, .. } => data_page_url(page.name, n),
+        DataPager::Cursor { .. } => format!("/data/{}/", page.name),
+    };
+    frame(config, page.title, &path, content)
+}
+
+/// The links to the first, previous and next pages of the table.
+fn pager(base: &str, page: &DataPageInput<'_>, here: &str, current_sort: &str) -> Markup {
+    match &page.pager {
+        DataPager::Numbered { page: n, pages } => {
+            let link = |n: u64| format!("{base}{}", data_page_url(page.name, n));
+            html! {
+                nav.pagination aria-label="Table pages" {
+                    @if *n > 1 {
+                        a rel="first" href=(link(1)) { "First page" } " "
+                        a rel="prev" href=(link(n - 1)) { "Previous page" } " "
+                    }
+                    span.page-number { "Page " (n) " of " (pages) }
+                    @if n < pages {
+                        " " a rel="next" href=(link(n + 1)) { "Next page" }
+                    }
                 }
             }
         }
-    };
-    frame(config, page.title, &format!("/data/{}/", page.name), content)
+        DataPager::Cursor { next, later } => html! {
+            nav.pagination aria-label="Table pages" {
+                @if *later {
+                    a rel="first" href={ (here) "?" (current_sort) } { "First page" } " "
+                }
+                @if let Some(next) = next {
+                    a rel="next" href={ (here) "?" (current_sort) "&_next=" (encode(next)) } { "Next page" }
+                }
+            }
+        },
+    }
 }
 
 /// Percent-encodes a query value.

@@ -40,7 +40,7 @@ mod write;
 
 pub use affected::affected_pages;
 pub use chart::{chart_svg, ChartInput};
-pub use data::{data_index, data_page, DataColumn, DataPageInput, DataSummary};
+pub use data::{data_index, data_page, data_page_file, DataColumn, DataPageInput, DataPager, DataSummary};
 pub use error::{Error, Result};
 pub use feeds::xml_escape;
 pub use index::{PostIndex, TagEntry};

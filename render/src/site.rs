@@ -85,6 +85,22 @@ impl Site {
         crate::write::write_if_changed(&self.out_dir, rel, bytes, write::Sync::Now)
     }
 
+    /// Copies the file `src` to `rel` in the site's folder atomically, unless it already holds
+    /// the same bytes; returns whether it was written. Streams: for large files (datasets' CSV).
+    pub fn copy_file(&self, rel: &str, src: &Path) -> Result<bool> {
+        crate::write::copy_if_changed(&self.out_dir, rel, src)
+    }
+
+    /// Removes the file `rel` (and its folder once empty); returns whether it existed.
+    pub fn remove_file(&self, rel: &str) -> Result<bool> {
+        crate::write::remove_page(&self.out_dir, rel, write::Sync::Now)
+    }
+
+    /// Removes the folder `rel` with all it holds; returns whether it existed.
+    pub fn remove_folder(&self, rel: &str) -> Result<bool> {
+        crate::write::remove_tree(&self.out_dir, rel)
+    }
+
     /// The site's settings.
     pub fn config(&self) -> &SiteConfig {
         &self.config

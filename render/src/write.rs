@@ -65,6 +65,86 @@ pub(crate) fn sync_filesystem(root: &Path) -> Result<()> {
     rustix::fs::syncfs(&dir).map_err(|e| Error::io("sync the filesystem of", root, e.into()))
 }
 
+/// Copies the file `src` to `root/rel` atomically unless `root/rel` already holds the same
+/// bytes (compared in chunks, so memory does not follow the file's size). Returns whether the
+/// file was written.
+pub(crate) fn copy_if_changed(root: &Path, rel: &str, src: &Path) -> Result<bool> {
+    let path = root.join(rel);
+    if same_file_content(&path, src)? {
+        return Ok(false);
+    }
+    let dir = path.parent().unwrap_or(root);
+    create_dirs(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let temp = dir.join(format!(".{name}.{}.{n}{TEMP_SUFFIX}", std::process::id()));
+    let copy = || -> Result<()> {
+        fs::copy(src, &temp).map_err(|e| Error::io("copy into temp file", &temp, e))?;
+        File::open(&temp)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| Error::io("fsync temp file", &temp, e))?;
+        fs::rename(&temp, &path).map_err(|e| Error::io("rename into place", &path, e))
+    };
+    let result = copy();
+    if result.is_err() {
+        // Best effort: the error being returned is the one that matters.
+        let _ = fs::remove_file(&temp);
+    }
+    result?;
+    sync_dir(dir)?;
+    Ok(true)
+}
+
+/// Removes the folder `root/rel` with everything in it; returns whether it existed.
+pub(crate) fn remove_tree(root: &Path, rel: &str) -> Result<bool> {
+    let path = root.join(rel);
+    match fs::remove_dir_all(&path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(Error::io("remove folder", &path, e)),
+    }
+    sync_dir(path.parent().unwrap_or(root))?;
+    Ok(true)
+}
+
+fn same_file_content(path: &Path, src: &Path) -> Result<bool> {
+    let (Ok(a), Ok(b)) = (fs::metadata(path), fs::metadata(src)) else {
+        return Ok(false);
+    };
+    if !a.is_file() || a.len() != b.len() {
+        return Ok(false);
+    }
+    let open = |p: &Path| File::open(p).map_err(|e| Error::io("read", p, e));
+    let (mut x, mut y) = (open(path)?, open(src)?);
+    let (mut bx, mut by) = (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024]);
+    loop {
+        let n = read_full(&mut x, &mut bx).map_err(|e| Error::io("read", path, e))?;
+        let m = read_full(&mut y, &mut by).map_err(|e| Error::io("read", src, e))?;
+        if n != m || bx[..n] != by[..m] {
+            return Ok(false);
+        }
+        if n == 0 {
+            return Ok(true);
+        }
+    }
+}
+
+/// Reads until `buf` is full or the file ends.
+fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    use std::io::Read as _;
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
+
 /// Removes `root/rel` if it exists, then its folder if that is now empty (not `root`).
 /// Returns whether the file existed.
 pub(crate) fn remove_page(root: &Path, rel: &str, sync: Sync) -> Result<bool> {
@@ -193,6 +273,23 @@ mod tests {
             .collect();
         names.sort();
         names
+    }
+
+    #[test]
+    fn copies_only_changed_files_and_removes_trees() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let src = root.path().join("source.csv");
+        fs::write(&src, b"a,b\n1,2\n").expect("write source");
+        assert!(copy_if_changed(root.path(), "data/x.csv", &src).expect("copy"));
+        assert!(!copy_if_changed(root.path(), "data/x.csv", &src).expect("same"));
+        fs::write(&src, b"a,b\n1,3\n").expect("same length, other bytes");
+        assert!(copy_if_changed(root.path(), "data/x.csv", &src).expect("changed"));
+        assert_eq!(fs::read(root.path().join("data/x.csv")).expect("read"), b"a,b\n1,3\n");
+        assert_eq!(files(&root.path().join("data")), ["x.csv"], "no temp file left");
+        assert!(write_if_changed(root.path(), "data/x/page/2/index.html", b"p", Sync::Now).expect("page"));
+        assert!(remove_tree(root.path(), "data/x").expect("remove"));
+        assert!(!remove_tree(root.path(), "data/x").expect("gone"));
+        assert_eq!(files(&root.path().join("data")), ["x.csv"]);
     }
 
     #[test]

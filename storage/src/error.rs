@@ -148,6 +148,11 @@ pub enum Error {
     #[error("dataset {name} not found")]
     DatasetNotFound { name: String },
 
+    /// The name is another user's dataset, which the caller may not change. Carries nothing
+    /// of that dataset: whether it is published, a draft or deleted is not told.
+    #[error("the dataset name {name} is taken")]
+    DatasetNameTaken { name: String },
+
     /// The caller's `If-Match` version is not the dataset's current version.
     #[error("dataset {name} is at version {actual}, not {expected}")]
     DatasetVersionConflict { name: String, expected: u64, actual: u64 },

@@ -4,8 +4,16 @@
 //! only with `webhooks.allow_private_addresses`). The body goes through the same `put` as the
 //! API, which appends an event only when the data's hash changed. Failures are kept per dataset
 //! for `/api/v1/status` and counted for `/metrics`; they stop nothing else.
+//!
+//! **Persisted state.** When each dataset was last fetched (and how it went) is kept in
+//! `<data>/dataset-fetches.json` ([`STATE_FILE`]), replaced atomically after every fetch, so a
+//! restart carries on with the schedule instead of fetching every source at once. It is derived
+//! state, not events: a missing or unreadable file only means every source is due.
+//! A dataset whose `source_url` changed since its last fetch is due at once. `https` sources
+//! are checked against the built-in roots and `datasets.ca_file`.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,8 +27,11 @@ use tokio::sync::watch;
 /// How often the fetcher looks for due datasets.
 const TICK: Duration = Duration::from_secs(1);
 
+/// The file in the data folder that keeps [`FetchState`]s across restarts.
+pub const STATE_FILE: &str = "dataset-fetches.json";
+
 /// How the fetches of one dataset went.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FetchState {
     pub source_url: String,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -39,11 +50,55 @@ pub struct FetchState {
 #[derive(Debug, Default)]
 pub struct FetchStatus {
     states: Mutex<HashMap<String, FetchState>>,
+    /// Where the states are kept across restarts; `None`: in memory only.
+    file: Option<PathBuf>,
     pub attempts: AtomicU64,
     pub failures: AtomicU64,
 }
 
 impl FetchStatus {
+    /// The states kept in `<data_dir>/`[`STATE_FILE`] (none yet if it is missing or unreadable),
+    /// saved there after each fetch.
+    pub fn persisted(data_dir: &Path) -> Self {
+        let file = data_dir.join(STATE_FILE);
+        let states = match std::fs::read(&file) {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|error| {
+                tracing::warn!(%error, file = %file.display(), "unreadable fetch state; every source is due");
+                HashMap::new()
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashMap::new(),
+            Err(error) => {
+                tracing::warn!(%error, file = %file.display(), "unreadable fetch state; every source is due");
+                HashMap::new()
+            }
+        };
+        Self {
+            states: Mutex::new(states),
+            file: Some(file),
+            ..Self::default()
+        }
+    }
+
+    /// Replaces the state file atomically (temporary file, fsync, rename). A failure is logged:
+    /// the worst it costs is an early fetch after a restart.
+    fn save(&self, states: &HashMap<String, FetchState>) {
+        let Some(file) = &self.file else {
+            return;
+        };
+        let temp = file.with_extension(format!("json.{}.tmp", std::process::id()));
+        let write = || -> std::io::Result<()> {
+            let bytes = serde_json::to_vec_pretty(states).map_err(std::io::Error::other)?;
+            let mut out = std::fs::File::create(&temp)?;
+            std::io::Write::write_all(&mut out, &bytes)?;
+            out.sync_all()?;
+            std::fs::rename(&temp, file)
+        };
+        if let Err(error) = write() {
+            let _ = std::fs::remove_file(&temp);
+            tracing::warn!(%error, file = %file.display(), "could not save the fetch state");
+        }
+    }
+
     /// A copy of every dataset's state, by name.
     pub fn snapshot(&self) -> Vec<(String, FetchState)> {
         let states = self.states.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -52,9 +107,14 @@ impl FetchStatus {
         all
     }
 
-    fn last_attempt(&self, name: &str) -> Option<OffsetDateTime> {
+    /// When `set` was last fetched from its current `source_url`.
+    fn last_attempt(&self, set: &Dataset) -> Option<OffsetDateTime> {
         let states = self.states.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        states.get(name).and_then(|s| s.last_attempt_at)
+        let url = set.meta.source_url.as_deref().unwrap_or_default();
+        states
+            .get(&set.name)
+            .filter(|s| s.source_url == url)
+            .and_then(|s| s.last_attempt_at)
     }
 
     fn record(&self, set: &Dataset, at: OffsetDateTime, outcome: Result<bool, String>) {
@@ -77,6 +137,7 @@ impl FetchStatus {
                 state.failures += 1;
             }
         }
+        self.save(&states);
     }
 }
 
@@ -88,6 +149,8 @@ pub(crate) struct Fetcher {
     pub timeout: Duration,
     pub max_bytes: u64,
     pub allow_private: bool,
+    /// Extra CAs to trust for `https` sources (`datasets.ca_file`).
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Fetches due datasets until `stop`.
@@ -107,11 +170,13 @@ pub(crate) async fn run(fetcher: Fetcher, mut stop: watch::Receiver<bool>) {
             let Some(refresh) = set.meta.refresh.as_deref().and_then(|r| r.parse::<Refresh>().ok()) else {
                 continue;
             };
-            if refresh.next(fetcher.status.last_attempt(&set.name), now) > now {
+            if refresh.next(fetcher.status.last_attempt(&set), now) > now {
                 continue;
             }
             let outcome = fetch_one(&fetcher, &set).await;
-            fetcher.status.record(&set, now, outcome);
+            let status = fetcher.status.clone();
+            // Writes the state file: off the executor.
+            let _ = tokio::task::spawn_blocking(move || status.record(&set, now, outcome)).await;
         }
         tokio::select! {
             changed = stop.changed() => if changed.is_err() || *stop.borrow() { return },
@@ -128,7 +193,8 @@ async fn fetch_one(fetcher: &Fetcher, set: &Dataset) -> Result<bool, String> {
     let target = tokio::task::spawn_blocking(move || check_url(&checked, allow))
         .await
         .map_err(|_| "the address lookup failed".to_owned())??;
-    let client = reqwest::Client::builder()
+    let client = crate::tls::http_client(fetcher.ca_file.as_deref())
+        .map_err(|e| format!("cannot read datasets.ca_file: {e:#}"))?
         .redirect(reqwest::redirect::Policy::none())
         .timeout(fetcher.timeout)
         .resolve_to_addrs(&target.host, &target.addrs)
@@ -140,7 +206,7 @@ async fn fetch_one(fetcher: &Fetcher, set: &Dataset) -> Result<bool, String> {
         if e.is_timeout() {
             timed_out()
         } else {
-            format!("fetching {url} failed: {e}")
+            format!("fetching {url} failed: {}", crate::webhooks::sender::describe(&e))
         }
     })?;
     if !response.status().is_success() {

@@ -3,6 +3,7 @@
 //! ([`public`]), and the scheduled fetch ([`fetch`]) with its status.
 
 pub(crate) mod fetch;
+pub(crate) mod pages;
 pub(crate) mod public;
 
 use actix_web::http::header;
@@ -28,6 +29,9 @@ pub struct DatasetsConfig {
     /// How long one fetch may take, in seconds. Private and loopback sources are refused
     /// unless `webhooks.allow_private_addresses` is on (the same rule as for webhooks).
     pub fetch_timeout_secs: u64,
+    /// A PEM file of extra CAs to trust for `https` sources (a private CA); the Mozilla roots
+    /// built into Quire are always trusted.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl Default for DatasetsConfig {
@@ -37,6 +41,7 @@ impl Default for DatasetsConfig {
             max_rows: 200_000,
             fetch_enabled: true,
             fetch_timeout_secs: 30,
+            ca_file: None,
         }
     }
 }
@@ -50,6 +55,9 @@ impl DatasetsConfig {
             (1..=600).contains(&self.fetch_timeout_secs),
             "datasets.fetch_timeout_secs must be between 1 and 600"
         );
+        if let Some(file) = &self.ca_file {
+            crate::tls::client_config(Some(file)).map_err(|e| anyhow::anyhow!("datasets.ca_file: {e:#}"))?;
+        }
         Ok(())
     }
 

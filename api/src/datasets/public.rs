@@ -1,34 +1,34 @@
 //! The public side of datasets, served by Quire under `/data/` (published datasets only; a
 //! draft or deleted one is missing, exactly like a name never used):
-//! - `/data/` — the list; `/data/<name>/` — the page with chart and table, sorted and paged
-//!   through links (`?_sort=col`, `?_sort_desc=col`, `?_next=…`);
-//! - `/data/<name>.csv` — the stored CSV;
+//! - `/data/` — the list; `/data/<name>/` — the page with chart and table in the file's order,
+//!   its later pages at `/data/<name>/page/<n>/` (the same pages the site projection writes as
+//!   files, from the same code in [`super::pages`]); sorted or filtered tables through the query
+//!   string (`?_sort=col`, `?_sort_desc=col`, `?_next=…`), which only Quire answers;
+//! - `/data/<name>.csv` — the stored CSV; `/data/<name>/chart.svg` — the chart alone (a post
+//!   shows it with `![title](/data/<name>/chart.svg)`);
 //! - `/data/<name>.json` — the query API, after datasette: `col=value`, `col__gt`, `__gte`,
 //!   `__lt`, `__lte`, `__contains`, `__not`, `_sort`, `_sort_desc`, `_size`, `_next`,
 //!   `_shape=objects|arrays`.
 
-use std::fs::File;
-use std::io::BufReader;
-
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
-use quire_render::{chart_svg, data_index, data_page, ChartInput, DataColumn, DataPageInput, DataSummary, Markdown};
-use quire_storage::datasets::query::{chart_points, json_value};
-use quire_storage::datasets::{ChartKind, Query};
+use quire_render::DataPager;
+use quire_storage::datasets::query::json_value;
+use quire_storage::datasets::Query;
 use quire_storage::{Dataset, DatasetService};
 
+use super::pages::{self, open, page_count, PAGE_ROWS};
 use crate::error::ApiError;
 use crate::state::AppState;
-
-/// Rows per page of the HTML table.
-const PAGE_ROWS: usize = 50;
-/// Most points a chart draws; more rows are averaged in buckets.
-const CHART_POINTS: usize = 400;
 
 enum Target<'a> {
     Index,
     Page(&'a str),
+    /// `/data/<name>/page/<n>/`: page `n` (from 2) in the file's order.
+    Numbered(&'a str, u64),
+    /// `/data/<name>/chart.svg`: the chart alone, for posts to embed as an image.
+    Chart(&'a str),
     Csv(&'a str),
     Json(&'a str),
     Slashless(&'a str),
@@ -39,7 +39,14 @@ fn target(rest: &str) -> Option<Target<'_>> {
         return Some(Target::Index);
     }
     if let Some(name) = rest.strip_suffix('/') {
+        if let Some((name, n)) = name.split_once("/page/") {
+            let n = n.parse().ok().filter(|n| *n >= 2 && !name.contains('/'))?;
+            return Some(Target::Numbered(name, n));
+        }
         return (!name.contains('/')).then_some(Target::Page(name));
+    }
+    if let Some(name) = rest.strip_suffix("/chart.svg") {
+        return (!name.contains('/')).then_some(Target::Chart(name));
     }
     if rest.contains('/') {
         return None;
@@ -71,16 +78,7 @@ pub(crate) async fn serve(
     match target(&rest).ok_or_else(missing)? {
         Target::Index => {
             let sets = web::block(move || service.public_list()).await??;
-            let summaries: Vec<DataSummary> = sets
-                .iter()
-                .map(|d| DataSummary {
-                    name: d.name.clone(),
-                    title: d.meta.title.clone(),
-                    rows: d.rows,
-                    updated: d.data_updated_at,
-                })
-                .collect();
-            Ok(html(data_index(&site, &summaries)))
+            Ok(html(pages::index_html(&site, &sets)))
         }
         Target::Slashless(name) => {
             let location = format!("/data/{name}/");
@@ -90,8 +88,25 @@ pub(crate) async fn serve(
         }
         Target::Page(name) => {
             let name = name.to_owned();
-            let page = web::block(move || render_page(&service, &site, &name, &pairs)).await??;
+            let page = web::block(move || render_page(&service, &site, &name, &pairs, None)).await??;
             page.map(html).ok_or_else(missing)
+        }
+        Target::Numbered(name, n) => {
+            let name = name.to_owned();
+            let page = web::block(move || render_page(&service, &site, &name, &[], Some(n))).await??;
+            page.map(html).ok_or_else(missing)
+        }
+        Target::Chart(name) => {
+            let name = name.to_owned();
+            let svg = web::block(move || match service.public(&name)? {
+                Some(set) => pages::chart(service.blobs(), &set),
+                None => Ok(None),
+            })
+            .await??;
+            Ok(HttpResponse::Ok()
+                .content_type("image/svg+xml")
+                .insert_header((header::CACHE_CONTROL, "no-cache"))
+                .body(svg.ok_or_else(missing)?))
         }
         Target::Json(name) => {
             let name = name.to_owned();
@@ -117,19 +132,6 @@ fn html(body: String) -> HttpResponse {
         .body(body)
 }
 
-fn open(service: &DatasetService, set: &Dataset) -> Result<BufReader<File>, quire_storage::Error> {
-    let file_name = set.file_name();
-    let path = service
-        .blobs()
-        .path_of(&file_name)
-        .ok_or_else(|| quire_storage::Error::DatasetNotFound { name: set.name.clone() })?;
-    let file = File::open(&path).map_err(|source| quire_storage::Error::Io {
-        context: format!("opening {}", path.display()),
-        source,
-    })?;
-    Ok(BufReader::with_capacity(64 * 1024, file))
-}
-
 fn query_json(
     service: &DatasetService,
     name: &str,
@@ -140,7 +142,7 @@ fn query_json(
         return Ok(None);
     };
     let query = Query::parse(&set, pairs)?;
-    let page = query.run(open(service, &set)?)?;
+    let page = query.run(open(service.blobs(), &set)?)?;
     let rows: Vec<serde_json::Value> = page
         .rows
         .iter()
@@ -171,61 +173,66 @@ fn query_json(
     })))
 }
 
+/// The HTML page of the published dataset `name`: for the query `pairs`, or (`numbered`) page
+/// `n` in the file's order, as the site's files have it.
 fn render_page(
     service: &DatasetService,
     site: &quire_render::SiteConfig,
     name: &str,
     pairs: &[(String, String)],
+    numbered: Option<u64>,
 ) -> Result<Option<String>, quire_storage::Error> {
     let Some(set) = service.public(name)? else {
         return Ok(None);
     };
-    let mut pairs: Vec<(String, String)> = pairs
-        .iter()
-        .filter(|(k, _)| k != "_size" && k != "_shape")
-        .cloned()
-        .collect();
+    let pages = page_count(&set);
+    let mut pairs: Vec<(String, String)> = match numbered {
+        Some(n) if n > pages => return Ok(None),
+        Some(n) => vec![("_next".into(), ((n - 1) * PAGE_ROWS as u64).to_string())],
+        None => pairs
+            .iter()
+            .filter(|(k, _)| k != "_size" && k != "_shape")
+            .cloned()
+            .collect(),
+    };
     pairs.push(("_size".into(), PAGE_ROWS.to_string()));
     let query = Query::parse(&set, &pairs)?;
-    let page = query.run(open(service, &set)?)?;
-    let chart = match &set.meta.chart {
-        Some(chart) => match (set.column(&chart.x), set.column(&chart.y)) {
-            (Some((x, _)), Some((y, _))) => {
-                let points = chart_points(&set, x, y, CHART_POINTS, open(service, &set)?)?;
-                Some(chart_svg(&ChartInput {
-                    title: &set.meta.title,
-                    x_label: &chart.x,
-                    y_label: &chart.y,
-                    bar: chart.kind == ChartKind::Bar,
-                    points: &points,
-                    rows: set.rows,
-                }))
-            }
-            _ => None,
-        },
-        None => None,
+    let page = query.run(open(service.blobs(), &set)?)?;
+    let pager = pager_of(&query, &pairs, pages, page.next.clone());
+    let chart = match pager.is_first() {
+        true => pages::chart(service.blobs(), &set)?,
+        false => None,
     };
-    let input = DataPageInput {
-        name: &set.name,
-        title: &set.meta.title,
-        description_html: Markdown::new().to_html(&set.meta.description),
-        columns: set
-            .columns
-            .iter()
-            .map(|c| DataColumn {
-                name: c.name.clone(),
-                numeric: c.kind.is_numeric(),
-            })
-            .collect(),
-        rows: &page.rows,
-        total_rows: set.rows,
-        sort: query.sorted_by(),
-        next: page.next.clone(),
-        later_page: pairs.iter().any(|(k, v)| k == "_next" && !v.is_empty()),
+    Ok(Some(pages::page_html(
+        site,
+        &set,
+        &page.rows,
+        query.sorted_by(),
+        pager,
         chart,
-        updated: set.data_updated_at,
+    )))
+}
+
+/// A page in the file's order, unfiltered, starting at a page boundary is one of the numbered
+/// (static) pages and links like them; anything else pages with the `_next` cursor.
+fn pager_of(query: &Query, pairs: &[(String, String)], pages: u64, next: Option<String>) -> DataPager {
+    let filtered = pairs.iter().any(|(k, _)| !k.starts_with('_'));
+    let cursor = pairs.iter().find(|(k, _)| k == "_next").map(|(_, v)| v.as_str());
+    let start = match cursor {
+        None | Some("") => Some(0),
+        Some(raw) => raw.parse::<u64>().ok(),
     };
-    Ok(Some(data_page(site, &input)))
+    let rows = PAGE_ROWS as u64;
+    match start {
+        Some(start) if query.sorted_by().is_none() && !filtered && start % rows == 0 => DataPager::Numbered {
+            page: start / rows + 1,
+            pages,
+        },
+        _ => DataPager::Cursor {
+            next,
+            later: cursor.is_some_and(|v| !v.is_empty()),
+        },
+    }
 }
 
 async fn csv_file(req: &HttpRequest, service: &DatasetService, set: &Dataset) -> Result<HttpResponse, ApiError> {

@@ -37,6 +37,9 @@ pub fn fingerprint(config: &SiteConfig) -> String {
     let mut hash = Sha256::new();
     hash.update(env!("CARGO_PKG_VERSION").as_bytes());
     hash.update([0]);
+    // What the site's files are made of; a new kind (data pages) renders everything once.
+    hash.update(b"posts+data-pages");
+    hash.update([0]);
     hash.update(quire_render::STYLESHEET.as_bytes());
     hash.update([0]);
     hash.update(serde_json::to_vec(config).unwrap_or_default());

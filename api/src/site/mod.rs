@@ -8,6 +8,7 @@
 //! ([`serve`]).
 
 pub(crate) mod cache;
+pub(crate) mod data;
 pub(crate) mod error;
 mod follow;
 pub(crate) mod manifest;

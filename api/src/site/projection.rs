@@ -18,6 +18,10 @@
 //! offer in `srcset` are written to `media/w<width>/` before any page that shows them, and only
 //! then does the renderer know the image (without its copies, a post shows the image plainly).
 //! Copies are derived files: missing ones are made again on the next start or rebuild.
+//!
+//! **Datasets.** Dataset events are folded into a [`DataModel`]; after each page of events the
+//! files of the datasets they touched (`data/…`, see [`super::data`]) are written or removed,
+//! also before the manifest moves.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -31,6 +35,7 @@ use quire_storage::{Envelope, EventPayload, ImageLimits, MediaBlobs, Store};
 use tokio::sync::watch;
 
 use super::cache::SiteCache;
+use super::data::{DataModel, DataReport};
 use super::error::Result;
 use super::manifest::{fingerprint, Manifest};
 use super::model::SiteModel;
@@ -66,6 +71,12 @@ impl CatchUp {
         self.removed += report.removed.len();
         self.unchanged += report.unchanged;
     }
+
+    fn add_data(&mut self, report: DataReport) {
+        self.written += report.written;
+        self.removed += report.removed;
+        self.unchanged += report.unchanged;
+    }
 }
 
 /// The projection over one site folder. One per folder: it is the folder's only writer.
@@ -73,6 +84,8 @@ impl CatchUp {
 pub struct SiteProjection {
     site: Site,
     model: SiteModel,
+    /// The datasets, for the data pages.
+    data: DataModel,
     /// The `seq` of the last event folded into `model`.
     folded: u64,
     /// Where the files stand; `None` until the site has been rendered with these settings.
@@ -102,6 +115,7 @@ impl SiteProjection {
         Ok(Self {
             site,
             model: SiteModel::default(),
+            data: DataModel::default(),
             folded: 0,
             written,
             fingerprint,
@@ -133,6 +147,7 @@ impl SiteProjection {
                 self.pending_images.push((file, *width, *height));
             }
         }
+        self.data.apply(event);
         self.model.apply(event)
     }
 
@@ -241,6 +256,7 @@ impl SiteProjection {
 
     fn reset(&mut self) {
         self.model = SiteModel::default();
+        self.data = DataModel::default();
         self.folded = 0;
     }
 
@@ -250,6 +266,8 @@ impl SiteProjection {
         }
         self.fold_to(store, written)?;
         self.write_image_copies()?;
+        // The files already reflect the events up to `written`.
+        self.data.forget_changes();
         let mut done = CatchUp {
             seq: written,
             ..CatchUp::default()
@@ -281,6 +299,9 @@ impl SiteProjection {
             self.folded = last;
             let report = self.site.write_pages(&pages, self.model.visible())?;
             self.note(&mut done, &report);
+            if self.data.has_changes() {
+                done.add_data(self.data.write_changed(&self.site, self.media.as_ref())?);
+            }
             self.save(last)?;
             done.events += events.len();
             done.seq = last;
@@ -304,6 +325,7 @@ impl SiteProjection {
         let stopping = || self.stopping();
         let report = writer::render_all(&self.site, visible, progress.unwrap_or(&mut quiet), &stopping)?;
         done.add(&report);
+        done.add_data(self.data.write_all(&self.site, self.media.as_ref())?);
         if let Some(cache) = &self.cache {
             cache.clear();
         }

@@ -3,7 +3,7 @@
 //! post them, one task per webhook on the shared runtime, so a slow or dead receiver holds up
 //! only its own queue.
 
-mod sender;
+pub(crate) mod sender;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -194,7 +194,7 @@ async fn excerpt(mut response: reqwest::Response) -> String {
 }
 
 /// An error with its causes, which reqwest's `Display` leaves out.
-fn describe(error: &dyn std::error::Error) -> String {
+pub(crate) fn describe(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

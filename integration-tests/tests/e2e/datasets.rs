@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 /// `day,count`: 1,000 days from 2024-01-01 with a count that goes up and down.
-fn daily_counts() -> String {
+pub(crate) fn daily_counts() -> String {
     let start = time::macros::date!(2024 - 01 - 01);
     let mut csv = String::from("day,count\n");
     for i in 0..1000i64 {
@@ -23,7 +23,7 @@ fn daily_counts() -> String {
     csv
 }
 
-async fn put_csv(client: &Client, name: &str, csv: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+pub(crate) async fn put_csv(client: &Client, name: &str, csv: &str, headers: &[(&str, &str)]) -> reqwest::Response {
     let mut request = client
         .request(Method::PUT, &format!("/api/v1/datasets/{name}"))
         .header("content-type", "text/csv")
@@ -34,7 +34,7 @@ async fn put_csv(client: &Client, name: &str, csv: &str, headers: &[(&str, &str)
     request.send().await.expect("put")
 }
 
-async fn patch(client: &Client, name: &str, body: Value, version: u64) -> DatasetResponse {
+pub(crate) async fn patch(client: &Client, name: &str, body: Value, version: u64) -> DatasetResponse {
     let response = client
         .patch_json(
             &format!("/api/v1/datasets/{name}"),
@@ -47,7 +47,7 @@ async fn patch(client: &Client, name: &str, body: Value, version: u64) -> Datase
 }
 
 /// Puts the daily counts as `daily`, published with a line chart.
-async fn publish_daily(admin: &Client) -> DatasetResponse {
+pub(crate) async fn publish_daily(admin: &Client) -> DatasetResponse {
     let created = put_csv(admin, "daily", &daily_counts(), &[]).await;
     assert_eq!(created.status(), 201);
     let created: DatasetResponse = created.json().await.expect("dataset");
@@ -57,7 +57,7 @@ async fn publish_daily(admin: &Client) -> DatasetResponse {
     patch(admin, "daily", body, created.version).await
 }
 
-async fn text(client: &Client, path: &str) -> (u16, String) {
+pub(crate) async fn text(client: &Client, path: &str) -> (u16, String) {
     let response = client.http.get(client.url(path)).send().await.expect("get");
     (response.status().as_u16(), response.text().await.expect("text"))
 }
@@ -69,7 +69,7 @@ async fn json_of(client: &Client, path: &str) -> Value {
 }
 
 /// The table's body rows of a page, as their cells.
-fn table_rows(html: &str) -> Vec<Vec<String>> {
+pub(crate) fn table_rows(html: &str) -> Vec<Vec<String>> {
     let body = html
         .split("<tbody>")
         .nth(1)
@@ -94,7 +94,7 @@ fn table_rows(html: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn next_link(html: &str) -> Option<String> {
+pub(crate) fn next_link(html: &str) -> Option<String> {
     let at = html.find(r#"rel="next" href=""#)?;
     let rest = &html[at + r#"rel="next" href=""#.len()..];
     Some(rest[..rest.find('"')?].replace("&amp;", "&"))
@@ -343,12 +343,26 @@ async fn an_unpublished_dataset_is_not_on_the_site_nor_shown_to_others() {
     assert_eq!(carol.get("/api/v1/datasets/secret").await.status(), 404);
     let list: DatasetList = carol.get("/api/v1/datasets").await.json().await.expect("list");
     assert!(list.items.is_empty());
-    let overwrite = put_csv(&carol, "secret", "a\n1\n", &[]).await;
-    assert_eq!(overwrite.status(), 403, "another user's dataset");
+    // Another user's name is only "taken": a draft answers exactly as a published dataset
+    // does, with nothing of it (not its owner, version or data).
+    let taken = |answer: reqwest::Response| async move {
+        assert_eq!(answer.status(), 409, "another user's dataset");
+        assert!(answer.headers().get("etag").is_none());
+        answer.text().await.expect("problem")
+    };
+    let as_draft = taken(put_csv(&carol, "secret", "a\n1\n", &[("if-match", "\"7\"")]).await).await;
+    let problem: Problem = serde_json::from_str(&as_draft).expect("problem+json");
+    assert_eq!(problem.problem_type, "urn:quire:problem:dataset-name-taken");
+    assert!(problem.current.is_none());
+    for hidden in ["SECRET-MARK", "admin", "draft", "version"] {
+        assert!(!as_draft.contains(hidden), "{hidden} in {as_draft}");
+    }
 
     let published = patch(&admin, "secret", json!({"status": "published"}), 1).await;
     assert_eq!(text(&admin, "/data/secret/").await.0, 200);
     assert_eq!(carol.get("/api/v1/datasets/secret").await.status(), 200);
+    let as_published = taken(put_csv(&carol, "secret", "a\n1\n", &[("if-match", "\"7\"")]).await).await;
+    assert_eq!(as_published, as_draft, "the same answer for a published dataset");
     patch(&admin, "secret", json!({"status": "draft"}), published.version).await;
     assert_eq!(text(&admin, "/data/secret.json").await.0, 404, "unpublished again");
     server.stop().await;
@@ -432,13 +446,13 @@ enum Mode {
 
 /// A data source over HTTP/1.1 on 127.0.0.1 that counts its requests.
 #[derive(Clone)]
-struct Upstream {
-    url: String,
+pub(crate) struct Upstream {
+    pub(crate) url: String,
     state: Arc<Mutex<(Mode, String, usize)>>,
 }
 
 impl Upstream {
-    async fn start(body: &str) -> Self {
+    pub(crate) async fn start(body: &str) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}/counts.csv", listener.local_addr().expect("addr"));
         let state = Arc::new(Mutex::new((Mode::Serve, body.to_owned(), 0)));
@@ -488,12 +502,12 @@ impl Upstream {
         s.1 = body.to_owned();
     }
 
-    fn hits(&self) -> usize {
+    pub(crate) fn hits(&self) -> usize {
         self.state.lock().expect("state").2
     }
 }
 
-async fn puts(admin: &Client, name: &str) -> usize {
+pub(crate) async fn puts(admin: &Client, name: &str) -> usize {
     let history: Value = admin
         .get(&format!("/api/v1/datasets/{name}/history"))
         .await
@@ -504,7 +518,7 @@ async fn puts(admin: &Client, name: &str) -> usize {
     events.iter().filter(|e| e["type"] == "DatasetPut").count()
 }
 
-async fn wait_for_hits(upstream: &Upstream, hits: usize) {
+pub(crate) async fn wait_for_hits(upstream: &Upstream, hits: usize) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while upstream.hits() < hits {
         assert!(Instant::now() < deadline, "the upstream was not fetched {hits} times");
@@ -513,7 +527,7 @@ async fn wait_for_hits(upstream: &Upstream, hits: usize) {
 }
 
 /// The fetch state of `name` in `/api/v1/status`, once `done` holds.
-async fn fetch_state(
+pub(crate) async fn fetch_state(
     admin: &Client,
     name: &str,
     done: impl Fn(&quire_openapi::DatasetFetchStatus) -> bool,
@@ -583,7 +597,7 @@ async fn the_scheduled_fetch_records_only_changes_and_reports_failures() {
     server.stop().await;
 }
 
-async fn json_of_api(admin: &Client, name: &str) -> DatasetResponse {
+pub(crate) async fn json_of_api(admin: &Client, name: &str) -> DatasetResponse {
     admin
         .get(&format!("/api/v1/datasets/{name}"))
         .await

@@ -7,6 +7,8 @@ mod cli;
 mod conflict_copies;
 mod crash;
 mod datasets;
+mod datasets_fetch;
+mod datasets_site;
 mod disclosure;
 mod editor;
 mod git;

@@ -28,6 +28,32 @@ use crate::site_common::wait_for_site;
 const BUCKET: &str = "quire-site";
 const POSTS: usize = 200;
 
+/// Puts `counts` (120 rows: three table pages) and publishes it with a bar chart.
+async fn publish_dataset(client: &Client) -> quire_openapi::DatasetResponse {
+    let csv: String = std::iter::once("n,count\n".to_owned())
+        .chain((1..=120).map(|n| format!("{n},{}\n", n % 7)))
+        .collect();
+    let created = client
+        .request(reqwest::Method::PUT, "/api/v1/datasets/counts")
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .expect("PUT dataset");
+    assert_eq!(created.status(), 201);
+    let created: quire_openapi::DatasetResponse = created.json().await.expect("dataset");
+    let meta = json!({"title": "Counts", "status": "published", "chart": {"type": "bar", "x": "n", "y": "count"}});
+    let published = client
+        .patch_json(
+            "/api/v1/datasets/counts",
+            &meta,
+            &[("If-Match", &format!("\"{}\"", created.version))],
+        )
+        .await;
+    assert_eq!(published.status(), 200, "publish the dataset");
+    published.json().await.expect("dataset")
+}
+
 /// moto's S3 on a free port, with request recording on; killed when dropped.
 struct Moto {
     child: Child,
@@ -298,9 +324,27 @@ async fn publishing_uploads_only_what_changed_and_the_bucket_equals_the_site() {
         .create_post(json!({"title": "With a photo", "body": format!("![x]({})", photo.url), "status": "published"}))
         .await;
     let posts = create_posts(&client, POSTS).await;
+    let dataset = publish_dataset(&client).await;
     wait_for_site(&client, &site).await;
     wait_for_publish(&client).await;
     assert_bucket_equals_site(store.as_ref(), &site).await;
+    // A published dataset's pages and CSV are site files like any other.
+    for (key, kind) in [
+        ("data/index.html", "text/html; charset=utf-8"),
+        ("data/counts/index.html", "text/html; charset=utf-8"),
+        ("data/counts/page/2/index.html", "text/html; charset=utf-8"),
+        ("data/counts.csv", "text/csv; charset=utf-8"),
+    ] {
+        let object = store.get(&key.into()).await.unwrap_or_else(|e| panic!("{key}: {e}"));
+        assert_eq!(
+            object.attributes.get(&Attribute::ContentType).map(|v| v.as_ref()),
+            Some(kind),
+            "{key}"
+        );
+    }
+    let page = store.get(&"data/counts/index.html".into()).await.expect("page");
+    let page = String::from_utf8(page.bytes().await.expect("bytes").to_vec()).expect("utf-8");
+    assert!(page.contains("<svg") && page.contains("<td class=\"num\">"), "{page}");
     let original = format!("media/{}.jpg", photo.hash);
     let stored = store
         .get(&original.as_str().into())
@@ -378,10 +422,29 @@ async fn publishing_uploads_only_what_changed_and_the_bucket_equals_the_site() {
     assert!(deleted.status().is_success());
     wait_for_site(&client, &site).await;
     wait_for_publish(&client).await;
-    assert!(
-        keys(&moto.writes().await, "DELETE").contains(&page),
-        "its page is deleted"
-    );
+    let unpublished = client
+        .patch_json(
+            "/api/v1/datasets/counts",
+            &json!({"status": "draft"}),
+            &[("If-Match", &format!("\"{}\"", dataset.version))],
+        )
+        .await;
+    assert_eq!(unpublished.status(), 200, "unpublish the dataset");
+    wait_for_site(&client, &site).await;
+    wait_for_publish(&client).await;
+    let deletes = keys(&moto.writes().await, "DELETE");
+    assert!(deletes.contains(&page), "its page is deleted");
+    for key in [
+        "data/index.html",
+        "data/counts/index.html",
+        "data/counts/page/2/index.html",
+        "data/counts.csv",
+    ] {
+        assert!(
+            deletes.contains(key),
+            "an unpublished dataset's {key} is deleted: {deletes:?}"
+        );
+    }
     let gone = store.get(&page.as_str().into()).await;
     assert!(
         matches!(gone, Err(object_store::Error::NotFound { .. })),

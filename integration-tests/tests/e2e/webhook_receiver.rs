@@ -11,6 +11,8 @@ use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 #[derive(Debug, Clone, Copy)]
 pub enum Answer {
     Status(u16),
+    /// 200 with this body as `text/csv` (a data source for the datasets' fetch).
+    Csv(&'static str),
     /// Never answers.
     Hang,
 }
@@ -121,6 +123,13 @@ impl Receiver {
             Answer::Hang => tokio::time::sleep(Duration::from_secs(3600)).await,
             Answer::Status(status) => {
                 let reply = format!("HTTP/1.1 {status} X\r\ncontent-length: 4\r\nconnection: close\r\n\r\nnope");
+                let _ = stream.write_all(reply.as_bytes()).await;
+            }
+            Answer::Csv(body) => {
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/csv\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
                 let _ = stream.write_all(reply.as_bytes()).await;
             }
         }

@@ -29,7 +29,7 @@ fn openssl(dir: &Path, args: &[&str]) {
 }
 
 /// A CA (`ca.pem`) and a certificate for 127.0.0.1 signed by it (`leaf.pem`, `leaf.key`).
-fn make_certificates(dir: &Path) {
+pub(crate) fn make_certificates(dir: &Path) {
     let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
     let mut ca = vec![
         "req",
@@ -83,7 +83,7 @@ fn make_certificates(dir: &Path) {
     );
 }
 
-fn server_tls(dir: &Path) -> Arc<rustls::ServerConfig> {
+pub(crate) fn server_tls(dir: &Path) -> Arc<rustls::ServerConfig> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(dir.join("leaf.pem"))
         .expect("leaf.pem")
         .collect::<Result<_, _>>()

@@ -184,6 +184,36 @@ impl Query {
     }
 }
 
+/// Reads the CSV in `file` (with its header row) in its own order, handing `page` one page of
+/// `size` rows at a time (`(rowid, cells)`, rowid from 1) — at least one page, empty for a
+/// dataset without rows. One buffer serves every page, so memory follows `size`, not the file.
+/// `page`'s error stops the reading and is returned.
+pub fn for_each_page<E: From<Error>>(
+    file: impl Read,
+    size: usize,
+    mut page: impl FnMut(&[(u64, Vec<String>)]) -> Result<(), E>,
+) -> Result<(), E> {
+    let size = size.max(1);
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(file);
+    let mut record = csv::StringRecord::new();
+    let mut rows: Vec<(u64, Vec<String>)> = Vec::with_capacity(size);
+    let mut rowid = 0u64;
+    let mut pages = 0u64;
+    while reader.read_record(&mut record).map_err(read_failed)? {
+        rowid += 1;
+        rows.push((rowid, record.iter().map(str::to_owned).collect()));
+        if rows.len() == size {
+            page(&rows)?;
+            pages += 1;
+            rows.clear();
+        }
+    }
+    if !rows.is_empty() || pages == 0 {
+        page(&rows)?;
+    }
+    Ok(())
+}
+
 fn read_failed(e: csv::Error) -> Error {
     Error::Io {
         context: "reading a stored dataset".into(),

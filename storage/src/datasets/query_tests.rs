@@ -83,3 +83,30 @@ fn filters_compare_numbers_as_numbers() {
     let pairs = vec![("nope".to_owned(), "1".to_owned())];
     assert!(Query::parse(&set, &pairs).is_err());
 }
+
+#[test]
+fn pages_in_file_order_cover_every_row_once() {
+    let mut csv = String::from("n\n");
+    for i in 1..=7 {
+        csv.push_str(&format!("{i}\n"));
+    }
+    let (_, bytes) = dataset(&csv);
+    let mut pages = Vec::new();
+    for_each_page(bytes.as_slice(), 3, |rows| {
+        pages.push(rows.iter().map(|(id, c)| (*id, c[0].clone())).collect::<Vec<_>>());
+        Ok::<_, Error>(())
+    })
+    .expect("pages");
+    let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
+    assert_eq!(sizes, [3, 3, 1]);
+    assert_eq!(pages[2], [(7, "7".to_owned())]);
+    let (_, empty) = dataset("n\n");
+    let mut calls = 0;
+    for_each_page(empty.as_slice(), 3, |rows| {
+        assert!(rows.is_empty());
+        calls += 1;
+        Ok::<_, Error>(())
+    })
+    .expect("pages");
+    assert_eq!(calls, 1, "an empty table still has its (empty) first page");
+}

@@ -110,6 +110,11 @@ impl DatasetService {
         }
         let current = self.store.dataset(stream_of(name))?;
         if let Some(set) = &current {
+            // Rights first: another user's name is only "taken" — a draft or deleted dataset
+            // answers exactly as a published one, so nothing hidden is disclosed.
+            if !owns_or_edits(actor, set) {
+                return Err(Error::DatasetNameTaken { name: name.to_owned() });
+            }
             check_may_change(actor, set)?;
         }
         // Bad data is told before a stale `If-Match`, as for posts.
@@ -328,8 +333,13 @@ pub fn may_see(actor: &Actor, set: &Dataset) -> bool {
     actor.role.edits_everyones_posts() || set.owner == actor.username || set.is_public()
 }
 
+/// The owner, editors and admins may change a dataset (published ones with `posts:publish`).
+fn owns_or_edits(actor: &Actor, set: &Dataset) -> bool {
+    set.owner == actor.username || actor.role.edits_everyones_posts()
+}
+
 fn check_may_change(actor: &Actor, set: &Dataset) -> Result<()> {
-    if set.owner != actor.username && !actor.role.edits_everyones_posts() {
+    if !owns_or_edits(actor, set) {
         return Err(Error::Forbidden {
             missing: "edit-others-datasets".into(),
             message: "this dataset belongs to another user; only editors and admins change others' datasets".into(),
@@ -382,13 +392,13 @@ fn check_chart(set: &Dataset, chart: &Chart) -> Result<()> {
     }
 }
 
-/// `http://` URLs only (Quire's HTTP client has no TLS), without credentials.
+/// `http://` or `https://` URLs (TLS: the built-in roots and `datasets.ca_file`), without credentials.
 pub fn check_source_url(raw: &str) -> Result<url::Url> {
     let url = url::Url::parse(raw).map_err(|e| Error::invalid("source_url", format!("not a URL: {e}")))?;
-    if url.scheme() != "http" || url.host_str().is_none() {
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(Error::invalid(
             "source_url",
-            "use an http:// URL with a host (this build has no TLS client)",
+            "use an http:// or https:// URL with a host",
         ));
     }
     if !url.username().is_empty() || url.password().is_some() {
