@@ -34,6 +34,7 @@ mod error;
 mod follow;
 mod history;
 pub mod import;
+mod notes;
 mod pack;
 mod projector;
 mod render;
@@ -232,12 +233,24 @@ impl GitProjection {
         let (Some(tip), Some(last)) = (self.projector.tip(), events.last()) else {
             return Ok(());
         };
+        if Some(tip) == self.ref_tip {
+            // The events of a pushed commit whose last is still to come.
+            return Ok(());
+        }
         let who = gix::actor::Signature {
             name: self.settings.committer_name.as_str().into(),
             email: self.settings.committer_email.as_str().into(),
             time: gix::date::Time::new(last.at.unix_timestamp(), 0),
         };
-        repo::move_main(&self.repo, self.ref_tip, tip, &who)?;
+        let added = self.projector.take_notes();
+        let notes = if added.is_empty() {
+            None
+        } else {
+            let mut notes = notes::Notes::load(&self.repo)?;
+            let was = notes.tip();
+            Some((was, notes.add(&added, &who, &mut sink)?))
+        };
+        repo::move_main(&self.repo, self.ref_tip, tip, notes, &who)?;
         self.ref_tip = Some(tip);
         self.packer.after_move();
         Ok(())
@@ -267,15 +280,13 @@ impl GitProjection {
                 self.projector.replay(event)?;
                 after = event.seq;
                 if event.seq == position {
-                    check_same_event(commit.as_ref(), event)?;
+                    check_same_event(commit.as_deref(), event)?;
                 }
             }
             if events.is_empty() {
                 return Err(GitError::LogMismatch {
                     seq: position,
-                    git_event: commit
-                        .map(|c| render::parse_trailers(c.message()).event_id.unwrap_or_default())
-                        .unwrap_or_default(),
+                    git_event: commit.unwrap_or_default(),
                     log_event: None,
                 });
             }
@@ -285,10 +296,9 @@ impl GitProjection {
     }
 }
 
-fn check_same_event(commit: Option<&repo::CommitData>, event: &Envelope) -> Result<()> {
-    let git_event = commit
-        .and_then(|c| render::parse_trailers(c.message()).event_id)
-        .unwrap_or_default();
+/// Checks that `git_event`, the id of the event git's position names, is the log's `event`.
+fn check_same_event(git_event: Option<&str>, event: &Envelope) -> Result<()> {
+    let git_event = git_event.unwrap_or_default().to_owned();
     if git_event == event.id.to_string() {
         return Ok(());
     }
