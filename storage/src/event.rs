@@ -70,6 +70,13 @@ pub struct Origin {
 }
 
 impl Origin {
+    /// For an event of a pushed commit Quire adopts: the file it was read from and the file's
+    /// text as pushed (`None` for a deleted file).
+    pub fn adopted_file(&self) -> Option<(&str, Option<&str>)> {
+        self.commit_object.as_ref()?;
+        Some((self.path.as_deref()?, self.file.as_deref()))
+    }
+
     /// The origin of an event read from pushed commit `commit`.
     pub fn git_push(commit: impl Into<String>) -> Self {
         Self {
@@ -95,15 +102,6 @@ impl Origin {
             commit_object: None,
             commit_events: None,
         }
-    }
-}
-
-impl Origin {
-    /// For an event of a pushed commit Quire adopts: the file it was read from and the file's
-    /// text as pushed (`None` for a deleted file).
-    pub fn adopted_file(&self) -> Option<(&str, Option<&str>)> {
-        self.commit_object.as_ref()?;
-        Some((self.path.as_deref()?, self.file.as_deref()))
     }
 }
 

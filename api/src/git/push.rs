@@ -297,11 +297,11 @@ fn import_push(context: &PushContext, request: &HookRequest) -> anyhow::Result<R
         Err(problems) => return Ok(Err(problems)),
     };
     let mut messages = vec![format!("Quire imported {} event(s) from {n} commit(s)", events.len())];
-    let written = wait_for_git(&context.content, events.last().map_or(0, |e| e.seq));
-    messages.push(match (adopted == n, written) {
-        (true, true) => "main is your commits as pushed: there is nothing to pull".into(),
-        (true, false) => "Quire writes your commits to main in a moment, as pushed".into(),
-        (false, _) => format!(
+    let main = wait_for_git(&context.content, events.last().map_or(0, |e| e.seq));
+    messages.push(match main {
+        Some(main) if main == update.new => "main is your commits as pushed: there is nothing to pull".into(),
+        None if adopted == n => "Quire writes your commits to main in a moment, as pushed".into(),
+        _ => format!(
             "{adopted} of {n} commit(s) are kept as pushed; the others make Quire's own commits: \
              run `git pull --rebase` to take them"
         ),
@@ -310,20 +310,20 @@ fn import_push(context: &PushContext, request: &HookRequest) -> anyhow::Result<R
 }
 
 /// Waits until the git projection has written event `seq` (at most a few seconds); returns
-/// whether it has.
-fn wait_for_git(content: &Path, seq: u64) -> bool {
+/// `main` then, or `None` if it has not got there.
+fn wait_for_git(content: &Path, seq: u64) -> Option<String> {
     let deadline = std::time::Instant::now() + GIT_WAIT;
     loop {
         match GitProjection::main_of(content) {
-            Ok((_, position)) if position >= seq => return true,
+            Ok((main, position)) if position >= seq => return main.map(|m| m.to_string()),
             Ok(_) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "reading content.git's position after a push");
-                return false;
+                return None;
             }
         }
         if std::time::Instant::now() >= deadline {
-            return false;
+            return None;
         }
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -13,10 +13,16 @@
 //! same commit ids ([`rebuild`]), the commits can be checked against the log ([`verify`]), and
 //! the log can be read back from git alone ([`events_from_git`]).
 //!
-//! **Where the projection stands is read from git itself**: the `Event-Seq` trailer of `main`'s
-//! newest projected commit. Objects are written first and `main` moves last, with a
-//! compare-and-swap, so a crash in between only means those commits are made again on restart
-//! (the orphaned objects are harmless). To render a file the projection needs every post's state
+//! **Pushed commits are adopted** ([`import`]): the events of a `git push` record the pushed
+//! files and commit objects, and the projection writes those commits themselves, one per pushed
+//! commit, with the pusher's ids, authors and messages (module docs of `projector`). Their
+//! messages carry no trailers, so the events each carries are listed in a git note,
+//! `refs/notes/quire` (one JSON envelope a line), written with `main` in one ref transaction.
+//!
+//! **Where the projection stands is read from git itself**: the newest event carried by a commit
+//! of `main`, from its note if it has one, else from its `Event-Seq` trailer. Objects are written
+//! first and `main` moves last, with a compare-and-swap, so a crash in between only means those
+//! commits are made again on restart (the orphaned objects are harmless). To render a file the projection needs every post's state
 //! at that position: on the first [`GitProjection::catch_up`] after opening a non-empty
 //! repository it folds the log's events up to git's position again (reading the log once, no
 //! writes), then commits what follows.
@@ -30,6 +36,8 @@
 //! on `main` by hand is kept: the projection continues on top of it, and [`verify`] reports it. An alias of an
 //! old slug is kept even if another post takes that slug later.
 
+#[cfg(test)]
+mod adopt_tests;
 mod error;
 mod follow;
 mod history;

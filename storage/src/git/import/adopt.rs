@@ -7,9 +7,10 @@
 //! tree is the tree before plus the pushed files, and its object is the recorded one, so the
 //! projection, `quire rebuild git` and `quire restore` all write the very same commit.
 //!
-//! Adoption needs one unbroken chain on top of `main`: a commit that makes no event (say it only
-//! changed a front matter field Quire ignores) or whose object is not UTF-8 cannot be rebuilt from
-//! the log, so neither it nor the commits after it are marked; their events get Quire's own
+//! Adoption needs one unbroken chain on top of `main`: a commit that makes no event, that writes a
+//! file making none (say it only changed a front matter field Quire ignores) or more than one
+//! folder below `content/posts/`, or whose object is not UTF-8 cannot be rebuilt from the log, so
+//! neither it nor the commits after it are marked; their events get Quire's own
 //! commits, as before, and the pusher takes them with `git pull --rebase`.
 //!
 //! A file without an `id` is matched to its post by its path: [`files_in_git`] reads from the
@@ -37,11 +38,15 @@ pub(crate) fn mark(plan: &mut PushPlan, commits: &[PushedCommit]) {
             b.origin.as_ref().and_then(|o| o.commit.as_deref()) == Some(commit.id.as_str())
         };
         let count = plan.batches[start..].iter().take_while(|b| of_commit(b)).count();
-        let events: usize = plan.batches[start..start + count]
+        let batches = &plan.batches[start..start + count];
+        let events: usize = batches.iter().map(|(_, b)| b.events.len()).sum();
+        // Each file written must be one the log records, at a place the projection can hold it.
+        let recorded = commit
+            .changes
             .iter()
-            .map(|(_, b)| b.events.len())
-            .sum();
-        if events == 0 {
+            .filter(|c| c.after.is_some())
+            .all(|c| split_post_path(&c.path).is_some() && batches.iter().any(|(path, _)| *path == c.path));
+        if events == 0 || !recorded {
             break;
         }
         for (_, batch) in &mut plan.batches[start..start + count] {
