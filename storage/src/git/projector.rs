@@ -30,13 +30,14 @@ use crate::post::Post;
 
 use super::error::{GitError, Result};
 use super::import::adopt::{follow_file, split_post_path};
-use super::notes::note_text;
 use super::render::{
     alias_for, commit_message, dataset_commit_message, hugo_toml, media_commit_message, post_location, write_post_file,
     HUGO_TOML,
 };
-use super::tree::{needs_hugo, BlobBytes, ContentTree, ObjectSink, RawObject};
+use super::tree::{needs_hugo, BlobBytes, ContentTree, ObjectSink};
 use super::GitSettings;
+
+mod pushed;
 
 /// A post as the projection knows it.
 #[derive(Debug, Clone)]
@@ -63,17 +64,9 @@ pub(crate) struct Projector {
     /// Posts whose file is as a push wrote it, and its path (see the module docs).
     files: HashMap<Ulid, String>,
     /// The events of a pushed commit gathered so far.
-    gathering: Option<Gathering>,
+    gathering: Option<pushed::Gathering>,
     /// Commits made that carry several events or none in their message, with their note.
     notes: Vec<(ObjectId, String)>,
-}
-
-/// The events of one pushed commit, gathered until its last.
-#[derive(Debug, Clone)]
-struct Gathering {
-    commit: String,
-    left: u64,
-    events: Vec<Envelope>,
 }
 
 impl Projector {
@@ -183,88 +176,6 @@ impl Projector {
                 .filter(|s| s.post.is_live())
                 .map(|s| post_location(&s.post)),
         }
-    }
-
-    /// An event of a pushed commit Quire adopts: its file as pushed, and the commit once all its
-    /// events are in (see the module docs).
-    fn commit_pushed(&mut self, event: &Envelope, sink: &mut impl ObjectSink) -> Result<Option<ObjectId>> {
-        let origin = event
-            .origin
-            .as_ref()
-            .expect("commit_pushed is called for pushed events");
-        let before = self.location_of(&event.stream);
-        follow_file(&mut self.files, event);
-        let post = self.fold(event)?.post.clone();
-        let pushed = (self.files.get(&event.stream))
-            .and_then(|path| split_post_path(path))
-            .zip(origin.file.as_deref());
-        let now = match pushed {
-            Some((at, text)) => Some((at, sink.put(&BlobBytes(text.as_bytes()))?)),
-            None if post.is_live() => {
-                // A path the tree cannot hold: the file goes where Quire puts it.
-                write_post_file(&mut self.file, &post, &self.posts[&event.stream].aliases);
-                Some((post_location(&post), sink.put(&BlobBytes(self.file.as_bytes()))?))
-            }
-            None => None,
-        };
-        if let Some((year, name)) = before.filter(|b| now.as_ref().is_none_or(|(at, _)| at != b)) {
-            self.tree.remove_post(&year, &name);
-        }
-        if let Some(((year, name), blob)) = now {
-            self.tree.upsert_post(&year, &name, blob);
-        }
-        let commit = origin.commit.clone().unwrap_or_default();
-        let mut gathering = match self.gathering.take() {
-            Some(g) if g.commit == commit => g,
-            Some(g) => {
-                return Err(GitError::UnfinishedPush {
-                    seq: event.seq,
-                    commit: g.commit,
-                })
-            }
-            None => Gathering {
-                commit,
-                left: origin.commit_events.unwrap_or(1),
-                events: Vec::new(),
-            },
-        };
-        gathering.events.push(event.clone());
-        gathering.left = gathering.left.saturating_sub(1);
-        if gathering.left > 0 {
-            self.position = event.seq;
-            self.gathering = Some(gathering);
-            return Ok(None);
-        }
-        let id = match self.adopt(origin.commit_object.as_deref().unwrap_or_default(), event.seq, sink)? {
-            Some(id) => id,
-            None => {
-                tracing::warn!(commit = %gathering.commit, seq = event.seq,
-                    "the pushed commit does not follow from the log here; Quire writes its own commit instead");
-                self.finish(event, commit_message(event, &post), sink)?
-            }
-        };
-        self.notes.push((id, note_text(&gathering.events)));
-        Ok(Some(id))
-    }
-
-    /// Writes the pushed commit `object` as the next commit if its tree and parent are the ones
-    /// the log gives here; `None` if they are not.
-    fn adopt(&mut self, object: &str, seq: u64, sink: &mut impl ObjectSink) -> Result<Option<ObjectId>> {
-        let tree = self.tree.write(sink)?;
-        let Ok(parsed) = gix::objs::CommitRef::from_bytes(object.as_bytes(), gix::hash::Kind::Sha1) else {
-            return Ok(None);
-        };
-        let Ok(commit) = parsed.into_owned() else {
-            return Ok(None);
-        };
-        if commit.tree != tree || commit.parents.to_vec() != self.tip.into_iter().collect::<Vec<_>>() {
-            return Ok(None);
-        }
-        let id = sink.put(&RawObject(gix::objs::Kind::Commit, object.as_bytes()))?;
-        self.last_commit = Some(commit);
-        self.tip = Some(id);
-        self.position = seq;
-        Ok(Some(id))
     }
 
     /// A post event of Quire's own: its file in Quire's form, at Quire's place.
