@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use quire_integration_tests::git::{main_commits, main_sha, quire, wait_for_git};
 use quire_integration_tests::{BinaryServer, Client, ADMIN};
-use quire_openapi::PostResponse;
+use quire_openapi::{PostCommits, PostResponse};
 use serde_json::json;
 
 use support::*;
@@ -235,6 +235,19 @@ async fn a_push_becomes_events_and_pages_and_main_is_the_pushed_commits() {
         .await
         .contains("Hello again."));
     assert_eq!(main_sha(&repo), third);
+    let history: PostCommits = s
+        .admin
+        .get(&format!("/api/v1/posts/{by_hand_id}/commits"))
+        .await
+        .json()
+        .await
+        .expect("commits json");
+    let shas: Vec<&str> = history.commits.iter().map(|c| c.sha.as_str()).collect();
+    assert_eq!(
+        shas,
+        [third.as_str(), first.as_str()],
+        "a post's history has its adopted commits"
+    );
 
     // The clone builds with Hugo: new and edited pages, none for the deleted. (Hugo names a
     // page without `slug` after its title, where Quire takes the file name.)
@@ -302,6 +315,39 @@ async fn a_push_becomes_events_and_pages_and_main_is_the_pushed_commits() {
     assert_eq!(main_commits(&restored.join("content.git")), commits, "the same commits");
     let export = |data: &Path| String::from_utf8(quire(data, &["export"]).stdout).expect("utf-8");
     assert_eq!(export(&restored), export(&s.data), "the same events, byte for byte");
+}
+
+#[tokio::test]
+async fn a_commit_the_log_cannot_rebuild_gets_quires_own_commits() {
+    let s = setup().await;
+    s.admin
+        .create_post(json!({"title": "Seed", "body": "seed", "status": "published"}))
+        .await;
+    wait_for_git(&s.admin).await;
+    let writer = s.admin.api_token(&["posts:read", "posts:write", "posts:publish"]).await;
+    git_ok(&s.work, &["clone", &clone_url(&s.server, &writer), "clone"]);
+    let clone = s.work.join("clone");
+    let deep = post_file(&clone, "seed").parent().expect("year").join("03");
+    std::fs::create_dir_all(&deep).expect("mkdir");
+    std::fs::write(deep.join("deep.md"), "---\ntitle: \"Deep\"\n---\ntwo folders down\n").expect("write");
+    git_ok(&clone, &["add", "-A"]);
+    git_ok(&clone, &["commit", "-m", "a post two folders down"]);
+    let pushed = git_ok(&clone, &["push", "origin", "main"]);
+    assert!(pushed.contains("0 of 1 commit(s) are kept as pushed"), "{pushed}");
+    wait_for_page(&s.admin, "/posts/deep/", 200).await;
+    wait_for_git(&s.admin).await;
+    let repo = s.data.join("content.git");
+    let local = git_ok(&clone, &["rev-parse", "HEAD"]).trim().to_owned();
+    assert_ne!(main_sha(&repo), local);
+    let message = git_ok(
+        &clone,
+        &["--git-dir", &repo.to_string_lossy(), "log", "-1", "--format=%B", "main"],
+    );
+    assert!(message.contains(&format!("Pushed-Commit: {local}")), "{message}");
+    git_ok(&clone, &["pull", "--rebase", "origin", "main"]);
+    assert_eq!(git_ok(&clone, &["rev-parse", "HEAD"]).trim(), main_sha(&repo));
+    drop(s.server);
+    assert!(quire(&s.data, &["verify"]).status.success());
 }
 
 #[tokio::test]
