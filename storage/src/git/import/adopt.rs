@@ -10,7 +10,8 @@
 //! Adoption needs one unbroken chain on top of `main`: a commit that makes no event, that writes a
 //! file making none (say it only changed a front matter field Quire ignores) or more than one
 //! folder below `content/posts/`, or whose object is not UTF-8 cannot be rebuilt from the log, so
-//! neither it nor the commits after it are marked; their events get Quire's own
+//! neither it nor the commits after it are marked (nor is a root commit, pushed into an empty
+//! repository: Quire's first commit brings `hugo.toml`); their events get Quire's own
 //! commits, as before, and the pusher takes them with `git pull --rebase`.
 //!
 //! A file without an `id` is matched to its post by its path: [`files_in_git`] reads from the
@@ -46,7 +47,8 @@ pub(crate) fn mark(plan: &mut PushPlan, commits: &[PushedCommit]) {
             .iter()
             .filter(|c| c.after.is_some())
             .all(|c| split_post_path(&c.path).is_some() && batches.iter().any(|(path, _)| *path == c.path));
-        if events == 0 || !recorded {
+        // A root commit (a push into an empty repository) would leave `hugo.toml` out for good.
+        if events == 0 || !recorded || commit.parents == 0 {
             break;
         }
         for (_, batch) in &mut plan.batches[start..start + count] {
