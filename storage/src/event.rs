@@ -41,7 +41,7 @@ pub struct Envelope {
 }
 
 /// Where an event came from, for events not made through the REST API.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Origin {
     /// `git-push` for events read from a pushed commit, `micropub` for Micropub requests.
     pub source: String,
@@ -51,15 +51,42 @@ pub struct Origin {
     /// The id of the pushed commit the event was read from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    /// The file of the pushed commit the event was read from (`content/posts/…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// That file's text exactly as pushed (absent for a deleted file): what the git projection
+    /// writes at `path` when it adopts the pushed commit, instead of its own rendering.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The pushed commit object (`git cat-file commit`), on every event of a commit Quire adopts:
+    /// the git projection writes it as is once all of the commit's events are in, so `main`
+    /// gets the pusher's commit with its id (see `git::adopt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit_object: Option<String>,
+    /// How many events the pushed commit made (with `commit_object`): the projection gathers
+    /// that many consecutive events into the one adopted commit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit_events: Option<u64>,
 }
 
 impl Origin {
+    /// For an event of a pushed commit Quire adopts: the file it was read from and the file's
+    /// text as pushed (`None` for a deleted file).
+    pub fn adopted_file(&self) -> Option<(&str, Option<&str>)> {
+        self.commit_object.as_ref()?;
+        Some((self.path.as_deref()?, self.file.as_deref()))
+    }
+
     /// The origin of an event read from pushed commit `commit`.
     pub fn git_push(commit: impl Into<String>) -> Self {
         Self {
             source: "git-push".into(),
             client: None,
             commit: Some(commit.into()),
+            path: None,
+            file: None,
+            commit_object: None,
+            commit_events: None,
         }
     }
 
@@ -70,6 +97,10 @@ impl Origin {
             source: source.into(),
             client,
             commit: None,
+            path: None,
+            file: None,
+            commit_object: None,
+            commit_events: None,
         }
     }
 }

@@ -23,6 +23,7 @@ fn commit(id: &str, changes: Vec<(&str, Option<&str>, Option<&str>)>) -> PushedC
                 after: after.map(|a| a.as_bytes().to_vec()),
             })
             .collect(),
+        object: None,
     }
 }
 

@@ -136,6 +136,7 @@ fn script(posts: &Posts) {
         id: "0123456789abcdef0123456789abcdef01234567".into(),
         parents: 1,
         changes: vec![file],
+        object: None,
     };
     let store = posts.store().as_ref();
     let plan = plan_push(store, &ada, &[commit], posts.now())

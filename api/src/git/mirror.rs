@@ -1,5 +1,5 @@
 //! Mirrors: after new commits, push `main` to each `[[git.remotes]]` URL, a backup off the
-//! device. gix cannot push, so this runs `git push --porcelain <url> main:main`.
+//! device. gix cannot push, so this runs `git push --porcelain <url> main:main +refs/notes/*:refs/notes/*`.
 //!
 //! Each remote has a thread of its own, so a slow or unreachable remote delays neither the
 //! others nor publishing: a write is acknowledged once the log has it, and git and its mirrors
@@ -141,6 +141,9 @@ impl Mirror {
             .args(["push", "--porcelain"])
             .arg(&self.remote.url)
             .arg("refs/heads/main:refs/heads/main")
+            // The notes say which events adopted pushed commits carry (`restore --from-git`
+            // needs them); they are a projection too, so a rebuilt chain replaces the old one.
+            .arg("+refs/notes/*:refs/notes/*")
             .env("GIT_TERMINAL_PROMPT", "0")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -14,11 +14,14 @@
 //! 3. appends all the events in one transaction, durably, each carrying the pushed commit's id
 //!    (source `git-push`, the pusher as actor).
 //!
-//! Only then does the hook succeed. The staging repository, with the pushed objects, is removed
-//! when the request ends: the git projection writes Quire's own commits for the new events (with
-//! `Pushed-Commit` trailers), so after a push `git pull --rebase` replaces the pushed commits with
-//! Quire's. A crash before step 3 completes leaves nothing; after it, the events are in the log
-//! and the projection commits them on restart.
+//! Then the hook waits (a few seconds at most) for the git projection to write the new events,
+//! and succeeds. The events record the pushed files and commit objects
+//! ([`quire_storage::git::import`]), so the projection writes **the pushed commits themselves**
+//! onto `content.git`'s `main` (same ids, authors and messages; the events each carries are in
+//! a note, `refs/notes/quire`): the pusher's next `git pull` has nothing to do. The staging
+//! repository, with the pushed objects, is removed when the request ends; nothing in it is needed,
+//! the log holds it all. A crash before step 3 completes leaves nothing; after it, the events are
+//! in the log and the projection commits them on restart.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -40,6 +43,9 @@ use crate::state::AppState;
 /// How long a push may take (receiving the pack, checking and importing it); past that git is
 /// killed and nothing is stored unless the import had already been appended whole.
 const PUSH_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// How long an accepted push waits for the git projection to write its commits.
+const GIT_WAIT: Duration = Duration::from_secs(10);
 
 /// What the hook sends: its standard input and git's quarantine folder.
 #[derive(Debug, Serialize, Deserialize)]
@@ -285,13 +291,41 @@ fn import_push(context: &PushContext, request: &HookRequest) -> anyhow::Result<R
         Ok(plan) => plan,
         Err(problems) => return Ok(Err(problems)),
     };
-    let n = commits.len();
-    match plan.append(context.store.as_ref())? {
-        Ok(events) => Ok(Ok(vec![format!(
-            "Quire imported {} event(s) from {n} commit(s); run `git pull --rebase` to take Quire's commits",
-            events.len()
-        )])),
-        Err(problems) => Ok(Err(problems)),
+    let (n, adopted) = (commits.len(), plan.adopted);
+    let events = match plan.append(context.store.as_ref())? {
+        Ok(events) => events,
+        Err(problems) => return Ok(Err(problems)),
+    };
+    let mut messages = vec![format!("Quire imported {} event(s) from {n} commit(s)", events.len())];
+    let main = wait_for_git(&context.content, events.last().map_or(0, |e| e.seq));
+    messages.push(match main {
+        Some(main) if main == update.new => "main is your commits as pushed: there is nothing to pull".into(),
+        None if adopted == n => "Quire writes your commits to main in a moment, as pushed".into(),
+        _ => format!(
+            "{adopted} of {n} commit(s) are kept as pushed; the others make Quire's own commits: \
+             run `git pull --rebase` to take them"
+        ),
+    });
+    Ok(Ok(messages))
+}
+
+/// Waits until the git projection has written event `seq` (at most a few seconds); returns
+/// `main` then, or `None` if it has not got there.
+fn wait_for_git(content: &Path, seq: u64) -> Option<String> {
+    let deadline = std::time::Instant::now() + GIT_WAIT;
+    loop {
+        match GitProjection::main_of(content) {
+            Ok((main, position)) if position >= seq => return main.map(|m| m.to_string()),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "reading content.git's position after a push");
+                return None;
+            }
+        }
+        if std::time::Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

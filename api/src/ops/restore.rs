@@ -2,7 +2,8 @@
 //! repository alone) and `quire restore --from-backup <file>` (from `quire backup`'s archive).
 //! Both fill an empty log with the original events, then render git and the site from it.
 //!
-//! From git, the events are read back from the commits' trailers and files and each is checked
+//! From git, the events are read back from the commits' trailers and files (and, for pushed
+//! commits Quire adopted, from their notes in `refs/notes/quire`, fetched too) and each is checked
 //! to give the very commit it came from (`quire_storage::git::events_from_git`); the rebuilt
 //! `content.git` must then end in the source's tip. Users and secrets are not in git: the
 //! restored folder has none, and the next start asks for a first admin as on a first start.
@@ -90,6 +91,15 @@ pub fn from_git(config: &Config, source: &str) -> anyhow::Result<()> {
     .success()
     .then_some(())
     .with_context(|| format!("`git clone {source}` failed (see above)"))?;
+    // The notes say which events adopted pushed commits carry; a repository without them
+    // fetches nothing here.
+    let notes = git(&["fetch", "--quiet", "--", source, "+refs/notes/*:refs/notes/*"])
+        .env("GIT_DIR", &fetched)
+        .status()
+        .context("running git (is it installed?)")?;
+    if !notes.success() {
+        eprintln!("warning: fetching refs/notes/* from {source} failed; restoring without notes");
+    }
     let result = restore_from_repo(config, &fetched, source);
     let _ = std::fs::remove_dir_all(&fetched);
     result

@@ -66,6 +66,10 @@ pub enum GitError {
     #[error("cannot restore the log from commit {commit}: {reason}")]
     Unrestorable { commit: String, reason: String },
 
+    /// The events of a pushed commit were not followed by the rest of that commit's events.
+    #[error("event {seq} came before pushed commit {commit} had all its events: the log is not as a push writes it")]
+    UnfinishedPush { seq: u64, commit: String },
+
     /// `apply` was called before the posts state was loaded from the log.
     #[error("the projection has not caught up since it was opened; call catch_up first")]
     NotLoaded,

@@ -1,5 +1,5 @@
 //! The git projection as a [`Projection`] of the one runner ([`crate::runner`]): its checkpoint
-//! is the `Event-Seq` trailer of `main`, and a catch-up commits the events after it, page by
+//! is the newest event `main` carries (`Event-Seq` trailer, or an adopted commit's note), and a catch-up commits the events after it, page by
 //! page. gix blocks on file I/O, so the runner drives it on a thread of its own.
 
 use crate::runner::{Projection, ProjectionError};

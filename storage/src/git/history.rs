@@ -8,6 +8,7 @@ use ulid::Ulid;
 use crate::store::Store;
 
 use super::error::{gix_err, io_err, Result};
+use super::notes::Notes;
 use super::render::{parse_trailers, summary};
 use super::repo::{first_parent_history, main_tip};
 use super::{GitProjection, GitSettings};
@@ -27,7 +28,8 @@ pub struct CommitInfo {
     pub summary: String,
 }
 
-/// The commits on `main` whose `Post-Id` trailer is `post_id`, newest first.
+/// The commits on `main` that carry an event of post `post_id` (by their `Post-Id` trailer, or
+/// for an adopted pushed commit its note), newest first.
 ///
 /// A plain first-parent walk: fine for the sizes Quire is made for (it reads every commit
 /// message once); a missing repository has no history.
@@ -37,10 +39,15 @@ pub fn post_commits(path: &Path, post_id: Ulid) -> Result<Vec<CommitInfo>> {
     }
     let repo = gix::open(path).map_err(gix_err(format!("opening {}", path.display())))?;
     let wanted = post_id.to_string();
+    let notes = Notes::load(&repo)?;
     let mut out = Vec::new();
     for commit in first_parent_history(&repo, main_tip(&repo)?) {
         let commit = commit?;
-        let trailers = parse_trailers(commit.message());
+        let mut trailers = parse_trailers(commit.message());
+        if let Some(events) = notes.events(&repo, commit.id)? {
+            trailers.seq = events.iter().rev().find(|e| e.stream == post_id).map(|e| e.seq);
+            trailers.post_id = trailers.seq.map(|_| wanted.clone());
+        }
         if trailers.post_id.as_deref() != Some(wanted.as_str()) {
             continue;
         }

@@ -13,10 +13,16 @@
 //! same commit ids ([`rebuild`]), the commits can be checked against the log ([`verify`]), and
 //! the log can be read back from git alone ([`events_from_git`]).
 //!
-//! **Where the projection stands is read from git itself**: the `Event-Seq` trailer of `main`'s
-//! newest projected commit. Objects are written first and `main` moves last, with a
-//! compare-and-swap, so a crash in between only means those commits are made again on restart
-//! (the orphaned objects are harmless). To render a file the projection needs every post's state
+//! **Pushed commits are adopted** ([`import`]): the events of a `git push` record the pushed
+//! files and commit objects, and the projection writes those commits themselves, one per pushed
+//! commit, with the pusher's ids, authors and messages (module docs of `projector`). Their
+//! messages carry no trailers, so the events each carries are listed in a git note,
+//! `refs/notes/quire` (one JSON envelope a line), written with `main` in one ref transaction.
+//!
+//! **Where the projection stands is read from git itself**: the newest event carried by a commit
+//! of `main`, from its note if it has one, else from its `Event-Seq` trailer. Objects are written
+//! first and `main` moves last, with a compare-and-swap, so a crash in between only means those
+//! commits are made again on restart (the orphaned objects are harmless). To render a file the projection needs every post's state
 //! at that position: on the first [`GitProjection::catch_up`] after opening a non-empty
 //! repository it folds the log's events up to git's position again (reading the log once, no
 //! writes), then commits what follows.
@@ -30,10 +36,13 @@
 //! on `main` by hand is kept: the projection continues on top of it, and [`verify`] reports it. An alias of an
 //! old slug is kept even if another post takes that slug later.
 
+#[cfg(test)]
+mod adopt_tests;
 mod error;
 mod follow;
 mod history;
 pub mod import;
+mod notes;
 mod pack;
 mod projector;
 mod render;
@@ -232,12 +241,24 @@ impl GitProjection {
         let (Some(tip), Some(last)) = (self.projector.tip(), events.last()) else {
             return Ok(());
         };
+        if Some(tip) == self.ref_tip {
+            // The events of a pushed commit whose last is still to come.
+            return Ok(());
+        }
         let who = gix::actor::Signature {
             name: self.settings.committer_name.as_str().into(),
             email: self.settings.committer_email.as_str().into(),
             time: gix::date::Time::new(last.at.unix_timestamp(), 0),
         };
-        repo::move_main(&self.repo, self.ref_tip, tip, &who)?;
+        let added = self.projector.take_notes();
+        let notes = if added.is_empty() {
+            None
+        } else {
+            let mut notes = notes::Notes::load(&self.repo)?;
+            let was = notes.tip();
+            Some((was, notes.add(&added, &who, &mut sink)?))
+        };
+        repo::move_main(&self.repo, self.ref_tip, tip, notes, &who)?;
         self.ref_tip = Some(tip);
         self.packer.after_move();
         Ok(())
@@ -267,15 +288,13 @@ impl GitProjection {
                 self.projector.replay(event)?;
                 after = event.seq;
                 if event.seq == position {
-                    check_same_event(commit.as_ref(), event)?;
+                    check_same_event(commit.as_deref(), event)?;
                 }
             }
             if events.is_empty() {
                 return Err(GitError::LogMismatch {
                     seq: position,
-                    git_event: commit
-                        .map(|c| render::parse_trailers(c.message()).event_id.unwrap_or_default())
-                        .unwrap_or_default(),
+                    git_event: commit.unwrap_or_default(),
                     log_event: None,
                 });
             }
@@ -285,10 +304,9 @@ impl GitProjection {
     }
 }
 
-fn check_same_event(commit: Option<&repo::CommitData>, event: &Envelope) -> Result<()> {
-    let git_event = commit
-        .and_then(|c| render::parse_trailers(c.message()).event_id)
-        .unwrap_or_default();
+/// Checks that `git_event`, the id of the event git's position names, is the log's `event`.
+fn check_same_event(git_event: Option<&str>, event: &Envelope) -> Result<()> {
+    let git_event = git_event.unwrap_or_default().to_owned();
     if git_event == event.id.to_string() {
         return Ok(());
     }

@@ -5,6 +5,15 @@
 //! folder, and a file whose bytes are missing there is left out with a warning), the in-memory
 //! tree and the tip it builds on. It never touches refs: the caller
 //! decides where objects go (the repository, or a hasher for `verify`) and when to move `main`.
+//!
+//! **Adopted commits.** The events of a pushed commit that Quire keeps as it is
+//! ([`crate::git::import::adopt`]) make one commit, not one each: they are gathered (their files
+//! written with the pushed text, at the pushed path), and the last one writes the pushed commit
+//! object itself, whose id is the pusher's, provided its tree and parent are the ones the log
+//! gives (they are, unless the log was edited or git was moved by hand). Otherwise the commit is
+//! Quire's own for the last event, with the same tree, and a warning is logged. Either way the
+//! commit's events are listed in a note ([`Projector::take_notes`], `refs/notes/quire`), which is
+//! how git says which events an adopted commit carries.
 
 use std::collections::HashMap;
 
@@ -20,12 +29,15 @@ use crate::media::{Media, MediaBlobs};
 use crate::post::Post;
 
 use super::error::{GitError, Result};
+use super::import::adopt::{follow_file, split_post_path};
 use super::render::{
     alias_for, commit_message, dataset_commit_message, hugo_toml, media_commit_message, post_location, write_post_file,
     HUGO_TOML,
 };
 use super::tree::{needs_hugo, BlobBytes, ContentTree, ObjectSink};
 use super::GitSettings;
+
+mod pushed;
 
 /// A post as the projection knows it.
 #[derive(Debug, Clone)]
@@ -49,6 +61,12 @@ pub(crate) struct Projector {
     blobs: Option<MediaBlobs>,
     /// The text of the file being written, kept allocated from one commit to the next.
     file: String,
+    /// Posts whose file is as a push wrote it, and its path (see the module docs).
+    files: HashMap<Ulid, String>,
+    /// The events of a pushed commit gathered so far.
+    gathering: Option<pushed::Gathering>,
+    /// Commits made that carry several events or none in their message, with their note.
+    notes: Vec<(ObjectId, String)>,
 }
 
 impl Projector {
@@ -71,6 +89,9 @@ impl Projector {
             datasets: HashMap::new(),
             blobs: None,
             file: String::new(),
+            files: HashMap::new(),
+            gathering: None,
+            notes: Vec::new(),
         }
     }
 
@@ -108,27 +129,59 @@ impl Projector {
         if event.payload.is_media() {
             return self.fold_media(event).map(|_| ());
         }
+        follow_file(&mut self.files, event);
         self.fold(event).map(|_| ())
     }
 
+    /// The notes of the commits made since the last call: each commit that carries the events
+    /// of a pushed commit, with the note listing them.
+    pub(crate) fn take_notes(&mut self) -> Vec<(ObjectId, String)> {
+        std::mem::take(&mut self.notes)
+    }
+
     /// Commits `event` on top of the tip: writes the changed file, the trees on its path and the
-    /// commit object into `sink`, and returns the commit id. `main` is not moved.
-    pub(crate) fn commit(&mut self, event: &Envelope, sink: &mut impl ObjectSink) -> Result<ObjectId> {
+    /// commit object into `sink`, and returns the commit id. `main` is not moved. `None`: the
+    /// event is one of a pushed commit whose other events are still to come.
+    pub(crate) fn commit(&mut self, event: &Envelope, sink: &mut impl ObjectSink) -> Result<Option<ObjectId>> {
         if event.seq != self.position + 1 {
             return Err(GitError::Gap {
                 expected: self.position + 1,
                 got: event.seq,
             });
         }
+        let pushed = event.origin.as_ref().filter(|o| o.commit_object.is_some());
+        if let (Some(gathering), None) = (&self.gathering, pushed) {
+            return Err(GitError::UnfinishedPush {
+                seq: event.seq,
+                commit: gathering.commit.clone(),
+            });
+        }
         if event.payload.is_media() {
-            return self.commit_media(event, sink);
+            return self.commit_media(event, sink).map(Some);
         }
         if event.payload.is_dataset() {
-            return self.commit_dataset(event, sink);
+            return self.commit_dataset(event, sink).map(Some);
         }
-        let before = (self.posts.get(&event.stream))
-            .filter(|s| s.post.is_live())
-            .map(|s| post_location(&s.post));
+        if pushed.is_some() {
+            return self.commit_pushed(event, sink);
+        }
+        self.commit_post(event, sink).map(Some)
+    }
+
+    /// Where the file of post `id` is in the tree, if it is live.
+    fn location_of(&self, id: &Ulid) -> Option<(String, String)> {
+        match self.files.get(id) {
+            Some(path) => split_post_path(path),
+            None => (self.posts.get(id))
+                .filter(|s| s.post.is_live())
+                .map(|s| post_location(&s.post)),
+        }
+    }
+
+    /// A post event of Quire's own: its file in Quire's form, at Quire's place.
+    fn commit_post(&mut self, event: &Envelope, sink: &mut impl ObjectSink) -> Result<ObjectId> {
+        let before = self.location_of(&event.stream);
+        follow_file(&mut self.files, event);
         let mut file = std::mem::take(&mut self.file);
         let after = self.fold(event)?;
         let location = (after.post.is_live()).then(|| {

@@ -10,6 +10,7 @@ use gix::refs::Target;
 use gix::ObjectId;
 
 use super::error::{gix_err, io_err, GitError, Result};
+use super::notes::{Notes, NOTES};
 use super::render::parse_trailers;
 
 /// The branch the projection writes.
@@ -67,34 +68,44 @@ pub(crate) fn main_tip(repo: &gix::Repository) -> Result<Option<ObjectId>> {
     Ok(reference.and_then(|r| r.target().try_id().map(ToOwned::to_owned)))
 }
 
-/// Moves `main` from `expected` (`None`: it must not exist) to `new`, atomically; `who` signs
-/// the reflog entry, if the repository keeps one.
+/// Moves `main` from `expected` (`None`: it must not exist) to `new`, atomically, and first the
+/// notes ref from `notes.0` to `notes.1` if given; `who` signs the reflog entries, if the
+/// repository keeps them.
 pub(crate) fn move_main(
     repo: &gix::Repository,
     expected: Option<ObjectId>,
     new: ObjectId,
+    notes: Option<(Option<ObjectId>, ObjectId)>,
     who: &gix::actor::Signature,
 ) -> Result<()> {
+    let mut edits = Vec::new();
+    if let Some((was, now)) = notes {
+        edits.push(ref_edit(NOTES, was, now, "quire: events of adopted commits"));
+    }
+    edits.push(ref_edit(MAIN, expected, new, "quire: git projection"));
+    let mut time = gix::date::parse::TimeBuf::default();
+    repo.edit_references_as(edits, Some(who.to_ref(&mut time)))
+        .map(|_| ())
+        .map_err(|source| GitError::RefMoved { expected, new, source })
+}
+
+fn ref_edit(name: &str, expected: Option<ObjectId>, new: ObjectId, message: &str) -> RefEdit {
     let previous = match expected {
         Some(id) => PreviousValue::MustExistAndMatch(Target::Object(id)),
         None => PreviousValue::MustNotExist,
     };
-    let edit = RefEdit::new(
-        MAIN.try_into().expect("refs/heads/main is a valid ref name"),
+    RefEdit::new(
+        name.try_into().expect("Quire's ref names are valid"),
         Change::Update {
             log: LogChange {
                 mode: RefLog::AndReference,
                 force_create_reflog: false,
-                message: "quire: git projection".into(),
+                message: message.into(),
             },
             expected: previous,
             new: Target::Object(new),
         },
-    );
-    let mut time = gix::date::parse::TimeBuf::default();
-    repo.edit_references_as(Some(edit), Some(who.to_ref(&mut time)))
-        .map(|_| ())
-        .map_err(|source| GitError::RefMoved { expected, new, source })
+    )
 }
 
 /// The parts of a commit the projection looks at.
@@ -158,13 +169,19 @@ impl Iterator for FirstParents<'_> {
     }
 }
 
-/// The newest commit on `main` that carries an `Event-Seq` trailer, and that seq (0 if none).
-pub(crate) fn git_position(repo: &gix::Repository) -> Result<(u64, Option<CommitData>)> {
-    let tip = main_tip(repo)?;
-    for commit in first_parent_history(repo, tip) {
+/// Where git stands: the seq of the newest event a commit on `main` carries, and that event's
+/// id (0 and `None` for none). A commit carries the events of its note in `refs/notes/quire` if
+/// it has one (an adopted commit), else the one its `Event-Seq` trailer names; commits that
+/// carry neither (made by hand) are passed over.
+pub(crate) fn git_position(repo: &gix::Repository) -> Result<(u64, Option<String>)> {
+    let notes = Notes::load(repo)?;
+    for commit in first_parent_history(repo, main_tip(repo)?) {
         let commit = commit?;
+        if let Some(last) = notes.events(repo, commit.id)?.and_then(|events| events.last().cloned()) {
+            return Ok((last.seq, Some(last.id.to_string())));
+        }
         if let Some(seq) = commit.seq() {
-            return Ok((seq, Some(commit)));
+            return Ok((seq, parse_trailers(commit.message()).event_id));
         }
     }
     Ok((0, None))

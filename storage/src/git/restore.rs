@@ -12,12 +12,16 @@
 //! at the first commit where they are not and says why (a hand-made commit, a commit of a Quire
 //! older than these trailers, other git settings).
 //!
+//! A commit with a note in `refs/notes/quire` (a pushed commit Quire adopted, which keeps the
+//! pusher's message) carries the events its note lists, as the log stored them; they too must
+//! give exactly that commit. A clone needs the notes: `git fetch origin 'refs/notes/*:refs/notes/*'`.
+//!
 //! A media commit names its stream with `Media-Id`. With [`GitEvents::restore_media_into`],
 //! the file of each upload (`static/media/<hash>.<ext>`) is checked against its hash and stored
 //! in the given media folder before its commit is replayed, so git alone restores media too;
 //! without it, the bytes must already be in the media folder beside the repository.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 
 use gix::ObjectId;
@@ -30,6 +34,7 @@ use crate::media::{blobs::sha256_hex, model::extension_of, MediaBlobs};
 use crate::post::Post;
 
 use super::error::{gix_err, GitError, Result};
+use super::notes::Notes;
 use super::projector::Projector;
 use super::render::{
     created_location, parse_trailers, post_location, unquote, Trailers, HUGO_TOML, MEDIA_DIR, POSTS_DIR,
@@ -80,6 +85,7 @@ pub fn settings_of(path: &Path) -> Result<Option<GitSettings>> {
 pub fn events_from_git(path: &Path, settings: &GitSettings) -> Result<GitEvents> {
     let repo = open(path)?;
     let commits = history(&repo)?;
+    let notes = Notes::load(&repo)?;
     Ok(GitEvents {
         repo,
         commits: commits.into_iter(),
@@ -88,6 +94,8 @@ pub fn events_from_git(path: &Path, settings: &GitSettings) -> Result<GitEvents>
         posts: HashMap::new(),
         failed: false,
         media: None,
+        notes,
+        queue: VecDeque::new(),
     })
 }
 
@@ -102,6 +110,9 @@ pub struct GitEvents {
     failed: bool,
     /// Where the bytes of uploads found in the commits go.
     media: Option<MediaBlobs>,
+    notes: Notes,
+    /// Events read from a note and not handed out yet.
+    queue: VecDeque<Envelope>,
 }
 
 impl std::fmt::Debug for GitEvents {
@@ -127,6 +138,39 @@ impl GitEvents {
         self
     }
 
+    /// The events of the commit `id` carries, checked to give that commit.
+    fn events_of(&mut self, id: ObjectId) -> Result<VecDeque<Envelope>> {
+        let Some(events) = self.notes.events(&self.repo, id)? else {
+            return self.next_event(id).map(|e| VecDeque::from([e]));
+        };
+        let commit = read_commit(&self.repo, id)?;
+        let mut made = None;
+        for event in &events {
+            let expected = self.projector.position() + 1;
+            if event.seq != expected {
+                let seq = event.seq;
+                return Err(unrestorable(
+                    &commit,
+                    format!("its note lists event seq {seq}, expected {expected}"),
+                ));
+            }
+            made = self.projector.commit(event, &mut self.sink)?;
+            if !event.payload.is_media() && !event.payload.is_dataset() {
+                let post = Post::apply(self.posts.remove(&event.stream), event)
+                    .ok_or_else(|| unrestorable(&commit, "a post in its note was never created".into()))?;
+                self.posts.insert(event.stream, post);
+            }
+        }
+        self.projector.take_notes();
+        if made != Some(commit.id) {
+            return Err(unrestorable(
+                &commit,
+                "the events of its note do not give it: the commit or its note was changed by hand".into(),
+            ));
+        }
+        Ok(events.into())
+    }
+
     fn next_event(&mut self, id: ObjectId) -> Result<Envelope> {
         let commit = read_commit(&self.repo, id)?;
         let event = self.event_of(&commit)?;
@@ -136,7 +180,11 @@ impl GitEvents {
         if let EventPayload::DatasetPut { name, hash, .. } = &event.payload {
             self.copy_dataset(&commit, name, hash)?;
         }
-        let expected = self.projector.commit(&event, &mut self.sink)?;
+        let expected = self
+            .projector
+            .commit(&event, &mut self.sink)?
+            .unwrap_or(ObjectId::null(gix::hash::Kind::Sha1));
+        self.projector.take_notes();
         if expected != commit.id {
             return Err(unrestorable(
                 &commit,
@@ -194,6 +242,7 @@ impl GitEvents {
                 source,
                 client: t.client.clone(),
                 commit: t.pushed_commit.clone(),
+                ..Default::default()
             }),
             payload: EventPayload::PostDeleted {},
         };
@@ -312,10 +361,20 @@ impl Iterator for GitEvents {
         if self.failed {
             return None;
         }
+        if let Some(event) = self.queue.pop_front() {
+            return Some(Ok(event));
+        }
         let id = self.commits.next()?;
-        let result = self.next_event(id);
-        self.failed = result.is_err();
-        Some(result)
+        match self.events_of(id) {
+            Ok(events) => {
+                self.queue = events;
+                self.queue.pop_front().map(Ok)
+            }
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
     }
 }
 

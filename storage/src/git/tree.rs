@@ -75,6 +75,21 @@ impl WriteTo for BlobBytes<'_> {
     }
 }
 
+/// An object given as its kind and encoded bytes (a pushed commit, written exactly as it came).
+pub(crate) struct RawObject<'a>(pub(crate) Kind, pub(crate) &'a [u8]);
+
+impl WriteTo for RawObject<'_> {
+    fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        out.write_all(self.1)
+    }
+    fn kind(&self) -> Kind {
+        self.0
+    }
+    fn size(&self) -> u64 {
+        self.1.len() as u64
+    }
+}
+
 /// The in-memory state of the repository's tree.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ContentTree {
@@ -273,7 +288,7 @@ fn find(tree: &Tree, name: &[u8]) -> Option<usize> {
 }
 
 /// Inserts or replaces entry `name`, keeping git's entry order.
-fn set(tree: &mut Tree, name: &[u8], mode: EntryMode, oid: ObjectId) {
+pub(crate) fn set(tree: &mut Tree, name: &[u8], mode: EntryMode, oid: ObjectId) {
     if let Some(i) = find(tree, name) {
         if tree.entries[i].mode == mode {
             tree.entries[i].oid = oid;

@@ -6,6 +6,9 @@
 //! commit the replay produces; when it is not, the report says what differs: which files
 //! (against the replayed tree at that event), or which of author, committer, message or parent.
 //!
+//! A commit with a note in `refs/notes/quire` (a pushed commit Quire adopted) carries the events
+//! its note lists: those must be the log's, and replaying them must give exactly that commit.
+//!
 //! Once history has diverged, later commits necessarily have other parents; that alone is not
 //! reported again, and a run of commits that differ in the same way is reported at its first.
 
@@ -19,6 +22,7 @@ use crate::event::Envelope;
 use crate::store::Store;
 
 use super::error::{gix_err, GitError, Result};
+use super::notes::Notes;
 use super::projector::Projector;
 use super::render::{parse_trailers, summary};
 use super::repo::{first_parent_history, main_tip, CommitData};
@@ -42,6 +46,8 @@ pub fn verify(path: &Path, settings: &GitSettings, store: &dyn Store) -> Result<
         sink: HashSink::default(),
         pending: VecDeque::new(),
         report: VerifyReport::default(),
+        notes: Notes::load(&repo)?,
+        position: 0,
         diverged: false,
         last_fields: Vec::new(),
         seen_paths: HashSet::new(),
@@ -50,14 +56,9 @@ pub fn verify(path: &Path, settings: &GitSettings, store: &dyn Store) -> Result<
     for commit in &history {
         checker.check(commit)?;
     }
-    let mut report = checker.report;
+    let mut report = std::mem::take(&mut checker.report);
     report.commits = history.len() as u64;
-    report.position = history
-        .iter()
-        .filter_map(CommitData::seq)
-        .max()
-        .unwrap_or(0)
-        .min(report.head);
+    report.position = checker.position.min(report.head);
     Ok(report)
 }
 
@@ -69,6 +70,9 @@ struct Checker<'a> {
     sink: HashSink,
     pending: VecDeque<Envelope>,
     report: VerifyReport,
+    notes: Notes,
+    /// The newest seq a commit carries.
+    position: u64,
     /// Whether the actual chain already left the expected one (parents differ from here on).
     diverged: bool,
     /// Fields of the last `Rewritten`, to report a run of alike commits once.
@@ -83,18 +87,23 @@ impl Checker<'_> {
             self.push(Problem::Merge { commit: id.clone() });
         }
         let expected = self.projector.position() + 1;
-        let Some(seq) = commit.seq() else {
-            let summary = summary(commit.message());
-            self.push(Problem::Foreign { commit: id, summary });
-            self.diff_tree(commit, None)?;
-            self.diverged = true;
-            return Ok(());
+        let carried = self.notes.events(self.repo, commit.id)?;
+        let (first, seq) = match (&carried, commit.seq()) {
+            (Some(events), _) => (events.first().map_or(0, |e| e.seq), events.last().map_or(0, |e| e.seq)),
+            (None, Some(seq)) => (seq, seq),
+            (None, None) => {
+                let summary = summary(commit.message());
+                self.push(Problem::Foreign { commit: id, summary });
+                self.diff_tree(commit, None)?;
+                self.diverged = true;
+                return Ok(());
+            }
         };
-        if seq < expected || seq > self.head {
-            self.push(match seq < expected {
+        if first < expected || seq > self.head {
+            self.push(match first < expected {
                 true => Problem::OutOfOrder {
                     commit: id,
-                    seq,
+                    seq: first,
                     expected,
                 },
                 false => Problem::BeyondLog { commit: id, seq },
@@ -102,19 +111,54 @@ impl Checker<'_> {
             self.diverged = true;
             return Ok(());
         }
-        while self.projector.position() + 1 < seq {
+        self.position = self.position.max(seq);
+        while self.projector.position() + 1 < first {
             let event = self.next_event()?;
             self.projector.commit(&event, &mut self.sink)?;
             self.push(Problem::Missing { seq: event.seq });
             self.diverged = true;
         }
-        let event = self.next_event()?;
-        let expected_id = self.projector.commit(&event, &mut self.sink)?;
-        let trailers_ok = self.check_trailers(commit, &event);
-        if commit.id != expected_id {
-            self.explain(commit, seq, expected_id, trailers_ok)?;
+        let (mut made, mut trailers_ok) = (None, true);
+        while self.projector.position() < seq {
+            let event = self.next_event()?;
+            made = self.projector.commit(&event, &mut self.sink)?;
+            trailers_ok &= match &carried {
+                Some(events) => self.check_note(commit, events, &event),
+                None => self.check_trailers(commit, &event),
+            };
+        }
+        self.projector.take_notes();
+        match made {
+            Some(expected_id) if commit.id != expected_id => self.explain(commit, seq, expected_id, trailers_ok)?,
+            Some(_) => {}
+            None => {
+                self.push(Problem::Trailer {
+                    commit: id,
+                    seq,
+                    field: "note",
+                    expected: "the last event of a pushed commit".into(),
+                    found: format!("event {seq}"),
+                });
+                self.diverged = true;
+            }
         }
         Ok(())
+    }
+
+    /// Compares the note's copy of `event` with the log's; returns whether they are the same.
+    fn check_note(&mut self, commit: &CommitData, note: &[Envelope], event: &Envelope) -> bool {
+        let found = note.iter().find(|e| e.seq == event.seq);
+        if found == Some(event) {
+            return true;
+        }
+        self.push(Problem::Trailer {
+            commit: commit.id.to_string(),
+            seq: event.seq,
+            field: "note",
+            expected: event.id.to_string(),
+            found: found.map(|e| e.id.to_string()).unwrap_or_default(),
+        });
+        false
     }
 
     /// Says why `commit` is not `expected_id`.

@@ -1,6 +1,7 @@
 //! Git as a way in: clone and push over smart HTTP (`/git/content.git`) with the real `git`
-//! client against the real `quire` binary. A push becomes events (with the pushed commit's id),
-//! pages and Quire's own commits; a bad push changes nothing; credentials and scopes are checked.
+//! client against the real `quire` binary. A push becomes events (with the pushed commit's id)
+//! and pages, and `main` becomes the pushed commits themselves; a bad push changes nothing;
+//! credentials and scopes are checked.
 
 mod support;
 
@@ -8,8 +9,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use quire_integration_tests::git::{main_sha, quire, wait_for_git};
+use quire_integration_tests::git::{main_commits, main_sha, quire, wait_for_git};
 use quire_integration_tests::{BinaryServer, Client, ADMIN};
+use quire_openapi::{PostCommits, PostResponse};
 use serde_json::json;
 
 use support::*;
@@ -65,7 +67,7 @@ async fn clone_needs_credentials_and_a_read_only_token_cannot_push() {
 }
 
 #[tokio::test]
-async fn a_push_becomes_events_pages_and_quire_commits() {
+async fn a_push_becomes_events_and_pages_and_main_is_the_pushed_commits() {
     let s = setup().await;
     for (title, body) in [("Edited", "old body"), ("Doomed", "to delete"), ("Moved", "to rename")] {
         s.admin
@@ -83,8 +85,9 @@ async fn a_push_becomes_events_pages_and_quire_commits() {
     let text = std::fs::read_to_string(&edited).expect("read");
     std::fs::write(&edited, text.replace("old body", "new body from git")).expect("edit");
     let year = edited.parent().expect("year folder").to_owned();
+    let by_hand = year.join("from-git.md");
     std::fs::write(
-        year.join("from-git.md"),
+        &by_hand,
         "---\ntitle: \"Written in git\"\ndate: 2026-02-03T04:05:06Z\ndraft: false\ntags: [\"git\"]\n---\nHello from an editor.\n",
     )
     .expect("new file");
@@ -108,6 +111,7 @@ async fn a_push_becomes_events_pages_and_quire_commits() {
         pushed.contains("Quire imported 4 event(s) from 2 commit(s)"),
         "{pushed}"
     );
+    assert!(pushed.contains("there is nothing to pull"), "{pushed}");
 
     let events = events_after(&s.admin, head).await.events;
     let seen: Vec<(String, Option<String>)> = events
@@ -127,6 +131,7 @@ async fn a_push_becomes_events_pages_and_quire_commits() {
         .iter()
         .all(|e| e.origin.as_ref().is_some_and(|o| o.source == "git-push")));
     assert!(events.iter().all(|e| e.actor == ADMIN.0), "the pusher is the actor");
+    let by_hand_id = events[1].stream.clone();
 
     assert!(wait_for_page(&s.admin, "/posts/from-git/", 200)
         .await
@@ -137,24 +142,115 @@ async fn a_push_becomes_events_pages_and_quire_commits() {
     wait_for_page(&s.admin, "/posts/moved-away/", 200).await;
     wait_for_page(&s.admin, "/posts/doomed/", 404).await;
 
-    wait_for_git(&s.admin).await;
+    // main is the pushed commits themselves: ids, authors, messages; nothing to pull.
     let repo = s.data.join("content.git");
+    let git_dir = repo.to_string_lossy().into_owned();
+    assert_eq!(main_sha(&repo), second, "the push's answer waited for main");
+    let remote = git_ok(&clone, &["ls-remote", "origin", "refs/heads/main"]);
+    assert!(remote.starts_with(&second), "{remote}");
+    assert_eq!(
+        git_ok(&clone, &["--git-dir", &git_dir, "rev-parse", "main^", "main~2"]),
+        format!("{first}\n{}", git_ok(&clone, &["rev-parse", "HEAD~2"])),
+        "the pushed commits sit on Quire's main as it was"
+    );
     let log = git_ok(
         &clone,
-        &["--git-dir", &repo.to_string_lossy(), "log", "-4", "--format=%B", "main"],
+        &["--git-dir", &git_dir, "log", "-2", "--format=%H|%an|%ae|%s", "main"],
     );
-    assert!(log.contains(&format!("Pushed-Commit: {first}")), "{log}");
-    assert!(log.contains(&format!("Pushed-Commit: {second}")), "{log}");
+    assert_eq!(
+        log.trim(),
+        format!(
+            "{second}|Pusher|pusher@example.invalid|delete and rename\n{first}|Pusher|pusher@example.invalid|edit and add"
+        )
+    );
+    let pulled = git_ok(&clone, &["pull", "origin", "main"]);
+    assert!(pulled.contains("Already up to date"), "{pulled}");
+    assert_eq!(git_ok(&clone, &["rev-parse", "HEAD"]).trim(), second);
+    let note = git_ok(&clone, &["--git-dir", &git_dir, "notes", "--ref=quire", "show", &first]);
+    assert_eq!(
+        note.lines().count(),
+        2,
+        "the note lists the commit's two events: {note}"
+    );
 
-    git_ok(&clone, &["pull", "--rebase", "origin", "main"]);
-    assert_eq!(git_ok(&clone, &["rev-parse", "HEAD"]).trim(), main_sha(&repo));
-    assert!(git_ok(&clone, &["status", "--porcelain"]).trim().is_empty());
-    let again = git_ok(&clone, &["pull", "--rebase", "origin", "main"]);
-    assert!(again.contains("up to date"), "{again}");
-    let id_line = std::fs::read_to_string(post_file(&clone, "from-git")).expect("read");
-    assert!(id_line.contains("\nid: \""), "Quire gave the new post an id: {id_line}");
+    // The file written by hand keeps having no id in git; the API knows its post.
+    let path = relative(&clone, &by_hand);
+    let in_git = git_ok(&clone, &["--git-dir", &git_dir, "show", &format!("main:{path}")]);
+    assert!(!in_git.contains("\nid:"), "{in_git}");
+    let post: PostResponse = s
+        .admin
+        .get(&format!("/api/v1/posts/{by_hand_id}"))
+        .await
+        .json()
+        .await
+        .expect("post json");
+    assert_eq!(
+        (post.title.as_str(), post.slug.as_str()),
+        ("Written in git", "from-git")
+    );
 
-    // The pushed-and-pulled clone builds with Hugo: new and edited pages, none for the deleted.
+    // An API edit makes Quire's own commit on top of the pushed ones.
+    let edited_post = events[0].stream.clone();
+    let current: PostResponse = s
+        .admin
+        .get(&format!("/api/v1/posts/{edited_post}"))
+        .await
+        .json()
+        .await
+        .expect("post json");
+    let etag = format!("\"{}\"", current.version);
+    let response = s
+        .admin
+        .patch_json(
+            &format!("/api/v1/posts/{edited_post}"),
+            &json!({"body": "edited through the API"}),
+            &[("if-match", etag.as_str())],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    wait_for_git(&s.admin).await;
+    assert_eq!(
+        git_ok(&clone, &["--git-dir", &git_dir, "rev-parse", "main^"]).trim(),
+        second
+    );
+    let quire_commit = git_ok(&clone, &["--git-dir", &git_dir, "log", "-1", "--format=%B", "main"]);
+    assert!(quire_commit.contains("Event-Seq: "), "{quire_commit}");
+
+    // A second push edits the id-less file: the same post is updated.
+    let pulled = git_ok(&clone, &["pull", "origin", "main"]);
+    assert!(pulled.contains("Fast-forward"), "{pulled}");
+    let text = std::fs::read_to_string(&by_hand).expect("read");
+    std::fs::write(&by_hand, text.replace("Hello from an editor.", "Hello again.")).expect("edit");
+    git_ok(&clone, &["commit", "-am", "edit the hand-made post"]);
+    let third = git_ok(&clone, &["rev-parse", "HEAD"]).trim().to_owned();
+    let before = events_after(&s.admin, 0).await.head;
+    git_ok(&clone, &["push", "origin", "main"]);
+    let events = events_after(&s.admin, before).await.events;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        (events[0].event_type.as_str(), events[0].stream.as_str()),
+        ("PostUpdated", by_hand_id.as_str())
+    );
+    assert!(wait_for_page(&s.admin, "/posts/from-git/", 200)
+        .await
+        .contains("Hello again."));
+    assert_eq!(main_sha(&repo), third);
+    let history: PostCommits = s
+        .admin
+        .get(&format!("/api/v1/posts/{by_hand_id}/commits"))
+        .await
+        .json()
+        .await
+        .expect("commits json");
+    let shas: Vec<&str> = history.commits.iter().map(|c| c.sha.as_str()).collect();
+    assert_eq!(
+        shas,
+        [third.as_str(), first.as_str()],
+        "a post's history has its adopted commits"
+    );
+
+    // The clone builds with Hugo: new and edited pages, none for the deleted. (Hugo names a
+    // page without `slug` after its title, where Quire takes the file name.)
     copy_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hugo-layout/layouts"),
         &clone.join("layouts"),
@@ -169,11 +265,14 @@ async fn a_push_becomes_events_pages_and_quire_commits() {
         .expect("run hugo (scripts/test installs it)");
     assert!(hugo.status.success(), "hugo: {}", String::from_utf8_lossy(&hugo.stderr));
     let built = |slug: &str| std::fs::read_to_string(public.join("posts").join(slug).join("index.html")).ok();
-    assert!(built("from-git").is_some_and(|p| p.contains("Hello from an editor.")));
-    assert!(built("edited").is_some_and(|p| p.contains("new body from git")));
+    let by_hand_page = built("from-git").or_else(|| built("written-in-git"));
+    assert!(by_hand_page.is_some_and(|p| p.contains("Hello again.")));
+    assert!(built("edited").is_some_and(|p| p.contains("edited through the API")));
     assert!(built("moved-away").is_some() && built("doomed").is_none());
 
+    // verify, rebuild (same ids), and a restore from a mirror (same events, same ids).
     let tip = main_sha(&repo);
+    let commits = main_commits(&repo);
     drop(s.server);
     let verify = quire(&s.data, &["verify"]);
     assert!(
@@ -188,6 +287,67 @@ async fn a_push_becomes_events_pages_and_quire_commits() {
         String::from_utf8_lossy(&rebuild.stderr)
     );
     assert_eq!(main_sha(&repo), tip, "rebuilding git gives the same commit ids");
+    assert!(quire(&s.data, &["verify"]).status.success());
+
+    let mirror = s.work.join("mirror.git");
+    git_ok(&s.work, &["init", "-q", "--bare", &mirror.to_string_lossy()]);
+    let mirror_url = mirror.to_string_lossy().into_owned();
+    git_ok(
+        &s.work,
+        &[
+            "--git-dir",
+            &git_dir,
+            "push",
+            "-q",
+            &mirror_url,
+            "main:main",
+            "+refs/notes/*:refs/notes/*",
+        ],
+    );
+    let restored = s.work.join("restored");
+    let restore = quire(&restored, &["restore", "--from-git", &mirror_url]);
+    assert!(
+        restore.status.success(),
+        "restore: {}{}",
+        String::from_utf8_lossy(&restore.stdout),
+        String::from_utf8_lossy(&restore.stderr)
+    );
+    assert_eq!(main_commits(&restored.join("content.git")), commits, "the same commits");
+    let export = |data: &Path| String::from_utf8(quire(data, &["export"]).stdout).expect("utf-8");
+    assert_eq!(export(&restored), export(&s.data), "the same events, byte for byte");
+}
+
+#[tokio::test]
+async fn a_commit_the_log_cannot_rebuild_gets_quires_own_commits() {
+    let s = setup().await;
+    s.admin
+        .create_post(json!({"title": "Seed", "body": "seed", "status": "published"}))
+        .await;
+    wait_for_git(&s.admin).await;
+    let writer = s.admin.api_token(&["posts:read", "posts:write", "posts:publish"]).await;
+    git_ok(&s.work, &["clone", &clone_url(&s.server, &writer), "clone"]);
+    let clone = s.work.join("clone");
+    let deep = post_file(&clone, "seed").parent().expect("year").join("03");
+    std::fs::create_dir_all(&deep).expect("mkdir");
+    std::fs::write(deep.join("deep.md"), "---\ntitle: \"Deep\"\n---\ntwo folders down\n").expect("write");
+    git_ok(&clone, &["add", "-A"]);
+    git_ok(&clone, &["commit", "-m", "a post two folders down"]);
+    let pushed = git_ok(&clone, &["push", "origin", "main"]);
+    assert!(pushed.contains("0 of 1 commit(s) are kept as pushed"), "{pushed}");
+    wait_for_page(&s.admin, "/posts/deep/", 200).await;
+    wait_for_git(&s.admin).await;
+    let repo = s.data.join("content.git");
+    let local = git_ok(&clone, &["rev-parse", "HEAD"]).trim().to_owned();
+    assert_ne!(main_sha(&repo), local);
+    let message = git_ok(
+        &clone,
+        &["--git-dir", &repo.to_string_lossy(), "log", "-1", "--format=%B", "main"],
+    );
+    assert!(message.contains(&format!("Pushed-Commit: {local}")), "{message}");
+    git_ok(&clone, &["pull", "--rebase", "origin", "main"]);
+    assert_eq!(git_ok(&clone, &["rev-parse", "HEAD"]).trim(), main_sha(&repo));
+    drop(s.server);
+    assert!(quire(&s.data, &["verify"]).status.success());
 }
 
 #[tokio::test]

@@ -8,10 +8,11 @@
 //!
 //! Only posts are modelled: a Markdown file under `content/posts/`. Any other path (themes,
 //! `hugo.toml`, media) refuses the push with its name. The events carry an
-//! [`Origin`](crate::event::Origin) naming the pushed commit; the git projection then writes its
-//! own commit for each event (with a `Pushed-Commit` trailer), so the pushed commits themselves do
-//! not become `main`: `git pull --rebase` after a push takes Quire's commits in their place.
+//! [`Origin`](crate::event::Origin) naming the pushed commit, the file and its text as pushed,
+//! and the commit object ([`adopt`]): the git projection then writes the pushed commits
+//! themselves onto `main`, with their ids, so the pusher's next `git pull` has nothing to do.
 
+pub(crate) mod adopt;
 mod front;
 mod plan;
 mod read;

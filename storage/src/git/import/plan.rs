@@ -21,6 +21,9 @@ use super::read::{FileChange, PushedCommit};
 #[derive(Debug, Clone, Default)]
 pub struct PushPlan {
     pub batches: Vec<(String, AppendBatch)>,
+    /// How many of the pushed commits the git projection will adopt as they are (the first
+    /// ones, in order; see [`super::adopt`]).
+    pub adopted: usize,
 }
 
 impl PushPlan {
@@ -64,7 +67,7 @@ pub fn plan_push(
         actor,
         now,
         posts: HashMap::new(),
-        by_path: HashMap::new(),
+        by_path: super::adopt::files_in_git(store)?,
         plan: PushPlan::default(),
         problems: Vec::new(),
     };
@@ -75,6 +78,7 @@ pub fn plan_push(
         planner.commit(commit)?;
     }
     Ok(if planner.problems.is_empty() {
+        super::adopt::mark(&mut planner.plan, commits);
         Ok(planner.plan)
     } else {
         Err(planner.problems)
@@ -87,7 +91,8 @@ struct Planner<'a> {
     now: OffsetDateTime,
     /// Posts as they are after the batches planned so far (`None`: no such post).
     posts: HashMap<Ulid, Option<Post>>,
-    /// Posts created by this push from files without an `id`.
+    /// Posts whose file has no `id`: those of adopted commits (from the log), then those this
+    /// push creates.
     by_path: HashMap<String, Ulid>,
     plan: PushPlan,
     problems: Vec<String>,
@@ -186,7 +191,7 @@ impl Planner<'_> {
         if front_has_no_id(change) {
             self.by_path.insert(path.to_owned(), id);
         }
-        self.add_batch(commit, path, id, current, events);
+        self.add_batch(commit, change, id, current, events);
         Ok(Some(id))
     }
 
@@ -261,7 +266,7 @@ impl Planner<'_> {
             self.problems.push(format!("{path}: {e}"));
             return Ok(());
         }
-        self.add_batch(commit, path, id, Some(current), vec![EventPayload::PostDeleted {}]);
+        self.add_batch(commit, change, id, Some(current), vec![EventPayload::PostDeleted {}]);
         Ok(())
     }
 
@@ -269,11 +274,12 @@ impl Planner<'_> {
     fn add_batch(
         &mut self,
         commit: &PushedCommit,
-        path: &str,
+        change: &FileChange,
         id: Ulid,
         current: Option<Post>,
         events: Vec<EventPayload>,
     ) {
+        let path = change.path.as_str();
         if events.is_empty() {
             return;
         }
@@ -301,7 +307,12 @@ impl Planner<'_> {
             at: self.now,
             idempotency: None,
             events,
-            origin: Some(Origin::git_push(commit.id.clone())),
+            origin: Some(Origin {
+                path: Some(path.to_owned()),
+                // Post files are UTF-8: `parse_post_file` refused the push otherwise.
+                file: (change.after.as_deref()).map(|a| String::from_utf8_lossy(a).into_owned()),
+                ..Origin::git_push(commit.id.clone())
+            }),
         };
         self.plan.batches.push((path.to_owned(), batch));
     }

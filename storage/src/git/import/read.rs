@@ -26,6 +26,9 @@ pub struct PushedCommit {
     /// How many parents it has (a merge has more than one).
     pub parents: usize,
     pub changes: Vec<FileChange>,
+    /// The commit object as git stores it (`git cat-file commit`), if it is UTF-8: what lets
+    /// the git projection write this very commit (see [`crate::git::import`]).
+    pub object: Option<String>,
 }
 
 /// The `git` command on repository `git_dir` with `env` (the hook's quarantine variables).
@@ -105,10 +108,12 @@ pub fn read_push(
             Ok(changes) => changes,
             Err(message) => return Ok(Err(message)),
         };
+        let object = String::from_utf8(git.run(&["cat-file", "commit", id])?).ok();
         commits.push(PushedCommit {
             id: id.to_owned(),
             parents: parents.len(),
             changes,
+            object,
         });
     }
     Ok(Ok(commits))
