@@ -72,6 +72,14 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
         publish: (config.site.enabled && config.site.publish.enabled()).then(|| publish.clone()),
         dataset_fetches: dataset_fetches.clone(),
     }));
+    let push_gate = Arc::<std::sync::Mutex<()>>::default();
+    let forges = Arc::new(crate::git::forge::Forges::new(
+        config,
+        dyn_store.clone(),
+        accounts.clone(),
+        push_gate.clone(),
+        git.clone(),
+    )?);
     Ok(AppState {
         config: Arc::new(config.clone()),
         posts: Posts::new(dyn_store.clone(), clock.clone()),
@@ -98,7 +106,8 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
         webhooks,
         webhook_queue,
         webhook_wake: Arc::default(),
-        push_gate: Arc::default(),
+        push_gate,
+        forges,
         metrics,
         accounts,
         jwt,

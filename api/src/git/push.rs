@@ -269,29 +269,92 @@ fn import_push(context: &PushContext, request: &HookRequest) -> anyhow::Result<R
         return Ok(Err(refused));
     }
     let env = git_env(context, request);
-    if let Some(old) = old {
-        if !import::is_ancestor(&context.staging, &env, old, &update.new)? {
-            return Ok(Err(vec![
-                "non-fast-forward: main has commits you do not have; pull first".into(),
-            ]));
+    let import = ImportCommits {
+        store: context.store.as_ref(),
+        actor: &context.actor,
+        now: (context.clock)(),
+        source: SOURCE,
+        git_dir: &context.staging,
+        env: &env,
+        old,
+        new: &update.new,
+    };
+    Ok(match import.run()? {
+        Imported::Appended { events, commits, .. } => Ok(vec![format!(
+            "Quire imported {events} event(s) from {commits} commit(s); run `git pull --rebase` to take Quire's commits"
+        )]),
+        Imported::NotFastForward => Err(vec![
+            "non-fast-forward: main has commits you do not have; pull first".into()
+        ]),
+        Imported::Refused(problems) => Err(problems),
+    })
+}
+
+/// The `source` of events read from a push.
+const SOURCE: &str = "git-push";
+
+/// The commits `old..new` of a repository, to be imported as events (a push's, or a forge's
+/// fetched branch: [`super::forge`]). The caller holds the push gate and has checked that
+/// `old` is `content.git`'s `main` and that git has every event of the log.
+pub(crate) struct ImportCommits<'a> {
+    pub(crate) store: &'a dyn Store,
+    pub(crate) actor: &'a Actor,
+    pub(crate) now: time::OffsetDateTime,
+    /// The `source` recorded in each event's origin (with the commit it was read from).
+    pub(crate) source: &'a str,
+    pub(crate) git_dir: &'a Path,
+    /// Variables for `git` (a push's quarantine).
+    pub(crate) env: &'a [(String, String)],
+    /// `main` (`None`: no commit yet).
+    pub(crate) old: Option<&'a str>,
+    pub(crate) new: &'a str,
+}
+
+/// What [`ImportCommits::run`] came to.
+#[derive(Debug)]
+pub(crate) enum Imported {
+    /// Every event was appended, durably; `last_seq` is the newest one's (`None`: none).
+    Appended {
+        events: usize,
+        commits: usize,
+        last_seq: Option<u64>,
+    },
+    /// `new` does not descend from `old`: `main` has commits the other side lacks.
+    NotFastForward,
+    /// Nothing was appended; each problem names its path.
+    Refused(Vec<String>),
+}
+
+impl ImportCommits<'_> {
+    /// Checks the fast-forward, reads the commits oldest first, plans their events as API
+    /// writes are checked and appends them all in one transaction, or none.
+    pub(crate) fn run(&self) -> anyhow::Result<Imported> {
+        if let Some(old) = self.old {
+            if !import::is_ancestor(self.git_dir, self.env, old, self.new)? {
+                return Ok(Imported::NotFastForward);
+            }
         }
-    }
-    let commits = match import::read_push(&context.staging, &env, old, &update.new)? {
-        Ok(commits) => commits,
-        Err(message) => return Ok(Err(vec![message])),
-    };
-    let now = (context.clock)();
-    let plan = match import::plan_push(context.store.as_ref(), &context.actor, &commits, now)? {
-        Ok(plan) => plan,
-        Err(problems) => return Ok(Err(problems)),
-    };
-    let n = commits.len();
-    match plan.append(context.store.as_ref())? {
-        Ok(events) => Ok(Ok(vec![format!(
-            "Quire imported {} event(s) from {n} commit(s); run `git pull --rebase` to take Quire's commits",
-            events.len()
-        )])),
-        Err(problems) => Ok(Err(problems)),
+        let commits = match import::read_push(self.git_dir, self.env, self.old, self.new)? {
+            Ok(commits) => commits,
+            Err(message) => return Ok(Imported::Refused(vec![message])),
+        };
+        let mut plan = match import::plan_push(self.store, self.actor, &commits, self.now)? {
+            Ok(plan) => plan,
+            Err(problems) => return Ok(Imported::Refused(problems)),
+        };
+        for (_, batch) in &mut plan.batches {
+            if let Some(origin) = &mut batch.origin {
+                origin.source = self.source.to_owned();
+            }
+        }
+        Ok(match plan.append(self.store)? {
+            Ok(events) => Imported::Appended {
+                events: events.len(),
+                commits: commits.len(),
+                last_seq: events.iter().map(|e| e.seq).max(),
+            },
+            Err(problems) => Imported::Refused(problems),
+        })
     }
 }
 

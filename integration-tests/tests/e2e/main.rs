@@ -8,6 +8,7 @@ mod crash;
 mod datasets;
 mod disclosure;
 mod editor;
+mod forge;
 mod git;
 mod gitpush;
 mod hugo;
