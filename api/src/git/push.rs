@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError as _};
 use quire_storage::git::import::{self, parse_ref_updates, ZERO_ID};
-use quire_storage::{Actor, GitProjection, Store};
+use quire_storage::{Actor, GitProjection, MediaService, Store};
 use serde::{Deserialize, Serialize};
 
 use super::http::{git_auth, Access, Cgi};
@@ -74,6 +74,7 @@ pub(crate) async fn receive_pack(req: HttpRequest, state: web::Data<AppState>, b
     let done = Arc::new(AtomicBool::new(false));
     let context = PushContext {
         store: state.store.clone(),
+        media: state.media.clone(),
         actor: auth.actor(),
         clock: state.posts.clock(),
         content: super::repo_dir(&state.config),
@@ -187,6 +188,7 @@ fn shell_quote(s: &str) -> String {
 /// What the hook's request is checked against.
 struct PushContext {
     store: Arc<dyn Store>,
+    media: MediaService,
     actor: Actor,
     clock: quire_storage::Clock,
     content: PathBuf,
@@ -271,6 +273,7 @@ fn import_push(context: &PushContext, request: &HookRequest) -> anyhow::Result<R
     let env = git_env(context, request);
     let import = ImportCommits {
         store: context.store.as_ref(),
+        media: &context.media,
         actor: &context.actor,
         now: (context.clock)(),
         source: SOURCE,
@@ -298,6 +301,8 @@ const SOURCE: &str = "git-push";
 /// `old` is `content.git`'s `main` and that git has every event of the log.
 pub(crate) struct ImportCommits<'a> {
     pub(crate) store: &'a dyn Store,
+    /// Where the images of `static/media/` files go, and their limits.
+    pub(crate) media: &'a MediaService,
     pub(crate) actor: &'a Actor,
     pub(crate) now: time::OffsetDateTime,
     /// The `source` recorded in each event's origin (with the commit it was read from).
@@ -338,16 +343,28 @@ impl ImportCommits<'_> {
             Ok(commits) => commits,
             Err(message) => return Ok(Imported::Refused(vec![message])),
         };
-        let mut plan = match import::plan_push(self.store, self.actor, &commits, self.now)? {
-            Ok(plan) => plan,
-            Err(problems) => return Ok(Imported::Refused(problems)),
+        let mut commits = commits;
+        let media = import::take_media(&mut commits);
+        let posts = import::plan_push(self.store, self.actor, &commits, self.now)?;
+        let limits = self.media.limits();
+        let media = import::plan_media(self.store, self.actor, &media, self.now, limits)?;
+        let (mut batches, files) = match (posts, media) {
+            (Ok(posts), Ok(media)) => ([posts.batches, media.batches].concat(), media.files),
+            (posts, media) => {
+                let problems = [posts.err(), media.err()].into_iter().flatten().flatten();
+                return Ok(Imported::Refused(problems.collect()));
+            }
         };
-        for (_, batch) in &mut plan.batches {
+        for (_, batch) in &mut batches {
             if let Some(origin) = &mut batch.origin {
                 origin.source = self.source.to_owned();
             }
         }
-        Ok(match plan.append(self.store)? {
+        // Durable before the events that name them, like an upload's.
+        for (bytes, extension) in &files {
+            self.media.blobs().put(bytes, extension)?;
+        }
+        Ok(match import::append_import(self.store, batches)? {
             Ok(events) => Imported::Appended {
                 events: events.len(),
                 commits: commits.len(),

@@ -29,7 +29,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use quire_storage::{Accounts, Actor, Clock, GitProjection, Store};
+use quire_storage::{Accounts, Actor, Clock, GitProjection, MediaService, Store};
 use time::OffsetDateTime;
 
 use super::push::{ImportCommits, Imported};
@@ -46,6 +46,7 @@ const CATCH_UP_WAIT: Duration = Duration::from_secs(30);
 pub struct Forges {
     remotes: Vec<ForgeRemote>,
     store: Arc<dyn Store>,
+    media: MediaService,
     accounts: Accounts,
     clock: Clock,
     data_dir: PathBuf,
@@ -79,6 +80,7 @@ impl Forges {
     pub(crate) fn new(
         config: &Config,
         store: Arc<dyn Store>,
+        media: MediaService,
         accounts: Accounts,
         gate: Arc<Mutex<()>>,
         status: Arc<GitStatus>,
@@ -100,6 +102,7 @@ impl Forges {
         Ok(Self {
             remotes,
             store,
+            media,
             accounts,
             clock: config.clock(),
             data_dir: config.data_dir.clone(),
@@ -279,6 +282,7 @@ impl Forges {
         };
         let import = ImportCommits {
             store: self.store.as_ref(),
+            media: &self.media,
             actor,
             now: (self.clock)(),
             source: SOURCE,

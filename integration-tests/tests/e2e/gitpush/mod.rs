@@ -2,6 +2,7 @@
 //! client against the real `quire` binary. A push becomes events (with the pushed commit's id),
 //! pages and Quire's own commits; a bad push changes nothing; credentials and scopes are checked.
 
+mod media;
 mod support;
 
 use std::path::Path;

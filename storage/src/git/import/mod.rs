@@ -4,19 +4,22 @@
 //! push wait in git's quarantine until it is accepted, and the command honours the quarantine
 //! environment). [`plan_push`] turns each changed file into the events an API write would make,
 //! checked with the same rules (rights, front matter, slugs), and the caller appends every batch
-//! in one transaction ([`crate::Store::append_all`]), so a push is imported whole or not at all.
+//! in one transaction ([`crate::Store::append_import`]), so a push is imported whole or not at all.
 //!
-//! Only posts are modelled: a Markdown file under `content/posts/`. Any other path (themes,
-//! `hugo.toml`, media) refuses the push with its name. The events carry an
+//! Posts are modelled (a Markdown file under `content/posts/`), and media files under
+//! `static/media/` ([`plan_media`]: images stored as they are, when fit). Any other path
+//! (themes, `hugo.toml`) refuses the push with its name. The events carry an
 //! [`Origin`](crate::event::Origin) naming the pushed commit; the git projection then writes its
 //! own commit for each event (with a `Pushed-Commit` trailer), so the pushed commits themselves do
 //! not become `main`: `git pull --rebase` after a push takes Quire's commits in their place.
 
 mod front;
+mod media;
 mod plan;
 mod read;
 
 pub use front::{parse_post_file, FrontMatter};
+pub use media::{append_import, plan_media, take_media, MediaChange, MediaPlan, MEDIA_DIR};
 pub use plan::{plan_push, PushPlan};
 pub use read::{is_ancestor, read_push, FileChange, PushedCommit};
 
