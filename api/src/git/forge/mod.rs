@@ -21,6 +21,14 @@
 //! A refused import (a file Quire does not model, bad front matter, missing rights) is shown
 //! the same way, with the paths. Pulls of one remote never overlap: a delivery during a pull
 //! makes it run once more afterwards.
+//!
+//! **Pull, then mirror push.** The git projection writes Quire's own commits for the imported
+//! events (with `Pushed-Commit` trailers), as it does for a push, so afterwards `main` and the
+//! forge's branch hold the same content under different ids: the mirror push to that remote is
+//! refused as not a fast-forward (never forced; shown as mirror failures) until `main` adopts
+//! the pulled commits themselves. Meanwhile the forge commit last imported stands in for `main`
+//! (in memory) as long as nothing else was appended since, so the forge's next commits still
+//! import; after a restart, or a write through Quire, they are reported as diverged.
 
 pub(crate) mod signature;
 
