@@ -28,6 +28,11 @@ struct Forge {
 /// A server whose remote `forge` (a bare repository) pulls, plus a remote `backup` that does
 /// not; once the mirror has pushed Quire's first post, a clone of the forge.
 async fn forge() -> Forge {
+    forge_pulling_every(0).await
+}
+
+/// [`forge`], its remote also pulling every `interval` seconds (0: never).
+async fn forge_pulling_every(interval: u64) -> Forge {
     let dir = tempfile::tempdir().expect("tempdir");
     let repo = dir.path().join("forge.git");
     let backup = dir.path().join("backup.git");
@@ -57,6 +62,7 @@ async fn forge() -> Forge {
                 pull: true,
                 user: Some("admin".into()),
                 secret: Some(SECRET.into()),
+                pull_interval_secs: interval,
                 ..RemoteConfig::default()
             },
             RemoteConfig {
@@ -353,5 +359,28 @@ async fn a_forge_commit_with_a_bad_file_is_refused_with_its_paths() {
     assert!(problems.contains("themes/custom.css"), "{problems}");
     assert!(problems.contains("content/posts/2026/broken.md"), "{problems}");
     assert_eq!(events_after(&f.admin, 0).await.head, head, "nothing imported");
+    f.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_periodic_pull_imports_without_a_webhook() {
+    let f = forge_pulling_every(1).await;
+    write(
+        &f.clone,
+        "content/posts/2026/on-a-timer.md",
+        "---\ntitle: \"On a timer\"\ndraft: false\n---\nNo webhook needed.\n",
+    );
+    let commit = commit_and_push(&f.clone, "pulled on a timer");
+    let status = wait_for_status(&f.admin, Duration::from_secs(60), |s| {
+        s.git.mirrors[0]
+            .pull
+            .as_ref()
+            .is_some_and(|p| p.commit.as_deref() == Some(commit.as_str()))
+    })
+    .await;
+    let pull = status.git.mirrors[0].pull.clone().expect("pull status");
+    assert_eq!((pull.ok, pull.imported_events), (Some(true), 1), "{pull:?}");
+    let posts = f.admin.get("/api/v1/posts?limit=50").await.text().await.expect("posts");
+    assert!(posts.contains("On a timer"), "{posts}");
     f.server.stop().await;
 }
