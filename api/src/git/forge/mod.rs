@@ -184,8 +184,12 @@ impl Forges {
     /// One pull: fetch, then import or report; the outcome goes to the status.
     fn pull(&self, remote: &ForgeRemote) {
         let outcome = self.try_pull(remote).unwrap_or_else(|e| {
-            tracing::warn!(remote = %remote.name, error = %e, "pull failed");
-            Outcome::Failed(super::config::redact_url(&e.to_string()).replace(&remote.url, "<remote>"))
+            // What git said may name the URL, with its credentials.
+            let error = e
+                .to_string()
+                .replace(&remote.url, &super::config::redact_url(&remote.url));
+            tracing::warn!(remote = %remote.name, %error, "pull failed");
+            Outcome::Failed(error)
         });
         tracing::info!(remote = %remote.name, ?outcome, "pulled");
         let now = OffsetDateTime::now_utc();
