@@ -384,3 +384,25 @@ async fn a_periodic_pull_imports_without_a_webhook() {
     assert!(posts.contains("On a timer"), "{posts}");
     f.server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_committed_on_the_forge_becomes_media() {
+    let f = forge().await;
+    let mut png = Vec::new();
+    image::DynamicImage::new_rgb8(5, 5)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("encode");
+    std::fs::create_dir_all(f.clone.join("static/media")).expect("mkdir");
+    std::fs::write(f.clone.join("static/media/diagram.png"), &png).expect("write");
+    let commit = commit_and_push(&f.clone, "a diagram");
+    let head = events_after(&f.admin, 0).await.head;
+    let (accepted, text) = deliver(&f, "forge", &github("push", PUSH_MAIN), PUSH_MAIN).await;
+    assert_eq!(accepted, 202, "{text}");
+    let pull = next_pull(&f.admin, None).await;
+    assert_eq!((pull.ok, pull.imported_events), (Some(true), 1), "{pull:?}");
+    let events = events_after(&f.admin, head).await.events;
+    assert_eq!(events[0].event_type, "MediaUploaded");
+    let origin = events[0].origin.clone().expect("origin");
+    assert_eq!((origin.source.as_str(), origin.commit), ("forge-hook", Some(commit)));
+    f.server.stop().await;
+}
