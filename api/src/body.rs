@@ -91,3 +91,22 @@ async fn read_limited(
 pub fn payload_config(limit: usize) -> web::PayloadConfig {
     web::PayloadConfig::new(limit.saturating_add(1))
 }
+
+/// The raw body, within `api.max_body_bytes` (413 as problem+json past it), for handlers that
+/// check a signature over the exact bytes (forge webhooks).
+#[derive(Debug)]
+pub struct RawBody(pub web::Bytes);
+
+impl FromRequest for RawBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(1024 * 1024, |s| s.config.api.max_body_bytes);
+        let bytes = web::Bytes::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move { read_limited(&req, bytes, limit).await.map(RawBody) })
+    }
+}

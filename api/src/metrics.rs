@@ -5,7 +5,7 @@
 //! and status ([`track`], a middleware around every route), `Idempotency-Key` outcomes and 412
 //! conflicts (counted in `write.rs`). And what is read at scrape time from where it already
 //! lives ([`LogCollector`]): the log's head and flush count, each projection's position and lag,
-//! each mirror's push state.
+//! each mirror's push state and, for remotes that pull, whether the last pull failed or diverged.
 //!
 //! Routes are labelled by their pattern (`/api/v1/posts/{id}`), never the raw path, and methods
 //! outside the standard ones as `other`, so no client can grow the label sets. `/metrics` tells
@@ -313,6 +313,23 @@ impl LogCollector {
             if let Some(at) = m.last_success_at {
                 ConstGauge::new(at.unix_timestamp()).encode(last.encode_family(&[("remote", m.name.as_str())])?)?;
             }
+        }
+        let pulls: Vec<_> = mirrors
+            .iter()
+            .filter_map(|m| Some((m.name.as_str(), m.pull.as_ref()?)))
+            .collect();
+        if pulls.is_empty() {
+            return Ok(());
+        }
+        let help = "1 while a forge's branch and Quire's main both have commits the other lacks";
+        let mut diverged = encoder.encode_descriptor("quire_git_pull_diverged", help, None, MetricType::Gauge)?;
+        for (name, pull) in &pulls {
+            ConstGauge::new(i64::from(pull.diverged)).encode(diverged.encode_family(&[("remote", *name)])?)?;
+        }
+        let help = "1 if the last pull from a forge failed (fetch, refused files, divergence)";
+        let mut failed = encoder.encode_descriptor("quire_git_pull_failed", help, None, MetricType::Gauge)?;
+        for (name, pull) in &pulls {
+            ConstGauge::new(i64::from(pull.ok == Some(false))).encode(failed.encode_family(&[("remote", *name)])?)?;
         }
         Ok(())
     }

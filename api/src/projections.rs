@@ -88,6 +88,9 @@ impl Projections {
             })?;
         }
         crate::git::start(&mut this, config, state.store.clone(), state.git.clone())?;
+        if config.git.enabled {
+            crate::git::forge::start_periodic(&mut this, &state.forges)?;
+        }
         crate::webhooks::start(&mut this, state)?;
         crate::publish::start(&mut this, config, state.store.clone(), state.publish.clone())?;
         if config.datasets.fetch_enabled {

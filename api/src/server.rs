@@ -72,6 +72,21 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
         publish: (config.site.enabled && config.site.publish.enabled()).then(|| publish.clone()),
         dataset_fetches: dataset_fetches.clone(),
     }));
+    let push_gate = Arc::<std::sync::Mutex<()>>::default();
+    let media = quire_storage::MediaService::new(
+        dyn_store.clone(),
+        media_blobs.clone(),
+        config.media.limits(),
+        clock.clone(),
+    );
+    let forges = Arc::new(crate::git::forge::Forges::new(
+        config,
+        dyn_store.clone(),
+        media.clone(),
+        accounts.clone(),
+        push_gate.clone(),
+        git.clone(),
+    )?);
     Ok(AppState {
         config: Arc::new(config.clone()),
         posts: Posts::new(dyn_store.clone(), clock.clone()),
@@ -82,7 +97,7 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
             clock.clone(),
         ),
         dataset_fetches,
-        media: quire_storage::MediaService::new(dyn_store.clone(), media_blobs, config.media.limits(), clock.clone()),
+        media,
         media_permits: Arc::new(tokio::sync::Semaphore::new(config.media.concurrent_decodes)),
         indieauth_codes: Arc::default(),
         idempotency: Idempotency::new(dyn_store.clone()).with_clock(clock.clone()),
@@ -98,7 +113,8 @@ pub fn open_state(config: &Config) -> anyhow::Result<AppState> {
         webhooks,
         webhook_queue,
         webhook_wake: Arc::default(),
-        push_gate: Arc::default(),
+        push_gate,
+        forges,
         metrics,
         accounts,
         jwt,

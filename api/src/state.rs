@@ -48,6 +48,8 @@ pub struct AppState {
     pub media_permits: Arc<tokio::sync::Semaphore>,
     /// One `git push` import at a time (each checks `main` and the log head, then appends).
     pub push_gate: Arc<std::sync::Mutex<()>>,
+    /// The remotes that pull from a forge (`[[git.remotes]]` with `pull = true`).
+    pub forges: Arc<crate::git::forge::Forges>,
     /// IndieAuth authorization codes waiting to be exchanged.
     pub indieauth_codes: Arc<crate::indieauth::Codes>,
 }

@@ -40,12 +40,12 @@ pub struct EventResponse {
 /// Where an event came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct EventOrigin {
-    /// `micropub` or `git-push`.
+    /// `micropub`, `git-push` or `forge-hook` (a pull from a forge remote).
     pub source: String,
     /// The client application that sent it, as it named itself (a Micropub client's name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client: Option<String>,
-    /// The pushed commit the event was read from.
+    /// The pushed (or pulled) commit the event was read from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
 }

@@ -7,6 +7,7 @@ mod constraints;
 pub mod datasets;
 pub mod doc;
 pub mod events;
+pub mod hooks;
 pub mod media;
 pub mod micropub;
 pub mod ops;
@@ -24,6 +25,7 @@ pub use datasets::{
 };
 pub use doc::ApiDoc;
 pub use events::{EventList, EventOrigin, EventResponse, Health, Ready};
+pub use hooks::ForgeHookAnswer;
 pub use media::{MediaList, MediaResponse, PatchMediaRequest, UploadForm};
 pub use micropub::MicropubErrorBody;
 pub use ops::{BackupArchive, BackupManifest};
@@ -34,7 +36,7 @@ pub use posts::{
 pub use problem::Problem;
 pub use problem_types::{ProblemType, PROBLEM_PREFIX};
 pub use status::{
-    AuditReport, CommitResponse, DatasetFetchStatus, GitStatus, MirrorStatus, PostCommits, ProjectionState,
+    AuditReport, CommitResponse, DatasetFetchStatus, GitStatus, MirrorStatus, PostCommits, ProjectionState, PullStatus,
     StatusResponse, WebhooksStatus,
 };
 pub use users::{

@@ -110,6 +110,32 @@ pub struct MirrorStatus {
     /// When the next attempt is due after a failure (pushes back off exponentially).
     #[serde(with = "time::serde::rfc3339::option")]
     pub next_retry_at: Option<OffsetDateTime>,
+    /// Pulls from the remote (`pull = true`: forge webhooks and periodic pulls); null when off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull: Option<PullStatus>,
+}
+
+/// How pulling a forge's branch into Quire went (`POST /api/v1/hooks/git/{remote}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PullStatus {
+    /// The branch pulled.
+    pub branch: String,
+    /// Whether the last pull succeeded (imported, or nothing new); null before the first.
+    pub ok: Option<bool>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_pull_at: Option<OffsetDateTime>,
+    /// Why the last pull failed (fetch, refused files, divergence); cleared by a success.
+    pub last_error: Option<String>,
+    /// The forge's branch and Quire's `main` both have commits the other lacks: nothing was
+    /// imported and the mirror push is refused too. Resolve by merging or rebasing on a clone
+    /// of either side and pushing the result to the forge; the next pull clears it.
+    pub diverged: bool,
+    /// What refused the last import, each starting with the path it is about.
+    pub problems: Vec<String>,
+    /// The forge commit the last successful pull brought Quire up to.
+    pub commit: Option<String>,
+    /// Events the last successful pull appended.
+    pub imported_events: usize,
 }
 
 /// `GET /api/v1/audit`: the git repository checked against the event log.

@@ -145,6 +145,11 @@ pub trait Store: Send + Sync {
     /// appended and durable, or none is. The outcomes are in batch order; if one is not
     /// `Appended`, nothing was stored and the first such outcome is returned alone.
     fn append_all(&self, batches: Vec<AppendBatch>) -> Result<Vec<AppendOutcome>>;
+    /// Like [`Store::append_all`], for an import (a push's or a forge's commits) whose batches
+    /// are posts' and media's, told apart by their events. `Ok(Err((n, outcome)))`: batch `n`
+    /// was refused and nothing was stored (a media stream's version conflict comes as
+    /// `VersionConflict` with no `current`).
+    fn append_import(&self, batches: Vec<AppendBatch>) -> Result<Result<Vec<Envelope>, (usize, AppendOutcome)>>;
     /// Appends media events (`stream` is the media id) on the same path as `append`: same
     /// writer, same group commit, same idempotency records.
     fn append_media(&self, batch: AppendBatch) -> Result<MediaOutcome>;

@@ -41,15 +41,54 @@ pub struct GitConfig {
 }
 
 /// One `[[git.remotes]]` entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RemoteConfig {
-    /// A name for status pages and logs; unset: the URL without credentials.
+    /// A name for status pages and logs; unset: the URL without credentials. A remote that
+    /// pulls needs one: it is the `{remote}` of its webhook URL, `/api/v1/hooks/git/{remote}`.
     #[serde(default)]
     pub name: Option<String>,
-    /// What `git push` is given: a path, `file://`, `ssh://`, `git@host:repo.git` or `https://`
-    /// URL. Authentication must work without a prompt (SSH keys, a credential helper).
+    /// What `git push` (and, with `pull`, `git fetch`) is given: a path, `file://`, `ssh://`,
+    /// `git@host:repo.git` or `https://` URL. Authentication must work without a prompt (SSH
+    /// keys, a credential helper).
     pub url: String,
+    /// Import the commits made on the forge (see [`crate::git::forge`]): on a signed webhook
+    /// delivery and every `pull_interval_secs`.
+    #[serde(default)]
+    pub pull: bool,
+    /// The branch pulled from the forge (default `main`); Quire's `main` is pushed to `main`.
+    #[serde(default)]
+    pub branch: Option<String>,
+    /// The user whose rights a pull is checked against and who is the actor of its events,
+    /// like a pusher (role ∩ scopes: `posts:write`, `posts:publish` for published posts).
+    #[serde(default)]
+    pub user: Option<String>,
+    /// The webhook secret the forge signs deliveries with. Prefer `secret_file`; never shown
+    /// in logs, `/api/v1/status` or a backup's configuration.
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// A file holding the webhook secret (surrounding whitespace is ignored).
+    #[serde(default)]
+    pub secret_file: Option<std::path::PathBuf>,
+    /// Also pull every this many seconds (0: only on webhook deliveries), for forges that
+    /// cannot reach the server.
+    #[serde(default)]
+    pub pull_interval_secs: u64,
+}
+
+impl std::fmt::Debug for RemoteConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteConfig")
+            .field("name", &self.name)
+            .field("url", &redact_url(&self.url))
+            .field("pull", &self.pull)
+            .field("branch", &self.branch)
+            .field("user", &self.user)
+            .field("secret", &self.secret.as_ref().map(|_| "(set)"))
+            .field("secret_file", &self.secret_file)
+            .field("pull_interval_secs", &self.pull_interval_secs)
+            .finish()
+    }
 }
 
 impl Default for GitConfig {
@@ -106,6 +145,9 @@ impl GitConfig {
                 names.insert(name.clone()),
                 "git.remotes: two remotes are named {name:?}"
             );
+            if remote.pull {
+                remote.validate_pull()?;
+            }
         }
         Ok(())
     }
@@ -115,6 +157,60 @@ impl RemoteConfig {
     /// The name shown in status and logs.
     pub fn display_name(&self) -> String {
         self.name.clone().unwrap_or_else(|| redact_url(&self.url))
+    }
+
+    /// The branch pulled from the forge.
+    pub fn pull_branch(&self) -> &str {
+        self.branch.as_deref().unwrap_or("main")
+    }
+
+    /// The webhook secret, from `secret` or `secret_file`.
+    pub fn hook_secret(&self) -> anyhow::Result<Option<String>> {
+        if let Some(secret) = &self.secret {
+            return Ok(Some(secret.clone()));
+        }
+        let Some(file) = &self.secret_file else { return Ok(None) };
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| anyhow::anyhow!("git.remotes: reading secret_file {}: {e}", file.display()))?;
+        Ok(Some(text.trim().to_owned()))
+    }
+
+    /// What a pulling remote needs: a name fit for a URL, a user, a branch name, a secret.
+    fn validate_pull(&self) -> anyhow::Result<()> {
+        let name = self.name.as_deref().unwrap_or_default();
+        anyhow::ensure!(
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)),
+            "git.remotes: a remote with pull = true needs a name of letters, digits, '.', '_' or '-' \
+             (it is the {{remote}} in /api/v1/hooks/git/{{remote}}); got {name:?}"
+        );
+        anyhow::ensure!(
+            self.user.as_deref().is_some_and(|u| !u.trim().is_empty()),
+            "git.remotes {name:?}: pull = true needs user = \"<the Quire user its changes are made as>\""
+        );
+        let branch = self.pull_branch();
+        anyhow::ensure!(
+            !branch.is_empty()
+                && !branch.starts_with('-')
+                && !branch.contains([' ', ':', '\n', '~', '^', '*', '?', '[']),
+            "git.remotes {name:?}: branch {branch:?} is not a branch name"
+        );
+        anyhow::ensure!(
+            !(self.secret.is_some() && self.secret_file.is_some()),
+            "git.remotes {name:?}: set secret or secret_file, not both"
+        );
+        if let Some(secret) = self.hook_secret()? {
+            anyhow::ensure!(
+                secret.len() >= 16,
+                "git.remotes {name:?}: the webhook secret must be at least 16 characters"
+            );
+        } else {
+            anyhow::ensure!(
+                self.pull_interval_secs > 0,
+                "git.remotes {name:?}: pull = true needs a secret (or secret_file) for webhooks, \
+                 or pull_interval_secs for periodic pulls"
+            );
+        }
+        Ok(())
     }
 }
 
@@ -179,19 +275,82 @@ mod tests {
         config.remotes.push(RemoteConfig {
             name: None,
             url: "--upload-pack=evil".into(),
+            ..RemoteConfig::default()
         });
         assert!(config.validate().expect_err("option").to_string().contains("'-'"));
         config.remotes = vec![
             RemoteConfig {
                 name: Some("a".into()),
                 url: "/x".into(),
+                ..RemoteConfig::default()
             },
             RemoteConfig {
                 name: Some("a".into()),
                 url: "/y".into(),
+                ..RemoteConfig::default()
             },
         ];
         assert!(config.validate().expect_err("dup").to_string().contains("two remotes"));
+        let pulling = RemoteConfig {
+            name: Some("hub".into()),
+            url: "/srv/hub.git".into(),
+            pull: true,
+            user: Some("ada".into()),
+            secret: Some("a-secret-of-16-chars".into()),
+            ..RemoteConfig::default()
+        };
+        config.remotes = vec![pulling.clone()];
+        config.validate().expect("a pulling remote");
+        for (broken, says) in [
+            (
+                RemoteConfig {
+                    name: None,
+                    ..pulling.clone()
+                },
+                "needs a name",
+            ),
+            (
+                RemoteConfig {
+                    name: Some("a b".into()),
+                    ..pulling.clone()
+                },
+                "needs a name",
+            ),
+            (
+                RemoteConfig {
+                    user: None,
+                    ..pulling.clone()
+                },
+                "needs user",
+            ),
+            (
+                RemoteConfig {
+                    secret: None,
+                    ..pulling.clone()
+                },
+                "needs a secret",
+            ),
+            (
+                RemoteConfig {
+                    secret: Some("short".into()),
+                    ..pulling.clone()
+                },
+                "at least 16",
+            ),
+            (
+                RemoteConfig {
+                    branch: Some("-x".into()),
+                    ..pulling.clone()
+                },
+                "not a branch",
+            ),
+        ] {
+            config.remotes = vec![broken];
+            let error = config.validate().expect_err(says).to_string();
+            assert!(error.contains(says), "{error}");
+        }
+        let shown = format!("{pulling:?}");
+        assert!(!shown.contains("a-secret-of-16-chars"), "{shown}");
         config.remotes.clear();
         config.max_lag = 0;
         assert!(config.validate().expect_err("lag").to_string().contains("max_lag"));

@@ -1,7 +1,8 @@
 //! Wiring of the git projection (`quire_storage::git`) into the server: the runner that keeps
 //! `<data>/content.git` in step with the log ([`follower`]), the mirrors that push it elsewhere
 //! ([`mirror`]), what they report ([`status`]), the `[git]` settings ([`config`]) and the
-//! `quire verify` / `quire rebuild git` commands ([`cli`]).
+//! `quire verify` / `quire rebuild git` commands ([`cli`]); the ways in: `git push` ([`push`])
+//! and forge webhooks and pulls ([`forge`]).
 //!
 //! Acknowledgements never wait for git: a write is answered once the log has it, and the
 //! threads here follow. On start the projection applies what it missed (git's position is in
@@ -10,6 +11,7 @@
 pub(crate) mod cli;
 pub mod config;
 mod follower;
+pub(crate) mod forge;
 pub(crate) mod http;
 mod mirror;
 pub mod push;

@@ -33,7 +33,7 @@ use std::time::Duration;
 
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError as _};
 use quire_storage::git::import::{self, parse_ref_updates, ZERO_ID};
-use quire_storage::{Actor, GitProjection, Store};
+use quire_storage::{Actor, GitProjection, MediaService, Store};
 use serde::{Deserialize, Serialize};
 
 use super::http::{git_auth, Access, Cgi};
@@ -80,6 +80,7 @@ pub(crate) async fn receive_pack(req: HttpRequest, state: web::Data<AppState>, b
     let done = Arc::new(AtomicBool::new(false));
     let context = PushContext {
         store: state.store.clone(),
+        media: state.media.clone(),
         actor: auth.actor(),
         clock: state.posts.clock(),
         content: super::repo_dir(&state.config),
@@ -193,6 +194,7 @@ fn shell_quote(s: &str) -> String {
 /// What the hook's request is checked against.
 struct PushContext {
     store: Arc<dyn Store>,
+    media: MediaService,
     actor: Actor,
     clock: quire_storage::Clock,
     content: PathBuf,
@@ -275,38 +277,126 @@ fn import_push(context: &PushContext, request: &HookRequest) -> anyhow::Result<R
         return Ok(Err(refused));
     }
     let env = git_env(context, request);
-    if let Some(old) = old {
-        if !import::is_ancestor(&context.staging, &env, old, &update.new)? {
-            return Ok(Err(vec![
-                "non-fast-forward: main has commits you do not have; pull first".into(),
-            ]));
+    let import = ImportCommits {
+        store: context.store.as_ref(),
+        media: &context.media,
+        actor: &context.actor,
+        now: (context.clock)(),
+        source: SOURCE,
+        git_dir: &context.staging,
+        env: &env,
+        old,
+        new: &update.new,
+    };
+    Ok(match import.run()? {
+        Imported::Appended {
+            events,
+            commits,
+            adopted,
+            last_seq,
+        } => {
+            let mut messages = vec![format!("Quire imported {events} event(s) from {commits} commit(s)")];
+            let main = wait_for_git(&context.content, last_seq.unwrap_or(0));
+            messages.push(match main {
+                Some(main) if main == update.new => "main is your commits as pushed: there is nothing to pull".into(),
+                None if adopted == commits => "Quire writes your commits to main in a moment, as pushed".into(),
+                _ => format!(
+                    "{adopted} of {commits} commit(s) are kept as pushed; the others make Quire's own commits: \
+                     run `git pull --rebase` to take them"
+                ),
+            });
+            Ok(messages)
         }
+        Imported::NotFastForward => Err(vec![
+            "non-fast-forward: main has commits you do not have; pull first".into()
+        ]),
+        Imported::Refused(problems) => Err(problems),
+    })
+}
+
+/// The `source` of events read from a push.
+const SOURCE: &str = "git-push";
+
+/// The commits `old..new` of a repository, to be imported as events (a push's, or a forge's
+/// fetched branch: [`super::forge`]). The caller holds the push gate and has checked that
+/// `old` is `content.git`'s `main` and that git has every event of the log.
+pub(crate) struct ImportCommits<'a> {
+    pub(crate) store: &'a dyn Store,
+    /// Where the images of `static/media/` files go, and their limits.
+    pub(crate) media: &'a MediaService,
+    pub(crate) actor: &'a Actor,
+    pub(crate) now: time::OffsetDateTime,
+    /// The `source` recorded in each event's origin (with the commit it was read from).
+    pub(crate) source: &'a str,
+    pub(crate) git_dir: &'a Path,
+    /// Variables for `git` (a push's quarantine).
+    pub(crate) env: &'a [(String, String)],
+    /// `main` (`None`: no commit yet).
+    pub(crate) old: Option<&'a str>,
+    pub(crate) new: &'a str,
+}
+
+/// What [`ImportCommits::run`] came to.
+#[derive(Debug)]
+pub(crate) enum Imported {
+    /// Every event was appended, durably; `last_seq` is the newest one's (`None`: none).
+    Appended {
+        events: usize,
+        commits: usize,
+        /// How many of the commits become `main` as they are (the first ones).
+        adopted: usize,
+        last_seq: Option<u64>,
+    },
+    /// `new` does not descend from `old`: `main` has commits the other side lacks.
+    NotFastForward,
+    /// Nothing was appended; each problem names its path.
+    Refused(Vec<String>),
+}
+
+impl ImportCommits<'_> {
+    /// Checks the fast-forward, reads the commits oldest first, plans their events as API
+    /// writes are checked and appends them all in one transaction, or none.
+    pub(crate) fn run(&self) -> anyhow::Result<Imported> {
+        if let Some(old) = self.old {
+            if !import::is_ancestor(self.git_dir, self.env, old, self.new)? {
+                return Ok(Imported::NotFastForward);
+            }
+        }
+        let commits = match import::read_push(self.git_dir, self.env, self.old, self.new)? {
+            Ok(commits) => commits,
+            Err(message) => return Ok(Imported::Refused(vec![message])),
+        };
+        let mut commits = commits;
+        let media = import::take_media(&mut commits);
+        let posts = import::plan_push(self.store, self.actor, &commits, self.now)?;
+        let limits = self.media.limits();
+        let media = import::plan_media(self.store, self.actor, &media, self.now, limits)?;
+        let (mut batches, files, adopted) = match (posts, media) {
+            (Ok(posts), Ok(media)) => ([posts.batches, media.batches].concat(), media.files, posts.adopted),
+            (posts, media) => {
+                let problems = [posts.err(), media.err()].into_iter().flatten().flatten();
+                return Ok(Imported::Refused(problems.collect()));
+            }
+        };
+        for (_, batch) in &mut batches {
+            if let Some(origin) = &mut batch.origin {
+                origin.source = self.source.to_owned();
+            }
+        }
+        // Durable before the events that name them, like an upload's.
+        for (bytes, extension) in &files {
+            self.media.blobs().put(bytes, extension)?;
+        }
+        Ok(match import::append_import(self.store, batches)? {
+            Ok(events) => Imported::Appended {
+                events: events.len(),
+                commits: commits.len(),
+                adopted,
+                last_seq: events.iter().map(|e| e.seq).max(),
+            },
+            Err(problems) => Imported::Refused(problems),
+        })
     }
-    let commits = match import::read_push(&context.staging, &env, old, &update.new)? {
-        Ok(commits) => commits,
-        Err(message) => return Ok(Err(vec![message])),
-    };
-    let now = (context.clock)();
-    let plan = match import::plan_push(context.store.as_ref(), &context.actor, &commits, now)? {
-        Ok(plan) => plan,
-        Err(problems) => return Ok(Err(problems)),
-    };
-    let (n, adopted) = (commits.len(), plan.adopted);
-    let events = match plan.append(context.store.as_ref())? {
-        Ok(events) => events,
-        Err(problems) => return Ok(Err(problems)),
-    };
-    let mut messages = vec![format!("Quire imported {} event(s) from {n} commit(s)", events.len())];
-    let main = wait_for_git(&context.content, events.last().map_or(0, |e| e.seq));
-    messages.push(match main {
-        Some(main) if main == update.new => "main is your commits as pushed: there is nothing to pull".into(),
-        None if adopted == n => "Quire writes your commits to main in a moment, as pushed".into(),
-        _ => format!(
-            "{adopted} of {n} commit(s) are kept as pushed; the others make Quire's own commits: \
-             run `git pull --rebase` to take them"
-        ),
-    });
-    Ok(Ok(messages))
 }
 
 /// Waits until the git projection has written event `seq` (at most a few seconds); returns

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use quire_openapi::{GitStatus as GitStatusResponse, MirrorStatus};
+use quire_openapi::{GitStatus as GitStatusResponse, MirrorStatus, PullStatus};
 use time::OffsetDateTime;
 
 use super::config::{redact_url, GitConfig};
@@ -34,6 +34,8 @@ pub struct MirrorState {
     pub last_attempt_at: Option<OffsetDateTime>,
     pub last_success_at: Option<OffsetDateTime>,
     pub next_retry_at: Option<OffsetDateTime>,
+    /// How pulling from it goes (`pull = true`), written by [`super::forge`].
+    pub pull: Option<PullStatus>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -57,6 +59,16 @@ impl GitStatus {
                     last_attempt_at: None,
                     last_success_at: None,
                     next_retry_at: None,
+                    pull: remote.pull.then(|| PullStatus {
+                        branch: remote.pull_branch().to_owned(),
+                        ok: None,
+                        last_pull_at: None,
+                        last_error: None,
+                        diverged: false,
+                        problems: Vec::new(),
+                        commit: None,
+                        imported_events: 0,
+                    }),
                 })
             })
             .collect();
@@ -133,6 +145,7 @@ impl GitStatus {
                         last_attempt_at: m.last_attempt_at,
                         last_success_at: m.last_success_at,
                         next_retry_at: m.next_retry_at,
+                        pull: m.pull,
                     }
                 })
                 .collect(),

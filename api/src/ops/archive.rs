@@ -79,6 +79,7 @@ impl Snapshot {
         let mut shown = config.clone();
         for remote in &mut shown.git.remotes {
             remote.url = crate::git::config::redact_url(&remote.url);
+            remote.secret = remote.secret.as_ref().map(|_| "(set)".into());
         }
         shown.metrics.token = shown.metrics.token.map(|_| "(set)".into());
         let files = vec![

@@ -10,6 +10,7 @@ pub(crate) mod datasets;
 pub(crate) mod editor;
 pub(crate) mod events;
 pub(crate) mod health;
+pub(crate) mod hooks;
 pub(crate) mod indieauth;
 pub(crate) mod media;
 pub(crate) mod metrics;
@@ -112,6 +113,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(api_resource("/datasets/{name}/versions/{n}").route(web::get().to(datasets::dataset_version)))
                 .service(api_resource("/events").route(web::get().to(events::list_events)))
                 .service(api_resource("/status").route(web::get().to(status::status)))
+                .service(api_resource("/hooks/git/{remote}").route(web::post().to(hooks::forge_hook)))
                 .service(api_resource("/audit").route(web::get().to(audit::audit)))
                 .service(api_resource("/backup").route(web::get().to(backup::backup)))
                 .service(api_resource("/users/me").route(web::get().to(users::me)))
@@ -188,6 +190,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/api/v1/datasets/{name}/versions/{n}", "GET"),
     ("/api/v1/events", "GET"),
     ("/api/v1/status", "GET"),
+    ("/api/v1/hooks/git/{remote}", "POST"),
     ("/api/v1/audit", "GET"),
     ("/api/v1/backup", "GET"),
     ("/api/v1/users/me", "GET"),

@@ -186,14 +186,17 @@ async fn mirror_pushes_main_to_a_bare_remote_and_reports_failures() {
             RemoteConfig {
                 name: Some("backup".into()),
                 url: good,
+                ..RemoteConfig::default()
             },
             RemoteConfig {
                 name: None,
                 url: missing.to_string_lossy().into_owned(),
+                ..RemoteConfig::default()
             },
             RemoteConfig {
                 name: None,
                 url: "https://quire:s3cret-token@127.0.0.1:9/blog.git".into(),
+                ..RemoteConfig::default()
             },
         ];
     })

@@ -11,6 +11,7 @@ mod datasets_fetch;
 mod datasets_site;
 mod disclosure;
 mod editor;
+mod forge;
 mod git;
 mod gitpush;
 mod hugo;

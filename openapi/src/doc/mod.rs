@@ -7,6 +7,7 @@
 mod accounts;
 mod conflict_copies;
 mod datasets;
+mod hooks;
 mod indieauth;
 mod media;
 mod micropub;
@@ -57,7 +58,7 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         accounts::me, accounts::list_users, accounts::create_user, accounts::patch_user,
         accounts::set_password, accounts::create_token, accounts::list_tokens, accounts::revoke_token,
         operations::status, operations::audit, operations::post_commits,
-        operations::backup, operations::metrics,
+        operations::backup, operations::metrics, hooks::forge_hook,
         media::upload_media, media::list_media, media::get_media, media::patch_media, media::delete_media,
         webhooks::create_webhook, webhooks::list_webhooks, webhooks::get_webhook, webhooks::patch_webhook,
         webhooks::delete_webhook, webhooks::rotate_webhook_secret, webhooks::list_webhook_deliveries,
@@ -75,7 +76,7 @@ use responses::{JsonBody, MissingRight, Unauthenticated, WriteLimits};
         EventResponse, EventOrigin, EventList, Health, Ready, Problem,
         RoleName, UserResponse, UserList, CreateUserRequest, PatchUserRequest, PasswordRequest,
         CreateTokenRequest, TokenInfo, TokenCreated, TokenList,
-        StatusResponse, GitStatus, MirrorStatus, ProjectionState, AuditReport, PostCommits, CommitResponse,
+        StatusResponse, GitStatus, MirrorStatus, crate::status::PullStatus, crate::hooks::ForgeHookAnswer, ProjectionState, AuditReport, PostCommits, CommitResponse,
         BackupManifest, BackupArchive,
         crate::media::MediaResponse, crate::media::MediaList, crate::media::PatchMediaRequest,
         crate::media::UploadForm, WebhooksStatus,

@@ -35,32 +35,13 @@ pub(super) fn transact_media(trees: &Trees, batch: &AppendBatch) -> Result<Media
         &trees.media,
         &trees.idempotency,
     );
-    let result = sled::Transactional::transaction(&all, |(events, stream_idx, meta, media, idem)| {
-        let key = id_key(batch.stream);
-        let before = media
-            .get(key)?
-            .map(|b| decode_media(&b))
-            .transpose()
-            .map_err(abort_err)?;
-        let actual = before.as_ref().map_or(0, |m| m.version);
-        if actual != batch.expected_version {
-            let outcome = MediaOutcome::VersionConflict { actual };
-            return Err(ConflictableTransactionError::Abort(Abort::Media(Box::new(outcome))));
-        }
-        let stored = append_events(batch, &ids, actual, (events, stream_idx, meta))?;
-        let after = stored.iter().fold(before, Media::apply).ok_or_else(|| {
-            abort_err(Error::InvalidState {
-                id: batch.stream,
-                message: "a media stream's first event must be MediaUploaded".into(),
-            })
-        })?;
-        media.insert(&key, serde_json::to_vec(&after).map_err(corrupt("media"))?)?;
-        record_idempotency(idem, batch, after.version)?;
-        Ok(MediaOutcome::Appended {
-            media: Box::new(after),
-            events: stored,
-        })
-    });
+    let result =
+        sled::Transactional::transaction(&all, |(events, stream_idx, meta, media, idem)| {
+            match append_media_in((events, stream_idx, meta, media, idem), batch, &ids)? {
+                outcome @ MediaOutcome::Appended { .. } => Ok(outcome),
+                outcome => Err(ConflictableTransactionError::Abort(Abort::Media(Box::new(outcome)))),
+            }
+        });
     match result {
         Ok(outcome) => Ok(outcome),
         Err(TransactionError::Abort(Abort::Media(outcome))) => Ok(*outcome),
@@ -70,6 +51,44 @@ pub(super) fn transact_media(trees: &Trees, batch: &AppendBatch) -> Result<Media
         }
         Err(TransactionError::Storage(e)) => Err(Error::Sled(e)),
     }
+}
+
+/// One media batch inside a transaction (the writer's for media appends, or an import's); a
+/// version conflict is an outcome for the caller to abort with.
+pub(super) fn append_media_in(
+    (events, stream_idx, meta, media, idem): (
+        &TransactionalTree,
+        &TransactionalTree,
+        &TransactionalTree,
+        &TransactionalTree,
+        &TransactionalTree,
+    ),
+    batch: &AppendBatch,
+    ids: &[Ulid],
+) -> TxResult<MediaOutcome> {
+    let key = id_key(batch.stream);
+    let before = media
+        .get(key)?
+        .map(|b| decode_media(&b))
+        .transpose()
+        .map_err(abort_err)?;
+    let actual = before.as_ref().map_or(0, |m| m.version);
+    if actual != batch.expected_version {
+        return Ok(MediaOutcome::VersionConflict { actual });
+    }
+    let stored = append_events(batch, ids, actual, (events, stream_idx, meta))?;
+    let after = stored.iter().fold(before, Media::apply).ok_or_else(|| {
+        abort_err(Error::InvalidState {
+            id: batch.stream,
+            message: "a media stream's first event must be MediaUploaded".into(),
+        })
+    })?;
+    media.insert(&key, serde_json::to_vec(&after).map_err(corrupt("media"))?)?;
+    record_idempotency(idem, batch, after.version)?;
+    Ok(MediaOutcome::Appended {
+        media: Box::new(after),
+        events: stored,
+    })
 }
 
 /// Writes `batch`'s events after the log's head as versions `actual + 1…` of its stream (each

@@ -301,6 +301,14 @@ impl Store for SledStore {
         answer.recv().map_err(|_| Error::Closed)?
     }
 
+    fn append_import(&self, batches: Vec<AppendBatch>) -> Result<Result<Vec<Envelope>, (usize, AppendOutcome)>> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let jobs = self.jobs.as_ref().ok_or(Error::Closed)?;
+        let reply = Reply::Import(reply);
+        jobs.send(Job { batches, reply }).map_err(|_| Error::Closed)?;
+        answer.recv().map_err(|_| Error::Closed)?
+    }
+
     fn append_media(&self, batch: AppendBatch) -> Result<MediaOutcome> {
         let (reply, answer) = mpsc::sync_channel(1);
         let jobs = self.jobs.as_ref().ok_or(Error::Closed)?;

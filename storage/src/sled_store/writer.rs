@@ -17,6 +17,7 @@ use ulid::Ulid;
 
 use super::media::{append_events, record_idempotency};
 use super::{id_key, index_keys, read_u64, Trees, HEAD_KEY};
+use crate::event::Envelope;
 use crate::post::Post;
 use crate::store::{AppendBatch, AppendOutcome, DatasetOutcome, MediaOutcome};
 use crate::{Error, Result};
@@ -33,7 +34,12 @@ pub(crate) enum Reply {
     Media(mpsc::SyncSender<Result<MediaOutcome>>),
     Posts(mpsc::SyncSender<Result<Vec<AppendOutcome>>>),
     Dataset(mpsc::SyncSender<Result<DatasetOutcome>>),
+    /// An import's post and media batches, all or none.
+    Import(mpsc::SyncSender<Result<ImportResult>>),
 }
+
+/// What an import append came to: every envelope, or the batch refused and why.
+pub(crate) type ImportResult = std::result::Result<Vec<Envelope>, (usize, AppendOutcome)>;
 
 /// An applied job waiting for the flush.
 enum Done {
@@ -42,6 +48,8 @@ enum Done {
     Media(mpsc::SyncSender<Result<MediaOutcome>>, Result<MediaOutcome>),
     Posts(mpsc::SyncSender<Result<Vec<AppendOutcome>>>, Result<Vec<AppendOutcome>>),
     Dataset(mpsc::SyncSender<Result<DatasetOutcome>>, Result<DatasetOutcome>),
+    /// Boxed: a refusal carries a post outcome.
+    Import(mpsc::SyncSender<Result<ImportResult>>, Box<Result<ImportResult>>),
 }
 
 impl Done {
@@ -61,6 +69,9 @@ impl Done {
             }
             Done::Dataset(reply, result) => {
                 let _ = reply.send(flushed.as_ref().map_err(failed).and(result));
+            }
+            Done::Import(reply, result) => {
+                let _ = reply.send(flushed.as_ref().map_err(failed).and(*result));
             }
         }
     }
@@ -132,6 +143,80 @@ impl Writer {
                 };
                 Done::Dataset(reply, logged(stream, result))
             }
+            Reply::Import(reply) => Done::Import(reply, Box::new(logged(stream, self.transact_import(&job.batches)))),
+        }
+    }
+
+    /// Applies an import's batches, posts' and media's, in one transaction: all, or none and
+    /// the first refused batch with its outcome.
+    fn transact_import(&self, batches: &[AppendBatch]) -> Result<ImportResult> {
+        if batches.iter().any(|b| b.events.is_empty()) {
+            return Err(Error::invalid("events", "an append needs at least one event"));
+        }
+        if batches.is_empty() {
+            return Ok(Ok(Vec::new()));
+        }
+        let ids: Vec<Vec<Ulid>> = batches
+            .iter()
+            .map(|b| b.events.iter().map(|_| Ulid::new()).collect())
+            .collect();
+        let t = &self.trees;
+        let trees = (
+            &t.events,
+            &t.stream_idx,
+            &t.meta,
+            &t.posts,
+            &t.slugs,
+            &t.post_idx,
+            &t.idempotency,
+            &t.media,
+        );
+        // Which batch aborted (set by the closure's last run before it aborts).
+        let refused = std::cell::Cell::new(0);
+        let result = sled::Transactional::transaction(
+            &trees,
+            |(events, stream_idx, meta, posts, slugs, post_idx, idem, media)| {
+                let mut stored = Vec::new();
+                for (n, (batch, ids)) in batches.iter().zip(&ids).enumerate() {
+                    if batch.events.iter().all(crate::event::EventPayload::is_media) {
+                        let tx = (events, stream_idx, meta, media, idem);
+                        match super::media::append_media_in(tx, batch, ids)? {
+                            MediaOutcome::Appended { events, .. } => stored.extend(events),
+                            MediaOutcome::VersionConflict { actual } => {
+                                refused.set(n);
+                                return abort(AppendOutcome::VersionConflict { actual, current: None });
+                            }
+                        }
+                    } else {
+                        let tx = (
+                            events.clone(),
+                            stream_idx.clone(),
+                            meta.clone(),
+                            posts.clone(),
+                            slugs.clone(),
+                            post_idx.clone(),
+                            idem.clone(),
+                        );
+                        match append_post(&tx, batch, ids)? {
+                            AppendOutcome::Appended { events, .. } => stored.extend(events),
+                            outcome => {
+                                refused.set(n);
+                                return abort(outcome);
+                            }
+                        }
+                    }
+                }
+                Ok(stored)
+            },
+        );
+        match result {
+            Ok(stored) => Ok(Ok(stored)),
+            Err(TransactionError::Abort(Abort::Outcome(outcome))) => Ok(Err((refused.get(), *outcome))),
+            Err(TransactionError::Abort(Abort::Error(e))) => Err(e),
+            Err(TransactionError::Abort(Abort::Media(_) | Abort::Dataset(_))) => {
+                Err(Error::invalid("events", "unexpected outcome in an import"))
+            }
+            Err(TransactionError::Storage(e)) => Err(Error::Sled(e)),
         }
     }
 

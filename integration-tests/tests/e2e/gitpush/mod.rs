@@ -3,6 +3,7 @@
 //! and pages, and `main` becomes the pushed commits themselves; a bad push changes nothing;
 //! credentials and scopes are checked.
 
+mod media;
 mod support;
 
 use std::path::Path;

@@ -4,20 +4,25 @@
 //! push wait in git's quarantine until it is accepted, and the command honours the quarantine
 //! environment). [`plan_push`] turns each changed file into the events an API write would make,
 //! checked with the same rules (rights, front matter, slugs), and the caller appends every batch
-//! in one transaction ([`crate::Store::append_all`]), so a push is imported whole or not at all.
+//! in one transaction ([`crate::Store::append_import`]), so a push is imported whole or not at all.
 //!
-//! Only posts are modelled: a Markdown file under `content/posts/`. Any other path (themes,
-//! `hugo.toml`, media) refuses the push with its name. The events carry an
+//! Posts are modelled (a Markdown file under `content/posts/`), and media files under
+//! `static/media/` ([`plan_media`]: images stored as they are, when fit). Any other path
+//! (themes, `hugo.toml`) refuses the push with its name. The events carry an
 //! [`Origin`](crate::event::Origin) naming the pushed commit, the file and its text as pushed,
 //! and the commit object ([`adopt`]): the git projection then writes the pushed commits
 //! themselves onto `main`, with their ids, so the pusher's next `git pull` has nothing to do.
+//! A commit the log cannot rebuild exactly (an image, whose file Quire names by its hash) gets
+//! Quire's own commit with a `Pushed-Commit` trailer instead, and so do the ones after it.
 
 pub(crate) mod adopt;
 mod front;
+mod media;
 mod plan;
 mod read;
 
 pub use front::{parse_post_file, FrontMatter};
+pub use media::{append_import, plan_media, take_media, MediaChange, MediaPlan, MEDIA_DIR};
 pub use plan::{plan_push, PushPlan};
 pub use read::{is_ancestor, read_push, FileChange, PushedCommit};
 

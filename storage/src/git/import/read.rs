@@ -10,6 +10,9 @@ use crate::git::error::{GitError, Result};
 pub const MAX_COMMITS: usize = 1_000;
 /// Largest file a push may bring under `content/posts/` (bytes).
 pub const MAX_FILE_BYTES: u64 = 4 << 20;
+/// Most bytes of media files (under `static/media/`) one push may bring, all files together
+/// (they are held in memory while the push is checked).
+pub const MAX_MEDIA_BYTES: u64 = 64 << 20;
 
 /// One file a commit changed: its content before and after (`None`: absent).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +38,8 @@ pub struct PushedCommit {
 struct Git<'a> {
     git_dir: &'a Path,
     env: &'a [(String, String)],
+    /// Media bytes still allowed in this push.
+    media_budget: std::cell::Cell<u64>,
 }
 
 impl Git<'_> {
@@ -71,7 +76,11 @@ impl Git<'_> {
 
 /// Whether `ancestor` is an ancestor of (or equal to) `commit`.
 pub fn is_ancestor(git_dir: &Path, env: &[(String, String)], ancestor: &str, commit: &str) -> Result<bool> {
-    let git = Git { git_dir, env };
+    let git = Git {
+        git_dir,
+        env,
+        media_budget: 0.into(),
+    };
     // Nothing reachable from `ancestor` is missing from `commit`.
     let out = git.text(&["rev-list", "-n", "1", ancestor, &format!("^{commit}")])?;
     Ok(out.trim().is_empty())
@@ -85,7 +94,11 @@ pub fn read_push(
     old: Option<&str>,
     new: &str,
 ) -> Result<Result<Vec<PushedCommit>, String>> {
-    let git = Git { git_dir, env };
+    let git = Git {
+        git_dir,
+        env,
+        media_budget: MAX_MEDIA_BYTES.into(),
+    };
     let mut range = vec!["rev-list", "--reverse", "--topo-order", "--parents", new];
     let not_old = old.map(|o| format!("^{o}"));
     if let Some(not_old) = &not_old {
@@ -150,13 +163,24 @@ fn changes(git: &Git<'_>, parent: Option<&str>, commit: &str) -> Result<Result<V
     Ok(Ok(out))
 }
 
-/// A blob's bytes (`None` for the zero id); files outside `content/posts/` are not read.
+/// A blob's bytes (`None` for the zero id); only files under `content/posts/` and
+/// `static/media/` are read.
 fn blob(git: &Git<'_>, id: &str, path: &str) -> Result<Result<Option<Vec<u8>>, String>> {
-    if id.bytes().all(|b| b == b'0') || !path.starts_with("content/posts/") {
+    let media = path.starts_with(super::media::MEDIA_DIR);
+    if id.bytes().all(|b| b == b'0') || !(path.starts_with("content/posts/") || media) {
         return Ok(Ok(None));
     }
     let size: u64 = git.text(&["cat-file", "-s", id])?.trim().parse().unwrap_or(u64::MAX);
-    if size > MAX_FILE_BYTES {
+    if media {
+        let left = git.media_budget.get();
+        if size > left {
+            return Ok(Err(format!(
+                "{path}: the push brings more than {} MiB of media; push them in smaller parts",
+                MAX_MEDIA_BYTES >> 20
+            )));
+        }
+        git.media_budget.set(left - size);
+    } else if size > MAX_FILE_BYTES {
         return Ok(Err(format!("{path}: the file is larger than {MAX_FILE_BYTES} bytes")));
     }
     git.run(&["cat-file", "blob", id]).map(|bytes| Ok(Some(bytes)))
