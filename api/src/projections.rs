@@ -49,7 +49,7 @@ impl Projections {
     pub fn start(config: &Config, state: &AppState) -> anyhow::Result<Self> {
         let waits = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
-            .max_blocking_threads(2)
+            .max_blocking_threads(1)
             .thread_name("quire-waits")
             .enable_all()
             .build()

@@ -146,13 +146,19 @@ fn bootstrap_admin(state: &AppState, addr: SocketAddr) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Threads each worker may start for blocking work (sled, argon2, file reads). actix's default is
-/// 512 divided by the cores; every such thread keeps a stack and an allocator cache, and with 64
-/// concurrent writers the server grew to ~100 threads (65 with 16 per worker). The work is bound
-/// by the cores and by the one log writer, not by the number of waiting threads: writes waiting
-/// for one group-commit flush share it however many they are, and on the 2-core machine 4 per
-/// worker accept as many creates per second as 16 did (`quire-burst`; see the README).
-const BLOCKING_THREADS_PER_WORKER: usize = 4;
+/// Threads the HTTP workers may start for blocking work (sled, argon2, file reads), all workers
+/// together. actix's default is 512 divided by the cores; every such thread keeps a stack and an
+/// allocator cache, and with 64 concurrent writers the server grew to ~100 threads (65 with 16
+/// per worker). The work is bound by the cores and by the one log writer, not by the number of
+/// waiting threads: writes waiting for one group-commit flush share it however many they are.
+/// Split between the workers (one per core by default), so a 4-core Pi has as many as this
+/// 2-core machine.
+const BLOCKING_THREADS: usize = 8;
+
+/// [`BLOCKING_THREADS`] shared by `workers` workers (at least 2 each).
+fn blocking_threads_per_worker(workers: usize) -> usize {
+    (BLOCKING_THREADS / workers.max(1)).max(2)
+}
 
 /// Opens the data folder and starts serving on `listener`. Must run inside an actix system.
 pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Running> {
@@ -165,7 +171,11 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
     let projections = crate::projections::Projections::start(&config, &state)?;
     let data = web::Data::new(state.clone());
     let limit = config.api.max_body_bytes;
-    let mut server = HttpServer::new(move || {
+    let workers = match config.api.workers {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
+    let server = HttpServer::new(move || {
         App::new()
             .wrap(actix_web::middleware::from_fn(crate::metrics::track))
             .app_data(data.clone())
@@ -175,12 +185,10 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
             .default_service(web::to(routes::fallback))
     })
     .shutdown_timeout(30)
-    .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
+    .worker_max_blocking_threads(blocking_threads_per_worker(workers))
+    .workers(workers)
     .listen(listener)
     .context("listening")?;
-    if config.api.workers > 0 {
-        server = server.workers(config.api.workers);
-    }
     tracing::info!(%addr, data = %config.data_dir.display(), head = state.store.head(), "quire is serving");
     Ok(Running {
         server: server.run(),

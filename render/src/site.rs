@@ -149,15 +149,20 @@ impl Site {
             self.write_chunk(&pages, &index)?
         } else {
             let chunk = pages.len().div_ceil(threads);
+            // The calling thread writes the first chunk itself: one thread fewer.
             let results: Vec<Result<RenderReport>> = std::thread::scope(|scope| {
-                let handles: Vec<_> = pages
-                    .chunks(chunk)
+                let mut chunks = pages.chunks(chunk);
+                let first = chunks.next().unwrap_or_default();
+                let handles: Vec<_> = chunks
                     .map(|part| scope.spawn(|| self.write_chunk(part, &index)))
                     .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-                    .collect()
+                let mut results = vec![self.write_chunk(first, &index)];
+                results.extend(
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))),
+                );
+                results
             });
             let mut report = RenderReport::default();
             for result in results {

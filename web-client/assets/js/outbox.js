@@ -258,8 +258,12 @@ export async function resolve(seq, choice) {
       tx.objectStore('drafts').put(conflictCopy(mine, current));
     }
     const keepMine = item.problem?.keep_mine;
-    if (choice.keep === 'server' && keepMine && current && !current.deleted_at) {
-      await addCopy(store, item, current, keepMine);
+    // The losing side goes to the server's history too: what keeping mine would have made of a
+    // merge conflict, or for a plain conflict the fields where mine differs from the server's.
+    const mineChanged = mine && current && item.state === 'conflict' ? patchBody(mine, current) : null;
+    const lost = keepMine ?? (mineChanged && Object.keys(mineChanged).length ? mineChanged : null);
+    if (choice.keep === 'server' && lost && current && !current.deleted_at) {
+      await addCopy(store, item, current, lost);
     }
     if (choice.keep === 'choices' && current) {
       if (Object.keys(choice.patch).length) {
