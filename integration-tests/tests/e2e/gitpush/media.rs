@@ -2,7 +2,7 @@
 //! bytes stored as they were pushed; one with EXIF metadata (a GPS position could be in it) is
 //! refused with what to do, and nothing is stored; deleting a media file deletes the media.
 
-use quire_integration_tests::git::{quire, wait_for_git};
+use quire_integration_tests::git::wait_for_git;
 use quire_openapi::{MediaList, MediaResponse};
 use serde_json::json;
 use sha2::Digest as _;
@@ -108,12 +108,7 @@ async fn images_in_a_push_become_media_and_a_deleted_file_deletes_it() {
     // git still matches the log.
     wait_for_git(&s.admin).await;
     drop(s.server);
-    let verify = quire(&s.data, &["verify"]);
-    assert!(
-        verify.status.success(),
-        "verify: {}",
-        String::from_utf8_lossy(&verify.stdout)
-    );
+    assert_verified(&s.data);
 }
 
 #[tokio::test]

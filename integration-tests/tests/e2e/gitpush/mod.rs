@@ -275,12 +275,7 @@ async fn a_push_becomes_events_and_pages_and_main_is_the_pushed_commits() {
     let tip = main_sha(&repo);
     let commits = main_commits(&repo);
     drop(s.server);
-    let verify = quire(&s.data, &["verify"]);
-    assert!(
-        verify.status.success(),
-        "verify: {}",
-        String::from_utf8_lossy(&verify.stdout)
-    );
+    assert_verified(&s.data);
     let rebuild = quire(&s.data, &["rebuild", "git"]);
     assert!(
         rebuild.status.success(),
@@ -288,7 +283,7 @@ async fn a_push_becomes_events_and_pages_and_main_is_the_pushed_commits() {
         String::from_utf8_lossy(&rebuild.stderr)
     );
     assert_eq!(main_sha(&repo), tip, "rebuilding git gives the same commit ids");
-    assert!(quire(&s.data, &["verify"]).status.success());
+    assert_verified(&s.data);
 
     let mirror = s.work.join("mirror.git");
     git_ok(&s.work, &["init", "-q", "--bare", &mirror.to_string_lossy()]);
@@ -348,7 +343,7 @@ async fn a_commit_the_log_cannot_rebuild_gets_quires_own_commits() {
     git_ok(&clone, &["pull", "--rebase", "origin", "main"]);
     assert_eq!(git_ok(&clone, &["rev-parse", "HEAD"]).trim(), main_sha(&repo));
     drop(s.server);
-    assert!(quire(&s.data, &["verify"]).status.success());
+    assert_verified(&s.data);
 }
 
 #[tokio::test]
@@ -467,12 +462,7 @@ async fn api_writes_racing_pushes_lose_nothing() {
         &["--git-dir", &repo.to_string_lossy(), "fsck", "--no-dangling"],
     );
     drop(s.server);
-    let verify = quire(&s.data, &["verify"]);
-    assert!(
-        verify.status.success(),
-        "verify: {}",
-        String::from_utf8_lossy(&verify.stdout)
-    );
+    assert_verified(&s.data);
 }
 
 #[tokio::test]
@@ -533,10 +523,5 @@ async fn sigkill_during_a_push_keeps_all_of_it_or_none() {
         git_ok(&clone, &["reset", "-q", "--hard", "origin/main"]);
     }
     drop(server);
-    let verify = quire(&s.data, &["verify"]);
-    assert!(
-        verify.status.success(),
-        "verify: {}",
-        String::from_utf8_lossy(&verify.stdout)
-    );
+    assert_verified(&s.data);
 }

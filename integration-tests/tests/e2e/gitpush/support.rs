@@ -8,6 +8,16 @@ use std::time::{Duration, Instant};
 use quire_integration_tests::{BinaryServer, Client, ADMIN};
 use quire_openapi::EventList;
 
+/// `quire verify` on the data folder of a stopped server passes (git matches the log).
+pub(super) fn assert_verified(data: &Path) {
+    let verify = quire_integration_tests::git::quire(data, &["verify"]);
+    assert!(
+        verify.status.success(),
+        "verify: {}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+}
+
 /// Runs `git` in `dir` with a fixed identity and no prompts; returns the output unchecked.
 pub(super) fn git_raw(dir: &Path, args: &[&str]) -> Output {
     Command::new("git")
