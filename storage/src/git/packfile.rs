@@ -318,7 +318,7 @@ fn deflate(out: &mut Vec<u8>, data: &[u8], level: Compression) -> Result<()> {
 
 /// The `.idx` (version 2) of a pack whose entries are `entries` and checksum `checksum`.
 fn index_bytes(entries: &mut [IndexEntry], checksum: &ObjectId) -> Result<Vec<u8>> {
-    entries.sort_by(|a, b| a.id.cmp(&b.id));
+    entries.sort_unstable_by_key(|e| e.id);
     let mut out = Vec::with_capacity(8 + 1024 + entries.len() * 28 + 40);
     out.extend_from_slice(b"\xfftOc");
     out.extend_from_slice(&2u32.to_be_bytes());
