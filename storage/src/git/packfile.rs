@@ -31,7 +31,7 @@ use super::tree::ObjectSink;
 /// Longest delta chain written (git's `pack.depth` default).
 const MAX_DEPTH: u32 = 50;
 /// A pack is finished once it is this big, so a page with large media stays bounded in memory.
-const MAX_PACK_BYTES: usize = 32 << 20;
+const MAX_PACK_BYTES: usize = 16 << 20;
 /// Copy instructions of a delta copy at most this many bytes each (what git itself emits).
 const MAX_COPY: usize = 0x10000;
 /// Pack entry types.
