@@ -92,12 +92,17 @@ fn main() -> BoxResult<()> {
     let repo = dir.path().join("content.git");
     let settings = GitSettings::default();
     let started = Instant::now();
+    let cpu = cpu_seconds();
     let made = GitProjection::open(&repo, settings.clone())?.catch_up(store.as_ref())?;
     let gix_secs = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu;
     let rate = made as f64 / gix_secs;
     println!("gix projection: {made} commits in {gix_secs:.2} s = {rate:.0} commits/s");
+    let per_commit = cpu * 1e3 / made.max(1) as f64;
+    println!("  CPU (this process and the git commands it ran): {cpu:.2} s = {per_commit:.2} ms per commit");
     let objects = git(&repo, &["count-objects", "-v"])?.replace('\n', " ");
     println!("  {objects}");
+    println!("  content.git on disk: {:.1} MB", folder_size(&repo) as f64 / 1e6);
 
     let started = Instant::now();
     let report = verify(&repo, &settings, store.as_ref())?;
@@ -180,6 +185,35 @@ fn generate(store: &Arc<SledStore>, n: u64, years: u64) -> BoxResult<()> {
         }
     }
     Ok(())
+}
+
+/// CPU time (user + system) of this process and its waited-for children so far, from
+/// `/proc/self/stat` (0 elsewhere).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces): utime, stime, cutime and cstime from the 12th.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    let ticks: Vec<u64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(4)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    ticks.iter().sum::<u64>() as f64 / 100.0
+}
+
+/// Bytes of the files under `dir`.
+fn folder_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => folder_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
 }
 
 fn git(repo: &Path, args: &[&str]) -> BoxResult<String> {

@@ -30,9 +30,10 @@
 //! gix does blocking file I/O: the projection runs on its own thread, driven by the one
 //! projection runner ([`crate::runner`]), never on the async executor.
 //!
-//! Objects are written loose (gix cannot delta them) and every commit stores a new version of its
-//! year folder's tree (about 70 bytes per post of that year); between pages the projection packs
-//! what it wrote with the `git` command ([`pack`]), so the repository stays small. A commit made
+//! Every commit stores a new version of its year folder's tree (about 70 bytes per post of that
+//! year). The objects of a page go straight into one pack, each tree as a delta against its
+//! previous version, fsynced with its index before `main` moves ([`packfile`]); many small packs
+//! are rolled together with the `git` command ([`pack`]), so the repository stays small. A commit made
 //! on `main` by hand is kept: the projection continues on top of it, and [`verify`] reports it. An alias of an
 //! old slug is kept even if another post takes that slug later.
 
@@ -44,6 +45,7 @@ mod history;
 pub mod import;
 mod notes;
 mod pack;
+mod packfile;
 mod projector;
 mod render;
 mod repo;
@@ -68,11 +70,10 @@ pub use verify::verify;
 
 use pack::Packer;
 use projector::Projector;
-use tree::{ContentTree, RepoSink};
+use tree::ContentTree;
 
-/// How many events are read from the log at a time; `main` moves once per page, and the objects
-/// written are packed between pages, so a page's objects (about 6 an event) bound how many loose
-/// objects pile up past [`pack::LOOSE_LIMIT`].
+/// How many events are read from the log at a time; `main` moves once per page, and each page's
+/// objects (about 6 an event) make one pack.
 const PAGE: usize = 256;
 
 /// The media folder beside a repository: `<data>/content.git` reads `<data>/media`.
@@ -159,8 +160,8 @@ impl GitProjection {
         &self.path
     }
 
-    /// Packs the objects it wrote once `limit` of them are loose (default
-    /// [`LOOSE_OBJECT_LIMIT`]); `usize::MAX` leaves them loose, as Quire did before packing.
+    /// Packs the loose objects found on opening once there are `limit` of them (default
+    /// [`LOOSE_OBJECT_LIMIT`]); `usize::MAX` writes loose objects, as Quire did before packing.
     pub fn set_loose_object_limit(&mut self, limit: usize) {
         self.packer.set_limit(limit);
         self.checked_loose = limit == usize::MAX;
@@ -231,19 +232,17 @@ impl GitProjection {
     }
 
     fn try_commit_all(&mut self, events: &[Envelope]) -> Result<()> {
-        let mut sink = RepoSink {
-            repo: &self.repo,
-            written: self.packer.written(),
-        };
+        let mut sink = self.packer.sink(&self.repo);
         for event in events {
             self.projector.commit(event, &mut sink)?;
         }
         let (Some(tip), Some(last)) = (self.projector.tip(), events.last()) else {
-            return Ok(());
+            return sink.finish();
         };
         if Some(tip) == self.ref_tip {
-            // The events of a pushed commit whose last is still to come.
-            return Ok(());
+            // The events of a pushed commit whose last is still to come: their files must be
+            // stored all the same, the commit that names them comes with a later page.
+            return sink.finish();
         }
         let who = gix::actor::Signature {
             name: self.settings.committer_name.as_str().into(),
@@ -258,6 +257,8 @@ impl GitProjection {
             let was = notes.tip();
             Some((was, notes.add(&added, &who, &mut sink)?))
         };
+        // Objects durable first: a crash before the ref moves leaves an unreferenced pack.
+        sink.finish()?;
         repo::move_main(&self.repo, self.ref_tip, tip, notes, &who)?;
         self.ref_tip = Some(tip);
         self.packer.after_move();

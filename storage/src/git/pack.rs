@@ -1,33 +1,32 @@
 //! Keeping `content.git` small: the objects the projection writes go into packs.
 //!
-//! gix writes each object as a loose, undeltified file, and every commit stores a new version of
-//! its year folder's tree (about 70 bytes per post of that year). Left loose, 13k posts made
-//! 79,633 files and 2.75 GB. Packed with deltas, the same trees cost a few bytes each: 10k posts
-//! fit in a few MB. gix cannot compute deltas, so the `git` command (already a runtime
-//! dependency for mirrors) does the packing:
+//! Every commit stores a new version of its year folder's tree (about 70 bytes per post of that
+//! year). Written loose and undeltified, as gix writes objects, 13k posts made 79,633 files and
+//! 2.75 GB, and packing them afterwards with `git pack-objects` cost O(posts) per commit. So:
 //!
-//! - the projection remembers the ids of the objects it wrote; once there are
-//!   [`LOOSE_LIMIT`] of them, after `main` moved (never while a page is half written), they are
-//!   handed to `git pack-objects` as one pack, and `git prune-packed` removes the loose copies.
-//!   This costs time in proportion to the new objects only, not to the history;
+//! - the objects of a page of events go straight into one pack, the trees as deltas against
+//!   their previous version ([`PackWriter`]), written durably before `main` moves;
 //! - when there are more than [`MAX_PACKS`] packs, `git repack --geometric=2` rolls the small
-//!   ones into bigger ones (amortised, like a binary counter);
-//! - a repository opened with many loose objects (written before this existed, or left by a
-//!   crash) is packed once with `git repack -d`.
+//!   ones into bigger ones (amortised, like a binary counter; the `git` command is already a
+//!   runtime dependency for mirrors);
+//! - a repository opened with many loose objects (written before packs were, or by hand) is
+//!   packed once with `git repack -d`.
 //!
-//! None of these removes an object that is not also in a pack, so a concurrent reader or a push
-//! never loses one. A failure is logged and the objects simply stay loose: packing is an
+//! Neither `git` run removes an object that is not also in a pack, so a concurrent reader or a
+//! push never loses one. A failed `git` run is logged and changes nothing: rolling up is an
 //! optimisation, never a condition for the projection to go on.
 
-use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use gix::objs::WriteTo;
 use gix::ObjectId;
 
-/// Objects written before they are packed; with one page of events on top, the most loose
-/// objects there are between two packings.
+use super::error::Result;
+use super::packfile::PackWriter;
+use super::tree::{ObjectSink, RepoSink};
+
+/// Loose objects found on opening a repository above which they are packed.
 pub const LOOSE_LIMIT: usize = 1_000;
 /// Packs allowed before the small ones are rolled together.
 const MAX_PACKS: usize = 16;
@@ -40,9 +39,41 @@ const WINDOW: &str = "--window=3";
 #[derive(Debug)]
 pub(crate) struct Packer {
     git_dir: PathBuf,
-    /// Ids of the objects written since the last packing (kept allocated across pages).
-    written: Vec<ObjectId>,
+    writer: PackWriter,
+    /// Write loose objects instead of packs (as Quire did before; tests make old repositories so).
+    loose: bool,
     limit: usize,
+}
+
+/// Where the objects of one page go.
+pub(crate) enum PageSink<'a> {
+    Loose(RepoSink<'a>),
+    Pack(&'a mut PackWriter),
+}
+
+impl ObjectSink for PageSink<'_> {
+    fn put<O: WriteTo>(&mut self, object: &O) -> Result<ObjectId> {
+        match self {
+            PageSink::Loose(sink) => sink.put(object),
+            PageSink::Pack(writer) => writer.put(object),
+        }
+    }
+    fn put_version<O: WriteTo>(&mut self, key: &[u8], object: &O) -> Result<ObjectId> {
+        match self {
+            PageSink::Loose(sink) => sink.put(object),
+            PageSink::Pack(writer) => writer.put_version(key, object),
+        }
+    }
+}
+
+impl PageSink<'_> {
+    /// Makes what the page wrote durable and visible: call before `main` moves.
+    pub(crate) fn finish(self) -> Result<()> {
+        match self {
+            PageSink::Loose(_) => Ok(()),
+            PageSink::Pack(writer) => writer.finish(),
+        }
+    }
 }
 
 impl Packer {
@@ -50,77 +81,59 @@ impl Packer {
     pub(crate) fn new(git_dir: &Path) -> Self {
         Self {
             git_dir: git_dir.to_owned(),
-            written: Vec::new(),
+            writer: PackWriter::new(git_dir),
+            loose: false,
             limit: LOOSE_LIMIT,
         }
     }
 
-    /// Packs after `limit` objects instead of [`LOOSE_LIMIT`].
+    /// Packs loose objects found on opening once there are `limit` of them instead of
+    /// [`LOOSE_LIMIT`]; `usize::MAX` writes loose objects and never packs.
     pub(crate) fn set_limit(&mut self, limit: usize) {
+        self.loose = limit == usize::MAX;
         self.limit = limit.max(1);
     }
 
-    /// Where the projection records what it writes.
-    pub(crate) fn written(&mut self) -> &mut Vec<ObjectId> {
-        &mut self.written
+    /// Where the next page's objects go; anything a failed page left unfinished is dropped.
+    pub(crate) fn sink<'a>(&'a mut self, repo: &'a gix::Repository) -> PageSink<'a> {
+        if self.loose {
+            return PageSink::Loose(RepoSink { repo });
+        }
+        self.writer.discard();
+        PageSink::Pack(&mut self.writer)
     }
 
-    /// Called when `main` has moved: packs what was written if there is enough of it.
+    /// Called when `main` has moved: rolls small packs together if there are too many.
     pub(crate) fn after_move(&mut self) {
-        if self.written.len() >= self.limit {
-            self.pack_written();
-        }
-    }
-
-    /// Packs every loose object once if the repository holds more than a limit's worth (an old
-    /// repository, or objects a crash left before they were packed).
-    pub(crate) fn pack_old_loose_objects(&mut self) {
-        let loose = estimate_loose_objects(&self.git_dir);
-        if loose >= self.limit {
-            tracing::info!(loose, repo = %self.git_dir.display(), "packing the loose objects of the git repository");
-            self.run("packing the loose objects", &["repack", "-d", "-q", WINDOW], None);
-        }
-    }
-
-    fn pack_written(&mut self) {
-        let mut ids = String::with_capacity(self.written.len() * 41);
-        for id in &self.written {
-            let _ = writeln!(ids, "{id}");
-        }
-        self.written.clear();
-        let base = self.git_dir.join("objects").join("pack").join("pack");
-        let base = base.to_string_lossy();
-        let args = ["pack-objects", "-q", "--incremental", WINDOW, base.as_ref()];
-        if self.run("packing new objects", &args, Some(ids.as_bytes())) {
-            self.run("removing packed loose objects", &["prune-packed", "-q"], None);
-        }
-        if count_packs(&self.git_dir) > MAX_PACKS {
+        if self.writer.take_finished() > 0 && count_packs(&self.git_dir) > MAX_PACKS {
             self.run(
                 "rolling up small packs",
                 &["repack", "-d", "-q", "--geometric=2", WINDOW],
-                None,
             );
         }
     }
 
-    /// Runs `git --git-dir <repo> <args>` with `input` on its stdin; logs and returns `false` on
-    /// any failure.
-    fn run(&self, what: &str, args: &[&str], input: Option<&[u8]>) -> bool {
+    /// Packs every loose object once if the repository holds more than a limit's worth (an old
+    /// repository, or objects written by hand).
+    pub(crate) fn pack_old_loose_objects(&mut self) {
+        let loose = estimate_loose_objects(&self.git_dir);
+        if loose >= self.limit {
+            tracing::info!(loose, repo = %self.git_dir.display(), "packing the loose objects of the git repository");
+            self.run("packing the loose objects", &["repack", "-d", "-q", WINDOW]);
+        }
+    }
+
+    /// Runs `git --git-dir <repo> <args>`; logs and returns `false` on any failure.
+    fn run(&self, what: &str, args: &[&str]) -> bool {
         let started = std::time::Instant::now();
-        let result = (|| {
-            let mut child = Command::new("git")
-                .arg("--git-dir")
-                .arg(&self.git_dir)
-                .args(args)
-                .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()?;
-            if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
-                stdin.write_all(input)?;
-            }
-            child.wait_with_output()
-        })();
+        let result = Command::new("git")
+            .arg("--git-dir")
+            .arg(&self.git_dir)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output();
         match result {
             Ok(output) if output.status.success() => {
                 tracing::debug!(what, ms = started.elapsed().as_millis() as u64, "git packing");
@@ -128,11 +141,11 @@ impl Packer {
             }
             Ok(output) => {
                 let stderr = String::from_utf8_lossy(&output.stderr);
-                tracing::warn!(what, status = %output.status, stderr = %stderr.trim(), "git packing failed; objects stay loose");
+                tracing::warn!(what, status = %output.status, stderr = %stderr.trim(), "git packing failed");
                 false
             }
             Err(error) => {
-                tracing::warn!(what, %error, "could not run git; objects stay loose");
+                tracing::warn!(what, %error, "could not run git to pack");
                 false
             }
         }

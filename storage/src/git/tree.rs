@@ -23,24 +23,27 @@ use super::render::{DATA_DIR, HUGO_TOML, MEDIA_DIR, POSTS_DIR};
 pub(crate) trait ObjectSink {
     /// Stores `object` and returns its id.
     fn put<O: WriteTo>(&mut self, object: &O) -> Result<ObjectId>;
+
+    /// Stores `object`, a new version of the tree at path `key`: a sink that can store it as a
+    /// delta against the version before does (see [`super::packfile`]).
+    fn put_version<O: WriteTo>(&mut self, key: &[u8], object: &O) -> Result<ObjectId> {
+        let _ = key;
+        self.put(object)
+    }
 }
 
-/// Writes objects into a repository (skipping those already present), noting their ids in
-/// `written` so they can be packed later.
+/// Writes objects into a repository as loose objects (skipping those already present): how Quire
+/// wrote them before it wrote packs, kept to make such repositories in tests.
 pub(crate) struct RepoSink<'a> {
     pub(crate) repo: &'a gix::Repository,
-    pub(crate) written: &'a mut Vec<ObjectId>,
 }
 
 impl ObjectSink for RepoSink<'_> {
     fn put<O: WriteTo>(&mut self, object: &O) -> Result<ObjectId> {
-        let id = self
-            .repo
+        self.repo
             .write_object(object)
             .map(gix::Id::detach)
-            .map_err(gix_err("writing an object"))?;
-        self.written.push(id);
-        Ok(id)
+            .map_err(gix_err("writing an object"))
     }
 }
 
@@ -200,37 +203,45 @@ impl ContentTree {
     /// Writes the trees changed since the last call and returns the root tree id.
     pub(crate) fn write(&mut self, sink: &mut impl ObjectSink) -> Result<ObjectId> {
         if self.data_dirty {
-            put_dir(sink, &self.data, &mut self.root, DATA_DIR)?;
+            put_dir(sink, &self.data, &mut self.root, DATA_DIR, b"data")?;
             self.data_dirty = false;
         }
         if self.media_dirty || self.static_data_dirty {
             if self.media_dirty {
-                put_dir(sink, &self.media, &mut self.statics, MEDIA_DIR[1])?;
+                put_dir(sink, &self.media, &mut self.statics, MEDIA_DIR[1], b"static/media")?;
             }
             if self.static_data_dirty {
-                put_dir(sink, &self.static_data, &mut self.statics, DATA_DIR)?;
+                put_dir(sink, &self.static_data, &mut self.statics, DATA_DIR, b"static/data")?;
             }
-            put_dir(sink, &self.statics, &mut self.root, MEDIA_DIR[0])?;
+            put_dir(sink, &self.statics, &mut self.root, MEDIA_DIR[0], b"static")?;
             self.media_dirty = false;
             self.static_data_dirty = false;
         }
         if self.dirty_years.is_empty() && !self.dirty {
             return sink.put(&self.root);
         }
+        let mut key = BString::from("content/posts/");
         for year in std::mem::take(&mut self.dirty_years) {
             let dir = self.years.get(&year).filter(|d| !d.entries.is_empty());
+            key.truncate("content/posts/".len());
+            key.extend_from_slice(&year);
             match dir {
-                Some(dir) => set(&mut self.posts, &year, EntryKind::Tree.into(), sink.put(dir)?),
+                Some(dir) => set(
+                    &mut self.posts,
+                    &year,
+                    EntryKind::Tree.into(),
+                    sink.put_version(&key, dir)?,
+                ),
                 None => {
                     self.years.remove(&year);
                     remove(&mut self.posts, &year);
                 }
             }
         }
-        put_dir(sink, &self.posts, &mut self.content, POSTS_DIR[1])?;
-        put_dir(sink, &self.content, &mut self.root, POSTS_DIR[0])?;
+        put_dir(sink, &self.posts, &mut self.content, POSTS_DIR[1], b"content/posts")?;
+        put_dir(sink, &self.content, &mut self.root, POSTS_DIR[0], b"content")?;
         self.dirty = false;
-        sink.put(&self.root)
+        sink.put_version(b"", &self.root)
     }
 
     /// Every file, as `(path, mode, id)` sorted by path: what `verify` compares.
@@ -256,12 +267,17 @@ impl ContentTree {
     }
 }
 
-/// Writes `dir` (or drops it when empty) as entry `name` of `parent`.
-fn put_dir(sink: &mut impl ObjectSink, dir: &Tree, parent: &mut Tree, name: &str) -> Result<()> {
+/// Writes `dir`, the tree at path `key` (or drops it when empty) as entry `name` of `parent`.
+fn put_dir(sink: &mut impl ObjectSink, dir: &Tree, parent: &mut Tree, name: &str, key: &[u8]) -> Result<()> {
     if dir.entries.is_empty() {
         remove(parent, name.as_bytes());
     } else {
-        set(parent, name.as_bytes(), EntryKind::Tree.into(), sink.put(dir)?);
+        set(
+            parent,
+            name.as_bytes(),
+            EntryKind::Tree.into(),
+            sink.put_version(key, dir)?,
+        );
     }
     Ok(())
 }

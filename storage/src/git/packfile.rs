@@ -1,0 +1,436 @@
+//! Writing the objects of a page of events straight into one pack, with its index.
+//!
+//! A commit rewrites its year folder's tree: at 10k posts that is ~700 KB, of which one entry
+//! changed. Written loose, every version was deflated and written whole, then read again and
+//! deltified by `git pack-objects`: O(posts) of CPU and disk per commit. Here each new version of
+//! a tree is stored as an `OFS_DELTA` against the version before it in the same pack ("copy the
+//! common prefix, insert the changed bytes, copy the common suffix"), found by comparing the two
+//! encodings, so a commit costs the hashing of its trees (the ids need it) plus a few hundred
+//! bytes. Every [`MAX_DEPTH`] versions, and at the start of each pack, a tree is stored whole, so
+//! no delta chain is longer than git's own default.
+//!
+//! The pack is kept in memory (at most about [`MAX_PACK_BYTES`], then it is finished and a new one
+//! begun) and written with its `.idx` (version 2) by [`PackWriter::finish`]: pack, then index,
+//! each written to a temporary file, fsynced and renamed, then the folder fsynced. Git and gix
+//! only see a pack through its index, so a crash leaves either nothing or a complete pack that
+//! nothing references yet; the caller moves `main` only after `finish` returned.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use flate2::write::ZlibEncoder;
+use flate2::{Compression, Crc};
+use gix::objs::{Kind, WriteTo};
+use gix::ObjectId;
+
+use super::error::{gix_err, io_err, Result};
+use super::tree::ObjectSink;
+
+/// Longest delta chain written (git's `pack.depth` default).
+const MAX_DEPTH: u32 = 50;
+/// A pack is finished once it is this big, so a page with large media stays bounded in memory.
+const MAX_PACK_BYTES: usize = 16 << 20;
+/// Copy instructions of a delta copy at most this many bytes each (what git itself emits).
+const MAX_COPY: usize = 0x10000;
+/// Pack entry types.
+const OFS_DELTA: u8 = 6;
+
+/// The last version of a tree written into the current pack, the base of its next version.
+#[derive(Debug, Default)]
+struct Base {
+    offset: u64,
+    depth: u32,
+    bytes: Vec<u8>,
+    /// Whether it is in the current pack (bases are kept allocated from one pack to the next).
+    live: bool,
+}
+
+/// One object of the pack, for the index.
+#[derive(Debug, Clone, Copy)]
+struct IndexEntry {
+    id: ObjectId,
+    offset: u64,
+    crc: u32,
+}
+
+/// The pack being written. Buffers are kept allocated from one pack to the next.
+#[derive(Debug)]
+pub(crate) struct PackWriter {
+    dir: PathBuf,
+    /// The pack's entries, after its 12-byte header (written by `finish`).
+    body: Vec<u8>,
+    entries: Vec<IndexEntry>,
+    ids: HashSet<ObjectId>,
+    bases: HashMap<Vec<u8>, Base>,
+    /// Scratch: the object being written, encoded; and its delta.
+    encoded: Vec<u8>,
+    delta: Vec<u8>,
+    /// Packs finished since the last call to [`PackWriter::take_finished`].
+    finished: usize,
+}
+
+impl PackWriter {
+    /// A writer of packs into `<git_dir>/objects/pack`.
+    pub(crate) fn new(git_dir: &Path) -> Self {
+        Self {
+            dir: git_dir.join("objects").join("pack"),
+            body: Vec::new(),
+            entries: Vec::new(),
+            ids: HashSet::new(),
+            bases: HashMap::new(),
+            encoded: Vec::new(),
+            delta: Vec::new(),
+            finished: 0,
+        }
+    }
+
+    /// Forgets whatever was written and not finished (after a failed page).
+    pub(crate) fn discard(&mut self) {
+        self.body.clear();
+        self.entries.clear();
+        self.ids.clear();
+        self.bases.values_mut().for_each(|b| b.live = false);
+    }
+
+    /// How many packs were finished since the last call.
+    pub(crate) fn take_finished(&mut self) -> usize {
+        std::mem::take(&mut self.finished)
+    }
+
+    /// Adds `object`; if `key` names the tree it is a version of, as a delta against the
+    /// version before it.
+    fn add(&mut self, key: Option<&[u8]>, object: &dyn WriteTo) -> Result<ObjectId> {
+        let mut encoded = std::mem::take(&mut self.encoded);
+        encoded.clear();
+        object
+            .write_to(&mut encoded)
+            .map_err(|e| gix_err("encoding an object")(gix::Error::from_error(e)))?;
+        let kind = object.kind();
+        let id =
+            gix::objs::compute_hash(gix::hash::Kind::Sha1, kind, &encoded).map_err(gix_err("hashing an object"))?;
+        if self.body.len() > MAX_PACK_BYTES {
+            self.finish()?;
+        }
+        if self.ids.insert(id) {
+            self.append(key, kind, id, &encoded)?;
+        }
+        if let Some(key) = key {
+            // The next version is a delta against this one, wherever it is in the pack.
+            if let Some(base) = self.bases.get_mut(key).filter(|b| b.live) {
+                if let Some(entry) = self.entries.iter().rev().find(|e| e.id == id) {
+                    if entry.offset != base.offset {
+                        base.offset = entry.offset;
+                        base.depth = MAX_DEPTH; // unknown: the next version is stored whole
+                        std::mem::swap(&mut base.bytes, &mut encoded);
+                    }
+                }
+            }
+        }
+        self.encoded = encoded;
+        Ok(id)
+    }
+
+    /// Appends the entry of a new object to the pack.
+    fn append(&mut self, key: Option<&[u8]>, kind: Kind, id: ObjectId, encoded: &[u8]) -> Result<()> {
+        let offset = 12 + self.body.len() as u64;
+        let start = self.body.len();
+        let base = key
+            .and_then(|k| self.bases.get(k))
+            .filter(|b| b.live && b.depth < MAX_DEPTH);
+        let delta_of = base.and_then(|b| {
+            make_delta(&b.bytes, encoded, &mut self.delta);
+            (self.delta.len() < encoded.len() / 2).then_some((b.offset, b.depth))
+        });
+        let depth = match delta_of {
+            Some((base_offset, depth)) => {
+                entry_header(&mut self.body, OFS_DELTA, self.delta.len() as u64);
+                ofs_distance(&mut self.body, offset - base_offset);
+                deflate(&mut self.body, &self.delta, Compression::default())?;
+                depth + 1
+            }
+            None => {
+                entry_header(&mut self.body, type_code(kind), encoded.len() as u64);
+                // Trees are mostly hashes, which do not compress: spend little time trying.
+                let level = if kind == Kind::Tree {
+                    Compression::fast()
+                } else {
+                    Compression::default()
+                };
+                deflate(&mut self.body, encoded, level)?;
+                0
+            }
+        };
+        let mut crc = Crc::new();
+        crc.update(&self.body[start..]);
+        self.entries.push(IndexEntry {
+            id,
+            offset,
+            crc: crc.sum(),
+        });
+        if let Some(key) = key {
+            let base = self.bases.entry(key.to_vec()).or_default();
+            base.offset = offset;
+            base.depth = depth;
+            base.bytes.clear();
+            base.bytes.extend_from_slice(encoded);
+            base.live = true;
+        }
+        Ok(())
+    }
+
+    /// Writes the pack and its index durably (nothing if the pack is empty) and begins a new one.
+    pub(crate) fn finish(&mut self) -> Result<()> {
+        if self.entries.is_empty() {
+            return Ok(());
+        }
+        let mut header = Vec::with_capacity(12);
+        header.extend_from_slice(b"PACK");
+        header.extend_from_slice(&2u32.to_be_bytes());
+        header.extend_from_slice(&(self.entries.len() as u32).to_be_bytes());
+        let mut hasher = gix::hash::hasher(gix::hash::Kind::Sha1);
+        hasher.update(&header);
+        hasher.update(&self.body);
+        let checksum = hasher.try_finalize().map_err(gix_err("hashing a pack"))?;
+        let index = index_bytes(&mut self.entries, &checksum)?;
+        let name = format!("pack-{checksum}");
+        let pack = self.dir.join(format!("{name}.pack"));
+        write_durably(&self.dir, &pack, &[&header, &self.body, checksum.as_bytes()])?;
+        write_durably(&self.dir, &self.dir.join(format!("{name}.idx")), &[&index])?;
+        let dir = File::open(&self.dir).map_err(io_err("opening the pack folder", &self.dir))?;
+        dir.sync_all().map_err(io_err("syncing the pack folder", &self.dir))?;
+        self.finished += 1;
+        self.discard();
+        Ok(())
+    }
+}
+
+/// Objects go into a [`PackWriter`]; the trees of the projection's folders as deltas.
+impl ObjectSink for PackWriter {
+    fn put<O: WriteTo>(&mut self, object: &O) -> Result<ObjectId> {
+        self.add(None, object)
+    }
+    fn put_version<O: WriteTo>(&mut self, key: &[u8], object: &O) -> Result<ObjectId> {
+        self.add(Some(key), object)
+    }
+}
+
+fn type_code(kind: Kind) -> u8 {
+    match kind {
+        Kind::Commit => 1,
+        Kind::Tree => 2,
+        Kind::Blob => 3,
+        Kind::Tag => 4,
+    }
+}
+
+/// An entry's header: type and (inflated) size, 4 bits then 7 bits a byte.
+fn entry_header(out: &mut Vec<u8>, code: u8, size: u64) {
+    let mut byte = (code << 4) | (size & 0x0f) as u8;
+    let mut rest = size >> 4;
+    while rest != 0 {
+        out.push(byte | 0x80);
+        byte = (rest & 0x7f) as u8;
+        rest >>= 7;
+    }
+    out.push(byte);
+}
+
+/// An `OFS_DELTA`'s distance back to its base, big-endian 7 bits a byte with git's off-by-one.
+fn ofs_distance(out: &mut Vec<u8>, distance: u64) {
+    let mut bytes = [0u8; 10];
+    let mut at = bytes.len() - 1;
+    let mut n = distance;
+    bytes[at] = (n & 0x7f) as u8;
+    n >>= 7;
+    while n != 0 {
+        n -= 1;
+        at -= 1;
+        bytes[at] = 0x80 | (n & 0x7f) as u8;
+        n >>= 7;
+    }
+    out.extend_from_slice(&bytes[at..]);
+}
+
+/// A size in a delta's header: little-endian 7 bits a byte.
+fn delta_size(out: &mut Vec<u8>, size: usize) {
+    let mut n = size;
+    while n >= 0x80 {
+        out.push(0x80 | (n & 0x7f) as u8);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// A delta from `base` to `target`: the common prefix and suffix are copied, the rest inserted.
+fn make_delta(base: &[u8], target: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    delta_size(out, base.len());
+    delta_size(out, target.len());
+    let prefix = base.iter().zip(target).take_while(|(a, b)| a == b).count();
+    let most = base.len().min(target.len()) - prefix;
+    let suffix = (base.iter().rev().zip(target.iter().rev()))
+        .take(most)
+        .take_while(|(a, b)| a == b)
+        .count();
+    copy(out, 0, prefix);
+    for chunk in target[prefix..target.len() - suffix].chunks(0x7f) {
+        out.push(chunk.len() as u8);
+        out.extend_from_slice(chunk);
+    }
+    copy(out, base.len() - suffix, suffix);
+}
+
+/// Copy instructions for `len` bytes of the base from `offset`.
+fn copy(out: &mut Vec<u8>, mut offset: usize, mut len: usize) {
+    while len > 0 {
+        let size = len.min(MAX_COPY);
+        let at = out.len();
+        out.push(0x80);
+        for i in 0..4 {
+            let byte = (offset >> (8 * i)) as u8;
+            if byte != 0 {
+                out[at] |= 1 << i;
+                out.push(byte);
+            }
+        }
+        // A size of 0x10000 is written as no size bytes at all.
+        let encoded = if size == MAX_COPY { 0 } else { size };
+        for i in 0..3 {
+            let byte = (encoded >> (8 * i)) as u8;
+            if byte != 0 {
+                out[at] |= 0x10 << i;
+                out.push(byte);
+            }
+        }
+        offset += size;
+        len -= size;
+    }
+}
+
+fn deflate(out: &mut Vec<u8>, data: &[u8], level: Compression) -> Result<()> {
+    let mut encoder = ZlibEncoder::new(std::mem::take(out), level);
+    let result = encoder.write_all(data).and_then(|()| encoder.finish());
+    *out = result.map_err(|e| gix_err("compressing an object")(gix::Error::from_error(e)))?;
+    Ok(())
+}
+
+/// The `.idx` (version 2) of a pack whose entries are `entries` and checksum `checksum`.
+fn index_bytes(entries: &mut [IndexEntry], checksum: &ObjectId) -> Result<Vec<u8>> {
+    entries.sort_unstable_by_key(|e| e.id);
+    let mut out = Vec::with_capacity(8 + 1024 + entries.len() * 28 + 40);
+    out.extend_from_slice(b"\xfftOc");
+    out.extend_from_slice(&2u32.to_be_bytes());
+    for first in 0..=255u8 {
+        let count = entries.partition_point(|e| e.id.as_bytes()[0] <= first);
+        out.extend_from_slice(&(count as u32).to_be_bytes());
+    }
+    entries.iter().for_each(|e| out.extend_from_slice(e.id.as_bytes()));
+    entries.iter().for_each(|e| out.extend_from_slice(&e.crc.to_be_bytes()));
+    let mut large = Vec::new();
+    for e in entries.iter() {
+        let small = u32::try_from(e.offset).ok().filter(|o| *o < 0x8000_0000);
+        let word = small.unwrap_or_else(|| {
+            large.push(e.offset);
+            0x8000_0000 | (large.len() as u32 - 1)
+        });
+        out.extend_from_slice(&word.to_be_bytes());
+    }
+    large.iter().for_each(|o| out.extend_from_slice(&o.to_be_bytes()));
+    out.extend_from_slice(checksum.as_bytes());
+    let mut hasher = gix::hash::hasher(gix::hash::Kind::Sha1);
+    hasher.update(&out);
+    let own = hasher.try_finalize().map_err(gix_err("hashing a pack index"))?;
+    out.extend_from_slice(own.as_bytes());
+    Ok(out)
+}
+
+/// Writes `parts` to `path` through a temporary file in `dir`, fsynced, then renamed.
+fn write_durably(dir: &Path, path: &Path, parts: &[&[u8]]) -> Result<()> {
+    let temp = dir.join(format!("tmp_quire_{}", std::process::id()));
+    let result = (|| {
+        let mut file = File::create(&temp)?;
+        for part in parts {
+            file.write_all(part)?;
+        }
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result.map_err(io_err("writing a pack", path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Applies a delta as git does (enough for the instructions `make_delta` writes).
+    fn apply(base: &[u8], delta: &[u8]) -> Vec<u8> {
+        let mut at = 0;
+        let mut size = || {
+            let (mut n, mut shift) = (0usize, 0);
+            loop {
+                let b = delta[at];
+                at += 1;
+                n |= ((b & 0x7f) as usize) << shift;
+                shift += 7;
+                if b & 0x80 == 0 {
+                    return n;
+                }
+            }
+        };
+        assert_eq!(size(), base.len());
+        let target_len = size();
+        let mut out = Vec::new();
+        while at < delta.len() {
+            let cmd = delta[at];
+            at += 1;
+            if cmd & 0x80 == 0 {
+                out.extend_from_slice(&delta[at..at + cmd as usize]);
+                at += cmd as usize;
+                continue;
+            }
+            let (mut offset, mut len) = (0usize, 0usize);
+            for i in 0..4 {
+                if cmd & (1 << i) != 0 {
+                    offset |= (delta[at] as usize) << (8 * i);
+                    at += 1;
+                }
+            }
+            for i in 0..3 {
+                if cmd & (0x10 << i) != 0 {
+                    len |= (delta[at] as usize) << (8 * i);
+                    at += 1;
+                }
+            }
+            let len = if len == 0 { 0x10000 } else { len };
+            out.extend_from_slice(&base[offset..offset + len]);
+        }
+        assert_eq!(out.len(), target_len);
+        out
+    }
+
+    #[test]
+    fn a_delta_rebuilds_the_target_from_the_base() {
+        let base: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut changed = base.clone();
+        changed.splice(150_000..150_010, b"a new entry, longer than the old".iter().copied());
+        let cases: [(&[u8], &[u8]); 5] = [
+            (&base, &changed),
+            (&changed, &base),
+            (&base, &base),
+            (b"", b"something"),
+            (&base[..0x10000], &base[..0x20000]),
+        ];
+        let mut delta = Vec::new();
+        for (from, to) in cases {
+            make_delta(from, to, &mut delta);
+            assert_eq!(apply(from, &delta), to);
+        }
+        make_delta(&base, &changed, &mut delta);
+        assert!(delta.len() < 100, "{} bytes", delta.len());
+    }
+}
