@@ -24,9 +24,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map_or(1024 * 1024, |s| s.config.api.max_body_bytes);
+        let limit = body_limit(req);
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -102,11 +100,15 @@ impl FromRequest for RawBody {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map_or(1024 * 1024, |s| s.config.api.max_body_bytes);
+        let limit = body_limit(req);
         let bytes = web::Bytes::from_request(req, payload);
         let req = req.clone();
         Box::pin(async move { read_limited(&req, bytes, limit).await.map(RawBody) })
     }
+}
+
+/// `api.max_body_bytes` of the running server (1 MiB where there is none, as in unit tests).
+fn body_limit(req: &HttpRequest) -> usize {
+    req.app_data::<web::Data<AppState>>()
+        .map_or(1024 * 1024, |s| s.config.api.max_body_bytes)
 }

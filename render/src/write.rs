@@ -37,6 +37,14 @@ pub(crate) fn write_if_changed(root: &Path, rel: &str, bytes: &[u8], sync: Sync)
     if same_content(&path, bytes)? {
         return Ok(false);
     }
+    replace(root, &path, sync, |temp| write_temp(temp, bytes, sync))?;
+    Ok(true)
+}
+
+/// Puts a new `path` (under `root`) in place atomically: `fill` writes a temporary file next to
+/// it (and fsyncs it if `sync` is [`Sync::Now`]), which is renamed over `path`; the folder is
+/// fsynced too for [`Sync::Now`]. A failed `fill` or rename leaves no temporary file.
+fn replace(root: &Path, path: &Path, sync: Sync, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     let dir = path.parent().unwrap_or(root);
     create_dirs(dir)?;
     let name = path
@@ -45,8 +53,8 @@ pub(crate) fn write_if_changed(root: &Path, rel: &str, bytes: &[u8], sync: Sync)
         .unwrap_or_default();
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let temp = dir.join(format!(".{name}.{}.{n}{TEMP_SUFFIX}", std::process::id()));
-    let result = write_temp(&temp, bytes, sync)
-        .and_then(|()| fs::rename(&temp, &path).map_err(|e| Error::io("rename into place", &path, e)));
+    let result =
+        fill(&temp).and_then(|()| fs::rename(&temp, path).map_err(|e| Error::io("rename into place", path, e)));
     if result.is_err() {
         // Best effort: the error being returned is the one that matters.
         let _ = fs::remove_file(&temp);
@@ -55,7 +63,7 @@ pub(crate) fn write_if_changed(root: &Path, rel: &str, bytes: &[u8], sync: Sync)
     if sync == Sync::Now {
         sync_dir(dir)?;
     }
-    Ok(true)
+    Ok(())
 }
 
 /// Makes every write to the filesystem holding `root` durable (`syncfs`): the end of a batch of
@@ -73,28 +81,12 @@ pub(crate) fn copy_if_changed(root: &Path, rel: &str, src: &Path) -> Result<bool
     if same_file_content(&path, src)? {
         return Ok(false);
     }
-    let dir = path.parent().unwrap_or(root);
-    create_dirs(dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let temp = dir.join(format!(".{name}.{}.{n}{TEMP_SUFFIX}", std::process::id()));
-    let copy = || -> Result<()> {
-        fs::copy(src, &temp).map_err(|e| Error::io("copy into temp file", &temp, e))?;
-        File::open(&temp)
+    replace(root, &path, Sync::Now, |temp| {
+        fs::copy(src, temp).map_err(|e| Error::io("copy into temp file", temp, e))?;
+        File::open(temp)
             .and_then(|f| f.sync_all())
-            .map_err(|e| Error::io("fsync temp file", &temp, e))?;
-        fs::rename(&temp, &path).map_err(|e| Error::io("rename into place", &path, e))
-    };
-    let result = copy();
-    if result.is_err() {
-        // Best effort: the error being returned is the one that matters.
-        let _ = fs::remove_file(&temp);
-    }
-    result?;
-    sync_dir(dir)?;
+            .map_err(|e| Error::io("fsync temp file", temp, e))
+    })?;
     Ok(true)
 }
 
