@@ -126,10 +126,17 @@ pub struct PullStatus {
     pub last_pull_at: Option<OffsetDateTime>,
     /// Why the last pull failed (fetch, refused files, divergence); cleared by a success.
     pub last_error: Option<String>,
-    /// The forge's branch and Quire's `main` both have commits the other lacks: nothing was
-    /// imported and the mirror push is refused too. Resolve by merging or rebasing on a clone
-    /// of either side and pushing the result to the forge; the next pull clears it.
+    /// The forge's branch and Quire's `main` both have commits the other lacks *and* changed
+    /// the same files (`conflicts`): nothing was imported and the mirror push is refused too.
+    /// (When they changed different files, the pull merges: Quire's `main` gets a merge commit
+    /// with the forge's edits, and the mirror push brings the forge up to it.) Resolve by
+    /// merging or rebasing on a clone and pushing the result to the forge; the next pull clears
+    /// it.
     pub diverged: bool,
+    /// The files both sides changed since they parted (when `diverged`), e.g.
+    /// `content/posts/2026/hello.md`.
+    #[serde(default)]
+    pub conflicts: Vec<String>,
     /// What refused the last import, each starting with the path it is about.
     pub problems: Vec<String>,
     /// The forge commit the last successful pull brought Quire up to.

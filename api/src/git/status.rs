@@ -65,6 +65,7 @@ impl GitStatus {
                         last_pull_at: None,
                         last_error: None,
                         diverged: false,
+                        conflicts: Vec::new(),
                         problems: Vec::new(),
                         commit: None,
                         imported_events: 0,
