@@ -287,6 +287,7 @@ fn import_push(context: &PushContext, request: &HookRequest) -> anyhow::Result<R
         env: &env,
         old,
         new: &update.new,
+        tip_only: false,
     };
     Ok(match import.run()? {
         Imported::Appended {
@@ -334,6 +335,9 @@ pub(crate) struct ImportCommits<'a> {
     /// `main` (`None`: no commit yet).
     pub(crate) old: Option<&'a str>,
     pub(crate) new: &'a str,
+    /// Import `new` alone, against its first parent (`old`): a merge a pull made, whose other
+    /// side is the forge's commits ([`super::forge`]).
+    pub(crate) tip_only: bool,
 }
 
 /// What [`ImportCommits::run`] came to.
@@ -362,7 +366,7 @@ impl ImportCommits<'_> {
                 return Ok(Imported::NotFastForward);
             }
         }
-        let commits = match import::read_push(self.git_dir, self.env, self.old, self.new)? {
+        let commits = match import::read_push(self.git_dir, self.env, self.old, self.new, self.tip_only)? {
             Ok(commits) => commits,
             Err(message) => return Ok(Imported::Refused(vec![message])),
         };

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use quire_api::git::RemoteConfig;
-use quire_integration_tests::git::{git, main_sha, wait_for_git, wait_for_status};
+use quire_integration_tests::git::{git, main_sha, quire, wait_for_git, wait_for_status};
 use quire_integration_tests::{Client, TestServer};
-use quire_openapi::{EventList, PullStatus, StatusResponse};
+use quire_openapi::{AuditReport, EventList, PostResponse, PullStatus, StatusResponse};
 use serde_json::json;
 
 const SECRET: &str = "forge-secret-0123456789";
@@ -23,6 +23,8 @@ struct Forge {
     clone: PathBuf,
     server: TestServer,
     admin: Client,
+    /// Quire's first post, "Hello" (slug `hello`).
+    hello: PostResponse,
 }
 
 /// A server whose remote `forge` (a bare repository) pulls, plus a remote `backup` that does
@@ -75,7 +77,7 @@ async fn forge_pulling_every(interval: u64) -> Forge {
     })
     .await;
     let admin = server.admin().await;
-    admin
+    let hello = admin
         .create_post(json!({"title": "Hello", "body": "from Quire", "status": "published"}))
         .await;
     wait_for_status(&admin, Duration::from_secs(60), |s| {
@@ -93,6 +95,7 @@ async fn forge_pulling_every(interval: u64) -> Forge {
         clone,
         server,
         admin,
+        hello,
     }
 }
 
@@ -317,8 +320,9 @@ async fn signed_deliveries_import_the_forges_commits_and_bad_ones_are_refused() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_diverged_forge_is_reported_and_nothing_is_lost() {
+async fn a_forge_that_moved_on_beside_quire_is_merged_when_the_files_differ() {
     let f = forge().await;
+    let content = f.server.dir.path().join("content.git");
     write(
         &f.clone,
         "content/posts/2026/forge-side.md",
@@ -328,6 +332,172 @@ async fn a_diverged_forge_is_reported_and_nothing_is_lost() {
     f.admin
         .create_post(json!({"title": "Quire side", "body": "in Quire", "status": "published"}))
         .await;
+    let quire_side = wait_for_git(&f.admin).await;
+    let quire_commit = main_sha(&content);
+
+    let (accepted, text) = deliver(&f, "forge", &github("push", PUSH_MAIN), PUSH_MAIN).await;
+    assert_eq!(accepted, 202, "{text}");
+    let pull = next_pull(&f.admin, None).await;
+    assert_eq!(pull.ok, Some(true), "{pull:?}");
+    assert!(!pull.diverged && pull.conflicts.is_empty(), "{pull:?}");
+    assert_eq!(
+        (pull.commit.as_deref(), pull.imported_events),
+        (Some(forge_commit.as_str()), 1)
+    );
+    let events = events_after(&f.admin, quire_side.head).await.events;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].event_type, "PostCreated");
+    let origin = events[0].origin.clone().expect("origin");
+    assert_eq!(origin.source, "forge-hook");
+
+    // main is a merge of Quire's side and the forge's, written as the pull made it.
+    wait_for_git(&f.admin).await;
+    let merge = main_sha(&content);
+    assert_eq!(
+        origin.commit.as_deref(),
+        Some(merge.as_str()),
+        "the events name the merge"
+    );
+    let parents = git(
+        None,
+        &[
+            "--git-dir",
+            &content.to_string_lossy(),
+            "rev-list",
+            "--parents",
+            "-n",
+            "1",
+            "main",
+        ],
+    );
+    assert_eq!(
+        parents.split_whitespace().collect::<Vec<_>>(),
+        [merge.as_str(), quire_commit.as_str(), forge_commit.as_str()],
+        "parents: Quire's main, then the forge's branch"
+    );
+    let message = git(
+        None,
+        &[
+            "--git-dir",
+            &content.to_string_lossy(),
+            "log",
+            "-1",
+            "--format=%an%n%B",
+            "main",
+        ],
+    );
+    assert!(
+        message.starts_with("admin\n") && message.contains("content/posts/2026/forge-side.md"),
+        "{message}"
+    );
+    git(
+        None,
+        &[
+            "--git-dir",
+            &content.to_string_lossy(),
+            "fsck",
+            "--full",
+            "--strict",
+            "--no-dangling",
+        ],
+    );
+    let report: AuditReport = f.admin.get("/api/v1/audit").await.json().await.expect("audit");
+    assert!(report.ok, "{report:?}");
+    let posts = f.admin.get("/api/v1/posts?limit=50").await.text().await.expect("posts");
+    assert!(posts.contains("Forge side") && posts.contains("Quire side"), "{posts}");
+
+    // The mirror push is a fast-forward again: the forge gets Quire's post and the merge.
+    wait_for_status(&f.admin, Duration::from_secs(60), |s| {
+        s.git.mirrors[0].pushed_seq == Some(s.head) && s.git.mirrors[0].last_error.is_none()
+    })
+    .await;
+    assert_eq!(main_sha(&f.repo), merge, "the forge is up to Quire's main");
+
+    // The next edit on the forge is a plain fast-forward, kept as it is.
+    git(Some(&f.clone), &["pull", "--quiet", "--ff-only", "origin", "main"]);
+    let text = std::fs::read_to_string(f.clone.join("content/posts/2026/forge-side.md")).expect("read");
+    write(
+        &f.clone,
+        "content/posts/2026/forge-side.md",
+        &text.replace("On the forge.", "On the forge, again."),
+    );
+    let again = commit_and_push(&f.clone, "forge side, again");
+    let (accepted, text) = deliver(&f, "forge", &github("push", PUSH_MAIN), PUSH_MAIN).await;
+    assert_eq!(accepted, 202, "{text}");
+    let pull = next_pull(&f.admin, pull.last_pull_at).await;
+    assert_eq!(
+        (pull.ok, pull.commit.as_deref()),
+        (Some(true), Some(again.as_str())),
+        "{pull:?}"
+    );
+    wait_for_git(&f.admin).await;
+    assert_eq!(main_sha(&content), again);
+
+    // Rebuilt from the log, git has the same commits, the merge included.
+    let mut server = f.server;
+    let dir = std::mem::replace(&mut server.dir, tempfile::tempdir().expect("tempdir"));
+    server.stop().await;
+    let commits = git(None, &["--git-dir", &content.to_string_lossy(), "rev-list", "main"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let rebuild = quire(dir.path(), &["rebuild", "git"]);
+        if rebuild.status.success() {
+            break;
+        }
+        // The stopped server may still hold the log for a moment.
+        assert!(
+            std::time::Instant::now() < deadline,
+            "rebuild: {}",
+            String::from_utf8_lossy(&rebuild.stderr)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        git(None, &["--git-dir", &content.to_string_lossy(), "rev-list", "main"]),
+        commits,
+        "rebuilding git gives the same commit ids"
+    );
+    git(
+        None,
+        &[
+            "--git-dir",
+            &content.to_string_lossy(),
+            "fsck",
+            "--full",
+            "--strict",
+            "--no-dangling",
+        ],
+    );
+    let verify = quire(dir.path(), &["verify"]);
+    assert!(
+        verify.status.success(),
+        "verify: {}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forge_that_changed_the_same_file_is_reported_with_the_paths_and_nothing_is_lost() {
+    let f = forge().await;
+    let hello = post_file(&f.clone, "hello");
+    let path = hello
+        .strip_prefix(&f.clone)
+        .expect("in the clone")
+        .to_string_lossy()
+        .into_owned();
+    let text = std::fs::read_to_string(&hello).expect("read");
+    std::fs::write(&hello, text.replace("from Quire", "edited on the forge")).expect("edit");
+    let forge_commit = commit_and_push(&f.clone, "forge side");
+    let etag = format!("\"{}\"", f.hello.version);
+    let edited = f
+        .admin
+        .patch_json(
+            &format!("/api/v1/posts/{}", f.hello.id),
+            &json!({"title": "Hello from Quire"}),
+            &[("If-Match", &etag)],
+        )
+        .await;
+    assert_eq!(edited.status(), 200);
     wait_for_git(&f.admin).await;
     let head = events_after(&f.admin, 0).await.head;
 
@@ -340,8 +510,11 @@ async fn a_diverged_forge_is_reported_and_nothing_is_lost() {
     assert_eq!(accepted, 202, "{text}");
     let pull = next_pull(&f.admin, None).await;
     assert!(pull.diverged && pull.ok == Some(false), "{pull:?}");
+    assert_eq!(pull.conflicts, [path], "{pull:?}");
     assert!(
-        pull.last_error.as_deref().is_some_and(|e| e.contains("diverged")),
+        pull.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("diverged") && e.contains("pull --rebase")),
         "{pull:?}"
     );
     assert_eq!(events_after(&f.admin, 0).await.head, head, "nothing imported");
@@ -351,19 +524,45 @@ async fn a_diverged_forge_is_reported_and_nothing_is_lost() {
         metrics.contains("quire_git_pull_diverged{remote=\"forge\"} 1"),
         "{metrics}"
     );
+    // The mirror push is refused too (never forced), and says so.
+    let status = wait_for_status(&f.admin, Duration::from_secs(60), |s| s.git.mirrors[0].failures > 0).await;
+    assert!(status.git.mirrors[0].last_error.is_some(), "{status:?}");
 
-    // Resolved on a clone: rebase onto Quire's main, push to the forge; the next pull imports.
+    // Resolved as the message says: rebase onto Quire's main (keeping the forge's edit of the
+    // file), push to the forge; the next pull imports it and the mirror catches up.
     let content = f.server.dir.path().join("content.git");
     git(
         Some(&f.clone),
-        &["pull", "--quiet", "--rebase", &content.to_string_lossy(), "main"],
+        &[
+            "pull",
+            "--quiet",
+            "--rebase",
+            "-X",
+            "theirs",
+            &content.to_string_lossy(),
+            "main",
+        ],
     );
     git(Some(&f.clone), &["push", "--quiet", "--force", "origin", "main"]);
     let (accepted, text) = deliver(&f, "forge", &gitea, body).await;
     assert_eq!(accepted, 202, "{text}");
     let pull = next_pull(&f.admin, pull.last_pull_at).await;
-    assert!(!pull.diverged && pull.ok == Some(true), "{pull:?}");
+    assert!(
+        !pull.diverged && pull.ok == Some(true) && pull.conflicts.is_empty(),
+        "{pull:?}"
+    );
     assert_eq!(pull.imported_events, 1);
+    let post = f
+        .admin
+        .get(&format!("/api/v1/posts/{}", f.hello.id))
+        .await
+        .text()
+        .await
+        .expect("post");
+    assert!(
+        post.contains("edited on the forge") && post.contains("Hello from Quire"),
+        "both edits: {post}"
+    );
     let metrics = f.admin.get("/metrics").await.text().await.expect("metrics");
     assert!(
         metrics.contains("quire_git_pull_diverged{remote=\"forge\"} 0"),

@@ -135,3 +135,41 @@ fn a_pushed_commit_that_does_not_follow_from_the_log_becomes_quires_own() {
     assert!(message.contains("Event-Seq: 2") && message.contains(&format!("Pushed-Commit: {id}")));
     assert_eq!(projector.take_notes().len(), 1, "its note still lists its events");
 }
+
+/// Hashes like [`HashSink`] and knows one more object, as a repository holding the forge's
+/// side of a merge does.
+struct Knowing(HashSink, ObjectId);
+
+impl ObjectSink for Knowing {
+    fn put<O: gix::objs::WriteTo>(&mut self, object: &O) -> crate::git::error::Result<ObjectId> {
+        self.0.put(object)
+    }
+    fn contains(&self, id: &ObjectId) -> bool {
+        *id == self.1
+    }
+}
+
+/// [`pushed_on_top`]'s commit with `other` as a second parent: a merge a pull made.
+fn merged_on_top(other: ObjectId) -> (Projector, String, ObjectId) {
+    let (projector, object, _) = pushed_on_top(None);
+    let object = object.replacen("\nauthor ", &format!("\nparent {other}\nauthor "), 1);
+    let id = gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Commit, object.as_bytes()).expect("hash");
+    (projector, object, id)
+}
+
+#[test]
+fn a_merge_is_written_as_it_is_only_when_its_other_parent_is_in_the_repository() {
+    let forge = ObjectId::from_hex(b"89abcdef0123456789abcdef0123456789abcdef").expect("hex");
+    let (mut projector, object, id) = merged_on_top(forge);
+    let event = created(2, Ulid::from_parts(2, 9), "by-hand", Some(pushed(&object, id, 1)));
+    let made = projector.commit(&event, &mut Knowing(HashSink::default(), forge));
+    assert_eq!(made.expect("commit"), Some(id), "the merge itself");
+    assert_eq!(projector.last_commit().expect("made").parents.len(), 2);
+
+    // Without the forge's commit (a repository rebuilt elsewhere), Quire's own commit.
+    let (mut projector, object, id) = merged_on_top(forge);
+    let event = created(2, Ulid::from_parts(2, 9), "by-hand", Some(pushed(&object, id, 1)));
+    let made = projector.commit(&event, &mut HashSink::default()).expect("commit");
+    assert!(made.is_some_and(|made| made != id), "{made:?}");
+    assert_eq!(projector.last_commit().expect("made").parents.len(), 1);
+}

@@ -77,8 +77,12 @@ pub fn rebuild(
     let fresh = sibling(path, "rebuild");
     remove_dir_if_exists(&fresh)?;
     let mut projection = GitProjection::open(&fresh, settings.clone())?;
+    let borrowed = borrow_objects(&fresh, path)?;
     let made = projection.catch_up_with(store, &mut progress)?;
     drop(projection);
+    if borrowed {
+        keep_borrowed_objects(&fresh)?;
+    }
     let old = sibling(path, "old");
     remove_dir_if_exists(&old)?;
     if path.exists() {
@@ -87,6 +91,51 @@ pub fn rebuild(
     std::fs::rename(&fresh, path).map_err(io_err("moving the rebuilt repository in place", &fresh))?;
     remove_dir_if_exists(&old)?;
     Ok(made)
+}
+
+/// Lets the rebuilt repository `fresh` see the objects of the old one at `old` (through
+/// `objects/info/alternates`) while the log is projected: the forge's side of a merge a pull
+/// made is not in the log, and the merge is written as it was only when those commits are
+/// there (see [`crate::git::import`]). Returns whether there is an old repository.
+fn borrow_objects(fresh: &Path, old: &Path) -> Result<bool> {
+    let objects = old.join("objects");
+    if !objects.is_dir() {
+        return Ok(false);
+    }
+    let objects = std::fs::canonicalize(&objects).map_err(io_err("finding the old repository", &objects))?;
+    let alternates = fresh.join("objects/info/alternates");
+    std::fs::create_dir_all(fresh.join("objects/info")).map_err(io_err("creating a folder", fresh))?;
+    std::fs::write(&alternates, format!("{}\n", objects.display()))
+        .map_err(io_err("writing the alternates of the rebuilt repository", &alternates))?;
+    Ok(true)
+}
+
+/// Copies into `fresh` what it uses of the borrowed objects (the forge's commits of merges),
+/// then stops borrowing, so the rebuilt repository stands on its own.
+fn keep_borrowed_objects(fresh: &Path) -> Result<()> {
+    let merges = std::process::Command::new("git")
+        .arg("--git-dir")
+        .arg(fresh)
+        .args(["rev-list", "--merges", "-n", "1", "main", "--"])
+        .output()
+        .map_err(io_err("running git", fresh))?;
+    let has_merges = merges.status.success() && !merges.stdout.is_empty();
+    if has_merges {
+        // Without `-l`, `repack -a` packs every object reachable from the refs, borrowed ones too.
+        let packed = std::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(fresh)
+            .args(["repack", "-a", "-d", "-q"])
+            .status()
+            .map_err(io_err("running git repack", fresh))?;
+        if !packed.success() {
+            return Err(io_err("packing the rebuilt repository", fresh)(std::io::Error::other(
+                "git repack -a -d failed",
+            )));
+        }
+    }
+    let alternates = fresh.join("objects/info/alternates");
+    std::fs::remove_file(&alternates).map_err(io_err("removing the alternates of the rebuilt repository", &alternates))
 }
 
 /// `content.git` → `content.git.<suffix>`, in the same folder.

@@ -48,20 +48,26 @@ pub(crate) struct Packer {
 /// Where the objects of one page go.
 pub(crate) enum PageSink<'a> {
     Loose(RepoSink<'a>),
-    Pack(&'a mut PackWriter),
+    Pack(&'a mut PackWriter, &'a gix::Repository),
 }
 
 impl ObjectSink for PageSink<'_> {
     fn put<O: WriteTo>(&mut self, object: &O) -> Result<ObjectId> {
         match self {
             PageSink::Loose(sink) => sink.put(object),
-            PageSink::Pack(writer) => writer.put(object),
+            PageSink::Pack(writer, _) => writer.put(object),
         }
     }
     fn put_version<O: WriteTo>(&mut self, key: &[u8], object: &O) -> Result<ObjectId> {
         match self {
             PageSink::Loose(sink) => sink.put(object),
-            PageSink::Pack(writer) => writer.put_version(key, object),
+            PageSink::Pack(writer, _) => writer.put_version(key, object),
+        }
+    }
+    fn contains(&self, id: &ObjectId) -> bool {
+        match self {
+            PageSink::Loose(sink) => sink.contains(id),
+            PageSink::Pack(_, repo) => repo.has_object(id),
         }
     }
 }
@@ -71,7 +77,7 @@ impl PageSink<'_> {
     pub(crate) fn finish(self) -> Result<()> {
         match self {
             PageSink::Loose(_) => Ok(()),
-            PageSink::Pack(writer) => writer.finish(),
+            PageSink::Pack(writer, _) => writer.finish(),
         }
     }
 }
@@ -100,7 +106,7 @@ impl Packer {
             return PageSink::Loose(RepoSink { repo });
         }
         self.writer.discard();
-        PageSink::Pack(&mut self.writer)
+        PageSink::Pack(&mut self.writer, repo)
     }
 
     /// Called when `main` has moved: rolls small packs together if there are too many.

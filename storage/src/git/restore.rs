@@ -86,11 +86,12 @@ pub fn events_from_git(path: &Path, settings: &GitSettings) -> Result<GitEvents>
     let repo = open(path)?;
     let commits = history(&repo)?;
     let notes = Notes::load(&repo)?;
+    let sink = HashSink::knowing(&repo);
     Ok(GitEvents {
         repo,
         commits: commits.into_iter(),
         projector: Projector::new(settings.clone()).with_media(super::media_beside(path)),
-        sink: HashSink::default(),
+        sink,
         posts: HashMap::new(),
         failed: false,
         media: None,

@@ -30,6 +30,13 @@ pub(crate) trait ObjectSink {
         let _ = key;
         self.put(object)
     }
+
+    /// Whether the repository already holds `id` (objects the log does not make, such as the
+    /// forge's side of a merge: [`crate::git::import`]); `false` when there is no repository.
+    fn contains(&self, id: &ObjectId) -> bool {
+        let _ = id;
+        false
+    }
 }
 
 /// Writes objects into a repository as loose objects (skipping those already present): how Quire
@@ -45,12 +52,27 @@ impl ObjectSink for RepoSink<'_> {
             .map(gix::Id::detach)
             .map_err(gix_err("writing an object"))
     }
+    fn contains(&self, id: &ObjectId) -> bool {
+        self.repo.has_object(id)
+    }
 }
 
 /// Computes object ids without storing anything.
 #[derive(Default)]
 pub(crate) struct HashSink {
     buf: Vec<u8>,
+    /// The repository being checked, whose objects [`ObjectSink::contains`] finds.
+    known: Option<gix::Repository>,
+}
+
+impl HashSink {
+    /// A hasher that knows the objects of `repo`.
+    pub(crate) fn knowing(repo: &gix::Repository) -> Self {
+        Self {
+            buf: Vec::new(),
+            known: Some(repo.clone()),
+        }
+    }
 }
 
 impl ObjectSink for HashSink {
@@ -60,6 +82,9 @@ impl ObjectSink for HashSink {
             .write_to(&mut self.buf)
             .map_err(|e| gix_err("encoding an object")(gix::Error::from_error(e)))?;
         gix::objs::compute_hash(gix::hash::Kind::Sha1, object.kind(), &self.buf).map_err(gix_err("hashing an object"))
+    }
+    fn contains(&self, id: &ObjectId) -> bool {
+        self.known.as_ref().is_some_and(|repo| repo.has_object(id))
     }
 }
 

@@ -13,23 +13,29 @@
 //!    behind it, nothing is new; if it descends from `main`, its new commits are imported
 //!    exactly as a push's ([`super::push::ImportCommits`]: same checks, all or nothing), as the
 //!    remote's `user`, each event's origin `{source: "forge-hook", commit}`;
-//! 3. otherwise both sides have commits the other lacks: nothing is imported and the remote is
-//!    marked **diverged** in `/api/v1/status` (`git.mirrors[].pull`) and `/metrics`
-//!    (`quire_git_pull_diverged`) until a later pull succeeds. Quire never force-pushes, so
-//!    the mirror push is refused too and neither side loses a commit.
+//! 3. otherwise both sides have commits the other lacks. If they changed **different files**
+//!    since they parted, the pull merges ([`merge`]): a merge commit with `main` and the forge's
+//!    tip as parents and `main`'s tree plus the forge's edits is imported like a pushed commit
+//!    (its events are the forge's edits; the forge's commits are copied into `content.git`
+//!    first), so the projection writes that very merge onto `main` and the mirror push brings
+//!    the forge up to it: nothing is forced, no commit of either side is dropped. If both
+//!    changed a file, nothing is imported and the remote is marked **diverged** with those
+//!    paths in `/api/v1/status` (`git.mirrors[].pull.conflicts`), in `/metrics`
+//!    (`quire_git_pull_diverged`) and in the editor, until a later pull succeeds; the mirror
+//!    push is refused too (shown as mirror failures).
 //!
 //! A refused import (a file Quire does not model, bad front matter, missing rights) is shown
 //! the same way, with the paths. Pulls of one remote never overlap: a delivery during a pull
 //! makes it run once more afterwards.
 //!
-//! **Pull, then mirror push.** The git projection writes Quire's own commits for the imported
-//! events (with `Pushed-Commit` trailers), as it does for a push, so afterwards `main` and the
-//! forge's branch hold the same content under different ids: the mirror push to that remote is
-//! refused as not a fast-forward (never forced; shown as mirror failures) until `main` adopts
-//! the pulled commits themselves. Meanwhile the forge commit last imported stands in for `main`
-//! (in memory) as long as nothing else was appended since, so the forge's next commits still
-//! import; after a restart, or a write through Quire, they are reported as diverged.
+//! **Pull, then mirror push.** Pulled commits are kept as they are (like a push's, see
+//! [`super::push`]), so after a fast-forward pull `main` *is* the forge's branch and the mirror
+//! push has nothing to do. Where the projection cannot keep a pulled commit (an image, whose
+//! file Quire names by its hash), it writes its own; the forge commit last imported then stands
+//! in for `main` (in memory) as long as nothing else was appended since, so the forge's next
+//! commits still import.
 
+mod merge;
 pub(crate) mod signature;
 
 use std::path::{Path, PathBuf};
@@ -37,6 +43,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use quire_storage::git::GitSettings;
 use quire_storage::{Accounts, Actor, Clock, GitProjection, MediaService, Store};
 use time::OffsetDateTime;
 
@@ -61,6 +68,8 @@ pub struct Forges {
     timeout: Duration,
     gate: Arc<Mutex<()>>,
     status: Arc<GitStatus>,
+    /// Who signs the merges a pull makes.
+    settings: GitSettings,
 }
 
 struct ForgeRemote {
@@ -117,6 +126,7 @@ impl Forges {
             timeout: Duration::from_secs(config.git.push_timeout_secs),
             gate,
             status,
+            settings: super::settings(config),
         })
     }
 
@@ -192,23 +202,28 @@ impl Forges {
             Outcome::Failed(error)
         });
         tracing::info!(remote = %remote.name, ?outcome, "pulled");
+        if let Outcome::InStep { merge: Some(merge), .. } = &outcome {
+            tracing::info!(remote = %remote.name, %merge, "merged the forge's edits beside Quire's own");
+        }
         let now = OffsetDateTime::now_utc();
         self.status.update_mirror(remote.index, |m| {
             let Some(pull) = &mut m.pull else { return };
             pull.last_pull_at = Some(now);
             pull.problems.clear();
+            pull.conflicts.clear();
             pull.diverged = false;
             match outcome {
-                Outcome::InStep { commit, events } => {
+                Outcome::InStep { commit, events, .. } => {
                     pull.ok = Some(true);
                     pull.last_error = None;
                     pull.commit = Some(commit);
                     pull.imported_events = events;
                 }
-                Outcome::Diverged(message) => {
+                Outcome::Diverged { message, conflicts } => {
                     pull.ok = Some(false);
                     pull.diverged = true;
                     pull.last_error = Some(message);
+                    pull.conflicts = conflicts;
                 }
                 Outcome::Refused(problems) => {
                     pull.ok = Some(false);
@@ -275,6 +290,7 @@ impl Forges {
             return Ok(Outcome::InStep {
                 commit: fetched.to_owned(),
                 events: 0,
+                merge: None,
             });
         }
         // The git projection writes commits of its own for imported events, so after a pull
@@ -287,10 +303,11 @@ impl Forges {
                 return Ok(Outcome::InStep {
                     commit: fetched.to_owned(),
                     events: 0,
+                    merge: None,
                 })
             }
             Some((commit, _)) if ancestor(staging, &commit, fetched) => Some(commit),
-            _ => main,
+            _ => main.clone(),
         };
         let import = ImportCommits {
             store: self.store.as_ref(),
@@ -302,6 +319,7 @@ impl Forges {
             env: &[],
             old: base.as_deref(),
             new: fetched,
+            tip_only: false,
         };
         Ok(match import.run()? {
             Imported::Appended { events, last_seq, .. } => {
@@ -309,14 +327,83 @@ impl Forges {
                 Outcome::InStep {
                     commit: fetched.to_owned(),
                     events,
+                    merge: None,
                 }
             }
-            Imported::NotFastForward => Outcome::Diverged(
-                "diverged: the forge's branch and Quire's main both have commits the other lacks; \
-                 nothing was imported and nothing is overwritten. Merge or rebase on a clone, push \
-                 the result to the forge; the next pull imports it"
-                    .into(),
-            ),
+            Imported::NotFastForward => match main {
+                Some(main) => self.merge(remote, actor, content, staging, &main, fetched)?,
+                None => Outcome::diverged(Vec::new()),
+            },
+            Imported::Refused(problems) => Outcome::Refused(problems),
+        })
+    }
+
+    /// `main` and the forge's branch both moved on since they parted. When they changed
+    /// different files, a merge commit (parents `main` and the forge's tip; `main`'s tree with
+    /// the forge's edits) is imported like a pushed commit: its events are the forge's edits,
+    /// and the projection writes that very merge onto `main` (the forge's commits are copied
+    /// into `content.git` first), so the mirror push then brings the forge up to `main`.
+    /// When both changed a file, those paths are reported and nothing is imported.
+    #[allow(clippy::too_many_arguments)]
+    fn merge(
+        &self,
+        remote: &ForgeRemote,
+        actor: &Actor,
+        content: &Path,
+        staging: &Path,
+        main: &str,
+        fetched: &str,
+    ) -> anyhow::Result<Outcome> {
+        let Some(base) = merge::base(staging, main, fetched)? else {
+            return Ok(Outcome::diverged(Vec::new()));
+        };
+        let theirs = merge::changed_files(staging, &base, fetched)?;
+        let ours = merge::changed_files(staging, &base, main)?;
+        let conflicts: Vec<String> = theirs.intersection(&ours).cloned().collect();
+        if !conflicts.is_empty() {
+            return Ok(Outcome::diverged(conflicts));
+        }
+        let Some(tree) = merge::tree(staging, main, fetched)? else {
+            return Ok(Outcome::diverged(theirs.into_iter().collect()));
+        };
+        let now = (self.clock)();
+        let author = merge::Identity {
+            name: remote.user.clone(),
+            email: (self.settings.author_email.clone())
+                .unwrap_or_else(|| format!("{}@{}", remote.user, self.settings.author_email_domain)),
+        };
+        let committer = merge::Identity {
+            name: self.settings.committer_name.clone(),
+            email: self.settings.committer_email.clone(),
+        };
+        let message = merge::message(&remote.name, &remote.branch, &theirs);
+        let commit = merge::commit(staging, &tree, [main, fetched], &message, &author, &committer, now)?;
+        // The merge names the forge's commits: `content.git` must hold them before the
+        // projection writes it (else it writes a commit of its own).
+        merge::copy_objects(staging, content, fetched, main)?;
+        let import = ImportCommits {
+            store: self.store.as_ref(),
+            media: &self.media,
+            actor,
+            now,
+            source: SOURCE,
+            git_dir: staging,
+            env: &[],
+            old: Some(main),
+            new: &commit,
+            tip_only: true,
+        };
+        Ok(match import.run()? {
+            Imported::Appended { events, .. } => {
+                // `main` is to be the merge, which has the forge's tip: no stand-in is needed.
+                *lock(&remote.last_import) = None;
+                Outcome::InStep {
+                    commit: fetched.to_owned(),
+                    events,
+                    merge: Some(commit),
+                }
+            }
+            Imported::NotFastForward => Outcome::diverged(Vec::new()),
             Imported::Refused(problems) => Outcome::Refused(problems),
         })
     }
@@ -329,14 +416,42 @@ fn ancestor(staging: &Path, ancestor: &str, commit: &str) -> bool {
 
 #[derive(Debug)]
 enum Outcome {
-    /// Quire has every commit of the forge's branch (`events` appended now).
+    /// Quire has every commit of the forge's branch (`events` appended now, through `merge`
+    /// when both sides had moved on).
     InStep {
         commit: String,
         events: usize,
+        merge: Option<String>,
     },
-    Diverged(String),
+    /// Both sides changed `conflicts` (empty: they share no history).
+    Diverged {
+        message: String,
+        conflicts: Vec<String>,
+    },
     Refused(Vec<String>),
     Failed(String),
+}
+
+impl Outcome {
+    fn diverged(conflicts: Vec<String>) -> Self {
+        let message = match conflicts.is_empty() {
+            true => {
+                "diverged: the forge's branch and Quire's main share no commit; nothing was imported \
+                     and nothing is overwritten. Rebase the forge's branch onto Quire's main on a clone \
+                     and push it to the forge; the next pull imports it"
+            }
+            false => {
+                "diverged: the forge's branch and Quire's main both changed the files in `conflicts` \
+                      since they parted; nothing was imported and nothing is overwritten. On a clone of \
+                      the forge, `git pull --rebase <Quire's git URL> main`, resolve those files and push \
+                      to the forge; the next pull imports it"
+            }
+        };
+        Self::Diverged {
+            message: message.to_owned(),
+            conflicts,
+        }
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

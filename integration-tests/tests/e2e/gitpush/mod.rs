@@ -134,12 +134,8 @@ async fn a_push_becomes_events_and_pages_and_main_is_the_pushed_commits() {
     assert!(events.iter().all(|e| e.actor == ADMIN.0), "the pusher is the actor");
     let by_hand_id = events[1].stream.clone();
 
-    assert!(wait_for_page(&s.admin, "/posts/from-git/", 200)
-        .await
-        .contains("Hello from an editor."));
-    assert!(wait_for_page(&s.admin, "/posts/edited/", 200)
-        .await
-        .contains("new body from git"));
+    wait_for_text(&s.admin, "/posts/from-git/", "Hello from an editor.").await;
+    wait_for_text(&s.admin, "/posts/edited/", "new body from git").await;
     wait_for_page(&s.admin, "/posts/moved-away/", 200).await;
     wait_for_page(&s.admin, "/posts/doomed/", 404).await;
 
@@ -232,9 +228,7 @@ async fn a_push_becomes_events_and_pages_and_main_is_the_pushed_commits() {
         (events[0].event_type.as_str(), events[0].stream.as_str()),
         ("PostUpdated", by_hand_id.as_str())
     );
-    assert!(wait_for_page(&s.admin, "/posts/from-git/", 200)
-        .await
-        .contains("Hello again."));
+    wait_for_text(&s.admin, "/posts/from-git/", "Hello again.").await;
     assert_eq!(main_sha(&repo), third);
     let history: PostCommits = s
         .admin

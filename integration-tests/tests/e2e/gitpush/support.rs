@@ -127,6 +127,25 @@ pub(super) async fn wait_for_page(admin: &Client, path: &str, status: u16) -> St
     }
 }
 
+/// GETs a site page until it answers 200 with `text` in it (a page that existed before the
+/// change answers 200 at once, with its old text until the site projection rewrites it).
+pub(super) async fn wait_for_text(admin: &Client, path: &str, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let response = admin.http.get(admin.url(path)).send().await.expect("GET page");
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap_or_default();
+        if status == 200 && body.contains(text) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{path} never showed {text:?}: {status} {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// How many events of the log came from a push.
 pub(super) async fn pushed_events(admin: &Client) -> usize {
     let mut after = 0;

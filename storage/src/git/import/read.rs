@@ -87,20 +87,26 @@ pub fn is_ancestor(git_dir: &Path, env: &[(String, String)], ancestor: &str, com
 }
 
 /// The commits in `new` that are not in `old` (`None`: an empty repository), oldest first,
-/// each with the files it changed. `Ok(Err(message))` when the push is too large.
+/// each with the files it changed against its first parent; with `tip_only`, `new` alone (a
+/// merge whose other side is not imported commit by commit). `Ok(Err(message))` when the push
+/// is too large.
 pub fn read_push(
     git_dir: &Path,
     env: &[(String, String)],
     old: Option<&str>,
     new: &str,
+    tip_only: bool,
 ) -> Result<Result<Vec<PushedCommit>, String>> {
     let git = Git {
         git_dir,
         env,
         media_budget: MAX_MEDIA_BYTES.into(),
     };
-    let mut range = vec!["rev-list", "--reverse", "--topo-order", "--parents", new];
-    let not_old = old.map(|o| format!("^{o}"));
+    let mut range = match tip_only {
+        true => vec!["rev-list", "--no-walk", "--parents", new],
+        false => vec!["rev-list", "--reverse", "--topo-order", "--parents", new],
+    };
+    let not_old = old.filter(|_| !tip_only).map(|o| format!("^{o}"));
     if let Some(not_old) = &not_old {
         range.push(not_old);
     }
@@ -124,7 +130,9 @@ pub fn read_push(
         let object = String::from_utf8(git.run(&["cat-file", "commit", id])?).ok();
         commits.push(PushedCommit {
             id: id.to_owned(),
-            parents: parents.len(),
+            // A merge read `tip_only` is one Quire made (a pull's): its other side is not
+            // imported, so it is planned like a one-parent commit.
+            parents: if tip_only { parents.len().min(1) } else { parents.len() },
             changes,
             object,
         });

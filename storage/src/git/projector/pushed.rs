@@ -97,8 +97,9 @@ impl Projector {
         Ok(Some(gathering))
     }
 
-    /// Writes the pushed commit `object` as the next commit if its tree and parent are the ones
-    /// the log gives here; `None` if they are not.
+    /// Writes the pushed commit `object` as the next commit if its tree and first parent are the
+    /// ones the log gives here, and any other parent (the forge's side of a merge a pull made)
+    /// is in the repository; `None` if not.
     fn adopt(&mut self, object: &str, seq: u64, sink: &mut impl ObjectSink) -> Result<Option<ObjectId>> {
         let tree = self.tree.write(sink)?;
         let Ok(parsed) = gix::objs::CommitRef::from_bytes(object.as_bytes(), gix::hash::Kind::Sha1) else {
@@ -107,7 +108,11 @@ impl Projector {
         let Ok(commit) = parsed.into_owned() else {
             return Ok(None);
         };
-        if commit.tree != tree || commit.parents.to_vec() != self.tip.into_iter().collect::<Vec<_>>() {
+        let (first, others) = match commit.parents.split_first() {
+            Some((first, others)) => (Some(*first), others),
+            None => (None, &[][..]),
+        };
+        if commit.tree != tree || first != self.tip || !others.iter().all(|p| sink.contains(p)) {
             return Ok(None);
         }
         let id = sink.put(&RawObject(gix::objs::Kind::Commit, object.as_bytes()))?;
