@@ -74,6 +74,7 @@ test('mirrors: a rejected push is shown until the remote takes it', { timeout: 1
     const said = await notice.locator('[data-kind="push"]').innerText();
     assert.match(said, /^backup: pushing Quire’s posts to it failed/);
     assert.match(said, /\[rejected\]/, 'git’s own words');
+    assert.doesNotMatch(said, /hint:/, 'without git’s general hints');
     assert.match(said, /Next try /);
     // What to do for a remote that has commits Quire lacks: take them into Quire.
     await notice.locator('details.todo summary').click();
@@ -142,7 +143,7 @@ test('mirrors: a diverged forge is shown with the files both sides changed, as t
     const said = await notice.locator('[data-kind="diverged"]').innerText();
     assert.match(said, /^forge and Quire both changed the same files since they parted: nothing from its branch “trunk” was taken in/);
     assert.deepEqual(await notice.locator('.paths li').allInnerTexts(), ['content/posts/2026/hello.md', hostile], 'the paths, as text');
-    assert.match(await notice.locator('[data-kind="push"]').innerText(), /failed 3 times in a row: .*\[rejected\] \(non-fast-forward\)/);
+    assert.match(await notice.locator('[data-kind="push"]').innerText(), /failed 3 times in a row\.[\s\S]*\[rejected\] \(non-fast-forward\)/);
     assert.equal(await notice.locator('details.todo').count(), 1, 'the divergence’s steps resolve the refused push too');
     await notice.locator('details.todo summary').click();
     const todo = await notice.locator('details.todo').innerText();
@@ -164,7 +165,15 @@ test('mirrors: a diverged forge is shown with the files both sides changed, as t
     await page.click('#new-post');
     await page.waitForSelector('form.editor #title');
 
-    // Healthy again: the next read (here: when the network is back) takes the notice away.
+    // Another failed push: the next read (here: when the network is back) updates the notice, and
+    // the steps the reader opened stay open.
+    forge.failures = 4;
+    await context.setOffline(true);
+    await context.setOffline(false);
+    await waitFor(async () => /failed 4 times in a row/.test(await notice.locator('[data-kind="push"]').innerText()), { timeout: 20000, message: 'the notice to follow the status' });
+    assert.equal(await notice.locator('details.todo[open]').count(), 1);
+
+    // Healthy again: the next read takes the notice away.
     healthy = true;
     await context.setOffline(true);
     await context.setOffline(false);

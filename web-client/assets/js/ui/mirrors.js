@@ -74,7 +74,7 @@ function troubled(m) {
 
 /**
  * Shows one entry per troubled mirror, or nothing. Rebuilt only when its text changes, so the
- * live region announces a change once.
+ * live region announces a change once; a *What to do* the reader opened stays open.
  * @param {MirrorStatus[]} mirrors
  */
 function render(mirrors) {
@@ -82,64 +82,100 @@ function render(mirrors) {
   const text = JSON.stringify(mirrors);
   if (box.dataset.text === text) return;
   box.dataset.text = text;
+  const open = new Set([...box.querySelectorAll('.mirror')].filter((e) => e.querySelector('details[open]')).map((e) => e.getAttribute('data-remote')));
   box.replaceChildren(...mirrors.map(entry));
+  for (const e of box.querySelectorAll('.mirror')) {
+    if (open.has(e.getAttribute('data-remote'))) e.querySelector('details')?.setAttribute('open', '');
+  }
 }
+
+/**
+ * What went wrong, then one *What to do* for all of it.
+ * @typedef {object} Trouble
+ * @property {Child[]} said
+ * @property {Step[]} todo
+ */
 
 /** @param {MirrorStatus} m */
 function entry(m) {
-  const diverged = m.pull?.ok === false && m.pull.diverged;
+  const pull = m.pull?.ok === false ? pullTrouble(m, m.pull) : null;
+  // A diverged forge refuses the push too; the divergence's steps resolve both.
+  const push = m.failures > 0 ? pushTrouble(m, Boolean(pull && m.pull?.diverged)) : null;
+  const todo = [...(pull?.todo ?? []), ...(push?.todo ?? [])];
   return h('div', { class: 'mirror', 'data-remote': m.name },
-    m.pull?.ok === false ? pullTrouble(m, m.pull) : null,
-    m.failures > 0 ? pushTrouble(m, diverged) : null);
+    pull?.said, push?.said,
+    h('details', { class: 'todo' }, h('summary', {}, 'What to do'), h('ol', {}, todo.map((s) => h('li', {}, s)))));
 }
 
 /**
  * @param {MirrorStatus} m
  * @param {PullStatus} pull
+ * @returns {Trouble}
  */
 function pullTrouble(m, pull) {
   if (pull.diverged) {
     const conflicts = pull.conflicts ?? [];
-    return [
-      h('p', { class: 'said', 'data-kind': 'diverged' },
-        h('strong', {}, m.name), ` and Quire both changed ${conflicts.length === 1 ? 'the same file' : 'the same files'} since they parted: nothing from its branch “${pull.branch}” was taken in, and Quire’s posts are not pushed to it until this is resolved.`),
-      conflicts.length ? h('ul', { class: 'paths', 'aria-label': 'Changed on both sides' }, conflicts.map((p) => h('li', {}, h('code', {}, p)))) : null,
-      steps(forgeSteps(m, pull.branch, 'Resolve the files listed above')),
-    ];
+    const both = conflicts.length === 0 ? 'both have commits the other lacks'
+      : `both changed ${conflicts.length === 1 ? 'the same file' : 'the same files'} since they parted`;
+    return {
+      said: [
+        h('p', { class: 'said', 'data-kind': 'diverged' },
+          h('strong', {}, m.name), ` and Quire ${both}: nothing from its branch “${pull.branch}” was taken in, and Quire’s posts are not pushed to it until this is resolved.`),
+        conflicts.length ? h('ul', { class: 'paths', 'aria-label': 'Changed on both sides' }, conflicts.map((p) => h('li', {}, h('code', {}, p)))) : null,
+      ],
+      todo: forgeSteps(m, pull.branch, conflicts.length ? 'Resolve the files listed above' : 'Resolve any conflicting files'),
+    };
   }
   if (pull.problems.length) {
-    return [
-      h('p', { class: 'said', 'data-kind': 'refused' },
-        h('strong', {}, m.name), `: the latest changes on its branch “${pull.branch}” were not taken in; Quire refused:`),
-      h('ul', { class: 'paths' }, pull.problems.map((p) => h('li', {}, p))),
-      steps([['Fix these files on the forge’s branch “', pull.branch, '” and push there again; the next pull takes the changes in and this notice goes away.']]),
-    ];
+    return {
+      said: [
+        h('p', { class: 'said', 'data-kind': 'refused' },
+          h('strong', {}, m.name), `: the latest changes on its branch “${pull.branch}” were not taken in; Quire refused:`),
+        h('ul', { class: 'paths' }, pull.problems.map((p) => h('li', {}, p))),
+      ],
+      todo: [['Fix these files on the forge’s branch “', pull.branch, '” and push there again; the next pull takes the changes in and this notice goes away.']],
+    };
   }
-  return [
-    h('p', { class: 'said', 'data-kind': 'pull' },
-      h('strong', {}, m.name), `: pulling its branch “${pull.branch}” failed: ${pull.last_error ?? 'no reason given'}`),
-    steps([['Check that the server can fetch ', h('code', {}, m.url), ' without a prompt (an SSH key or a credential helper). The next webhook delivery or timed pull tries again.']]),
-  ];
+  return {
+    said: [h('p', { class: 'said', 'data-kind': 'pull' },
+      h('strong', {}, m.name), `: pulling its branch “${pull.branch}” failed.`, h('samp', { class: 'git' }, gitSaid(pull.last_error)))],
+    todo: [['Check that the server can fetch ', h('code', {}, m.url), ' without a prompt (an SSH key or a credential helper). The next webhook delivery or timed pull tries again.']],
+  };
 }
 
 /**
  * @param {MirrorStatus} m
  * @param {boolean} diverged  The steps for the divergence resolve this too.
+ * @returns {Trouble}
  */
 function pushTrouble(m, diverged) {
-  const error = (m.last_error ?? 'no reason given').replace(/[.\s]+$/, '');
+  const error = gitSaid(m.last_error);
   const retry = m.next_retry_at ? ` Next try ${when(m.next_retry_at)}.` : '';
-  const said = h('p', { class: 'said', 'data-kind': 'push' },
-    h('strong', {}, m.name), `: pushing Quire’s posts to it failed ${m.failures === 1 ? 'once' : `${m.failures} times in a row`}: ${error}.${retry} Your posts are safe on this server.`);
-  if (diverged) return said;
+  const said = [h('p', { class: 'said', 'data-kind': 'push' },
+    h('strong', {}, m.name), `: pushing Quire’s posts to it failed ${m.failures === 1 ? 'once' : `${m.failures} times in a row`}.${retry} Your posts are safe on this server.`,
+    h('samp', { class: 'git' }, error))];
+  if (diverged) return { said, todo: [] };
   // Refused as not a fast-forward: the remote has commits that Quire's `main` lacks.
   if (/rejected|non-fast-forward|fetch first/i.test(error)) {
-    return [said, steps(m.pull ? forgeSteps(m, m.pull.branch, 'Resolve any conflicting files') : behindSteps(m))];
+    return { said, todo: m.pull ? forgeSteps(m, m.pull.branch, 'Resolve any conflicting files') : behindSteps(m) };
   }
-  return [said, steps([[
-    'Check the remote’s URL (', h('code', {}, m.url), ') in the server’s ', h('code', {}, '[[git.remotes]]'),
-    ' and that the server can push there without a prompt (an SSH key or a credential helper). Quire keeps trying by itself; this notice goes away after the next successful push.',
-  ]])];
+  return {
+    said,
+    todo: [[
+      'Check the remote’s URL (', h('code', {}, m.url), ') in the server’s ', h('code', {}, '[[git.remotes]]'),
+      ' and that the server can push there without a prompt (an SSH key or a credential helper). Quire keeps trying by itself; this notice goes away after the next successful push.',
+    ]],
+  };
+}
+
+/**
+ * git's error without its `hint:` lines (general advice; the steps below are the specific one).
+ * @param {string | null} error
+ */
+function gitSaid(error) {
+  const parts = (error ?? '').split('; ');
+  const told = parts.filter((p) => !p.startsWith('hint:')).join('; ').trim();
+  return told || error || 'git gave no reason';
 }
 
 /** Quire's repository, for `git clone` and `git pull`. */
@@ -184,8 +220,4 @@ function behindSteps(m) {
 }
 
 /** @typedef {(string | Node)[]} Step  One step in words, with code and links as elements. */
-
-/** @param {Step[]} list */
-function steps(list) {
-  return h('details', { class: 'todo' }, h('summary', {}, 'What to do'), h('ol', {}, list.map((s) => h('li', {}, s))));
-}
+/** @typedef {import('./dom.js').Child} Child */
