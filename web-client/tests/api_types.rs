@@ -43,6 +43,11 @@ fn editor_types_match_the_openapi_document() {
         ("Problem", "Problem"),
         ("Tokens", "TokenResponse"),
         ("TokenInfo", "TokenInfo"),
+        ("StatusResponse", "StatusResponse"),
+        ("ProjectionState", "ProjectionState"),
+        ("GitStatus", "GitStatus"),
+        ("MirrorStatus", "MirrorStatus"),
+        ("PullStatus", "PullStatus"),
     ] {
         assert_eq!(
             typedef_properties(&source, typedef),

@@ -1,6 +1,6 @@
 // The editor's entry point: registers the service worker, keeps the header (network, pending
-// count, login, the alert for changes that need the author) current, routes `#/…` to the views
-// and starts the outbox replay.
+// count, login, the alert for changes that need the author) and the mirrors' notice current,
+// routes `#/…` to the views and starts the outbox replay.
 
 import { logout, session, setupPending } from './api.js';
 import { allItems } from './db.js';
@@ -14,6 +14,7 @@ import { listView } from './ui/list.js';
 import { loginView, setupView } from './ui/login.js';
 import { tokensView } from './ui/tokens.js';
 import { outboxView } from './ui/outbox-view.js';
+import { checkMirrors, watchMirrors } from './ui/mirrors.js';
 import { keepFresh, kick } from './ui/sync.js';
 
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -101,6 +102,7 @@ async function routeNow() {
     const loggedIn = () => {
       updateHeader();
       keepFresh();
+      checkMirrors();
       kick(true);
       if (location.hash === '#/login' || !location.hash) location.hash = '#/posts'; else route();
     };
@@ -129,7 +131,7 @@ function start() {
     channel.onmessage = (e) => {
       const type = /** @type {{type?: string}} */ (e.data)?.type;
       if (type === 'outbox') outboxChanged();
-      if (type === 'session') { updateHeader(); keepFresh(); }
+      if (type === 'session') { updateHeader(); keepFresh(); checkMirrors(); }
       if (type === 'upload-progress') bus.dispatchEvent(new CustomEvent('upload-progress', { detail: e.data }));
     };
   } catch { /* single-tab browsers */ }
@@ -144,10 +146,12 @@ function start() {
     await logout();
     toast(pending ? `Logged out. ${pending} unsent change${pending === 1 ? ' is' : 's are'} kept and sent after the next login.` : 'Logged out.');
     updateHeader();
+    checkMirrors();
     route();
   });
   updateHeader();
   keepFresh();
+  watchMirrors();
   route();
   kick(true);
 }

@@ -50,6 +50,51 @@
  * @typedef {object} SetupStatus  Whether the first admin is still to be created.
  * @property {boolean} pending
  *
+ * @typedef {object} StatusResponse  `GET /api/v1/status`: how far the projections of the log have come.
+ * @property {number} head  The seq of the newest durable event.
+ * @property {GitStatus} git
+ * @property {ProjectionState} site
+ * @property {unknown} webhooks  Counts of webhooks and deliveries (not used by the editor).
+ * @property {ProjectionState} publish
+ * @property {unknown[]} dataset_fetches  Scheduled dataset fetches (not used by the editor).
+ *
+ * @typedef {object} ProjectionState  Where a projection of the log stands.
+ * @property {boolean} enabled
+ * @property {number | null} position
+ * @property {number | null} lag
+ * @property {number} failures
+ * @property {string | null} last_error
+ *
+ * @typedef {object} GitStatus  The git projection (`content.git`) and its mirrors.
+ * @property {boolean} enabled
+ * @property {number | null} position
+ * @property {number | null} lag
+ * @property {number} max_lag
+ * @property {string | null} last_error
+ * @property {MirrorStatus[]} mirrors  One per `[[git.remotes]]`.
+ *
+ * @typedef {object} MirrorStatus  A remote that `main` is pushed to.
+ * @property {string} name
+ * @property {string} url  Without credentials.
+ * @property {number | null} pushed_seq
+ * @property {number} failures  Failed pushes since the last success (retried with growing pauses).
+ * @property {string | null} last_error  What `git push` said.
+ * @property {string | null} last_attempt_at
+ * @property {string | null} last_success_at
+ * @property {string | null} next_retry_at
+ * @property {PullStatus | null} [pull]  Pulls from a forge (`pull = true`); absent when off.
+ *
+ * @typedef {object} PullStatus  How pulling a forge's branch into Quire went.
+ * @property {string} branch  The forge's branch.
+ * @property {boolean | null} ok  Null before the first pull.
+ * @property {string | null} last_pull_at
+ * @property {string | null} last_error
+ * @property {boolean} diverged  Both sides changed the same files (`conflicts`): nothing imported, pushes refused.
+ * @property {string[]} conflicts  The paths both sides changed, e.g. `content/posts/2026/hello.md`.
+ * @property {string[]} problems  Why files were refused, each starting with its path.
+ * @property {string | null} commit
+ * @property {number} imported_events
+ *
  * @typedef {object} Tokens  What login and refresh answer.
  * @property {string} access_token
  * @property {string} refresh_token

@@ -1,4 +1,5 @@
-// Page-wide events ('outbox', 'session') and the clean-up of the current view's listeners.
+// Page-wide events ('outbox', 'session', 'synced': the outbox sent something) and the clean-up
+// of the current view's listeners.
 
 export const bus = new EventTarget();
 

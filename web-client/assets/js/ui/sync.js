@@ -37,6 +37,7 @@ export function kick(force = false) {
         needsLogin = r.needsLogin;
         schedule(r.retryAt, r.active > 0 && !r.needsLogin);
         if (r.needsLogin) bus.dispatchEvent(new Event('login-needed'));
+        if (r.sent > 0) bus.dispatchEvent(new Event('synced'));
       } catch (e) {
         console.warn('outbox replay failed', e);
         schedule(Date.now() + IDLE_RETRY_MS, true);
