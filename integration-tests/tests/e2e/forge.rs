@@ -126,6 +126,11 @@ fn commit_and_push(clone: &Path, message: &str) -> String {
     run(&["rev-parse", "HEAD"])
 }
 
+/// `git --git-dir <repo> <args>`; returns its output.
+fn in_repo(repo: &Path, args: &[&str]) -> String {
+    git(None, &[&["--git-dir", &repo.to_string_lossy()], args].concat())
+}
+
 fn write(clone: &Path, path: &str, text: &str) {
     let file = clone.join(path);
     std::fs::create_dir_all(file.parent().expect("folder")).expect("mkdir");
@@ -358,49 +363,18 @@ async fn a_forge_that_moved_on_beside_quire_is_merged_when_the_files_differ() {
         Some(merge.as_str()),
         "the events name the merge"
     );
-    let parents = git(
-        None,
-        &[
-            "--git-dir",
-            &content.to_string_lossy(),
-            "rev-list",
-            "--parents",
-            "-n",
-            "1",
-            "main",
-        ],
-    );
+    let parents = in_repo(&content, &["rev-list", "--parents", "-n", "1", "main"]);
     assert_eq!(
         parents.split_whitespace().collect::<Vec<_>>(),
         [merge.as_str(), quire_commit.as_str(), forge_commit.as_str()],
         "parents: Quire's main, then the forge's branch"
     );
-    let message = git(
-        None,
-        &[
-            "--git-dir",
-            &content.to_string_lossy(),
-            "log",
-            "-1",
-            "--format=%an%n%B",
-            "main",
-        ],
-    );
+    let message = in_repo(&content, &["log", "-1", "--format=%an%n%B", "main"]);
     assert!(
         message.starts_with("admin\n") && message.contains("content/posts/2026/forge-side.md"),
         "{message}"
     );
-    git(
-        None,
-        &[
-            "--git-dir",
-            &content.to_string_lossy(),
-            "fsck",
-            "--full",
-            "--strict",
-            "--no-dangling",
-        ],
-    );
+    in_repo(&content, &["fsck", "--full", "--strict", "--no-dangling"]);
     let report: AuditReport = f.admin.get("/api/v1/audit").await.json().await.expect("audit");
     assert!(report.ok, "{report:?}");
     let posts = f.admin.get("/api/v1/posts?limit=50").await.text().await.expect("posts");
@@ -437,7 +411,7 @@ async fn a_forge_that_moved_on_beside_quire_is_merged_when_the_files_differ() {
     let mut server = f.server;
     let dir = std::mem::replace(&mut server.dir, tempfile::tempdir().expect("tempdir"));
     server.stop().await;
-    let commits = git(None, &["--git-dir", &content.to_string_lossy(), "rev-list", "main"]);
+    let commits = in_repo(&content, &["rev-list", "main"]);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let rebuild = quire(dir.path(), &["rebuild", "git"]);
@@ -453,21 +427,11 @@ async fn a_forge_that_moved_on_beside_quire_is_merged_when_the_files_differ() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(
-        git(None, &["--git-dir", &content.to_string_lossy(), "rev-list", "main"]),
+        in_repo(&content, &["rev-list", "main"]),
         commits,
         "rebuilding git gives the same commit ids"
     );
-    git(
-        None,
-        &[
-            "--git-dir",
-            &content.to_string_lossy(),
-            "fsck",
-            "--full",
-            "--strict",
-            "--no-dangling",
-        ],
-    );
+    in_repo(&content, &["fsck", "--full", "--strict", "--no-dangling"]);
     let verify = quire(dir.path(), &["verify"]);
     assert!(
         verify.status.success(),
