@@ -78,6 +78,7 @@ pub fn rebuild(
     remove_dir_if_exists(&fresh)?;
     let mut projection = GitProjection::open(&fresh, settings.clone())?;
     let made = projection.catch_up_with(store, &mut progress)?;
+    projection.settle_packs();
     drop(projection);
     let old = sibling(path, "old");
     remove_dir_if_exists(&old)?;
