@@ -217,7 +217,7 @@ fn a_pack_written_before_a_crash_moved_main_is_harmless() {
 /// Whether a roll-up of small packs runs now (its `git repack` holds the packing lock).
 fn rolling_up(repo: &Path) -> bool {
     let lock = std::fs::File::open(repo.join(PACKING_LOCK_FILE));
-    lock.is_ok_and(|lock| lock.try_lock().is_err())
+    lock.is_ok_and(|lock| rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_err())
 }
 
 /// One post, then one catch-up: one commit and one pack, as a server does for each publish.

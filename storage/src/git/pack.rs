@@ -31,6 +31,9 @@ use super::tree::{ObjectSink, RepoSink};
 pub const LOOSE_LIMIT: usize = 1_000;
 /// Packs allowed before the small ones are rolled together.
 const MAX_PACKS: usize = 16;
+/// Packs allowed while a roll-up runs; past that the projection waits for it (a long catch-up
+/// writes packs faster than one thread of `pack-objects` combines them on a slow machine).
+pub(crate) const MOST_PACKS: usize = 96;
 /// `pack-objects` compares each object with this many of its neighbours (sorted by type and
 /// size). Successive versions of a year tree differ by one entry, so a small window finds them
 /// and keeps the work small on a Pi (3: 0.8 s for 200 trees of 10k entries, vs ~1 s at 10).
@@ -111,7 +114,16 @@ impl Packer {
     /// Called when `main` has moved: starts rolling small packs together in the background if
     /// there are too many and no roll-up runs yet.
     pub(crate) fn after_move(&mut self) {
-        if self.writer.take_finished() > 0 && !self.rollup.running() && count_packs(&self.git_dir) > MAX_PACKS {
+        if self.writer.take_finished() == 0 {
+            return;
+        }
+        let packs = count_packs(&self.git_dir);
+        if self.rollup.running() {
+            if packs > MOST_PACKS {
+                tracing::info!(packs, "waiting for the roll-up of small packs");
+                self.rollup.wait();
+            }
+        } else if packs > MAX_PACKS {
             self.rollup.start("rolling up small packs", ROLL_UP);
         }
     }

@@ -35,6 +35,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
+use rustix::fs::FlockOperation;
+
 /// The file whose lock a running `git repack` holds, in the repository folder.
 pub const LOCK_FILE: &str = "quire-packing.lock";
 /// How long a stopped roll-up gets to end on SIGTERM before it is killed.
@@ -52,8 +54,13 @@ pub struct PackingGuard {
 /// until the guard is dropped: what `git fsck` needs (it reads every pack it listed).
 pub fn hold_packing(git_dir: &Path) -> std::io::Result<PackingGuard> {
     let lock = open_lock(git_dir)?;
-    lock.lock()?;
+    rustix::fs::flock(&lock, FlockOperation::LockExclusive)?;
     Ok(PackingGuard { _lock: lock })
+}
+
+/// Takes the lock on `lock` if no one holds it; `false` if someone does (or it failed).
+fn try_lock(lock: &File) -> bool {
+    rustix::fs::flock(lock, FlockOperation::NonBlockingLockExclusive).is_ok()
 }
 
 fn open_lock(git_dir: &Path) -> std::io::Result<File> {
@@ -118,7 +125,7 @@ impl RollUp {
                 return false;
             }
         };
-        if lock.try_lock().is_err() {
+        if !try_lock(&lock) {
             tracing::debug!(what, "another git packing runs; skipped");
             return false;
         }
@@ -251,7 +258,7 @@ pub(crate) fn remove_leftovers(git_dir: &Path) {
     let Ok(lock) = open_lock(git_dir) else {
         return;
     };
-    if lock.try_lock().is_err() {
+    if !try_lock(&lock) {
         return;
     }
     let dir = git_dir.join("objects").join("pack");
