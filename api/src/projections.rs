@@ -61,8 +61,10 @@ impl Projections {
             waits: Some(waits),
         };
         let (posts, waits, stop) = (state.posts.clone(), this.waits(), this.stopped());
+        let retention = time::Duration::hours(i64::try_from(config.api.idempotency_retention_hours).unwrap_or(168));
+        let purge = crate::scheduler::Purge::new(retention);
         this.spawn("quire-scheduler", false, move || {
-            crate::scheduler::run(posts, waits, stop)
+            crate::scheduler::run(posts, purge, waits, stop)
         })?;
         if config.site.enabled {
             let settings = RunnerSettings {

@@ -6,8 +6,11 @@
 //! replace), then waits for the next tick. Ticking rather than waking on every event keeps a
 //! busy log from making it scan the scheduled posts thousands of times a second. The published
 //! post reaches the site and git like any other change: through its `PostPublished` event.
+//!
+//! The same thread purges idempotency records past their retention, at start and then hourly
+//! ([`Purge`]): one thread fewer than a task of its own on a blocking pool.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use quire_storage::runner::{wait, Backoff, Wake, MAX_BACKOFF};
 use quire_storage::{publish_due, Posts};
@@ -16,15 +19,47 @@ use tokio::sync::watch;
 
 /// How often the scheduler looks for due posts: a scheduled post appears at most this late.
 pub const TICK: Duration = Duration::from_secs(1);
+/// How often idempotency records past their retention are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+/// The purge of old idempotency records: those older than `retention`.
+#[derive(Debug)]
+pub struct Purge {
+    retention: time::Duration,
+    next: Instant,
+}
+
+impl Purge {
+    /// A purge of records older than `retention`; the first runs in the first round.
+    pub fn new(retention: time::Duration) -> Self {
+        Self {
+            retention,
+            next: Instant::now(),
+        }
+    }
+
+    fn run_if_due(&mut self, posts: &Posts) {
+        if Instant::now() < self.next {
+            return;
+        }
+        self.next = Instant::now() + PURGE_EVERY;
+        match posts.store().purge_idempotency(posts.now() - self.retention) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "purged old idempotency keys"),
+            Err(error) => tracing::warn!(%error, "purging idempotency keys failed"),
+        }
+    }
+}
 
 /// Runs rounds until `stop` becomes `true` or its sender is dropped, waiting on `waits`.
-pub fn run(posts: Posts, waits: Handle, mut stop: watch::Receiver<bool>) {
+pub fn run(posts: Posts, mut purge: Purge, waits: Handle, mut stop: watch::Receiver<bool>) {
     let mut heads = posts.store().subscribe();
     let mut backoff = Backoff::new(TICK * 2, MAX_BACKOFF);
     loop {
         if *stop.borrow() {
             return;
         }
+        purge.run_if_due(&posts);
         let now = posts.now();
         let pause = match publish_due(&posts, now) {
             Ok(published) => {

@@ -2,7 +2,6 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
@@ -167,7 +166,6 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
     let addr = listener.local_addr()?;
     let state = open_state(&config)?;
     bootstrap_admin(&state, addr)?;
-    spawn_idempotency_purge(&state);
     let projections = crate::projections::Projections::start(&config, &state)?;
     let data = web::Data::new(state.clone());
     let limit = config.api.max_body_bytes;
@@ -196,22 +194,4 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
         state,
         projections,
     })
-}
-
-fn spawn_idempotency_purge(state: &AppState) {
-    let (store, clock) = (state.store.clone(), state.posts.clock());
-    let retention = time::Duration::hours(i64::try_from(state.config.api.idempotency_retention_hours).unwrap_or(168));
-    actix_web::rt::spawn(async move {
-        let mut tick = actix_web::rt::time::interval(Duration::from_secs(3600));
-        loop {
-            tick.tick().await;
-            let store = store.clone();
-            let before = clock() - retention;
-            match web::block(move || store.purge_idempotency(before)).await {
-                Ok(Ok(n)) if n > 0 => tracing::info!(removed = n, "purged old idempotency keys"),
-                Ok(Err(e)) => tracing::warn!(error = %e, "purging idempotency keys failed"),
-                _ => {}
-            }
-        }
-    });
 }

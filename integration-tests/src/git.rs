@@ -29,6 +29,15 @@ pub fn git(dir: Option<&Path>, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
+/// `git --git-dir <repo> fsck <args>`, asserting success, once no background roll-up of small
+/// packs runs, and holding the next one off until it is done: fsck reads every pack it listed,
+/// and a roll-up deletes the packs it combined.
+pub fn fsck(repo: &Path, args: &[&str]) -> String {
+    let _packing = quire_storage::git::hold_packing(repo).expect("wait for git packing");
+    let repo = repo.to_string_lossy();
+    git(None, &[&["--git-dir", repo.as_ref(), "fsck"], args].concat())
+}
+
 /// `git --git-dir <repo> rev-parse main`.
 pub fn main_sha(repo: &Path) -> String {
     git(None, &["--git-dir", &repo.to_string_lossy(), "rev-parse", "main"])

@@ -139,6 +139,24 @@ impl BinaryServer {
 
     /// Like `start`, with extra environment variables (settings as `QUIRE_SECTION__KEY`).
     pub async fn start_with_env(data: &Path, env: &[(&str, &str)]) -> Self {
+        let server = Self::spawn_with_env(data, env);
+        quire_api::tls::install_default_provider();
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = http.get(format!("{}/healthz", server.base)).send().await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            assert!(Instant::now() < deadline, "quire did not become healthy");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        server
+    }
+
+    /// Starts `quire serve` like `start_with_env` without waiting for it to answer.
+    pub fn spawn_with_env(data: &Path, env: &[(&str, &str)]) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .expect("bind")
             .local_addr()
@@ -160,18 +178,6 @@ impl BinaryServer {
             .spawn()
             .expect("spawn quire");
         let base = format!("http://127.0.0.1:{port}");
-        quire_api::tls::install_default_provider();
-        let http = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(r) = http.get(format!("{base}/healthz")).send().await {
-                if r.status().is_success() {
-                    break;
-                }
-            }
-            assert!(Instant::now() < deadline, "quire did not become healthy");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
         Self { base, child }
     }
 

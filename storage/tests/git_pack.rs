@@ -7,7 +7,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use quire_storage::git::{count_loose_objects, verify};
+use quire_storage::git::{count_loose_objects, hold_packing, verify, PACKING_LOCK_FILE};
 use quire_storage::{Actor, Clock, GitProjection, GitSettings, NewPost, Posts, Role, SledOptions, SledStore, Status};
 use time::macros::datetime;
 use time::OffsetDateTime;
@@ -212,4 +212,88 @@ fn a_pack_written_before_a_crash_moved_main_is_harmless() {
     assert_eq!(git(&repo, &["rev-parse", "main"]), tip, "the same commits again");
     assert_eq!(count_loose_objects(&repo), 0);
     git(&repo, &["fsck", "--strict", "--no-progress"]);
+}
+
+/// Whether a roll-up of small packs runs now (its `git repack` holds the packing lock).
+fn rolling_up(repo: &Path) -> bool {
+    let lock = std::fs::File::open(repo.join(PACKING_LOCK_FILE));
+    lock.is_ok_and(|lock| rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_err())
+}
+
+/// One post, then one catch-up: one commit and one pack, as a server does for each publish.
+fn publish_one(posts: &Posts, store: &SledStore, projection: &mut GitProjection) {
+    create_posts(posts, 1);
+    assert_eq!(projection.catch_up(store).expect("catch up"), 1);
+}
+
+#[test]
+fn commits_made_while_a_roll_up_runs_are_all_kept_and_git_fsck_is_clean() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (store, posts) = open_store(dir.path());
+    let repo = dir.path().join("content.git");
+    let mut projection = GitProjection::open(&repo, GitSettings::default()).expect("open");
+    let (mut during, mut rounds) = (0, 0);
+    while rounds < 400 || during < 10 {
+        let running = rolling_up(&repo);
+        publish_one(&posts, &store, &mut projection);
+        during += usize::from(running && rolling_up(&repo));
+        rounds += 1;
+        assert!(rounds < 3_000, "only {during} commits were made while a roll-up ran");
+    }
+    // The packs were rolled up as the commits went on, without waiting for it.
+    assert!(packs(&repo) < 40, "{} packs", packs(&repo));
+    let packing = hold_packing(&repo).expect("wait for the roll-up");
+    git(&repo, &["fsck", "--full", "--strict", "--no-progress"]);
+    let commits = git(&repo, &["rev-list", "main"]);
+    assert_eq!(commits.lines().count(), rounds);
+    let mut trees = git(&repo, &["log", "--format=%T", "main"]);
+    trees.push_str(&commits);
+    let check = Command::new("git")
+        .arg("--git-dir")
+        .arg(&repo)
+        .args(["cat-file", "--batch-check"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child.stdin.take().expect("stdin").write_all(trees.as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("git cat-file");
+    let listing = String::from_utf8_lossy(&check.stdout);
+    assert!(!listing.contains("missing"), "{listing}");
+    assert_eq!(listing.lines().count(), 2 * rounds);
+    drop(packing);
+    let report = verify(&repo, &GitSettings::default(), store.as_ref()).expect("verify");
+    assert!(report.is_ok(), "{:?}", report.problems);
+}
+
+#[test]
+fn dropping_the_projection_stops_a_roll_up_at_once_and_the_repository_stays_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (store, posts) = open_store(dir.path());
+    let repo = dir.path().join("content.git");
+    let mut projection = GitProjection::open(&repo, GitSettings::default()).expect("open");
+    let mut rounds = 0;
+    while !rolling_up(&repo) {
+        publish_one(&posts, &store, &mut projection);
+        rounds += 1;
+        assert!(rounds < 200, "no roll-up started");
+    }
+    let started = std::time::Instant::now();
+    drop(projection);
+    assert!(
+        started.elapsed().as_millis() < 2_500,
+        "stopping took {:?}",
+        started.elapsed()
+    );
+    assert!(!rolling_up(&repo), "the roll-up goes on after the projection is gone");
+    git(&repo, &["fsck", "--full", "--strict", "--no-progress"]);
+    let mut projection = GitProjection::open(&repo, GitSettings::default()).expect("reopen");
+    publish_one(&posts, &store, &mut projection);
+    projection.settle_packs();
+    assert!(packs(&repo) <= 16, "{} packs after settling", packs(&repo));
+    let report = verify(&repo, &GitSettings::default(), store.as_ref()).expect("verify");
+    assert!(report.is_ok(), "{:?}", report.problems);
 }

@@ -79,6 +79,7 @@ pub fn rebuild(
     let mut projection = GitProjection::open(&fresh, settings.clone())?;
     let borrowed = borrow_objects(&fresh, path)?;
     let made = projection.catch_up_with(store, &mut progress)?;
+    projection.settle_packs();
     drop(projection);
     if borrowed {
         keep_borrowed_objects(&fresh)?;

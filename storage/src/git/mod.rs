@@ -33,7 +33,8 @@
 //! Every commit stores a new version of its year folder's tree (about 70 bytes per post of that
 //! year). The objects of a page go straight into one pack, each tree as a delta against its
 //! previous version, fsynced with its index before `main` moves ([`packfile`]); many small packs
-//! are rolled together with the `git` command ([`pack`]), so the repository stays small. A commit made
+//! are rolled together by the `git` command in the background ([`pack`], [`rollup`]): the repository stays
+//! small and no commit waits for it. A commit made
 //! on `main` by hand is kept: the projection continues on top of it, and [`verify`] reports it. An alias of an
 //! old slug is kept even if another post takes that slug later.
 
@@ -51,6 +52,7 @@ mod render;
 mod repo;
 mod report;
 mod restore;
+mod rollup;
 mod tree;
 mod verify;
 
@@ -66,6 +68,7 @@ pub use history::{post_commits, rebuild, CommitInfo};
 pub use pack::{count_loose_objects, LOOSE_LIMIT as LOOSE_OBJECT_LIMIT};
 pub use report::{PathChange, Problem, VerifyReport};
 pub use restore::{events_from_git, settings_of, GitEvents};
+pub use rollup::{hold_packing, PackingGuard, LOCK_FILE as PACKING_LOCK_FILE};
 pub use verify::verify;
 
 use pack::Packer;
@@ -198,6 +201,7 @@ impl GitProjection {
             self.packer.pack_old_loose_objects();
             self.checked_loose = true;
         }
+        self.packer.poll();
         let mut made = 0;
         loop {
             let events = store.events_after(self.projector.position(), PAGE)?;
@@ -208,6 +212,13 @@ impl GitProjection {
             made += events.len() as u64;
             progress(made, store.head().saturating_sub(self.projector.position()) + made);
         }
+    }
+
+    /// Waits for a background roll-up of small packs, then rolls up what is left to roll up:
+    /// call before handing a freshly written repository over. Dropping the projection instead
+    /// stops a running roll-up (harmless: it is done again later).
+    pub fn settle_packs(&mut self) {
+        self.packer.settle();
     }
 
     /// Commits one event (one already in git is skipped, so redelivery is harmless).

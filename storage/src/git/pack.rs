@@ -8,7 +8,8 @@
 //!   their previous version ([`PackWriter`]), written durably before `main` moves;
 //! - when there are more than [`MAX_PACKS`] packs, `git repack --geometric=2` rolls the small
 //!   ones into bigger ones (amortised, like a binary counter; the `git` command is already a
-//!   runtime dependency for mirrors);
+//!   runtime dependency for mirrors), in the background: the projection goes on committing
+//!   while it runs ([`super::rollup`] says why that is safe);
 //! - a repository opened with many loose objects (written before packs were, or by hand) is
 //!   packed once with `git repack -d`.
 //!
@@ -17,23 +18,28 @@
 //! optimisation, never a condition for the projection to go on.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use gix::objs::WriteTo;
 use gix::ObjectId;
 
 use super::error::Result;
 use super::packfile::PackWriter;
+use super::rollup::{self, RollUp};
 use super::tree::{ObjectSink, RepoSink};
 
 /// Loose objects found on opening a repository above which they are packed.
 pub const LOOSE_LIMIT: usize = 1_000;
 /// Packs allowed before the small ones are rolled together.
 const MAX_PACKS: usize = 16;
+/// Packs allowed while a roll-up runs; past that the projection waits for it (a long catch-up
+/// writes packs faster than one thread of `pack-objects` combines them on a slow machine).
+pub(crate) const MOST_PACKS: usize = 96;
 /// `pack-objects` compares each object with this many of its neighbours (sorted by type and
 /// size). Successive versions of a year tree differ by one entry, so a small window finds them
 /// and keeps the work small on a Pi (3: 0.8 s for 200 trees of 10k entries, vs ~1 s at 10).
 const WINDOW: &str = "--window=3";
+/// The roll-up: combines the small packs (the big ones stay as they are) into one.
+const ROLL_UP: &[&str] = &["repack", "-d", "-q", "--geometric=2", WINDOW];
 
 /// The packing state of one repository.
 #[derive(Debug)]
@@ -43,6 +49,7 @@ pub(crate) struct Packer {
     /// Write loose objects instead of packs (as Quire did before; tests make old repositories so).
     loose: bool,
     limit: usize,
+    rollup: RollUp,
 }
 
 /// Where the objects of one page go.
@@ -90,6 +97,7 @@ impl Packer {
             writer: PackWriter::new(git_dir),
             loose: false,
             limit: LOOSE_LIMIT,
+            rollup: RollUp::new(git_dir),
         }
     }
 
@@ -109,51 +117,46 @@ impl Packer {
         PageSink::Pack(&mut self.writer, repo)
     }
 
-    /// Called when `main` has moved: rolls small packs together if there are too many.
+    /// Called when `main` has moved: starts rolling small packs together in the background if
+    /// there are too many and no roll-up runs yet.
     pub(crate) fn after_move(&mut self) {
-        if self.writer.take_finished() > 0 && count_packs(&self.git_dir) > MAX_PACKS {
-            self.run(
-                "rolling up small packs",
-                &["repack", "-d", "-q", "--geometric=2", WINDOW],
-            );
+        if self.writer.take_finished() == 0 {
+            return;
+        }
+        let packs = count_packs(&self.git_dir);
+        if self.rollup.running() {
+            if packs > MOST_PACKS {
+                tracing::info!(packs, "waiting for the roll-up of small packs");
+                self.rollup.wait();
+            }
+        } else if packs > MAX_PACKS {
+            self.rollup.start("rolling up small packs", ROLL_UP);
+        }
+    }
+
+    /// Logs the end of a roll-up that finished (an idle projection calls this now and then).
+    pub(crate) fn poll(&mut self) {
+        self.rollup.running();
+    }
+
+    /// Waits for a running roll-up, then rolls up what is still above [`MAX_PACKS`] packs: a
+    /// repository that is written once and handed over (a rebuild) is left tidy.
+    pub(crate) fn settle(&mut self) {
+        self.rollup.wait();
+        if count_packs(&self.git_dir) > MAX_PACKS {
+            self.rollup.run_now("rolling up small packs", ROLL_UP);
         }
     }
 
     /// Packs every loose object once if the repository holds more than a limit's worth (an old
-    /// repository, or objects written by hand).
+    /// repository, or objects written by hand); removes what an interrupted `git` left.
     pub(crate) fn pack_old_loose_objects(&mut self) {
+        rollup::remove_leftovers(&self.git_dir);
         let loose = estimate_loose_objects(&self.git_dir);
         if loose >= self.limit {
             tracing::info!(loose, repo = %self.git_dir.display(), "packing the loose objects of the git repository");
-            self.run("packing the loose objects", &["repack", "-d", "-q", WINDOW]);
-        }
-    }
-
-    /// Runs `git --git-dir <repo> <args>`; logs and returns `false` on any failure.
-    fn run(&self, what: &str, args: &[&str]) -> bool {
-        let started = std::time::Instant::now();
-        let result = Command::new("git")
-            .arg("--git-dir")
-            .arg(&self.git_dir)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .output();
-        match result {
-            Ok(output) if output.status.success() => {
-                tracing::debug!(what, ms = started.elapsed().as_millis() as u64, "git packing");
-                true
-            }
-            Ok(output) => {
-                let stderr = String::from_utf8_lossy(&output.stderr);
-                tracing::warn!(what, status = %output.status, stderr = %stderr.trim(), "git packing failed");
-                false
-            }
-            Err(error) => {
-                tracing::warn!(what, %error, "could not run git to pack");
-                false
-            }
+            self.rollup
+                .run_now("packing the loose objects", &["repack", "-d", "-q", WINDOW]);
         }
     }
 }

@@ -32,6 +32,18 @@ fn remove_stale_locks(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Index slots of the projection's object database: one per pack on disk at a time. gix
+/// assumes 32 (or 1.1x the packs found on opening) and then fails a read ("too few index
+/// slots"); packs keep coming while a background roll-up runs, up to
+/// [`super::pack::MOST_PACKS`] before the projection waits for it, plus the roll-up's own.
+const ODB_SLOTS: u16 = 256;
+
+/// Opens the repository at `path` with room for [`ODB_SLOTS`] packs.
+fn open(path: &Path) -> Result<gix::Repository> {
+    let options = gix::open::Options::default().object_store_slots(gix::odb::store::init::Slots::Given(ODB_SLOTS));
+    gix::open_opts(path, options).map_err(gix_err(format!("opening {}", path.display())))
+}
+
 pub(crate) fn open_or_init(path: &Path) -> Result<gix::Repository> {
     let empty = match std::fs::read_dir(path) {
         Ok(mut entries) => entries.next().is_none(),
@@ -40,7 +52,7 @@ pub(crate) fn open_or_init(path: &Path) -> Result<gix::Repository> {
     };
     if !empty {
         remove_stale_locks(path)?;
-        return gix::open(path).map_err(gix_err(format!("opening {}", path.display())));
+        return open(path);
     }
     std::fs::create_dir_all(path).map_err(io_err("creating the git folder", path))?;
     let repo = gix::init_bare(path).map_err(gix_err(format!("creating {}", path.display())))?;
@@ -57,7 +69,8 @@ pub(crate) fn open_or_init(path: &Path) -> Result<gix::Repository> {
     );
     repo.edit_references_as(Some(head), None)
         .map_err(gix_err("pointing HEAD at main"))?;
-    Ok(repo)
+    drop(repo);
+    open(path)
 }
 
 /// Where `main` points, if it exists.

@@ -35,6 +35,9 @@ const MAX_PROBLEMS: usize = 200;
 
 /// Checks the repository at `path` against `store` (see the module docs).
 pub fn verify(path: &Path, settings: &GitSettings, store: &dyn Store) -> Result<VerifyReport> {
+    // Reads a stable set of packs: after a running roll-up, and none starts meanwhile (best
+    // effort: a read-only repository has no lock to take, and nothing rolls it up either).
+    let _packing = super::hold_packing(path).ok();
     let repo = gix::open(path).map_err(gix_err(format!("opening {}", path.display())))?;
     let mut history: Vec<CommitData> = first_parent_history(&repo, main_tip(&repo)?).collect::<Result<_>>()?;
     history.reverse();

@@ -450,11 +450,7 @@ async fn api_writes_racing_pushes_lose_nothing() {
     for n in 0..3 {
         wait_for_page(&s.admin, &format!("/posts/pushed-{n}/"), 200).await;
     }
-    let repo = s.data.join("content.git");
-    git_ok(
-        &s.work,
-        &["--git-dir", &repo.to_string_lossy(), "fsck", "--no-dangling"],
-    );
+    quire_integration_tests::git::fsck(&s.data.join("content.git"), &["--no-dangling"]);
     drop(s.server);
     assert_verified(&s.data);
 }

@@ -11,9 +11,12 @@
 //! publishes `--publishes` posts one at a time and times each until its page is on disk and its
 //! commit is in git, and ends with one table of issue 15's figures next to their anchors.
 //!
+//! With `--cold-start-events N` it measures the cold start instead ([`cold_start`]).
+//!
 //! ```text
 //! cargo build --release -p quire-api -p quire-integration-tests --bins
 //! target/release/quire-burst --posts 10000 --connections 64 --idle-seconds 10
+//! target/release/quire-burst --cold-start-events 100000
 //! ```
 
 use std::io::Write as _;
@@ -29,6 +32,8 @@ use quire_integration_tests::proc_status::{cpu_time, ProcStatus};
 use quire_integration_tests::{BinaryServer, Client, ADMIN};
 use quire_openapi::StatusResponse;
 use serde_json::json;
+
+mod cold_start;
 
 #[derive(Debug, Parser)]
 #[command(about = "Memory and threads of a Quire server through a burst of creates and git's catch-up")]
@@ -46,6 +51,14 @@ struct Args {
     /// disk and its commit is in git.
     #[arg(long, default_value_t = 100)]
     publishes: usize,
+    /// Measure the cold start instead: make a data folder of this many creates through the API
+    /// (over `--connections`), let git and the site catch up, stop the server, then time each of
+    /// `--cold-start-runs` starts from spawning the binary to `/readyz` answering 200.
+    #[arg(long, default_value_t = 0)]
+    cold_start_events: usize,
+    /// Starts timed by `--cold-start-events`.
+    #[arg(long, default_value_t = 5)]
+    cold_start_runs: usize,
 }
 
 /// The samples of one phase.
@@ -65,6 +78,9 @@ impl Phase {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if args.cold_start_events > 0 {
+        return cold_start::measure(args.cold_start_events, args.connections, args.cold_start_runs.max(1)).await;
+    }
     let data = tempfile::tempdir_in(std::env::current_dir()?).context("temp dir")?;
     let fsyncs = fsync_rate(data.path())?;
     let server = BinaryServer::start_with_env(data.path(), &[("QUIRE_GIT__ENABLED", "true")]).await;
