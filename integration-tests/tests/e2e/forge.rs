@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use quire_api::git::RemoteConfig;
-use quire_integration_tests::git::{git, main_sha, quire, wait_for_git, wait_for_status};
+use quire_integration_tests::git::{fsck, git, main_sha, quire, wait_for_git, wait_for_status};
 use quire_integration_tests::{Client, TestServer};
 use quire_openapi::{AuditReport, EventList, PostResponse, PullStatus, StatusResponse};
 use serde_json::json;
@@ -374,7 +374,7 @@ async fn a_forge_that_moved_on_beside_quire_is_merged_when_the_files_differ() {
         message.starts_with("admin\n") && message.contains("content/posts/2026/forge-side.md"),
         "{message}"
     );
-    in_repo(&content, &["fsck", "--full", "--strict", "--no-dangling"]);
+    fsck(&content, &["--full", "--strict", "--no-dangling"]);
     let report: AuditReport = f.admin.get("/api/v1/audit").await.json().await.expect("audit");
     assert!(report.ok, "{report:?}");
     let posts = f.admin.get("/api/v1/posts?limit=50").await.text().await.expect("posts");
@@ -431,7 +431,7 @@ async fn a_forge_that_moved_on_beside_quire_is_merged_when_the_files_differ() {
         commits,
         "rebuilding git gives the same commit ids"
     );
-    in_repo(&content, &["fsck", "--full", "--strict", "--no-dangling"]);
+    fsck(&content, &["--full", "--strict", "--no-dangling"]);
     let verify = quire(dir.path(), &["verify"]);
     assert!(
         verify.status.success(),
