@@ -185,6 +185,14 @@ async fn pull_status(admin: &Client) -> (StatusResponse, PullStatus) {
     (status, pull)
 }
 
+/// Announces a push to `main` GitHub-style (answered 202) and waits for the pull it starts
+/// (the first after `after`, its `last_pull_at`).
+async fn announce_push(f: &Forge, after: Option<time::OffsetDateTime>) -> PullStatus {
+    let (accepted, body) = deliver(f, "forge", &github("push", PUSH_MAIN), PUSH_MAIN).await;
+    assert_eq!(accepted, 202, "{body}");
+    next_pull(&f.admin, after).await
+}
+
 /// Waits until a pull after `after` (its `last_pull_at`) is recorded.
 async fn next_pull(admin: &Client, after: Option<time::OffsetDateTime>) -> PullStatus {
     let status = wait_for_status(admin, Duration::from_secs(60), |s| {
@@ -242,9 +250,7 @@ async fn signed_deliveries_import_the_forges_commits_and_bad_ones_are_refused() 
     assert_eq!(events_after(&f.admin, 0).await.head, head);
 
     // A GitHub-signed push event imports the commit.
-    let (accepted, body) = deliver(&f, "forge", &github("push", PUSH_MAIN), PUSH_MAIN).await;
-    assert_eq!(accepted, 202, "{body}");
-    let pull = next_pull(&f.admin, None).await;
+    let pull = announce_push(&f, None).await;
     assert_eq!(pull.ok, Some(true), "{pull:?}");
     assert_eq!(
         (pull.commit.as_deref(), pull.imported_events),
@@ -302,9 +308,7 @@ async fn signed_deliveries_import_the_forges_commits_and_bad_ones_are_refused() 
     assert!(!text.contains("\nid:"), "the forge's file stays as written: {text}");
     write(&f.clone, made, &text.replace("Edited in the browser.", "Edited twice."));
     let third = commit_and_push(&f.clone, "third edit");
-    let (accepted, body) = deliver(&f, "forge", &github("push", PUSH_MAIN), PUSH_MAIN).await;
-    assert_eq!(accepted, 202, "{body}");
-    let pull = next_pull(&f.admin, pull.last_pull_at).await;
+    let pull = announce_push(&f, pull.last_pull_at).await;
     assert_eq!(
         (pull.ok, pull.commit.as_deref()),
         (Some(true), Some(third.as_str())),
@@ -340,9 +344,7 @@ async fn a_forge_that_moved_on_beside_quire_is_merged_when_the_files_differ() {
     let quire_side = wait_for_git(&f.admin).await;
     let quire_commit = main_sha(&content);
 
-    let (accepted, text) = deliver(&f, "forge", &github("push", PUSH_MAIN), PUSH_MAIN).await;
-    assert_eq!(accepted, 202, "{text}");
-    let pull = next_pull(&f.admin, None).await;
+    let pull = announce_push(&f, None).await;
     assert_eq!(pull.ok, Some(true), "{pull:?}");
     assert!(!pull.diverged && pull.conflicts.is_empty(), "{pull:?}");
     assert_eq!(
@@ -396,9 +398,7 @@ async fn a_forge_that_moved_on_beside_quire_is_merged_when_the_files_differ() {
         &text.replace("On the forge.", "On the forge, again."),
     );
     let again = commit_and_push(&f.clone, "forge side, again");
-    let (accepted, text) = deliver(&f, "forge", &github("push", PUSH_MAIN), PUSH_MAIN).await;
-    assert_eq!(accepted, 202, "{text}");
-    let pull = next_pull(&f.admin, pull.last_pull_at).await;
+    let pull = announce_push(&f, pull.last_pull_at).await;
     assert_eq!(
         (pull.ok, pull.commit.as_deref()),
         (Some(true), Some(again.as_str())),
@@ -546,9 +546,7 @@ async fn a_forge_commit_with_a_bad_file_is_refused_with_its_paths() {
     );
     commit_and_push(&f.clone, "bad files");
     let head = events_after(&f.admin, 0).await.head;
-    let (accepted, text) = deliver(&f, "forge", &github("push", PUSH_MAIN), PUSH_MAIN).await;
-    assert_eq!(accepted, 202, "{text}");
-    let pull = next_pull(&f.admin, None).await;
+    let pull = announce_push(&f, None).await;
     assert_eq!(pull.ok, Some(false), "{pull:?}");
     assert!(!pull.diverged);
     let problems = pull.problems.join("\n");
@@ -592,9 +590,7 @@ async fn an_image_committed_on_the_forge_becomes_media() {
     std::fs::write(f.clone.join("static/media/diagram.png"), &png).expect("write");
     let commit = commit_and_push(&f.clone, "a diagram");
     let head = events_after(&f.admin, 0).await.head;
-    let (accepted, text) = deliver(&f, "forge", &github("push", PUSH_MAIN), PUSH_MAIN).await;
-    assert_eq!(accepted, 202, "{text}");
-    let pull = next_pull(&f.admin, None).await;
+    let pull = announce_push(&f, None).await;
     assert_eq!((pull.ok, pull.imported_events), (Some(true), 1), "{pull:?}");
     let events = events_after(&f.admin, head).await.events;
     assert_eq!(events[0].event_type, "MediaUploaded");
