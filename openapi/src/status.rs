@@ -134,7 +134,8 @@ pub struct PullStatus {
     /// it.
     pub diverged: bool,
     /// The files both sides changed since they parted (when `diverged`), e.g.
-    /// `content/posts/2026/hello.md`.
+    /// `content/posts/2026/hello.md`. Empty, like `problems`, for callers who may not read
+    /// every post (the paths name anyone's drafts).
     #[serde(default)]
     pub conflicts: Vec<String>,
     /// What refused the last import, each starting with the path it is about.

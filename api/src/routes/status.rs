@@ -12,7 +12,9 @@ use crate::write::post_id;
 
 /// `GET /api/v1/status` — the log's head, git's and the site's position and lag, each
 /// mirror's state, how the webhooks fare (counts only) and how far the site is published.
-pub async fn status(_auth: Auth, state: web::Data<AppState>) -> ApiResult {
+/// A pull's file paths (`conflicts`, `problems`) name posts of anyone, drafts included: only
+/// callers who may read every post (as `content.git` itself) get them.
+pub async fn status(auth: Auth, state: web::Data<AppState>) -> ApiResult {
     let head = state.store.head();
     let site = state.site.position().filter(|_| state.config.site.enabled);
     let webhooks = web::block({
@@ -20,10 +22,17 @@ pub async fn status(_auth: Auth, state: web::Data<AppState>) -> ApiResult {
         move || webhooks_status(&state, head)
     })
     .await??;
-    let dataset_fetches = dataset_fetches(&state, &_auth).await;
+    let dataset_fetches = dataset_fetches(&state, &auth).await;
+    let mut git = state.git.snapshot(head);
+    if auth.actor.require_read_all().is_err() {
+        for pull in git.mirrors.iter_mut().filter_map(|m| m.pull.as_mut()) {
+            pull.conflicts.clear();
+            pull.problems.clear();
+        }
+    }
     Ok(HttpResponse::Ok().json(StatusResponse {
         head,
-        git: state.git.snapshot(head),
+        git,
         site: ProjectionState {
             enabled: state.config.site.enabled,
             position: site,

@@ -475,6 +475,13 @@ async fn a_forge_that_changed_the_same_file_is_reported_with_the_paths_and_nothi
     let pull = next_pull(&f.admin, None).await;
     assert!(pull.diverged && pull.ok == Some(false), "{pull:?}");
     assert_eq!(pull.conflicts, [path], "{pull:?}");
+    // The paths name posts of anyone's: an author (who cannot read others' drafts) gets none.
+    let ann = json!({"username": "ann", "password": "user-password-1", "role": "author"});
+    let created = f.admin.post_json("/api/v1/users", &ann, &[]).await;
+    assert_eq!(created.status(), 201);
+    let ann = Client::login(&f.server.base, "ann", "user-password-1").await;
+    let (_, seen) = pull_status(&ann).await;
+    assert!(seen.diverged && seen.conflicts.is_empty(), "{seen:?}");
     assert!(
         pull.last_error
             .as_deref()
