@@ -140,10 +140,13 @@ impl Site {
 
     /// Brings `pages` on disk in line with the published `posts`: writes those whose bytes
     /// changed and removes those that should no longer exist. Everything it changed is durable
-    /// when it returns.
+    /// when it returns. Posts' own pages come first, the lists that show them after (the archive
+    /// and the sitemap name every post: at 10k posts they take most of the time), so the page
+    /// a person opens after publishing is there soonest.
     pub fn write_pages(&self, pages: &BTreeSet<PagePath>, posts: &[PostInput]) -> Result<RenderReport> {
         let index = PostIndex::new(posts);
-        let pages: Vec<&PagePath> = pages.iter().filter(|p| is_safe(p)).collect();
+        let mut pages: Vec<&PagePath> = pages.iter().filter(|p| is_safe(p)).collect();
+        pages.sort_by_key(|p| !matches!(p, PagePath::Post(_)));
         let threads = pages.len().min(writers());
         let mut report = if threads < 2 {
             self.write_chunk(&pages, &index)?

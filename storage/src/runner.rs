@@ -3,9 +3,11 @@
 //!
 //! The loop catches up when the durable head moves (and at least every `idle_check`), reports
 //! its position and last error through [`Report`], retries failures with exponential
-//! [`Backoff`], coalesces only while writes keep coming (a catch-up that ends with new events
-//! already waiting pauses `coalesce` to take the rest of the burst in one go; an idle log gets
-//! each change applied at once), and stops between two catch-ups when asked. It runs on a
+//! [`Backoff`], coalesces only while writes keep coming (a catch-up that applied
+//! [`BURST_EVENTS`] or more and ends with new ones already waiting pauses `coalesce` to take the
+//! rest of the burst in one go; an idle log gets each change applied at once, and so do changes
+//! that arrive one by one while the one before is being applied), and stops between two
+//! catch-ups when asked. It runs on a
 //! thread of its own (projections block on disk I/O and are not `Send`: gix shares caches with
 //! `Rc`), waiting on one small runtime that every runner shares.
 
@@ -145,6 +147,11 @@ impl RunnerSettings {
     }
 }
 
+/// A catch-up that applied at least this many events, with more already waiting, is taken as
+/// a burst and followed by the `coalesce` pause. Fewer are people publishing now and then: each
+/// change is applied at once, also when it arrived while the one before it was being applied.
+pub const BURST_EVENTS: u64 = 8;
+
 /// The longest pause between two attempts of a projection, the scheduler or a mirror's default.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -199,9 +206,13 @@ impl Runner {
             }
             heads.borrow_and_update();
             let wake = match self.step(&mut projection, &mut open) {
-                Ok(()) => {
+                Ok(applied) => {
                     backoff.reset();
-                    let burst = heads.has_changed().unwrap_or(false) && !self.settings.coalesce.is_zero();
+                    // A few events are people's changes, not a burst, even when the next
+                    // arrived meanwhile (a slow page set at a big site): apply that one at once.
+                    let burst = applied >= BURST_EVENTS
+                        && heads.has_changed().unwrap_or(false)
+                        && !self.settings.coalesce.is_zero();
                     if burst {
                         Wake::After(self.settings.coalesce)
                     } else {
@@ -224,7 +235,7 @@ impl Runner {
         &self,
         projection: &mut Option<P>,
         open: &mut impl FnMut() -> Result<P, ProjectionError>,
-    ) -> Result<(), ProjectionError> {
+    ) -> Result<u64, ProjectionError> {
         let projection = match projection {
             Some(projection) => projection,
             None => projection.insert(open()?),
@@ -239,7 +250,7 @@ impl Runner {
         if applied > 0 {
             tracing::debug!(projection = self.settings.name, applied, checkpoint, "caught up");
         }
-        Ok(())
+        Ok(applied)
     }
 }
 

@@ -192,6 +192,87 @@ fn a_page_of_events_is_one_pack_with_no_loose_object_and_git_reads_it() {
     assert!(report.is_ok(), "{:?}", report.problems);
 }
 
+/// The `.idx` files of the repository's packs.
+fn pack_indexes(repo: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(repo.join("objects").join("pack"))
+        .expect("pack folder")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+        .collect()
+}
+
+/// `verify-pack -v`'s lines for the trees of the pack with index `idx`, split in fields: 5 for
+/// an object stored whole, 7 for a delta (its depth is the sixth).
+fn pack_trees(repo: &Path, idx: &Path) -> Vec<Vec<String>> {
+    git(repo, &["verify-pack", "-v", idx.to_str().expect("utf-8 path")])
+        .lines()
+        .map(|l| l.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+        .filter(|f| f.get(1).is_some_and(|t| t == "tree"))
+        .collect()
+}
+
+/// How many trees bigger than `bytes` a listing has stored whole.
+fn whole_bigger_than(trees: &[Vec<String>], bytes: usize) -> usize {
+    (trees.iter())
+        .filter(|f| f.len() == 5 && f[2].parse::<usize>().expect("size") > bytes)
+        .count()
+}
+
+#[test]
+fn a_pack_stores_a_big_folder_whole_once_and_a_roll_up_can_chain_those_whole_versions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (store, posts) = open_store(dir.path());
+    let repo = dir.path().join("content.git");
+    let mut projection = GitProjection::open(&repo, GitSettings::default()).expect("open");
+    create_posts(&posts, 300);
+    projection.catch_up(store.as_ref()).expect("catch up");
+    let before = pack_indexes(&repo);
+    // One page of 200 commits on a year folder of 300 posts and more: one pack.
+    create_posts(&posts, 200);
+    assert_eq!(projection.catch_up(store.as_ref()).expect("catch up"), 200);
+    let new: Vec<_> = pack_indexes(&repo)
+        .into_iter()
+        .filter(|p| !before.contains(p))
+        .collect();
+    assert_eq!(new.len(), 1, "one page, one pack");
+    let trees = pack_trees(&repo, &new[0]);
+    // The year folder's versions are the big trees (300 to 500 entries): whole once, at the
+    // start of the pack, then deltas, every 10th against that whole version.
+    assert_eq!(
+        whole_bigger_than(&trees, 5_000),
+        1,
+        "the year folder stored whole more than once: {trees:?}"
+    );
+    let deepest = (trees.iter())
+        .filter(|f| f.len() == 7)
+        .map(|f| f[5].parse::<u32>().expect("depth"))
+        .max();
+    assert!(
+        deepest.is_some_and(|d| (8..=10).contains(&d)),
+        "deepest chain {deepest:?}"
+    );
+
+    // Another page, another pack that starts with the folder whole. Rolled up as the
+    // projection's roll-up does (window 3, git's depth 50), the whole versions become deltas
+    // of each other: with 50-deep chains below them git would have to keep each whole.
+    create_posts(&posts, 200);
+    assert_eq!(projection.catch_up(store.as_ref()).expect("catch up"), 200);
+    git(&repo, &["repack", "-a", "-d", "-q", "--window=3"]);
+    let packed = pack_indexes(&repo);
+    assert_eq!(packed.len(), 1);
+    let trees = pack_trees(&repo, &packed[0]);
+    assert_eq!(
+        whole_bigger_than(&trees, 5_000),
+        1,
+        "whole year folders after the roll-up: {trees:?}"
+    );
+
+    git(&repo, &["fsck", "--full", "--strict", "--no-progress"]);
+    assert_eq!(git(&repo, &["rev-list", "--count", "main"]).trim(), "700");
+    let report = verify(&repo, &GitSettings::default(), store.as_ref()).expect("verify");
+    assert!(report.is_ok(), "{:?}", report.problems);
+}
+
 #[test]
 fn a_pack_written_before_a_crash_moved_main_is_harmless() {
     let dir = tempfile::tempdir().expect("tempdir");

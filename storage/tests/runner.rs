@@ -27,8 +27,9 @@ impl Projection for Counter {
         if n < self.fail {
             return Err("the disk is full".into());
         }
-        std::thread::sleep(self.pause);
+        // Reads the events first, then takes `pause` to apply them, like a projection rendering.
         let (from, head) = (self.checkpoint.load(Ordering::SeqCst), store.head());
+        std::thread::sleep(self.pause);
         self.checkpoint.store(head, Ordering::SeqCst);
         progress(head);
         Ok(head - from)
@@ -133,21 +134,57 @@ fn an_idle_log_is_applied_at_once_without_waiting_to_coalesce() {
 }
 
 #[test]
-fn a_steady_stream_of_writes_is_taken_in_few_catch_ups() {
+fn a_change_arriving_while_a_single_change_is_applied_does_not_wait_to_coalesce() {
+    // A big site takes a while to apply one change; a second person's change that arrives
+    // meanwhile is not a burst (nor are a few: fewer than `BURST_EVENTS`). Coalescing for 30 s would hold it back that long.
     let settings = RunnerSettings {
-        coalesce: Duration::from_millis(100),
+        coalesce: Duration::from_secs(30),
         ..RunnerSettings::new("counter")
     };
-    let running = start(settings, 0, Duration::from_millis(20));
-    // Writes keep coming for about 1.5 s: catching up after each (20 ms) would take ~75
-    // catch-ups; pausing 100 ms while they keep coming takes ~12.
-    for n in 0..300 {
-        create(&running.posts, &format!("post {n}"));
+    let running = start(settings, 0, Duration::from_millis(300));
+    // The first catch-up (of the empty log) runs at start; let it end.
+    std::thread::sleep(Duration::from_millis(500));
+    let before = running.catch_ups.load(Ordering::SeqCst);
+    create(&running.posts, "first");
+    // Let the catch-up of the first change begin, then write the second during it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while running.catch_ups.load(Ordering::SeqCst) == before {
+        assert!(Instant::now() < deadline, "the runner never caught up");
         std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let asked = Instant::now();
+    create(&running.posts, "second");
+    caught_up(&running);
+    assert!(
+        asked.elapsed() < Duration::from_secs(10),
+        "the second change waited {:?}: the 30 s coalescing pause",
+        asked.elapsed()
+    );
+    assert_eq!(running.status.position(), Some(2));
+    stop(running);
+}
+
+#[test]
+fn a_steady_stream_of_writes_is_taken_in_few_catch_ups() {
+    let settings = RunnerSettings {
+        coalesce: Duration::from_millis(200),
+        ..RunnerSettings::new("counter")
+    };
+    let running = start(settings, 0, Duration::from_millis(50));
+    // Writes keep coming for 1.5 s, many per catch-up: catching up after each (50 ms) would
+    // take 30 catch-ups; pausing 200 ms while they keep coming takes ~6.
+    let began = Instant::now();
+    let mut n = 0;
+    while began.elapsed() < Duration::from_millis(1500) {
+        create(&running.posts, &format!("post {n}"));
+        n += 1;
     }
     caught_up(&running);
     let catch_ups = running.catch_ups.load(Ordering::SeqCst);
-    assert!(catch_ups < 40, "300 events over 1.5 s took {catch_ups} catch-ups");
+    // A burst is at least `BURST_EVENTS` per catch-up: 160 writes a second here.
+    assert!(n >= 240, "only {n} writes in 1.5 s: too slow to be a burst");
+    assert!(catch_ups < 15, "{n} events over 1.5 s took {catch_ups} catch-ups");
     stop(running);
 }
 

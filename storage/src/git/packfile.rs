@@ -6,8 +6,13 @@
 //! a tree is stored as an `OFS_DELTA` against the version before it in the same pack ("copy the
 //! common prefix, insert the changed bytes, copy the common suffix"), found by comparing the two
 //! encodings, so a commit costs the hashing of its trees (the ids need it) plus a few hundred
-//! bytes. Every [`MAX_DEPTH`] versions, and at the start of each pack, a tree is stored whole, so
-//! no delta chain is longer than git's own default.
+//! bytes. A tree is stored whole only at the start of each pack; every [`MAX_DEPTH`] versions the
+//! chain starts again from that whole version, with a delta that copies the entries the two
+//! share ([`make_tree_delta`]: a few KB for a page's new posts, where a whole year folder of 30k
+//! posts is ~2 MB), so a pack holds each folder whole once. Chains stay short (10) so that the
+//! roll-up can store those whole versions as deltas of each other: git never lets a chain grow
+//! past its `pack.depth` (50), so a whole version with 50-deep chains below it stays whole
+//! forever (at 30k posts in one year, 69 of them made 20 of a 33 MB pack).
 //!
 //! The pack is kept in memory (at most about [`MAX_PACK_BYTES`], then it is finished and a new one
 //! begun) and written with its `.idx` (version 2) by [`PackWriter::finish`]: pack, then index,
@@ -28,8 +33,8 @@ use gix::ObjectId;
 use super::error::{gix_err, io_err, Result};
 use super::tree::ObjectSink;
 
-/// Longest delta chain written (git's `pack.depth` default).
-const MAX_DEPTH: u32 = 50;
+/// Longest delta chain written: a fifth of git's `pack.depth` (see the module docs).
+const MAX_DEPTH: u32 = 10;
 /// A pack is finished once it is this big, so a page with large media stays bounded in memory.
 const MAX_PACK_BYTES: usize = 16 << 20;
 /// Copy instructions of a delta copy at most this many bytes each (what git itself emits).
@@ -45,6 +50,9 @@ struct Base {
     bytes: Vec<u8>,
     /// Whether it is in the current pack (bases are kept allocated from one pack to the next).
     live: bool,
+    /// The version stored whole in the current pack: where a chain at [`MAX_DEPTH`] starts again.
+    root_offset: u64,
+    root: Vec<u8>,
 }
 
 /// One object of the pack, for the index.
@@ -136,12 +144,16 @@ impl PackWriter {
     fn append(&mut self, key: Option<&[u8]>, kind: Kind, id: ObjectId, encoded: &[u8]) -> Result<()> {
         let offset = 12 + self.body.len() as u64;
         let start = self.body.len();
-        let base = key
-            .and_then(|k| self.bases.get(k))
-            .filter(|b| b.live && b.depth < MAX_DEPTH);
+        let base = key.and_then(|k| self.bases.get(k)).filter(|b| b.live);
         let delta_of = base.and_then(|b| {
-            make_delta(&b.bytes, encoded, &mut self.delta);
-            (self.delta.len() < encoded.len() / 2).then_some((b.offset, b.depth))
+            let (offset, depth) = if b.depth < MAX_DEPTH {
+                make_delta(&b.bytes, encoded, &mut self.delta);
+                (b.offset, b.depth)
+            } else {
+                make_tree_delta(&b.root, encoded, &mut self.delta)?;
+                (b.root_offset, 0)
+            };
+            (self.delta.len() < encoded.len() / 2).then_some((offset, depth))
         });
         let depth = match delta_of {
             Some((base_offset, depth)) => {
@@ -175,6 +187,11 @@ impl PackWriter {
             base.depth = depth;
             base.bytes.clear();
             base.bytes.extend_from_slice(encoded);
+            if depth == 0 || !base.live {
+                base.root_offset = offset;
+                base.root.clear();
+                base.root.extend_from_slice(encoded);
+            }
             base.live = true;
         }
         Ok(())
@@ -275,11 +292,80 @@ fn make_delta(base: &[u8], target: &[u8], out: &mut Vec<u8>) {
         .take_while(|(a, b)| a == b)
         .count();
     copy(out, 0, prefix);
-    for chunk in target[prefix..target.len() - suffix].chunks(0x7f) {
+    insert(out, &target[prefix..target.len() - suffix]);
+    copy(out, base.len() - suffix, suffix);
+}
+
+/// A delta from tree `base` to tree `target` that copies every entry of `target` found in
+/// `base` (runs of them with one instruction) and inserts the others: what two versions of a
+/// folder many changes apart need, where [`make_delta`] would insert everything between the
+/// first and the last change. `None` if either is not a well-formed tree encoding.
+fn make_tree_delta(base: &[u8], target: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    let mut known = HashMap::new();
+    for (start, end) in tree_entries(base)? {
+        known.entry(&base[start..end]).or_insert(start);
+    }
+    let entries = tree_entries(target)?;
+    out.clear();
+    delta_size(out, base.len());
+    delta_size(out, target.len());
+    // The copy being extended (base offset, length) and where the pending insert starts.
+    let mut run: Option<(usize, usize)> = None;
+    let mut insert_from: Option<usize> = None;
+    for (start, end) in entries {
+        match known.get(&target[start..end]) {
+            Some(&from) => {
+                if let Some(at) = insert_from.take() {
+                    insert(out, &target[at..start]);
+                }
+                run = match run {
+                    Some((offset, len)) if offset + len == from => Some((offset, len + end - start)),
+                    Some((offset, len)) => {
+                        copy(out, offset, len);
+                        Some((from, end - start))
+                    }
+                    None => Some((from, end - start)),
+                };
+            }
+            None => {
+                if let Some((offset, len)) = run.take() {
+                    copy(out, offset, len);
+                }
+                insert_from.get_or_insert(start);
+            }
+        }
+    }
+    if let Some((offset, len)) = run {
+        copy(out, offset, len);
+    }
+    if let Some(at) = insert_from {
+        insert(out, &target[at..]);
+    }
+    Some(())
+}
+
+/// The byte ranges of a tree's entries (`<mode> <name>\0<20-byte id>`), `None` if malformed.
+fn tree_entries(tree: &[u8]) -> Option<Vec<(usize, usize)>> {
+    let mut entries = Vec::new();
+    let mut at = 0;
+    while at < tree.len() {
+        let nul = at + tree[at..].iter().position(|&b| b == 0)?;
+        let end = nul + 1 + 20;
+        if end > tree.len() {
+            return None;
+        }
+        entries.push((at, end));
+        at = end;
+    }
+    Some(entries)
+}
+
+/// Insert instructions for `bytes` (at most 127 bytes each).
+fn insert(out: &mut Vec<u8>, bytes: &[u8]) {
+    for chunk in bytes.chunks(0x7f) {
         out.push(chunk.len() as u8);
         out.extend_from_slice(chunk);
     }
-    copy(out, base.len() - suffix, suffix);
 }
 
 /// Copy instructions for `len` bytes of the base from `offset`.
@@ -432,5 +518,68 @@ mod tests {
         }
         make_delta(&base, &changed, &mut delta);
         assert!(delta.len() < 100, "{} bytes", delta.len());
+    }
+
+    /// A tree's encoding with an entry for each name, ids made from the name and `version`.
+    fn tree(names: &[String], version: u8) -> Vec<u8> {
+        let mut out = Vec::new();
+        for name in names {
+            out.extend_from_slice(b"100644 ");
+            out.extend_from_slice(name.as_bytes());
+            out.push(0);
+            let id = gix::objs::compute_hash(
+                gix::hash::Kind::Sha1,
+                Kind::Blob,
+                &[name.as_bytes(), &[version]].concat(),
+            )
+            .expect("hash");
+            out.extend_from_slice(id.as_bytes());
+        }
+        out
+    }
+
+    #[test]
+    fn a_tree_delta_copies_the_shared_entries_of_versions_many_changes_apart() {
+        let mut names: Vec<String> = (0..3000).map(|i| format!("post-{:05}.md", i * 10)).collect();
+        names.sort();
+        let base = tree(&names, 0);
+        // 60 new posts spread over the folder, one removed, one changed: 62 changes apart.
+        let mut later = names.clone();
+        later.extend((0..60).map(|i| format!("post-{:05}.md", i * 500 + 5)));
+        later.retain(|n| n != "post-00100.md");
+        later.sort();
+        let mut target = tree(&later, 0);
+        let changed = tree(&["post-20000.md".to_owned()], 1);
+        let at = tree(&later, 0)
+            .windows(13)
+            .position(|w| w == b"post-20000.md")
+            .expect("entry")
+            - 7;
+        target.splice(at..at + changed.len(), changed.iter().copied());
+
+        let mut delta = Vec::new();
+        make_tree_delta(&base, &target, &mut delta).expect("trees");
+        assert_eq!(apply(&base, &delta), target);
+        // 61 new or changed entries of ~34 bytes, plus copies between them.
+        assert!(
+            delta.len() < 4_000,
+            "{} bytes for a {} byte tree",
+            delta.len(),
+            target.len()
+        );
+        // The prefix-and-suffix delta inserts nearly the whole tree.
+        make_delta(&base, &target, &mut delta);
+        assert!(delta.len() > target.len() / 2);
+
+        for (from, to) in [
+            (&base, &base),
+            (&target, &base),
+            (&Vec::new(), &base),
+            (&base, &Vec::new()),
+        ] {
+            make_tree_delta(from, to, &mut delta).expect("trees");
+            assert_eq!(&apply(from, &delta), to);
+        }
+        assert!(make_tree_delta(b"100644 broken", &base, &mut delta).is_none());
     }
 }
