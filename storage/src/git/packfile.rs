@@ -130,7 +130,7 @@ impl PackWriter {
                 if let Some(entry) = self.entries.iter().rev().find(|e| e.id == id) {
                     if entry.offset != base.offset {
                         base.offset = entry.offset;
-                        base.depth = MAX_DEPTH; // unknown: the next version is stored whole
+                        base.depth = MAX_DEPTH; // unknown: the next version starts again from the whole one
                         std::mem::swap(&mut base.bytes, &mut encoded);
                     }
                 }
