@@ -7,9 +7,9 @@
 //! [`BURST_EVENTS`] or more and ends with new ones already waiting pauses `coalesce` to take the
 //! rest of the burst in one go; an idle log gets each change applied at once, and so do changes
 //! that arrive one by one while the one before is being applied), and stops between two
-//! catch-ups when asked. It runs on a
-//! thread of its own (projections block on disk I/O and are not `Send`: gix shares caches with
-//! `Rc`), waiting on one small runtime that every runner shares.
+//! catch-ups when asked. It runs on a thread of its own (projections block on disk I/O and are
+//! not `Send`: gix shares caches with `Rc`), waiting on one small runtime that every runner
+//! shares.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};

@@ -175,11 +175,7 @@ fn a_page_of_events_is_one_pack_with_no_loose_object_and_git_reads_it() {
     assert_eq!(count_loose_objects(&repo), 0);
     assert_eq!(packs(&repo), 1, "one page, one pack");
     git(&repo, &["fsck", "--strict", "--no-progress"]);
-    let pack = std::fs::read_dir(repo.join("objects").join("pack"))
-        .expect("pack folder")
-        .map(|e| e.expect("entry").path())
-        .find(|p| p.extension().is_some_and(|x| x == "idx"))
-        .expect("an index");
+    let pack = pack_indexes(&repo).pop().expect("an index");
     let listing = git(&repo, &["verify-pack", "-v", pack.to_str().expect("utf-8 path")]);
     // The year folder's 200 versions: deltas against the one before, but for a few whole ones.
     let deltas = listing

@@ -136,7 +136,8 @@ fn an_idle_log_is_applied_at_once_without_waiting_to_coalesce() {
 #[test]
 fn a_change_arriving_while_a_single_change_is_applied_does_not_wait_to_coalesce() {
     // A big site takes a while to apply one change; a second person's change that arrives
-    // meanwhile is not a burst (nor are a few: fewer than `BURST_EVENTS`). Coalescing for 30 s would hold it back that long.
+    // meanwhile is not a burst (nor are a few: fewer than `BURST_EVENTS`). Coalescing for
+    // 30 s would hold it back that long.
     let settings = RunnerSettings {
         coalesce: Duration::from_secs(30),
         ..RunnerSettings::new("counter")
