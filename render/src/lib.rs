@@ -38,7 +38,7 @@ mod site;
 mod templates;
 mod write;
 
-pub use affected::affected_pages;
+pub use affected::{affected_pages, affected_pages_ordered, PostOrder};
 pub use chart::{chart_svg, ChartInput};
 pub use data::{data_index, data_page, data_page_file, DataColumn, DataPageInput, DataPager, DataSummary};
 pub use error::{Error, Result};

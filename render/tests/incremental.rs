@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
-use quire_render::{affected_pages, PagePath, PostInput, Site};
+use quire_render::{affected_pages, affected_pages_ordered, PagePath, PostInput, PostOrder, Site};
 use time::macros::datetime;
 
 fn post_pages(pages: &BTreeSet<PagePath>) -> Vec<&str> {
@@ -23,6 +23,77 @@ fn post_pages(pages: &BTreeSet<PagePath>) -> Vec<&str> {
 
 fn find<'a>(posts: &'a mut [PostInput], id: &str) -> &'a mut PostInput {
     posts.iter_mut().find(|p| p.id == id).expect("fixture post")
+}
+
+/// The site projection keeps a [`PostOrder`] instead of scanning every post at every event:
+/// through a long run of creates, edits that move posts in time (also onto another post's
+/// instant and offset), renames to and from invalid slugs, unpublishes and republishes, both
+/// must name the same pages.
+#[test]
+fn the_ordered_variant_names_the_same_pages_as_the_scan() {
+    let config = common::config(); // pages of 2, feeds of 3: every boundary is near
+    let mut posts: Vec<PostInput> = Vec::new();
+    let mut order = PostOrder::default();
+    let mut hidden: Vec<PostInput> = Vec::new();
+    let mut seed = 20_261_202_u64;
+    let mut next = |n: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % n
+    };
+    let at = |hour: u64, offset: bool| {
+        let utc = datetime!(2024-01-01 00:00 UTC) + time::Duration::hours(hour as i64);
+        if offset {
+            utc.to_offset(time::macros::offset!(+02:00))
+        } else {
+            utc
+        }
+    };
+    let mut compared = 0;
+    for step in 0..600 {
+        let choice = next(10);
+        let (before, after) = if posts.is_empty() || choice < 3 {
+            let mut post = common::post(&format!("01P{step:04}"), &format!("post-{step}"), "T", &["a"]);
+            post.published_at = at(next(40), next(2) == 0);
+            (None, Some(post))
+        } else if choice == 9 && !hidden.is_empty() {
+            let i = next(hidden.len() as u64) as usize;
+            (None, Some(hidden.swap_remove(i)))
+        } else {
+            let i = next(posts.len() as u64) as usize;
+            let before = posts.swap_remove(i);
+            order.remove(&before);
+            let mut after = before.clone();
+            match choice {
+                3 | 4 => after.published_at = at(next(40), next(2) == 0),
+                5 => {
+                    after.slug = if next(2) == 0 {
+                        "bad slug".into()
+                    } else {
+                        format!("renamed-{step}")
+                    }
+                }
+                6 => after.body_markdown = "edited".into(),
+                _ => hidden.push(before.clone()), // unpublished or deleted
+            }
+            let after = (choice < 7).then_some(after);
+            (Some(before), after)
+        };
+        if let Some(after) = &after {
+            posts.push(after.clone());
+            order.insert(after);
+        }
+        let scanned = affected_pages(&config, before.as_ref(), after.as_ref(), &posts);
+        let ordered = affected_pages_ordered(&config, before.as_ref(), after.as_ref(), &order);
+        assert_eq!(ordered, scanned, "step {step}: {before:?} -> {after:?}");
+        compared += usize::from(!scanned.is_empty());
+    }
+    assert!(compared > 400, "only {compared} changes touched pages");
+    assert_eq!(
+        order.len(),
+        posts.iter().filter(|p| quire_render::is_valid_slug(&p.slug)).count()
+    );
 }
 
 #[test]

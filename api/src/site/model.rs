@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use quire_render::PostInput;
+use quire_render::{PostInput, PostOrder};
 use quire_storage::{Envelope, EventPayload, Post, Status};
 use ulid::Ulid;
 
@@ -34,6 +34,8 @@ pub struct SiteModel {
     visible_ids: Vec<Ulid>,
     /// Position of each visible post in `visible`.
     slots: HashMap<Ulid, usize>,
+    /// The visible posts in the site's order, to find the pages a change touches.
+    order: PostOrder,
 }
 
 /// What one event did to the visible posts.
@@ -70,6 +72,11 @@ impl SiteModel {
     /// The visible posts, in no particular order.
     pub fn visible(&self) -> &[PostInput] {
         &self.visible
+    }
+
+    /// The visible posts in the site's order.
+    pub fn order(&self) -> &PostOrder {
+        &self.order
     }
 
     /// The visible post `id`, if it is visible.
@@ -119,7 +126,7 @@ impl SiteModel {
     /// Puts `input` in the visible slice for `id` (or removes it for `None`); returns what was
     /// there.
     fn set_visible(&mut self, id: Ulid, input: Option<PostInput>) -> Option<PostInput> {
-        match (self.slots.get(&id).copied(), input) {
+        let before = match (self.slots.get(&id).copied(), input) {
             (Some(i), Some(input)) => Some(std::mem::replace(&mut self.visible[i], input)),
             (Some(i), None) => {
                 self.slots.remove(&id);
@@ -137,7 +144,14 @@ impl SiteModel {
                 None
             }
             (None, None) => None,
+        };
+        if let Some(before) = &before {
+            self.order.remove(before);
         }
+        if let Some(&i) = self.slots.get(&id) {
+            self.order.insert(&self.visible[i]);
+        }
+        before
     }
 }
 

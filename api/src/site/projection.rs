@@ -1,6 +1,6 @@
 //! The site projection: keeps `<data>/site` in step with the event log.
 //!
-//! Each event is folded into a [`SiteModel`]; the pages it touches ([`affected_pages`]) are
+//! Each event is folded into a [`SiteModel`]; the pages it touches ([`affected_pages_ordered`]) are
 //! rendered and written atomically, then the [`Manifest`] moves to the event's `seq`. Events
 //! are taken a page at a time and their pages written together, so a burst of writes costs one
 //! render of each touched page, not one per event.
@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use quire_render::{
-    affected_pages, image_variant_path, image_variant_widths, PostInput, RenderReport, Site, SiteConfig,
+    affected_pages_ordered, image_variant_path, image_variant_widths, PostInput, RenderReport, Site, SiteConfig,
 };
 use quire_storage::{Envelope, EventPayload, ImageLimits, MediaBlobs, Store};
 use tokio::sync::watch;
@@ -290,8 +290,8 @@ impl SiteProjection {
                 if let Some(applied) = self.fold(event) {
                     let after = self.model.visible_post(applied.id);
                     let config = self.site.config();
-                    let visible = self.model.visible();
-                    pages.extend(affected_pages(config, applied.before.as_ref(), after, visible));
+                    let order = self.model.order();
+                    pages.extend(affected_pages_ordered(config, applied.before.as_ref(), after, order));
                 }
             }
             // Before the pages: they may show the new images with their copies.
