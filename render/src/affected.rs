@@ -27,28 +27,22 @@ pub fn affected_pages(
     after: Option<&PostInput>,
     all_posts: &[PostInput],
 ) -> BTreeSet<PagePath> {
-    let before = before.filter(|p| is_valid_slug(&p.slug));
-    let after = after.filter(|p| is_valid_slug(&p.slug));
-    let mut pages = post_pages(before, after);
-    if pages.is_empty() {
-        return pages;
-    }
-    // One pass over the other posts, which runs once per event of a catch-up: count them and
-    // how many are newer than `before` and `after` (the rest are older), allocating nothing.
-    let changed = |p: &PostInput| before.is_some_and(|b| b.id == p.id) || after.is_some_and(|a| a.id == p.id);
-    let (mut others, mut old_newer, mut new_newer) = (0, 0, 0);
-    for post in all_posts.iter().filter(|p| !changed(p) && is_valid_slug(&p.slug)) {
-        others += 1;
-        old_newer += usize::from(before.is_some_and(|b| newest_first(post, b).is_lt()));
-        new_newer += usize::from(after.is_some_and(|a| newest_first(post, a).is_lt()));
-    }
-    let ranks = Ranks {
-        others,
-        old_newer: before.map(|_| old_newer),
-        new_newer: after.map(|_| new_newer),
-    };
-    pages.extend(list_pages(config, ranks));
-    pages
+    affected(config, before, after, |before, after| {
+        // One pass over the other posts: count them and how many are newer than `before` and
+        // `after` (the rest are older), allocating nothing.
+        let changed = |p: &PostInput| before.is_some_and(|b| b.id == p.id) || after.is_some_and(|a| a.id == p.id);
+        let (mut others, mut old_newer, mut new_newer) = (0, 0, 0);
+        for post in all_posts.iter().filter(|p| !changed(p) && is_valid_slug(&p.slug)) {
+            others += 1;
+            old_newer += usize::from(before.is_some_and(|b| newest_first(post, b).is_lt()));
+            new_newer += usize::from(after.is_some_and(|a| newest_first(post, a).is_lt()));
+        }
+        Ranks {
+            others,
+            old_newer: before.map(|_| old_newer),
+            new_newer: after.map(|_| new_newer),
+        }
+    })
 }
 
 /// [`affected_pages`] for a caller that keeps the published posts in a [`PostOrder`] (`order`,
@@ -59,24 +53,34 @@ pub fn affected_pages_ordered(
     after: Option<&PostInput>,
     order: &PostOrder,
 ) -> BTreeSet<PagePath> {
+    affected(config, before, after, |before, after| {
+        // `after` is in the order (it is published with a valid slug); `before` is not.
+        let old_newer = before.map(|b| {
+            let after_is_newer = after.is_some_and(|a| newest_first(a, b).is_lt());
+            order.newer_than(b).saturating_sub(usize::from(after_is_newer))
+        });
+        Ranks {
+            others: order.len().saturating_sub(usize::from(after.is_some())),
+            old_newer,
+            new_newer: after.map(|a| order.newer_than(a)),
+        }
+    })
+}
+
+/// The pages of a change: the post's own ones, then the lists at the ranks `rank` finds for
+/// `before` and `after` (each `None` unless published with a valid slug).
+fn affected<'a>(
+    config: &SiteConfig,
+    before: Option<&'a PostInput>,
+    after: Option<&'a PostInput>,
+    rank: impl FnOnce(Option<&'a PostInput>, Option<&'a PostInput>) -> Ranks,
+) -> BTreeSet<PagePath> {
     let before = before.filter(|p| is_valid_slug(&p.slug));
     let after = after.filter(|p| is_valid_slug(&p.slug));
     let mut pages = post_pages(before, after);
-    if pages.is_empty() {
-        return pages;
+    if !pages.is_empty() {
+        pages.extend(list_pages(config, rank(before, after)));
     }
-    // `after` is in the order (it is published with a valid slug); `before` is not.
-    let new_newer = after.map(|a| order.newer_than(a));
-    let old_newer = before.map(|b| {
-        let after_is_newer = after.is_some_and(|a| newest_first(a, b).is_lt());
-        order.newer_than(b).saturating_sub(usize::from(after_is_newer))
-    });
-    let ranks = Ranks {
-        others: order.len().saturating_sub(usize::from(after.is_some())),
-        old_newer,
-        new_newer,
-    };
-    pages.extend(list_pages(config, ranks));
     pages
 }
 
