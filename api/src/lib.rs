@@ -12,6 +12,7 @@ pub mod git;
 pub(crate) mod indieauth;
 pub(crate) mod limits;
 pub(crate) mod media;
+pub(crate) mod memory;
 pub(crate) mod merge;
 pub(crate) mod metrics;
 pub(crate) mod micropub;

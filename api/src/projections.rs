@@ -63,8 +63,13 @@ impl Projections {
         let (posts, waits, stop) = (state.posts.clone(), this.waits(), this.stopped());
         let retention = time::Duration::hours(i64::try_from(config.api.idempotency_retention_hours).unwrap_or(168));
         let purge = crate::scheduler::Purge::new(retention);
+        let (store, site, git) = (state.store.clone(), state.site.clone(), state.git.clone());
+        let settle = crate::memory::Settle::new(move || {
+            let position = |p: Option<u64>| p.unwrap_or(0);
+            store.head() + position(site.position()) + position(git.position())
+        });
         this.spawn("quire-scheduler", false, move || {
-            crate::scheduler::run(posts, purge, waits, stop)
+            crate::scheduler::run(posts, purge, settle, waits, stop)
         })?;
         if config.site.enabled {
             let settings = RunnerSettings {

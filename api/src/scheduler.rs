@@ -8,7 +8,8 @@
 //! post reaches the site and git like any other change: through its `PostPublished` event.
 //!
 //! The same thread purges idempotency records past their retention, at start and then hourly
-//! ([`Purge`]): one thread fewer than a task of its own on a blocking pool.
+//! ([`Purge`]): one thread fewer than a task of its own on a blocking pool. Each round also
+//! gives memory back once a burst has settled ([`crate::memory::Settle`]).
 
 use std::time::{Duration, Instant};
 
@@ -52,7 +53,13 @@ impl Purge {
 }
 
 /// Runs rounds until `stop` becomes `true` or its sender is dropped, waiting on `waits`.
-pub fn run(posts: Posts, mut purge: Purge, waits: Handle, mut stop: watch::Receiver<bool>) {
+pub fn run(
+    posts: Posts,
+    mut purge: Purge,
+    mut settle: crate::memory::Settle,
+    waits: Handle,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut heads = posts.store().subscribe();
     let mut backoff = Backoff::new(TICK * 2, MAX_BACKOFF);
     loop {
@@ -60,6 +67,7 @@ pub fn run(posts: Posts, mut purge: Purge, waits: Handle, mut stop: watch::Recei
             return;
         }
         purge.run_if_due(&posts);
+        settle.tick();
         let now = posts.now();
         let pause = match publish_due(&posts, now) {
             Ok(published) => {

@@ -419,12 +419,19 @@ fn a_stale_writer_loses_the_compare_and_swap_and_recovers() {
         .update(&actor("ada"), ids.tricky, None, title, None)
         .expect("edit");
     let event = last_event();
-    first.apply(&event).expect("the first writer commits");
+    first
+        .apply(fx.store.as_ref(), &event)
+        .expect("the first writer commits");
     let tip = git(&fx.repo, &["rev-parse", "main"]);
-    let err = second.apply(&event).expect_err("main moved under the second writer");
+    let err = second
+        .apply(fx.store.as_ref(), &event)
+        .expect_err("main moved under the second writer");
     assert!(matches!(err, GitError::RefMoved { .. }), "{err}");
     assert_eq!(git(&fx.repo, &["rev-parse", "main"]), tip, "main was not touched");
-    assert!(matches!(second.apply(&event), Err(GitError::NotLoaded)));
+    assert!(matches!(
+        second.apply(fx.store.as_ref(), &event),
+        Err(GitError::NotLoaded)
+    ));
     assert_eq!(second.catch_up(fx.store.as_ref()).expect("recovers"), 0);
 
     let edit = PostPatch {

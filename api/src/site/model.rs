@@ -5,6 +5,11 @@
 //! even once its time has passed: it appears when the scheduler's `PostPublished` event does,
 //! so the site stays a pure function of the log (replaying it never depends on the clock).
 //!
+//! **One copy of the text**: a visible post's title, body, tags and properties live in its
+//! [`PostInput`] only; the tracked [`Post`] gives them up while the post is visible and gets
+//! them back for the next event. Bodies are most of a blog's size, and the model holds all of
+//! them.
+//!
 //! **Old slugs**: when a visible post's slug changes, the old one is remembered and the
 //! renderer writes a redirect page there. Slug changes while a post is not visible are not
 //! remembered: that URL was never public, and a redirect would leak a draft's slug.
@@ -18,6 +23,7 @@ use ulid::Ulid;
 /// A post as the projection tracks it.
 #[derive(Debug, Clone)]
 struct Tracked {
+    /// Without its text while it is visible (see the module docs).
     post: Post,
     old_slugs: Vec<String>,
 }
@@ -52,20 +58,28 @@ pub fn is_visible(post: &Post) -> bool {
     post.is_live() && post.status == Status::Published
 }
 
-/// The renderer's view of a visible post.
-pub fn to_input(post: &Post, old_slugs: &[String]) -> PostInput {
+/// The renderer's view of a visible post, taking its text: `post` keeps the rest.
+fn into_input(post: &mut Post, old_slugs: &[String]) -> PostInput {
     PostInput {
         id: post.id.to_string(),
         slug: post.slug.clone(),
-        title: post.title.clone(),
-        body_markdown: post.body.clone(),
-        tags: post.tags.clone(),
+        title: std::mem::take(&mut post.title),
+        body_markdown: std::mem::take(&mut post.body),
+        tags: std::mem::take(&mut post.tags),
         published_at: post.publish_at.unwrap_or(post.created_at),
         updated_at: post.updated_at,
         author: post.author.clone(),
         old_slugs: old_slugs.to_vec(),
-        properties: post.properties.clone(),
+        properties: std::mem::take(&mut post.properties),
     }
+}
+
+/// Gives `post` back the text [`into_input`] took.
+fn give_back_text(post: &mut Post, input: &PostInput) {
+    post.title.clone_from(&input.title);
+    post.body.clone_from(&input.body_markdown);
+    post.tags.clone_from(&input.tags);
+    post.properties.clone_from(&input.properties);
 }
 
 impl SiteModel {
@@ -100,12 +114,15 @@ impl SiteModel {
         let id = event.stream;
         let previous = self.posts.remove(&id);
         let was_visible = previous.as_ref().is_some_and(|t| is_visible(&t.post));
-        let (before_post, mut old_slugs) = match previous.map(|t| *t) {
+        let (mut before_post, mut old_slugs) = match previous.map(|t| *t) {
             Some(t) => (Some(t.post), t.old_slugs),
             None => (None, Vec::new()),
         };
+        if let (Some(post), Some(input)) = (before_post.as_mut(), self.visible_post(id)) {
+            give_back_text(post, input);
+        }
         let old_slug = before_post.as_ref().map(|p| p.slug.clone());
-        let Some(post) = Post::apply(before_post, event) else {
+        let Some(mut post) = Post::apply(before_post, event) else {
             tracing::warn!(seq = event.seq, stream = %id, "event without a post; the site skips it");
             return None;
         };
@@ -117,7 +134,7 @@ impl SiteModel {
             }
         }
         old_slugs.retain(|s| *s != post.slug);
-        let after = is_visible(&post).then(|| to_input(&post, &old_slugs));
+        let after = is_visible(&post).then(|| into_input(&mut post, &old_slugs));
         self.posts.insert(id, Box::new(Tracked { post, old_slugs }));
         let before = self.set_visible(id, after);
         Some(Applied { id, before })
@@ -317,6 +334,45 @@ mod tests {
             assert_eq!(post.id, id.to_string());
         }
         assert!(model.visible_post(ids[1]).is_none());
+    }
+
+    #[test]
+    fn the_text_is_kept_once_and_survives_every_change() {
+        let (mut model, mut log) = (SiteModel::default(), Log::new());
+        let a = Ulid::new();
+        let text = |model: &SiteModel| {
+            let post = model.visible_post(a).expect("visible");
+            (post.title.clone(), post.body_markdown.clone(), post.tags.clone())
+        };
+        let expected = ("a".to_string(), "text".to_string(), vec!["t".to_string()]);
+        model.apply(&log.event(a, created("a", Status::Published)));
+        assert_eq!(text(&model), expected);
+        let tracked = &model.posts[&a].post;
+        assert!(tracked.body.is_empty() && tracked.title.is_empty() && tracked.tags.is_empty());
+
+        let applied = model.apply(&log.event(a, rename("b"))).expect("applied");
+        assert_eq!(text(&model), expected, "an edit that leaves the body keeps it");
+        let before = applied.before.expect("was visible");
+        assert_eq!((before.slug.as_str(), before.body_markdown.as_str()), ("a", "text"));
+        assert!(model.posts[&a].post.body.is_empty());
+
+        let unpublished = EventPayload::PostUnpublished {
+            base_version: None,
+            merged: false,
+        };
+        model.apply(&log.event(a, unpublished));
+        assert!(model.visible_post(a).is_none());
+        assert_eq!(model.posts[&a].post.body, "text", "a hidden post holds its own text");
+        model.apply(&log.event(
+            a,
+            EventPayload::PostPublished {
+                publish_at: datetime!(2026-01-03 0:00 UTC),
+                base_version: None,
+                merged: false,
+            },
+        ));
+        assert_eq!(text(&model), expected, "published again with its text");
+        assert!(model.posts[&a].post.body.is_empty());
     }
 
     #[test]

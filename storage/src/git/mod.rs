@@ -59,6 +59,7 @@ mod verify;
 use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
+use ulid::Ulid;
 
 use crate::event::Envelope;
 use crate::store::Store;
@@ -149,7 +150,7 @@ impl GitProjection {
             path,
             settings: settings.clone(),
             repo,
-            projector: Projector::new(settings),
+            projector: Projector::new(settings).without_bodies(),
             ref_tip: None,
             loaded: false,
             checked_loose: false,
@@ -208,7 +209,7 @@ impl GitProjection {
             if events.is_empty() {
                 return Ok(made);
             }
-            self.commit_all(&events)?;
+            self.commit_all(store, &events)?;
             made += events.len() as u64;
             progress(made, store.head().saturating_sub(self.projector.position()) + made);
         }
@@ -221,30 +222,35 @@ impl GitProjection {
         self.packer.settle();
     }
 
-    /// Commits one event (one already in git is skipped, so redelivery is harmless).
-    pub fn apply(&mut self, event: &Envelope) -> Result<()> {
+    /// Commits one event of `store`'s log (one already in git is skipped, so redelivery is
+    /// harmless).
+    pub fn apply(&mut self, store: &dyn Store, event: &Envelope) -> Result<()> {
         if !self.loaded {
             return Err(GitError::NotLoaded);
         }
         if event.seq <= self.projector.position() {
             return Ok(());
         }
-        self.commit_all(std::slice::from_ref(event))
+        self.commit_all(store, std::slice::from_ref(event))
     }
 
     /// Writes one commit per event, then moves `main` once. On any failure the in-memory
     /// state is dropped, and the next `catch_up` starts again from what git says.
-    fn commit_all(&mut self, events: &[Envelope]) -> Result<()> {
-        let result = self.try_commit_all(events);
+    fn commit_all(&mut self, store: &dyn Store, events: &[Envelope]) -> Result<()> {
+        let result = self.try_commit_all(store, events);
         if result.is_err() {
             self.loaded = false;
         }
         result
     }
 
-    fn try_commit_all(&mut self, events: &[Envelope]) -> Result<()> {
+    fn try_commit_all(&mut self, store: &dyn Store, events: &[Envelope]) -> Result<()> {
         let mut sink = self.packer.sink(&self.repo);
         for event in events {
+            if let Some(seq) = self.projector.missing_body(event) {
+                self.projector
+                    .give_body(event.stream, body_at(store, seq, event.stream)?);
+            }
             self.projector.commit(event, &mut sink)?;
         }
         let (Some(tip), Some(last)) = (self.projector.tip(), events.last()) else {
@@ -284,7 +290,9 @@ impl GitProjection {
             Some(tip) => ContentTree::load(&self.repo, repo::read_commit(&self.repo, tip)?.tree)?,
             None => ContentTree::default(),
         };
-        self.projector = Projector::resume(self.settings.clone(), tree, tip, seq).with_media(media_beside(&self.path));
+        self.projector = Projector::resume(self.settings.clone(), tree, tip, seq)
+            .with_media(media_beside(&self.path))
+            .without_bodies();
         self.ref_tip = tip;
         self.loaded = seq == 0;
         Ok(())
@@ -314,6 +322,15 @@ impl GitProjection {
         self.loaded = true;
         Ok(())
     }
+}
+
+/// The body that event `seq` of the log gave post `stream`.
+fn body_at(store: &dyn Store, seq: u64, stream: Ulid) -> Result<String> {
+    let events = store.events_after(seq - 1, 1)?;
+    (events.into_iter().next())
+        .filter(|e| e.seq == seq && e.stream == stream)
+        .and_then(|e| projector::body_of(&e.payload).map(str::to_owned))
+        .ok_or(GitError::BrokenStream { seq, stream })
 }
 
 /// Checks that `git_event`, the id of the event git's position names, is the log's `event`.

@@ -14,6 +14,12 @@
 //! Quire's own for the last event, with the same tree, and a warning is logged. Either way the
 //! commit's events are listed in a note ([`Projector::take_notes`], `refs/notes/quire`), which is
 //! how git says which events an adopted commit carries.
+//!
+//! **Bodies.** Posts' bodies are most of a blog's size. A projector [`Projector::without_bodies`]
+//! (the live projection's) keeps, for each post, only the seq of the event that gave it its
+//! body; before an event that does not carry one, the caller reads that event back from the log
+//! and hands the body over ([`Projector::missing_body`], [`Projector::give_body`]), and the body
+//! is dropped again once the post's file is written.
 
 use std::collections::HashMap;
 
@@ -42,9 +48,21 @@ mod pushed;
 /// A post as the projection knows it.
 #[derive(Debug, Clone)]
 struct PostState {
+    /// Without its body between events when bodies are not kept (see the module docs).
     post: Post,
     /// `/posts/<slug>/` of every slug the post had before, oldest first.
     aliases: Vec<String>,
+    /// The seq of the event that set the post's body.
+    body_at: u64,
+}
+
+/// The body an event gives its post, if it sets one.
+pub(crate) fn body_of(payload: &EventPayload) -> Option<&str> {
+    match payload {
+        EventPayload::PostCreated { body, .. } => Some(body),
+        EventPayload::PostUpdated { body, .. } => body.as_deref(),
+        _ => None,
+    }
 }
 
 /// State needed to write the next commit.
@@ -69,6 +87,8 @@ pub(crate) struct Projector {
     gathering: Option<pushed::Gathering>,
     /// Commits made that carry several events or none in their message, with their note.
     notes: Vec<(ObjectId, String)>,
+    /// Whether posts keep their bodies between events (see the module docs).
+    keep_bodies: bool,
 }
 
 impl Projector {
@@ -94,6 +114,39 @@ impl Projector {
             files: HashMap::new(),
             gathering: None,
             notes: Vec::new(),
+            keep_bodies: true,
+        }
+    }
+
+    /// Keeps no post body between events: the caller gives them back (see the module docs).
+    pub(crate) fn without_bodies(mut self) -> Self {
+        self.keep_bodies = false;
+        self
+    }
+
+    /// The seq of the event whose body `event`'s post needs given back before `event` is
+    /// committed, if any.
+    pub(crate) fn missing_body(&self, event: &Envelope) -> Option<u64> {
+        if self.keep_bodies || body_of(&event.payload).is_some() {
+            return None;
+        }
+        self.posts.get(&event.stream).map(|s| s.body_at).filter(|seq| *seq > 0)
+    }
+
+    /// Gives post `id` back its body, read from the event [`Projector::missing_body`] named.
+    pub(crate) fn give_body(&mut self, id: Ulid, body: String) {
+        if let Some(state) = self.posts.get_mut(&id) {
+            state.post.body = body;
+        }
+    }
+
+    /// Drops post `id`'s body when bodies are not kept.
+    fn forget_body(&mut self, id: Ulid) {
+        if self.keep_bodies {
+            return;
+        }
+        if let Some(state) = self.posts.get_mut(&id) {
+            state.post.body = String::new();
         }
     }
 
@@ -132,7 +185,9 @@ impl Projector {
             return self.fold_media(event).map(|_| ());
         }
         follow_file(&mut self.files, event);
-        self.fold(event).map(|_| ())
+        self.fold(event)?;
+        self.forget_body(event.stream);
+        Ok(())
     }
 
     /// The notes of the commits made since the last call: each commit that carries the events
@@ -164,10 +219,12 @@ impl Projector {
         if event.payload.is_dataset() {
             return self.commit_dataset(event, sink).map(Some);
         }
-        if pushed.is_some() {
-            return self.commit_pushed(event, sink);
-        }
-        self.commit_post(event, sink).map(Some)
+        let made = match pushed {
+            Some(_) => self.commit_pushed(event, sink),
+            None => self.commit_post(event, sink).map(Some),
+        };
+        self.forget_body(event.stream);
+        made
     }
 
     /// Where the file of post `id` is in the tree, if it is live.
@@ -315,9 +372,14 @@ impl Projector {
     fn fold(&mut self, event: &Envelope) -> Result<&PostState> {
         let previous = self.posts.remove(&event.stream).map(|s| *s);
         let old_slug = previous.as_ref().map(|s| s.post.slug.clone());
-        let (previous, mut aliases) = match previous {
-            Some(state) => (Some(state.post), state.aliases),
-            None => (None, Vec::new()),
+        let (previous, mut aliases, body_at) = match previous {
+            Some(state) => (Some(state.post), state.aliases, state.body_at),
+            None => (None, Vec::new(), 0),
+        };
+        let body_at = if body_of(&event.payload).is_some() {
+            event.seq
+        } else {
+            body_at
         };
         let post = Post::apply(previous, event).ok_or(GitError::BrokenStream {
             seq: event.seq,
@@ -334,7 +396,7 @@ impl Projector {
         let slot = self
             .posts
             .entry(event.stream)
-            .insert_entry(Box::new(PostState { post, aliases }));
+            .insert_entry(Box::new(PostState { post, aliases, body_at }));
         Ok(&**slot.into_mut())
     }
 
@@ -397,4 +459,115 @@ fn dataset_metadata(set: &Dataset) -> String {
         "owner": set.owner,
     });
     serde_json::to_string_pretty(&meta).unwrap_or_default() + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::super::tree::HashSink;
+    use super::*;
+    use crate::post::Status;
+
+    fn event(seq: u64, stream: Ulid, payload: EventPayload) -> Envelope {
+        Envelope {
+            seq,
+            id: Ulid::from_parts(seq, 1),
+            stream,
+            version: seq,
+            actor: "ada".into(),
+            at: datetime!(2026-03-01 10:00 UTC),
+            idempotency_key: None,
+            origin: None,
+            payload,
+        }
+    }
+
+    fn update(slug: Option<&str>, body: Option<&str>) -> EventPayload {
+        EventPayload::PostUpdated {
+            slug: slug.map(Into::into),
+            title: None,
+            body: body.map(Into::into),
+            tags: None,
+            publish_at: None,
+            properties: None,
+            base_version: None,
+            merged: false,
+        }
+    }
+
+    /// One post created, renamed, edited, renamed again and unpublished.
+    fn events() -> Vec<Envelope> {
+        let id = Ulid::from_parts(7, 7);
+        let created = EventPayload::PostCreated {
+            slug: "a".into(),
+            title: "A".into(),
+            body: "The first body.\n".into(),
+            tags: vec!["t".into()],
+            status: Status::Published,
+            publish_at: Some(datetime!(2026-03-01 10:00 UTC)),
+            author: "ada".into(),
+            properties: Default::default(),
+        };
+        let unpublished = EventPayload::PostUnpublished {
+            base_version: None,
+            merged: false,
+        };
+        [
+            created,
+            update(Some("b"), None),
+            update(None, Some("The second body.\n")),
+            update(Some("c"), None),
+            unpublished,
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, payload)| event(i as u64 + 1, id, payload))
+        .collect()
+    }
+
+    #[test]
+    fn without_bodies_the_commits_are_the_same_when_bodies_are_given_back() {
+        let events = events();
+        let (mut keeping, mut sink) = (Projector::new(GitSettings::default()), HashSink::default());
+        let kept: Vec<_> = events
+            .iter()
+            .map(|e| keeping.commit(e, &mut sink).expect("commit"))
+            .collect();
+
+        let mut lean = Projector::new(GitSettings::default()).without_bodies();
+        let mut asked = Vec::new();
+        for (e, expected) in events.iter().zip(&kept) {
+            if let Some(seq) = lean.missing_body(e) {
+                asked.push((e.seq, seq));
+                let body = body_of(&events[seq as usize - 1].payload).expect("a body");
+                lean.give_body(e.stream, body.to_owned());
+            }
+            assert_eq!(lean.commit(e, &mut sink).expect("commit"), *expected, "event {}", e.seq);
+            assert!(
+                lean.posts[&e.stream].post.body.is_empty(),
+                "no body kept after {}",
+                e.seq
+            );
+        }
+        assert_eq!(
+            asked,
+            [(2, 1), (4, 3), (5, 3)],
+            "the events without a body, and where it is"
+        );
+        assert!(events.iter().all(|e| keeping.missing_body(e).is_none()));
+    }
+
+    #[test]
+    fn a_body_not_given_back_changes_the_file() {
+        let events = events();
+        let mut sink = HashSink::default();
+        let mut keeping = Projector::new(GitSettings::default());
+        let mut lean = Projector::new(GitSettings::default()).without_bodies();
+        for e in &events[..2] {
+            let kept = keeping.commit(e, &mut sink).expect("commit");
+            let made = lean.commit(e, &mut sink).expect("commit");
+            assert_eq!(made == kept, e.seq == 1, "only the first carries its body");
+        }
+    }
 }

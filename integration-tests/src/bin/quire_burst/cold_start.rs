@@ -25,7 +25,7 @@ pub(crate) async fn measure(events: usize, connections: usize, runs: usize) -> a
     let began = Instant::now();
     let server = BinaryServer::start_with_env(data.path(), &GIT_ON).await;
     let client = Client::login(&server.base, ADMIN.0, ADMIN.1).await;
-    let created = super::burst(&client, events, connections).await;
+    let created = super::burst(&client, events, connections, super::SHORT_BODY).await;
     let status = wait_caught_up(&client).await?;
     stop(server).await?;
     println!(

@@ -35,12 +35,19 @@ use serde_json::json;
 
 mod cold_start;
 
+/// The default `--body-bytes`.
+const SHORT_BODY: usize = 510;
+
 #[derive(Debug, Parser)]
 #[command(about = "Memory and threads of a Quire server through a burst of creates and git's catch-up")]
 struct Args {
     /// Posts to create.
     #[arg(long, default_value_t = 10_000)]
     posts: usize,
+    /// About how long each post's body is, in bytes (the default, 510, is a short post; a
+    /// blog's posts are often 2–5 KB).
+    #[arg(long, default_value_t = SHORT_BODY)]
+    body_bytes: usize,
     /// Concurrent connections.
     #[arg(long, default_value_t = 64)]
     connections: usize,
@@ -98,7 +105,7 @@ async fn main() -> anyhow::Result<()> {
     let sampler = sample(pid, phase.clone());
     let began = Instant::now();
     let cpu_before = cpu_time(pid).context("server CPU time")?;
-    let created = burst(&client, args.posts, args.connections).await;
+    let created = burst(&client, args.posts, args.connections, args.body_bytes).await;
     let took = began.elapsed().as_secs_f64();
     let burst_cpu = cpu_time(pid).context("server CPU time")? - cpu_before;
     sampler.abort();
@@ -295,13 +302,15 @@ fn sample(pid: u32, phase: Arc<Phase>) -> tokio::task::JoinHandle<()> {
 }
 
 /// Creates `posts` published posts over `connections` connections; returns how many got 201.
-async fn burst(client: &Client, posts: usize, connections: usize) -> usize {
+async fn burst(client: &Client, posts: usize, connections: usize, body_bytes: usize) -> usize {
+    const WORDS: &str = "Some words here. ";
+    let words = WORDS.repeat((body_bytes / WORDS.len()).max(1));
     stream::iter(0..posts)
         .map(|i| {
-            let client = client.clone();
+            let (client, words) = (client.clone(), &words);
             async move {
                 let body = json!({"title": format!("Burst post number {i}"), "status": "published",
-                                  "body": format!("Post {i} of a burst.\n\n{}", "Some words here. ".repeat(30))});
+                                  "body": format!("Post {i} of a burst.\n\n{words}")});
                 let response = client.post_json("/api/v1/posts", &body, &[]).await;
                 response.status().as_u16() == 201
             }
