@@ -16,7 +16,7 @@
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -183,7 +183,12 @@ fn method_label(method: &str) -> &'static str {
     KNOWN.into_iter().find(|m| *m == method).unwrap_or("other")
 }
 
-/// Middleware: counts every request and its latency under its route pattern.
+/// A request that took this long until its answer started is logged as a warning: on a Pi a
+/// stalled disk or an overloaded blocking pool shows there first.
+const SLOW_REQUEST: Duration = Duration::from_secs(5);
+
+/// Middleware: counts every request and its latency under its route pattern, and warns about
+/// slow ones.
 pub async fn track(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -199,7 +204,11 @@ pub async fn track(
         };
         // Unmatched paths (the site, 404s) share one label.
         let route = route.unwrap_or_else(|| "other".to_owned());
-        metrics.observe(&method, route, status, started.elapsed().as_secs_f64());
+        let elapsed = started.elapsed();
+        if elapsed >= SLOW_REQUEST {
+            tracing::warn!(method, route, status, secs = elapsed.as_secs_f64(), "slow request");
+        }
+        metrics.observe(&method, route, status, elapsed.as_secs_f64());
     }
     result
 }
