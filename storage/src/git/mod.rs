@@ -42,6 +42,7 @@
 mod adopt_tests;
 mod error;
 mod follow;
+mod hash;
 mod history;
 pub mod import;
 mod notes;

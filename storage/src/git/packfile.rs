@@ -121,8 +121,7 @@ impl PackWriter {
             .write_to(&mut encoded)
             .map_err(|e| gix_err("encoding an object")(gix::Error::from_error(e)))?;
         let kind = object.kind();
-        let id =
-            gix::objs::compute_hash(gix::hash::Kind::Sha1, kind, &encoded).map_err(gix_err("hashing an object"))?;
+        let id = super::hash::object_id(kind, &encoded);
         if self.body.len() > MAX_PACK_BYTES {
             self.finish()?;
         }
@@ -211,10 +210,7 @@ impl PackWriter {
         header.extend_from_slice(b"PACK");
         header.extend_from_slice(&2u32.to_be_bytes());
         header.extend_from_slice(&(self.entries.len() as u32).to_be_bytes());
-        let mut hasher = gix::hash::hasher(gix::hash::Kind::Sha1);
-        hasher.update(&header);
-        hasher.update(&self.body);
-        let checksum = hasher.try_finalize().map_err(gix_err("hashing a pack"))?;
+        let checksum = super::hash::checksum(&[&header, &self.body]);
         let index = index_bytes(&mut self.entries, &checksum)?;
         let name = format!("pack-{checksum}");
         let pack = self.dir.join(format!("{name}.pack"));
@@ -468,9 +464,7 @@ fn index_bytes(entries: &mut [IndexEntry], checksum: &ObjectId) -> Result<Vec<u8
     }
     large.iter().for_each(|o| out.extend_from_slice(&o.to_be_bytes()));
     out.extend_from_slice(checksum.as_bytes());
-    let mut hasher = gix::hash::hasher(gix::hash::Kind::Sha1);
-    hasher.update(&out);
-    let own = hasher.try_finalize().map_err(gix_err("hashing a pack index"))?;
+    let own = super::hash::checksum(&[&out]);
     out.extend_from_slice(own.as_bytes());
     Ok(out)
 }

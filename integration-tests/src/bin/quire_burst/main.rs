@@ -193,6 +193,10 @@ async fn main() -> anyhow::Result<()> {
         ("publish -> page on disk", &latency.page),
         ("publish -> commit in git", &latency.commit),
     ] {
+        if samples.is_empty() {
+            // `--publishes 0`: nothing was timed.
+            continue;
+        }
         let (p50, p99) = (percentile(samples, 0.5), percentile(samples, 0.99));
         println!(
             "| {what}, idle, p50 / p99 of {} | {p50:.1} / {p99:.1} ms | one fsync {fsync_ms:.2} ms | {:.0}x | p99 <= 100 ms |",
