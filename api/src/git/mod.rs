@@ -26,12 +26,6 @@ use quire_storage::{GitProjection, GitSettings, Store};
 use tokio::sync::watch;
 
 pub use config::{GitConfig, RemoteConfig};
-
-/// While writes keep coming, git waits this long after a catch-up so that a burst is committed
-/// in a few pages: each page is one pack (fsynced with its index), and every 16 packs start a
-/// `git repack` roll-up, which without the pause took a quarter of the server's CPU in a burst
-/// of creates. Still one commit per event; an idle log is committed at once.
-const GIT_COALESCE: std::time::Duration = std::time::Duration::from_millis(250);
 pub(crate) use status::GitStatus;
 
 use crate::config::Config;
@@ -44,6 +38,12 @@ use crate::projections::Projections;
 /// share the disk with the log's flushes; nice does not cover I/O.)
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 const BACKGROUND_NICE: i32 = 19;
+
+/// While writes keep coming, git waits this long after a catch-up so that a burst is committed
+/// in a few pages: each page is one pack (fsynced with its index), and every 16 packs start a
+/// `git repack` roll-up, which without the pause took a tenth to a quarter of the server's CPU
+/// in a burst of creates. Still one commit per event; an idle log is committed at once.
+const GIT_COALESCE: Duration = Duration::from_millis(250);
 
 /// The repository: `<data>/content.git`.
 pub fn repo_dir(config: &Config) -> PathBuf {
