@@ -56,19 +56,107 @@ impl ProcStatus {
 /// `None` if it is gone.
 pub fn cpu_time(pid: u32) -> Option<std::time::Duration> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let ticks = parse_cpu_ticks(&text)?;
-    let per_second = rustix::param::clock_ticks_per_second();
-    Some(std::time::Duration::from_secs_f64(ticks as f64 / per_second as f64))
+    Some(ticks_to_time(parse_cpu_ticks(&text)?.0))
 }
 
-/// `utime + stime` (fields 14 and 15) of a `/proc/<pid>/stat` line. The command name (field 2)
-/// is in parentheses and may hold spaces, so fields are counted after its closing one.
-fn parse_cpu_ticks(stat: &str) -> Option<u64> {
+/// Where a process's CPU time went: its threads (by id, with their names), the whole of it,
+/// and its children. `/proc` forgets a thread once it exits, so a split [`CpuSplit::merge`]s
+/// readings taken while threads come and go; what no reading saw is [`CpuSplit::unseen`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CpuSplit {
+    /// Each thread seen: its name and CPU time.
+    pub threads: std::collections::BTreeMap<u32, (String, std::time::Duration)>,
+    /// The whole process (all threads, including those that have exited).
+    pub total: std::time::Duration,
+    /// Children the process has waited for (`cutime + cstime`): `git` processes it ran.
+    pub children: std::time::Duration,
+}
+
+impl CpuSplit {
+    /// Reads `/proc/<pid>/stat` and every `/proc/<pid>/task/<tid>/stat`; `None` if it is gone.
+    pub fn of(pid: u32) -> Option<Self> {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let (own, children) = parse_cpu_ticks(&text)?;
+        let mut threads = std::collections::BTreeMap::new();
+        for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()?.flatten() {
+            let Some(tid) = task.file_name().to_str().and_then(|t| t.parse().ok()) else {
+                continue;
+            };
+            // A thread may exit between the listing and the read: it is then left out.
+            let Ok(text) = std::fs::read_to_string(task.path().join("stat")) else {
+                continue;
+            };
+            if let (Some(name), Some((ticks, _))) = (thread_name(&text), parse_cpu_ticks(&text)) {
+                threads.insert(tid, (name.to_owned(), ticks_to_time(ticks)));
+            }
+        }
+        Some(Self {
+            threads,
+            total: ticks_to_time(own),
+            children: ticks_to_time(children),
+        })
+    }
+
+    /// Takes in a later reading: threads keep their latest time, exited ones their last seen.
+    pub fn merge(&mut self, later: Self) {
+        self.threads.extend(later.threads);
+        self.total = self.total.max(later.total);
+        self.children = self.children.max(later.children);
+    }
+
+    /// CPU time of the threads whose names are in `names`.
+    pub fn threads_named(&self, names: &[&str]) -> std::time::Duration {
+        self.threads
+            .values()
+            .filter(|(name, _)| names.contains(&name.as_str()))
+            .map(|(_, time)| *time)
+            .sum()
+    }
+
+    /// CPU time of the process no thread reading accounts for (threads that lived and ended
+    /// between two readings, and what those seen used after their last one).
+    pub fn unseen(&self) -> std::time::Duration {
+        let seen: std::time::Duration = self.threads.values().map(|(_, time)| *time).sum();
+        self.total.saturating_sub(seen)
+    }
+
+    /// What was used between `earlier` and `self` (threads missing from `earlier` count from 0).
+    pub fn since(&self, earlier: &Self) -> Self {
+        let threads = self
+            .threads
+            .iter()
+            .map(|(tid, (name, time))| {
+                let before = earlier.threads.get(tid).map(|(_, t)| *t).unwrap_or_default();
+                (*tid, (name.clone(), time.saturating_sub(before)))
+            })
+            .collect();
+        Self {
+            threads,
+            total: self.total.saturating_sub(earlier.total),
+            children: self.children.saturating_sub(earlier.children),
+        }
+    }
+}
+
+fn ticks_to_time(ticks: u64) -> std::time::Duration {
+    let per_second = rustix::param::clock_ticks_per_second();
+    std::time::Duration::from_secs_f64(ticks as f64 / per_second as f64)
+}
+
+/// The command (thread) name of a `stat` line: between the first `(` and the last `)`.
+fn thread_name(stat: &str) -> Option<&str> {
+    stat.get(stat.find('(')? + 1..stat.rfind(')')?)
+}
+
+/// `(utime + stime, cutime + cstime)` (fields 14–17) of a `/proc/<pid>/stat` line. The command
+/// name (field 2) is in parentheses and may hold spaces, so fields are counted after its closing
+/// one.
+fn parse_cpu_ticks(stat: &str) -> Option<(u64, u64)> {
     let rest = &stat[stat.rfind(')')? + 1..];
-    let mut fields = rest.split_whitespace().skip(11);
-    let utime: u64 = fields.next()?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
-    Some(utime + stime)
+    let mut fields = rest.split_whitespace().skip(11).map(|f| f.parse::<u64>().ok());
+    let mut next = || fields.next().flatten();
+    let (utime, stime, cutime, cstime) = (next()?, next()?, next()?, next()?);
+    Some((utime + stime, cutime + cstime))
 }
 
 #[cfg(test)]
@@ -76,10 +164,41 @@ mod tests {
     #[test]
     fn reads_cpu_ticks_after_the_command_name() {
         let stat = "4242 (quire (x) y) S 1 4242 4242 0 -1 4194560 123 0 0 0 250 17 0 0 20 0 9 0 1 2 3";
-        assert_eq!(super::parse_cpu_ticks(stat), Some(267));
+        assert_eq!(super::parse_cpu_ticks(stat), Some((267, 0)));
+        assert_eq!(super::thread_name(stat), Some("quire (x) y"));
         assert_eq!(super::parse_cpu_ticks("garbage"), None);
+        let children = "7 (git) S 1 7 7 0 -1 0 0 0 0 0 5 6 70 30 20 0 1 0";
+        assert_eq!(super::parse_cpu_ticks(children), Some((11, 100)));
         let own = super::cpu_time(std::process::id()).expect("own stat");
         assert!(own < std::time::Duration::from_secs(100_000));
+    }
+
+    #[test]
+    fn splits_cpu_time_by_thread() {
+        let spin = std::thread::Builder::new()
+            .name("cpu-split-spin".into())
+            .spawn(|| {
+                let began = std::time::Instant::now();
+                let mut n = 0u64;
+                while began.elapsed() < std::time::Duration::from_millis(300) {
+                    n = std::hint::black_box(n.wrapping_add(1));
+                }
+                super::CpuSplit::of(std::process::id()).expect("own stat")
+            })
+            .expect("thread");
+        let mut split = spin.join().expect("joined");
+        let spun = split.threads_named(&["cpu-split-spin"]);
+        assert!(spun >= std::time::Duration::from_millis(100), "{split:?}");
+        assert!(split.total >= spun, "{split:?}");
+        // The thread has exited: a later reading no longer lists it, the merged split keeps it.
+        let later = super::CpuSplit::of(std::process::id()).expect("own stat");
+        assert_eq!(later.threads_named(&["cpu-split-spin"]), std::time::Duration::ZERO);
+        let earlier = split.clone();
+        split.merge(later);
+        assert_eq!(split.threads_named(&["cpu-split-spin"]), spun);
+        assert!(split.unseen() <= split.total);
+        let since = split.since(&earlier);
+        assert_eq!(since.threads_named(&["cpu-split-spin"]), std::time::Duration::ZERO);
     }
 
     use super::*;

@@ -28,12 +28,16 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use clap::Parser;
 use futures_util::stream::{self, StreamExt as _};
-use quire_integration_tests::proc_status::{cpu_time, ProcStatus};
+use quire_integration_tests::proc_status::{CpuSplit, ProcStatus};
 use quire_integration_tests::{BinaryServer, Client, ADMIN};
 use quire_openapi::StatusResponse;
 use serde_json::json;
 
 mod cold_start;
+
+/// The server's threads that project the log (named in `api/src/git` and `api/src/projections.rs`);
+/// the rest of its CPU time is the write path's (HTTP, the log's writer, the blocking pool).
+const PROJECTION_THREADS: &[&str] = &["quire-git", "quire-site", "quire-publish", "quire-webhooks"];
 
 /// The default `--body-bytes`.
 const SHORT_BODY: usize = 510;
@@ -73,12 +77,28 @@ struct Args {
 struct Phase {
     peak_rss_kib: AtomicU64,
     max_threads: AtomicU64,
+    /// CPU time by thread, read with every sample (threads that exit keep their last reading).
+    cpu: std::sync::Mutex<CpuSplit>,
 }
 
 impl Phase {
-    fn record(&self, status: &ProcStatus) {
+    fn record(&self, status: &ProcStatus, cpu: Option<CpuSplit>) {
         self.peak_rss_kib.fetch_max(status.rss_kib, Ordering::Relaxed);
         self.max_threads.fetch_max(status.threads, Ordering::Relaxed);
+        if let (Some(cpu), Ok(mut split)) = (cpu, self.cpu.lock()) {
+            split.merge(cpu);
+        }
+    }
+
+    /// The CPU used since `before`, with a last reading taken now.
+    fn cpu_since(&self, pid: u32, before: &CpuSplit) -> anyhow::Result<CpuSplit> {
+        let mut split = self
+            .cpu
+            .lock()
+            .map_err(|_| anyhow::anyhow!("a sampler panicked"))?
+            .clone();
+        split.merge(CpuSplit::of(pid).context("server CPU time")?);
+        Ok(split.since(before))
     }
 }
 
@@ -104,10 +124,10 @@ async fn main() -> anyhow::Result<()> {
     let phase = Arc::new(Phase::default());
     let sampler = sample(pid, phase.clone());
     let began = Instant::now();
-    let cpu_before = cpu_time(pid).context("server CPU time")?;
+    let cpu_before = CpuSplit::of(pid).context("server CPU time")?;
     let created = burst(&client, args.posts, args.connections, args.body_bytes).await;
     let took = began.elapsed().as_secs_f64();
-    let burst_cpu = cpu_time(pid).context("server CPU time")? - cpu_before;
+    let burst_cpu = phase.cpu_since(pid, &cpu_before)?;
     sampler.abort();
     report(
         "burst",
@@ -121,9 +141,9 @@ async fn main() -> anyhow::Result<()> {
     let phase = Arc::new(Phase::default());
     let sampler = sample(pid, phase.clone());
     let began = Instant::now();
-    let cpu_before = cpu_time(pid).context("server CPU time")?;
+    let cpu_before = CpuSplit::of(pid).context("server CPU time")?;
     let status = wait_for_git(&client).await?;
-    let catch_up_cpu = cpu_time(pid).context("server CPU time")? - cpu_before;
+    let catch_up_cpu = phase.cpu_since(pid, &cpu_before)?;
     let catch_up_seconds = began.elapsed().as_secs_f64();
     sampler.abort();
     let git_behind = status.head;
@@ -142,6 +162,18 @@ async fn main() -> anyhow::Result<()> {
     sampler.abort();
     let idle = ProcStatus::of(pid).context("server status")?;
     report("idle", args.idle_seconds as f64, 0, &phase, &idle);
+
+    let mut by_name = std::collections::BTreeMap::<&str, Duration>::new();
+    for (name, time) in burst_cpu.threads.values().chain(catch_up_cpu.threads.values()) {
+        *by_name.entry(name).or_default() += *time;
+    }
+    let mut by_name: Vec<_> = by_name.into_iter().filter(|(_, t)| !t.is_zero()).collect();
+    by_name.sort_by_key(|b| std::cmp::Reverse(b.1));
+    let by_name: Vec<String> = by_name
+        .iter()
+        .map(|(n, t)| format!("{n} {:.2}", t.as_secs_f64()))
+        .collect();
+    println!("CPU seconds by thread name, burst + catch-up: {}", by_name.join(", "));
 
     let repo = data.path().join("content.git");
     let git_mib = folder_size(&repo) as f64 / 1_048_576.0;
@@ -165,13 +197,25 @@ async fn main() -> anyhow::Result<()> {
         args.connections,
         rate / fsyncs
     );
+    let per = |cpu: Duration| micros_per(cpu, created);
+    let projections = |split: &CpuSplit| split.threads_named(PROJECTION_THREADS);
     println!(
-        "| server CPU per create (burst; projections run beside it) | {:.0} us | | | <= 150 us |",
-        micros_per(burst_cpu, created)
+        "| server CPU per create in the burst: write path (all but the projections' threads) / all | {:.0} / {:.0} us | | | <= 150 us |",
+        per(burst_cpu.total.saturating_sub(projections(&burst_cpu) + burst_cpu.unseen())),
+        per(burst_cpu.total)
     );
+    for (what, names) in [("git", &["quire-git"][..]), ("site", &["quire-site"][..])] {
+        println!(
+            "| {what} thread's CPU per event: burst + catch-up | {:.0} + {:.0} us | | | |",
+            per(burst_cpu.threads_named(names)),
+            per(catch_up_cpu.threads_named(names))
+        );
+    }
     println!(
-        "| server CPU per event, git + site catch-up | {:.0} us | | | |",
-        micros_per(catch_up_cpu, created)
+        "| CPU per event of the rest: write path in the catch-up / `git` children (repack) / threads no 100 ms reading saw | {:.0} / {:.0} / {:.0} us | | | |",
+        per(catch_up_cpu.total.saturating_sub(projections(&catch_up_cpu) + catch_up_cpu.unseen())),
+        per(burst_cpu.children + catch_up_cpu.children),
+        per(burst_cpu.unseen() + catch_up_cpu.unseen())
     );
     println!(
         "| peak RSS: burst / catch-up | {:.1} / {:.1} MiB | start {:.1} MiB | | <= 150 MB |",
@@ -298,7 +342,7 @@ fn sample(pid: u32, phase: Arc<Phase>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             if let Some(status) = ProcStatus::of(pid) {
-                phase.record(&status);
+                phase.record(&status, CpuSplit::of(pid));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
