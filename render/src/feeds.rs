@@ -17,6 +17,19 @@ use crate::templates::{absolute, rfc3339};
 /// makes a well-formed feed.
 pub fn xml_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    xml_escape_into(&mut out, text);
+    out
+}
+
+/// [`xml_escape`] appended to `out`.
+fn xml_escape_into(out: &mut String, text: &str) {
+    let plain =
+        |b: &u8| !matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'') && (*b >= b' ' || matches!(b, b'\t' | b'\n' | b'\r'));
+    // U+FFFE and U+FFFF are dropped too: their UTF-8 begins with 0xEF, rare enough to check.
+    if text.bytes().all(|b| plain(&b) && b != 0xEF) {
+        out.push_str(text);
+        return;
+    }
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -29,7 +42,6 @@ pub fn xml_escape(text: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 /// The posts the feeds carry: the newest `feed_size`.
@@ -212,14 +224,18 @@ fn authors(name: &str) -> Vec<JsonAuthor<'_>> {
 /// The sitemap (<https://www.sitemaps.org/protocol.html>): every HTML page but the 404 page and
 /// redirects, posts with the date they last changed.
 pub(crate) fn sitemap(config: &SiteConfig, index: &PostIndex<'_>) -> String {
-    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+    // About what each post's line takes, so the document is not copied as it grows.
+    let mut xml = String::with_capacity(256 + index.posts().len() * (96 + config.base().len()));
+    xml.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
     xml.push_str("<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
     let mut url = |page: &PagePath, lastmod: Option<time::OffsetDateTime>| {
         xml.push_str("  <url><loc>");
-        xml.push_str(&xml_escape(&absolute(config, page)));
+        xml_escape_into(&mut xml, &absolute(config, page));
         xml.push_str("</loc>");
         if let Some(at) = lastmod {
-            xml.push_str(&format!("<lastmod>{}</lastmod>", rfc3339(at)));
+            xml.push_str("<lastmod>");
+            xml.push_str(&rfc3339(at));
+            xml.push_str("</lastmod>");
         }
         xml.push_str("</url>\n");
     };
@@ -246,4 +262,21 @@ pub(crate) fn sitemap(config: &SiteConfig, index: &PostIndex<'_>) -> String {
 pub(crate) fn robots(config: &SiteConfig) -> String {
     let sitemap = absolute(config, &PagePath::Sitemap);
     format!("User-agent: *\nAllow: /\n\nSitemap: {sitemap}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::xml_escape;
+
+    /// The fast path (nothing to escape) and the slow one give what the rules say.
+    #[test]
+    fn escapes_markup_and_drops_what_xml_cannot_carry() {
+        assert_eq!(xml_escape("plain text, é 中"), "plain text, é 中");
+        assert_eq!(xml_escape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
+        assert_eq!(xml_escape("tab\tline\nret\r"), "tab\tline\nret\r");
+        assert_eq!(xml_escape("bell\u{7}nul\u{0}"), "bellnul");
+        assert_eq!(xml_escape("x\u{FFFE}y\u{FFFF}z"), "xyz");
+        // U+FEFF begins with the same byte as U+FFFE and stays.
+        assert_eq!(xml_escape("\u{FEFF}ok"), "\u{FEFF}ok");
+    }
 }

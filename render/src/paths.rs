@@ -158,12 +158,20 @@ pub(crate) fn slugify(text: &str, max: usize) -> String {
 
 /// Percent-encodes one path segment: everything but RFC 3986 unreserved characters.
 pub(crate) fn encode_segment(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
+    let unreserved = |byte: u8| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~');
+    // Slugs are almost always unreserved already: one copy, no byte-by-byte rebuild.
+    if segment.bytes().all(unreserved) {
+        return segment.to_owned();
+    }
+    let mut out = String::with_capacity(segment.len() * 3);
     for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+        if unreserved(byte) {
             out.push(char::from(byte));
         } else {
-            out.push_str(&format!("%{byte:02X}"));
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0xf)]));
         }
     }
     out
@@ -172,6 +180,13 @@ pub(crate) fn encode_segment(segment: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn segments_are_percent_encoded_only_where_needed() {
+        assert_eq!(encode_segment("plain-slug_1.x~"), "plain-slug_1.x~");
+        assert_eq!(encode_segment("a b/é%"), "a%20b%2F%C3%A9%25");
+        assert_eq!(PagePath::Post("a b".into()).url_path(), "/posts/a%20b/");
+    }
 
     #[test]
     fn file_paths_round_trip() {

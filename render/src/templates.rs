@@ -10,7 +10,7 @@ use crate::index::post_tags;
 use crate::markdown::plain_text_excerpt;
 use crate::mf2::{display_title, photo_markup, responses};
 use crate::model::{PostInput, SiteConfig};
-use crate::paths::PagePath;
+use crate::paths::{encode_segment, PagePath};
 
 /// What the `<head>` says about one page.
 pub(crate) struct PageMeta<'a> {
@@ -175,12 +175,15 @@ pub(crate) fn post_summary(config: &SiteConfig, post: &PostInput) -> Markup {
 
 /// Posts as a compact list of dates and titles: tag and archive pages.
 pub(crate) fn post_list<'a>(config: &SiteConfig, posts: impl Iterator<Item = &'a PostInput>) -> Markup {
+    // What `href` makes of a post's page, without a page value and two strings per post (the
+    // archive lists every post, and is rendered at every publish).
+    let base = config.base_path();
     html! {
         ul.post-list {
             @for post in posts {
                 li {
                     (time_tag(post.published_at)) " "
-                    a href=(href(config, &PagePath::Post(post.slug.clone()))) { (display_title(post)) }
+                    a href={ (base) "/posts/" (encode_segment(&post.slug)) "/" } { (display_title(post)) }
                 }
             }
         }

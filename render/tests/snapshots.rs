@@ -113,4 +113,14 @@ fn links_honor_a_base_url_with_a_path() {
     ] {
         assert!(html.contains(expected), "{expected} in {html}");
     }
+    // The archive builds its posts' links itself: the same links, the same base.
+    let archive = site
+        .render_page(&PagePath::Archive, &common::posts())
+        .expect("renders")
+        .expect("exists");
+    let archive = String::from_utf8(archive).expect("utf-8");
+    for slug in ["spring-garden", "hello-rust", "old-notes", "first-post"] {
+        let expected = format!(r#"href="/blog/posts/{slug}/">"#);
+        assert!(archive.contains(&expected), "{expected} in {archive}");
+    }
 }
