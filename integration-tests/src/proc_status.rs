@@ -52,13 +52,6 @@ impl ProcStatus {
     }
 }
 
-/// CPU time a process used so far (user + system, all threads), from `/proc/<pid>/stat`;
-/// `None` if it is gone.
-pub fn cpu_time(pid: u32) -> Option<std::time::Duration> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    Some(ticks_to_time(parse_cpu_ticks(&text)?.0))
-}
-
 /// Where a process's CPU time went: its threads (by id, with their names), the whole of it,
 /// and its children. `/proc` forgets a thread once it exits, so a split [`CpuSplit::merge`]s
 /// readings taken while threads come and go; what no reading saw is [`CpuSplit::unseen`].
@@ -169,8 +162,8 @@ mod tests {
         assert_eq!(super::parse_cpu_ticks("garbage"), None);
         let children = "7 (git) S 1 7 7 0 -1 0 0 0 0 0 5 6 70 30 20 0 1 0";
         assert_eq!(super::parse_cpu_ticks(children), Some((11, 100)));
-        let own = super::cpu_time(std::process::id()).expect("own stat");
-        assert!(own < std::time::Duration::from_secs(100_000));
+        let own = super::CpuSplit::of(std::process::id()).expect("own stat");
+        assert!(own.total < std::time::Duration::from_secs(100_000));
     }
 
     #[test]
