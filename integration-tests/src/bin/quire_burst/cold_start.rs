@@ -20,17 +20,22 @@ use super::ms;
 const GIT_ON: [(&str, &str); 1] = [("QUIRE_GIT__ENABLED", "true")];
 
 /// Builds the folder, then times `runs` cold starts; prints the figures and a table row.
-pub(crate) async fn measure(events: usize, connections: usize, runs: usize) -> anyhow::Result<()> {
+pub(crate) async fn measure(args: &super::Args) -> anyhow::Result<()> {
+    let (events, runs) = (args.cold_start_events, args.cold_start_runs.max(1));
     let data = tempfile::tempdir_in(std::env::current_dir()?).context("temp dir")?;
     let began = Instant::now();
     let server = BinaryServer::start_with_env(data.path(), &GIT_ON).await;
     let client = Client::login(&server.base, ADMIN.0, ADMIN.1).await;
-    let created = super::burst(&client, events, connections, super::SHORT_BODY).await;
+    let created = super::burst(&client, args, events, super::SHORT_BODY).await;
     let status = wait_caught_up(&client).await?;
     stop(server).await?;
     println!(
-        "cold start: made {created} posts ({} events) through the API, git and site caught up, in {:.0} s",
+        "cold start: made {created} posts ({} events, {}) through the API, git and site caught up, in {:.0} s",
         status.head,
+        match args.years {
+            0 => "all in this year's folder".to_owned(),
+            years => format!("spread over {years} past years"),
+        },
         began.elapsed().as_secs_f64()
     );
     let (all_bytes, all_read) = read_all(data.path())?;

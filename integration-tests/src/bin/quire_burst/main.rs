@@ -16,7 +16,7 @@
 //! ```text
 //! cargo build --release -p quire-api -p quire-integration-tests --bins
 //! target/release/quire-burst --posts 10000 --connections 64 --idle-seconds 10
-//! target/release/quire-burst --cold-start-events 100000
+//! target/release/quire-burst --cold-start-events 100000 --years 20
 //! ```
 
 use std::io::Write as _;
@@ -62,6 +62,11 @@ struct Args {
     /// disk and its commit is in git.
     #[arg(long, default_value_t = 100)]
     publishes: usize,
+    /// Spread the posts over this many past years (`publish_at` from 1 January of last year
+    /// backwards, as an import of an old blog would), so git keeps them in that many year
+    /// folders; 0 (the default) publishes them all now, in this year's folder.
+    #[arg(long, default_value_t = 0)]
+    years: u32,
     /// Measure the cold start instead: make a data folder of this many creates through the API
     /// (over `--connections`), let git and the site catch up, stop the server, then time each of
     /// `--cold-start-runs` starts from spawning the binary to `/readyz` answering 200.
@@ -106,7 +111,7 @@ impl Phase {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if args.cold_start_events > 0 {
-        return cold_start::measure(args.cold_start_events, args.connections, args.cold_start_runs.max(1)).await;
+        return cold_start::measure(&args).await;
     }
     let data = tempfile::tempdir_in(std::env::current_dir()?).context("temp dir")?;
     let fsyncs = fsync_rate(data.path())?;
@@ -125,7 +130,7 @@ async fn main() -> anyhow::Result<()> {
     let sampler = sample(pid, phase.clone());
     let began = Instant::now();
     let cpu_before = CpuSplit::of(pid).context("server CPU time")?;
-    let created = burst(&client, args.posts, args.connections, args.body_bytes).await;
+    let created = burst(&client, &args, args.posts, args.body_bytes).await;
     let took = began.elapsed().as_secs_f64();
     let burst_cpu = phase.cpu_since(pid, &cpu_before)?;
     sampler.abort();
@@ -371,23 +376,41 @@ fn sample(pid: u32, phase: Arc<Phase>) -> tokio::task::JoinHandle<()> {
 }
 
 /// Creates `posts` published posts over `connections` connections; returns how many got 201.
-async fn burst(client: &Client, posts: usize, connections: usize, body_bytes: usize) -> usize {
+async fn burst(client: &Client, args: &Args, posts: usize, body_bytes: usize) -> usize {
     const WORDS: &str = "Some words here. ";
     let words = WORDS.repeat((body_bytes / WORDS.len()).max(1));
+    let last_year = time::OffsetDateTime::now_utc().year() - 1;
     stream::iter(0..posts)
         .map(|i| {
             let (client, words) = (client.clone(), &words);
             async move {
-                let body = json!({"title": format!("Burst post number {i}"), "status": "published",
-                                  "body": format!("Post {i} of a burst.\n\n{words}")});
+                let mut body = json!({"title": format!("Burst post number {i}"), "status": "published",
+                                      "body": format!("Post {i} of a burst.\n\n{words}")});
+                if let Some(date) = past_date(i, args.years, last_year) {
+                    body["publish_at"] = json!(date);
+                }
                 let response = client.post_json("/api/v1/posts", &body, &[]).await;
                 response.status().as_u16() == 201
             }
         })
-        .buffer_unordered(connections)
+        .buffer_unordered(args.connections)
         .filter(|ok| std::future::ready(*ok))
         .count()
         .await
+}
+
+/// Post `i`'s `publish_at` when the posts are spread over `years` past years: year
+/// `last_year - i % years`, its month and day moving on with `i / years`; `None` for `years` 0.
+fn past_date(i: usize, years: u32, last_year: i32) -> Option<String> {
+    let years = usize::try_from(years).ok().filter(|&y| y > 0)?;
+    let year = last_year - i32::try_from(i % years).ok()?;
+    let step = i / years;
+    let (month, day, minute) = (1 + step % 12, 1 + (step / 12) % 28, (step / 336) % 1440);
+    Some(format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:00Z",
+        minute / 60,
+        minute % 60
+    ))
 }
 
 async fn wait_for_git(client: &Client) -> anyhow::Result<StatusResponse> {
@@ -430,4 +453,29 @@ fn folder_size(dir: &Path) -> u64 {
             Err(_) => 0,
         })
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use time::format_description::well_known::Rfc3339;
+    use time::OffsetDateTime;
+
+    use super::past_date;
+
+    #[test]
+    fn past_dates_rotate_over_the_years_and_parse() {
+        assert_eq!(past_date(5, 0, 2025), None);
+        let dates: Vec<OffsetDateTime> = (0..100_000)
+            .map(|i| {
+                let date = past_date(i, 20, 2025).expect("20 years give a date");
+                OffsetDateTime::parse(&date, &Rfc3339).expect("an RFC 3339 date")
+            })
+            .collect();
+        assert_eq!(dates[0].year(), 2025);
+        assert_eq!(dates[19].year(), 2006);
+        assert_eq!(dates[20].year(), 2025);
+        assert!(dates.iter().all(|d| (2006..=2025).contains(&d.year())));
+        let distinct: std::collections::HashSet<_> = dates.iter().collect();
+        assert_eq!(distinct.len(), dates.len(), "every post has its own time");
+    }
 }
