@@ -190,7 +190,10 @@ mod tests {
         let mut split = spin.join().expect("joined");
         let spun = split.threads_named(&["cpu-split-spin"]);
         assert!(spun >= std::time::Duration::from_millis(50), "{split:?}");
-        assert!(split.total >= spun, "{split:?}");
+        // The process's figure and each thread's are scaled from run time separately by the
+        // kernel (`cputime_adjust`), in ticks: they can differ by a few ticks either way.
+        let ticks = std::time::Duration::from_millis(30);
+        assert!(split.total + ticks >= spun && !split.total.is_zero(), "{split:?}");
         // The thread has exited: a later reading no longer lists it, the merged split keeps it.
         let later = super::CpuSplit::of(std::process::id()).expect("own stat");
         assert_eq!(later.threads_named(&["cpu-split-spin"]), std::time::Duration::ZERO);
