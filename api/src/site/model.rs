@@ -50,8 +50,8 @@ struct VisibleRest {
 /// The folded log.
 #[derive(Debug, Default)]
 pub struct SiteModel {
-    /// Hidden posts are boxed: a post is ~300 bytes, and a table grown to 65,536 slots for
-    /// 30k posts would hold half of them empty if they were stored in it.
+    /// Hidden posts are boxed: a whole `Post` is several times the size of a visible post's
+    /// entry, and a table grown to 65,536 slots for 30k posts holds half of them empty.
     posts: HashMap<Ulid, Tracked>,
     /// The visible posts, in no particular order.
     visible: Vec<PostInput>,
