@@ -11,10 +11,11 @@
 //!
 //! It also caps malloc's arenas at two per core (glibc makes up to eight per core): each thread
 //! that meets a busy arena gets one of its own, and the free space left in each after a burst
-//! adds up. On two cores, 10,000 creates over 64 connections, runs alternated: idle RSS median
-//! 69.1 MiB (11 runs) against 72.1 (8 runs) with glibc's default, write path CPU per create 431
-//! against 418 µs and creates/s 1,524 against 1,570 (both within the run-to-run spread); one
-//! arena per core saved as much but cost the write path ~10–20% more CPU in earlier runs.
+//! adds up. On two cores, 10,000 creates over 64 connections (README, Benchmarks): idle RSS
+//! median 69.1 MiB (11 runs) against 72.1 (8 runs) with glibc's default, write path CPU per
+//! create 431 against 418 µs and creates/s 1,524 against 1,570 (both within the run-to-run
+//! spread); one arena per core saved as much but cost the write path ~10–20% more CPU in
+//! earlier runs.
 //! `MALLOC_ARENA_MAX` in the environment still wins.
 
 fn main() -> std::process::ExitCode {
