@@ -28,6 +28,14 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// A post's body kept outside its [`crate::PostInput`] could not be read.
+    #[error("reading the body of post {post}: {reason}")]
+    Body {
+        /// The post's id.
+        post: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// Serializing the JSON Feed failed (this indicates a bug, not bad input).
     #[error("serialize JSON Feed: {0}")]
     Json(#[from] serde_json::Error),

@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::index::PostIndex;
-use crate::markdown::{plain_text_excerpt, Markdown};
-use crate::model::{PostInput, SiteConfig};
+use crate::markdown::Markdown;
+use crate::model::{whole_body, Bodies, PostInput, SiteConfig};
 use crate::paths::PagePath;
 use crate::templates::{absolute, rfc3339};
 
@@ -64,7 +64,12 @@ fn entry_id(post: &PostInput) -> String {
 }
 
 /// The Atom feed (RFC 4287).
-pub(crate) fn atom(config: &SiteConfig, markdown: &Markdown, index: &PostIndex<'_>) -> String {
+pub(crate) fn atom(
+    config: &SiteConfig,
+    markdown: &Markdown,
+    bodies: &dyn Bodies,
+    index: &PostIndex<'_>,
+) -> Result<String> {
     let posts = feed_posts(config, index);
     let updated = posts
         .iter()
@@ -105,13 +110,14 @@ pub(crate) fn atom(config: &SiteConfig, markdown: &Markdown, index: &PostIndex<'
     }
     line(&mut xml, "<generator>Quire</generator>".to_owned());
     for post in posts {
-        atom_entry(config, markdown, post, &mut xml);
+        let body = whole_body(bodies, post)?;
+        atom_entry(config, markdown, post, &body, &mut xml);
     }
     xml.push_str("</feed>\n");
-    xml
+    Ok(xml)
 }
 
-fn atom_entry(config: &SiteConfig, markdown: &Markdown, post: &PostInput, xml: &mut String) {
+fn atom_entry(config: &SiteConfig, markdown: &Markdown, post: &PostInput, body: &str, xml: &mut String) {
     let url = xml_escape(&absolute(config, &PagePath::Post(post.slug.clone())));
     xml.push_str("  <entry>\n");
     xml.push_str(&format!("    <id>{}</id>\n", xml_escape(&entry_id(post))));
@@ -132,9 +138,9 @@ fn atom_entry(config: &SiteConfig, markdown: &Markdown, post: &PostInput, xml: &
     for (_, tag) in crate::index::post_tags(post) {
         xml.push_str(&format!("    <category term=\"{}\"/>\n", xml_escape(tag)));
     }
-    let summary = plain_text_excerpt(&post.body_markdown, 280);
+    let summary = post.lead().excerpt(280);
     xml.push_str(&format!("    <summary>{}</summary>\n", xml_escape(&summary)));
-    let html = markdown.to_feed_html(&post.body_markdown);
+    let html = markdown.to_feed_html(body);
     // xml:base lets feed readers resolve the post's relative links and images.
     let content = xml_escape(&html);
     xml.push_str(&format!(
@@ -180,24 +186,30 @@ struct JsonItem<'a> {
 }
 
 /// The JSON Feed, version 1.1 (<https://jsonfeed.org/version/1.1>).
-pub(crate) fn json_feed(config: &SiteConfig, markdown: &Markdown, index: &PostIndex<'_>) -> Result<String> {
+pub(crate) fn json_feed(
+    config: &SiteConfig,
+    markdown: &Markdown,
+    bodies: &dyn Bodies,
+    index: &PostIndex<'_>,
+) -> Result<String> {
     let items = feed_posts(config, index)
         .iter()
         .map(|post| {
             let name = author(config, post);
-            JsonItem {
+            let body = whole_body(bodies, post)?;
+            Ok(JsonItem {
                 id: entry_id(post),
                 url: absolute(config, &PagePath::Post(post.slug.clone())),
                 title: &post.title,
-                content_html: markdown.to_feed_html(&post.body_markdown),
-                summary: plain_text_excerpt(&post.body_markdown, 280),
+                content_html: markdown.to_feed_html(&body),
+                summary: post.lead().excerpt(280),
                 date_published: rfc3339(post.published_at),
                 date_modified: rfc3339(post.updated_at.max(post.published_at)),
                 tags: crate::index::post_tags(post).into_iter().map(|(_, t)| t).collect(),
                 authors: authors(name),
-            }
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     let feed = JsonFeed {
         version: "https://jsonfeed.org/version/1.1",
         title: &config.title,

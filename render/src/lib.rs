@@ -9,6 +9,11 @@
 //! redo and [`Site::update`] redoes them; [`Site::render_all`] rebuilds everything (after a
 //! settings change, or to check), rewriting only files whose bytes differ.
 //!
+//! A caller that keeps bodies elsewhere (Quire's site projection: in the log) hands posts
+//! with an empty `body_markdown`, a [`Lead`] and a `body_key`, and a [`Bodies`] to
+//! [`Site::write_pages_with`]: only the pages that show a whole body (the post's own page,
+//! the feeds) read it.
+//!
 //! ```no_run
 //! use quire_render::{PostInput, Site, SiteConfig};
 //!
@@ -44,7 +49,9 @@ pub use data::{data_index, data_page, data_page_file, DataColumn, DataPageInput,
 pub use error::{Error, Result};
 pub use feeds::xml_escape;
 pub use index::{PostIndex, TagEntry};
-pub use markdown::{image_variant_path, image_variant_widths, plain_text_excerpt, Markdown, IMAGE_WIDTHS};
-pub use model::{NavLink, PostInput, SiteConfig};
+pub use markdown::{
+    image_variant_path, image_variant_widths, plain_text_excerpt, Lead, Markdown, IMAGE_WIDTHS, LEAD_CHARS,
+};
+pub use model::{Bodies, NavLink, NoBodies, PostInput, SiteConfig};
 pub use paths::{is_valid_slug, tag_slug, PagePath};
 pub use site::{RenderReport, Site, STYLESHEET};

@@ -356,44 +356,100 @@ fn align_table_cells(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
 /// whitespace collapsed, cut at a word boundary to at most `max_chars` characters (with `…`
 /// when cut): for descriptions and list summaries.
 pub fn plain_text_excerpt(markdown: &str, max_chars: usize) -> String {
-    let mut text = String::new();
-    let mut skip_depth = 0usize;
-    for event in Parser::new_ext(markdown, options()) {
-        match event {
-            Event::Start(
-                Tag::CodeBlock(_)
-                | Tag::FootnoteDefinition(_)
-                | Tag::Table(_)
-                | Tag::Image { .. }
-                | Tag::Heading { .. },
-            ) => skip_depth += 1,
-            Event::End(
-                TagEnd::CodeBlock | TagEnd::FootnoteDefinition | TagEnd::Table | TagEnd::Image | TagEnd::Heading(_),
-            ) => skip_depth = skip_depth.saturating_sub(1),
-            Event::Text(t) | Event::Code(t) if skip_depth == 0 => {
-                text.push_str(&t);
+    Lead::up_to(markdown, max_chars).excerpt(max_chars)
+}
+
+/// The characters of a post's text a [`Lead`] keeps: the longest excerpt the pages show.
+pub const LEAD_CHARS: usize = 280;
+
+/// The start of a post's plain text (as [`plain_text_excerpt`] sees it), enough for every
+/// excerpt the site shows of it: list summaries, descriptions, a note's derived title. A caller
+/// that keeps these instead of whole bodies needs the body only for the post's own page and
+/// the feeds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lead {
+    /// Whole words separated by one space, at most [`LEAD_CHARS`] characters.
+    words: Box<str>,
+    /// Whether the text goes on after `words`.
+    more: bool,
+}
+
+impl Lead {
+    /// The lead of `markdown`.
+    pub fn of(markdown: &str) -> Lead {
+        Lead::up_to(markdown, LEAD_CHARS)
+    }
+
+    /// The words of `markdown`'s plain text that fit in `max_chars` characters.
+    fn up_to(markdown: &str, max_chars: usize) -> Lead {
+        let mut text = String::new();
+        let mut skip_depth = 0usize;
+        for event in Parser::new_ext(markdown, options()) {
+            match event {
+                Event::Start(
+                    Tag::CodeBlock(_)
+                    | Tag::FootnoteDefinition(_)
+                    | Tag::Table(_)
+                    | Tag::Image { .. }
+                    | Tag::Heading { .. },
+                ) => skip_depth += 1,
+                Event::End(
+                    TagEnd::CodeBlock | TagEnd::FootnoteDefinition | TagEnd::Table | TagEnd::Image | TagEnd::Heading(_),
+                ) => skip_depth = skip_depth.saturating_sub(1),
+                Event::Text(t) | Event::Code(t) if skip_depth == 0 => {
+                    text.push_str(&t);
+                }
+                Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph | TagEnd::Item) => text.push(' '),
+                _ => {}
             }
-            Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph | TagEnd::Item) => text.push(' '),
-            _ => {}
+            if text.len() > max_chars * 8 {
+                break;
+            }
         }
-        if text.len() > max_chars * 8 {
-            break;
+        let mut words = String::new();
+        let mut chars = 0;
+        for word in text.split_whitespace() {
+            let needed = chars + usize::from(!words.is_empty()) + word.chars().count();
+            if needed > max_chars {
+                return Lead {
+                    words: words.into(),
+                    more: true,
+                };
+            }
+            if !words.is_empty() {
+                words.push(' ');
+            }
+            words.push_str(word);
+            chars = needed;
+        }
+        Lead {
+            words: words.into(),
+            more: false,
         }
     }
-    let words: Vec<&str> = text.split_whitespace().collect();
-    let mut out = String::new();
-    for word in words {
-        let needed = out.chars().count() + usize::from(!out.is_empty()) + word.chars().count();
-        if needed > max_chars {
+
+    /// The text cut at a word boundary to at most `max_chars` characters, with `…` when cut;
+    /// the same as [`plain_text_excerpt`] of the body for any `max_chars` up to [`LEAD_CHARS`].
+    pub fn excerpt(&self, max_chars: usize) -> String {
+        let mut out = String::new();
+        let mut chars = 0;
+        for word in self.words.split(' ').filter(|w| !w.is_empty()) {
+            let needed = chars + usize::from(!out.is_empty()) + word.chars().count();
+            if needed > max_chars {
+                out.push('…');
+                return out;
+            }
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(word);
+            chars = needed;
+        }
+        if self.more {
             out.push('…');
-            return out;
         }
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(word);
+        out
     }
-    out
 }
 
 #[cfg(test)]

@@ -71,6 +71,113 @@ fn excerpts_are_plain_text() {
     assert_eq!(plain_text_excerpt(md, 16), "Some bold html…");
 }
 
+/// `plain_text_excerpt` as it was before leads: the oracle for them.
+fn excerpt_before_leads(markdown: &str, max_chars: usize) -> String {
+    let mut text = String::new();
+    let mut skip_depth = 0usize;
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Start(
+                Tag::CodeBlock(_)
+                | Tag::FootnoteDefinition(_)
+                | Tag::Table(_)
+                | Tag::Image { .. }
+                | Tag::Heading { .. },
+            ) => skip_depth += 1,
+            Event::End(
+                TagEnd::CodeBlock | TagEnd::FootnoteDefinition | TagEnd::Table | TagEnd::Image | TagEnd::Heading(_),
+            ) => skip_depth = skip_depth.saturating_sub(1),
+            Event::Text(t) | Event::Code(t) if skip_depth == 0 => text.push_str(&t),
+            Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph | TagEnd::Item) => text.push(' '),
+            _ => {}
+        }
+        if text.len() > max_chars * 8 {
+            break;
+        }
+    }
+    let mut out = String::new();
+    for word in text.split_whitespace() {
+        let needed = out.chars().count() + usize::from(!out.is_empty()) + word.chars().count();
+        if needed > max_chars {
+            out.push('…');
+            return out;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+#[test]
+fn a_lead_gives_every_excerpt_the_body_gives() {
+    // Bodies of every length around the lead's, with markup, skipped blocks, long words and
+    // characters of several bytes; a fixed seed picks the words.
+    let words = [
+        "a",
+        "word",
+        "*emphasis*",
+        "**strong**",
+        "`code`",
+        "[link](https://example.org)",
+        "naïve",
+        "日本語の文章",
+        "🦀",
+        "supercalifragilisticexpialidocious",
+        "<b>html</b>",
+        "x",
+        "\n",
+        "—",
+    ];
+    let mut seed = 20_261_204_u64;
+    let mut next = |n: usize| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        usize::try_from(seed >> 33).unwrap_or(0) % n
+    };
+    let mut bodies = vec![
+        String::new(),
+        "   ".into(),
+        "# Only a heading".into(),
+        "```\ncode only\n```".into(),
+        "one".into(),
+        "x".repeat(300),
+        format!("{} tail", "y".repeat(279)),
+    ];
+    for _ in 0..60 {
+        let mut body = String::new();
+        for _ in 0..next(120) {
+            body.push_str(words[next(words.len())]);
+            body.push_str(match next(12) {
+                0 => "\n\n",
+                1 => "\n",
+                2 => "\n\n## Heading\n\n",
+                3 => "\n\n```\nskipped\n```\n\n",
+                4 => "\n- item ",
+                _ => " ",
+            });
+        }
+        bodies.push(body);
+    }
+    for body in &bodies {
+        let lead = Lead::of(body);
+        for n in 0..=LEAD_CHARS {
+            assert_eq!(
+                lead.excerpt(n),
+                excerpt_before_leads(body, n),
+                "{n} characters of {body:?}"
+            );
+        }
+        assert_eq!(
+            plain_text_excerpt(body, LEAD_CHARS),
+            excerpt_before_leads(body, LEAD_CHARS)
+        );
+        assert!(lead.words.chars().count() <= LEAD_CHARS);
+    }
+}
+
 const PHOTO: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.jpg";
 
 fn with_photo(base: &str, path: &str) -> Markdown {

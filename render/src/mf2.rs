@@ -8,7 +8,6 @@
 
 use maud::{html, Markup};
 
-use crate::markdown::plain_text_excerpt;
 use crate::model::PostInput;
 
 /// Longest title derived from a note's text.
@@ -19,7 +18,7 @@ pub(crate) fn display_title(post: &PostInput) -> String {
     if !post.title.is_empty() {
         return post.title.clone();
     }
-    let text = plain_text_excerpt(&post.body_markdown, DERIVED_TITLE_CHARS);
+    let text = post.lead().excerpt(DERIVED_TITLE_CHARS);
     if text.trim().is_empty() {
         "Note".to_owned()
     } else {
@@ -115,6 +114,8 @@ mod tests {
             author: String::new(),
             old_slugs: Vec::new(),
             properties: serde_json::from_value(properties).expect("a map"),
+            body_key: None,
+            lead: None,
         }
     }
 

@@ -108,6 +108,36 @@ pub struct NavLink {
     pub url: String,
 }
 
+/// Where the renderer finds the bodies of posts whose [`PostInput::body_key`] is set.
+pub trait Bodies: Sync {
+    /// The Markdown body kept under `key`, or why it cannot be read.
+    fn body(&self, key: u64) -> std::result::Result<String, String>;
+}
+
+/// For posts that carry their bodies: asking for one is an error.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoBodies;
+
+impl Bodies for NoBodies {
+    fn body(&self, key: u64) -> std::result::Result<String, String> {
+        Err(format!("no body source was given for body {key}"))
+    }
+}
+
+/// `post`'s whole body: its `body_markdown`, or what `bodies` has under its `body_key`.
+pub(crate) fn whole_body<'p>(bodies: &dyn Bodies, post: &'p PostInput) -> Result<std::borrow::Cow<'p, str>> {
+    match post.body_key {
+        None => Ok(std::borrow::Cow::Borrowed(&post.body_markdown)),
+        Some(key) => bodies
+            .body(key)
+            .map(std::borrow::Cow::Owned)
+            .map_err(|reason| Error::Body {
+                post: post.id.clone(),
+                reason,
+            }),
+    }
+}
+
 /// One published post, as the renderer needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostInput {
@@ -117,8 +147,17 @@ pub struct PostInput {
     pub slug: String,
     /// The title, plain text.
     pub title: String,
-    /// The body in Markdown; raw HTML in it is sanitized.
+    /// The body in Markdown; raw HTML in it is sanitized. Left empty by a caller that keeps
+    /// bodies elsewhere and says where in `body_key`.
     pub body_markdown: String,
+    /// Where the whole body is when `body_markdown` is left empty: the renderer asks the
+    /// [`Bodies`] it is given for this key when a page shows the whole body (the post's own
+    /// page, the feeds). `None`: the body is `body_markdown`.
+    pub body_key: Option<u64>,
+    /// The start of the body's plain text ([`crate::Lead::of`] the body), which lists,
+    /// summaries and descriptions show: required with `body_key`; `None` computes it from
+    /// `body_markdown` where it is needed.
+    pub lead: Option<crate::Lead>,
     /// Tags as the author wrote them; pages group them by [`crate::tag_slug`].
     pub tags: Vec<String>,
     /// When the post was published; orders every list, newest first.
@@ -132,6 +171,16 @@ pub struct PostInput {
     /// Extra properties (Micropub's `in-reply-to`, `like-of`, `repost-of`, `photo`…): name →
     /// array of values, as the client sent them. An empty title makes the post a note.
     pub properties: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl PostInput {
+    /// The start of the body's plain text: `lead`, or computed from `body_markdown`.
+    pub fn lead(&self) -> std::borrow::Cow<'_, crate::Lead> {
+        match &self.lead {
+            Some(lead) => std::borrow::Cow::Borrowed(lead),
+            None => std::borrow::Cow::Owned(crate::Lead::of(&self.body_markdown)),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,10 +3,11 @@
 
 use maud::html;
 
+use crate::error::Result;
 use crate::index::PostIndex;
-use crate::markdown::{plain_text_excerpt, Markdown};
+use crate::markdown::Markdown;
 use crate::mf2::{display_title, photo_markup, responses};
-use crate::model::{PostInput, SiteConfig};
+use crate::model::{whole_body, Bodies, PostInput, SiteConfig};
 use crate::pagination;
 use crate::paths::PagePath;
 use crate::templates::{
@@ -66,18 +67,20 @@ fn list_page(config: &SiteConfig, index: &PostIndex<'_>, page: &PagePath, title:
 pub(crate) fn post_or_redirect(
     config: &SiteConfig,
     markdown: &Markdown,
+    bodies: &dyn Bodies,
     index: &PostIndex<'_>,
     slug: &str,
-) -> Option<String> {
+) -> Result<Option<String>> {
     if let Some(post) = index.post(slug) {
-        return Some(post_page(config, markdown, post));
+        let body = whole_body(bodies, post)?;
+        return Ok(Some(post_page(config, markdown, post, &body)));
     }
-    index.redirect(slug).map(|post| redirect_page(config, post))
+    Ok(index.redirect(slug).map(|post| redirect_page(config, post)))
 }
 
-fn post_page(config: &SiteConfig, markdown: &Markdown, post: &PostInput) -> String {
+fn post_page(config: &SiteConfig, markdown: &Markdown, post: &PostInput, body: &str) -> String {
     let page = PagePath::Post(post.slug.clone());
-    let description = plain_text_excerpt(&post.body_markdown, 160);
+    let description = post.lead().excerpt(160);
     let author = if post.author.is_empty() {
         &config.author
     } else {
@@ -101,7 +104,7 @@ fn post_page(config: &SiteConfig, markdown: &Markdown, post: &PostInput) -> Stri
                     " · " span.author.p-author.h-card { a.u-url.p-name href=(home) { (author_name) } }
                 }
             }
-            div.content.e-content { (trusted(markdown.to_html(&post.body_markdown))) }
+            div.content.e-content { (trusted(markdown.to_html(body))) }
             (photo_markup(post))
             footer { (tag_links(config, post)) }
         }

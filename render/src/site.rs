@@ -8,7 +8,7 @@ use crate::affected::affected_pages;
 use crate::error::Result;
 use crate::index::PostIndex;
 use crate::markdown::Markdown;
-use crate::model::{PostInput, SiteConfig};
+use crate::model::{Bodies, NoBodies, PostInput, SiteConfig};
 use crate::paths::{is_valid_slug, PagePath};
 use crate::{feeds, pages, write};
 
@@ -114,21 +114,27 @@ impl Site {
     /// The bytes of `page` for the published `posts`, or `None` if that page should not exist
     /// (a post that is gone, an emptied tag, a home page past the last one).
     pub fn render_page(&self, page: &PagePath, posts: &[PostInput]) -> Result<Option<Vec<u8>>> {
-        self.render_page_with(page, &PostIndex::new(posts))
+        self.render_page_with(page, &PostIndex::new(posts), &NoBodies)
     }
 
-    /// [`Site::render_page`] with posts already indexed, for rendering many pages.
-    pub fn render_page_with(&self, page: &PagePath, index: &PostIndex<'_>) -> Result<Option<Vec<u8>>> {
+    /// [`Site::render_page`] with posts already indexed, for rendering many pages, reading the
+    /// bodies posts do not carry from `bodies`.
+    pub fn render_page_with(
+        &self,
+        page: &PagePath,
+        index: &PostIndex<'_>,
+        bodies: &dyn Bodies,
+    ) -> Result<Option<Vec<u8>>> {
         let config = &self.config;
         let text = match page {
             PagePath::Home => Some(pages::home(config, index)),
             PagePath::Page(n) => pages::older(config, index, *n),
-            PagePath::Post(slug) => pages::post_or_redirect(config, &self.markdown, index, slug),
+            PagePath::Post(slug) => pages::post_or_redirect(config, &self.markdown, bodies, index, slug)?,
             PagePath::TagIndex => Some(pages::tag_index(config, index)),
             PagePath::Tag(slug) => pages::tag(config, index, slug),
             PagePath::Archive => Some(pages::archive(config, index)),
-            PagePath::AtomFeed => Some(feeds::atom(config, &self.markdown, index)),
-            PagePath::JsonFeed => Some(feeds::json_feed(config, &self.markdown, index)?),
+            PagePath::AtomFeed => Some(feeds::atom(config, &self.markdown, bodies, index)?),
+            PagePath::JsonFeed => Some(feeds::json_feed(config, &self.markdown, bodies, index)?),
             PagePath::Sitemap => Some(feeds::sitemap(config, index)),
             PagePath::Robots => Some(feeds::robots(config)),
             PagePath::NotFound => Some(pages::not_found(config)),
@@ -144,12 +150,22 @@ impl Site {
     /// and the sitemap name every post: at 10k posts they take most of the time), so the page
     /// a person opens after publishing is there soonest.
     pub fn write_pages(&self, pages: &BTreeSet<PagePath>, posts: &[PostInput]) -> Result<RenderReport> {
+        self.write_pages_with(pages, posts, &NoBodies)
+    }
+
+    /// [`Site::write_pages`], reading the bodies posts do not carry from `bodies`.
+    pub fn write_pages_with(
+        &self,
+        pages: &BTreeSet<PagePath>,
+        posts: &[PostInput],
+        bodies: &dyn Bodies,
+    ) -> Result<RenderReport> {
         let index = PostIndex::new(posts);
         let mut pages: Vec<&PagePath> = pages.iter().filter(|p| is_safe(p)).collect();
         pages.sort_by_key(|p| !matches!(p, PagePath::Post(_)));
         let threads = pages.len().min(writers());
         let mut report = if threads < 2 {
-            self.write_chunk(&pages, &index)?
+            self.write_chunk(&pages, &index, bodies)?
         } else {
             let chunk = pages.len().div_ceil(threads);
             // The calling thread writes the first chunk itself: one thread fewer.
@@ -157,9 +173,9 @@ impl Site {
                 let mut chunks = pages.chunks(chunk);
                 let first = chunks.next().unwrap_or_default();
                 let handles: Vec<_> = chunks
-                    .map(|part| scope.spawn(|| self.write_chunk(part, &index)))
+                    .map(|part| scope.spawn(|| self.write_chunk(part, &index, bodies)))
                     .collect();
-                let mut results = vec![self.write_chunk(first, &index)];
+                let mut results = vec![self.write_chunk(first, &index, bodies)];
                 results.extend(
                     handles
                         .into_iter()
@@ -182,11 +198,11 @@ impl Site {
         Ok(report)
     }
 
-    fn write_chunk(&self, pages: &[&PagePath], index: &PostIndex<'_>) -> Result<RenderReport> {
+    fn write_chunk(&self, pages: &[&PagePath], index: &PostIndex<'_>, bodies: &dyn Bodies) -> Result<RenderReport> {
         let mut report = RenderReport::default();
         for &page in pages {
             let file = page.file_path();
-            match self.render_page_with(page, index)? {
+            match self.render_page_with(page, index, bodies)? {
                 Some(bytes) => {
                     if write::write_if_changed(&self.out_dir, &file, &bytes, write::Sync::Later)? {
                         report.written.push(page.clone());
@@ -221,7 +237,7 @@ impl Site {
     /// posts and tags that no longer exist. Nothing else in the folder is touched.
     pub fn render_all(&self, posts: &[PostInput]) -> Result<RenderReport> {
         let pages = PostIndex::new(posts).all_pages(&self.config);
-        let mut report = self.write_pages(&pages, posts)?;
+        let mut report = self.write_pages_with(&pages, posts, &NoBodies)?;
         let stale = self.remove_stale(posts)?;
         report.removed.extend(stale.removed);
         report.removed.sort();

@@ -7,7 +7,6 @@ use time::macros::format_description;
 use time::OffsetDateTime;
 
 use crate::index::post_tags;
-use crate::markdown::plain_text_excerpt;
 use crate::mf2::{display_title, photo_markup, responses};
 use crate::model::{PostInput, SiteConfig};
 use crate::paths::{encode_segment, PagePath};
@@ -160,13 +159,13 @@ pub(crate) fn post_summary(config: &SiteConfig, post: &PostInput) -> Markup {
         article.summary.h-entry {
             @if post.title.is_empty() {
                 (responses(post))
-                p.p-summary { (plain_text_excerpt(&post.body_markdown, 280)) }
+                p.p-summary { (post.lead().excerpt(280)) }
                 (photo_markup(post))
                 p.meta { a.u-url href=(url) { (mf2_time(post.published_at)) } }
             } @else {
                 h2 { a.u-url.p-name href=(url) { (post.title) } }
                 p.meta { (mf2_time(post.published_at)) }
-                p.p-summary { (plain_text_excerpt(&post.body_markdown, 280)) }
+                p.p-summary { (post.lead().excerpt(280)) }
             }
             (tag_links(config, post))
         }

@@ -38,7 +38,7 @@ use super::cache::SiteCache;
 use super::data::{DataModel, DataReport};
 use super::error::Result;
 use super::manifest::{fingerprint, Manifest};
-use super::model::SiteModel;
+use super::model::{LogBodies, SiteModel};
 use super::writer::{self, Progress};
 
 /// Events read from the log at a time; the manifest moves once per page.
@@ -297,7 +297,9 @@ impl SiteProjection {
             // Before the pages: they may show the new images with their copies.
             self.write_image_copies()?;
             self.folded = last;
-            let report = self.site.write_pages(&pages, self.model.visible())?;
+            let report = self
+                .site
+                .write_pages_with(&pages, self.model.visible(), &LogBodies(store))?;
             self.note(&mut done, &report);
             if self.data.has_changes() {
                 done.add_data(self.data.write_changed(&self.site, self.media.as_ref())?);
@@ -323,7 +325,8 @@ impl SiteProjection {
         };
         let mut quiet = |_: usize, _: usize| {};
         let stopping = || self.stopping();
-        let report = writer::render_all(&self.site, visible, progress.unwrap_or(&mut quiet), &stopping)?;
+        let bodies = LogBodies(store);
+        let report = writer::render_all(&self.site, visible, &bodies, progress.unwrap_or(&mut quiet), &stopping)?;
         done.add(&report);
         done.add_data(self.data.write_all(&self.site, self.media.as_ref())?);
         if let Some(cache) = &self.cache {

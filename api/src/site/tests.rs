@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use quire_render::SiteConfig;
+use quire_render::{PostInput, SiteConfig};
 use quire_storage::{system_clock, Actor, NewPost, PostPatch, Posts, Role, SledOptions, SledStore, Status, Store};
 use ulid::Ulid;
 
@@ -158,6 +158,71 @@ fn incremental_updates_equal_a_full_render() {
     assert!(redirect.contains("alpha-renamed"), "old slug redirects");
     assert!(!site.keys().any(|k| k.contains("gamma") || k.contains("beta")));
     assert!(!site.contains_key("tags/notes/index.html"), "emptied tag is gone");
+}
+
+/// The model keeps no bodies: the pages that show one read it from the log, the rest show the
+/// start of its text. Both must come out exactly as from posts that carry their bodies.
+#[test]
+fn bodies_read_from_the_log_render_as_bodies_carried_whole() {
+    let f = Fixture::new();
+    let mut projection = f.projection(&f.site);
+    busy_history(&f, &mut projection);
+    let alpha = projection
+        .visible()
+        .iter()
+        .find(|p| p.slug == "alpha-renamed")
+        .expect("alpha")
+        .id
+        .clone();
+    f.patch(
+        alpha.parse().expect("ulid"),
+        PostPatch {
+            body: Some(format!(
+                "A new body with *emphasis*, [a link](https://example.org) and {}",
+                "many words ".repeat(60)
+            )),
+            ..PostPatch::default()
+        },
+    );
+    let note = NewPost {
+        body: "A note: its title is **derived** from the start of its text, which goes on and on for a while.".into(),
+        status: Some(Status::Published),
+        ..NewPost::default()
+    };
+    f.posts.create(&f.actor, note, None).expect("note");
+    projection.catch_up(f.store()).expect("catch up");
+
+    let whole: Vec<PostInput> = projection
+        .visible()
+        .iter()
+        .map(|p| {
+            assert!(
+                p.body_markdown.is_empty() && p.body_key.is_some() && p.lead.is_some(),
+                "{}",
+                p.slug
+            );
+            let post = f.posts.get(&f.actor, p.id.parse().expect("ulid")).expect("post");
+            PostInput {
+                body_markdown: post.body,
+                body_key: None,
+                lead: None,
+                ..p.clone()
+            }
+        })
+        .collect();
+    let dir = f._dir.path().join("whole");
+    quire_render::Site::new(config(), &dir)
+        .expect("site")
+        .render_all(&whole)
+        .expect("render");
+    let (ours, theirs) = (files(&f.site), files(&dir));
+    assert!(theirs.len() > 20, "{} files", theirs.len());
+    for (name, bytes) in &theirs {
+        assert!(ours.get(name) == Some(bytes), "{name} differs");
+    }
+    let page = String::from_utf8_lossy(&ours["posts/alpha-renamed/index.html"]).into_owned();
+    assert!(page.contains("<em>emphasis</em>"), "the post's page shows its new body");
+    assert!(!ours.keys().any(|k| k.starts_with("posts/") && !theirs.contains_key(k)));
 }
 
 #[test]

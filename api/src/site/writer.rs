@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use quire_render::{PagePath, PostIndex, PostInput, RenderReport, Site};
+use quire_render::{Bodies, PagePath, PostIndex, PostInput, RenderReport, Site};
 
 use super::error::{Result, SiteError};
 
@@ -13,12 +13,13 @@ const STEPS: usize = 10;
 /// Reports progress of a full render: `(pages done, pages in all)`.
 pub type Progress<'a> = &'a mut dyn FnMut(usize, usize);
 
-/// Renders every page of the site for `posts`, calling `progress` along the way, then removes
+/// Renders every page of the site for `posts` (their bodies from `bodies`), calling `progress` along the way, then removes
 /// pages that should no longer exist (and leftover temporary files). Gives up with
 /// [`SiteError::Stopped`] between steps once `stopping` says so (a server shutting down).
 pub fn render_all(
     site: &Site,
     posts: &[PostInput],
+    bodies: &dyn Bodies,
     progress: Progress<'_>,
     stopping: &dyn Fn() -> bool,
 ) -> Result<RenderReport> {
@@ -32,7 +33,7 @@ pub fn render_all(
             return Err(SiteError::Stopped);
         }
         let set: BTreeSet<PagePath> = step.iter().cloned().collect();
-        report.merge(site.write_pages(&set, posts)?);
+        report.merge(site.write_pages_with(&set, posts, bodies)?);
         done += step.len();
         progress(done, total);
     }

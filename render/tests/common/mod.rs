@@ -40,6 +40,8 @@ pub fn post(id: &str, slug: &str, title: &str, tags: &[&str]) -> PostInput {
         author: String::new(),
         old_slugs: Vec::new(),
         properties: Default::default(),
+        body_key: None,
+        lead: None,
     }
 }
 

@@ -130,7 +130,9 @@ async fn main() -> anyhow::Result<()> {
     let sampler = sample(pid, phase.clone());
     let began = Instant::now();
     let cpu_before = CpuSplit::of(pid).context("server CPU time")?;
+    let flushes_before = log_flushes(&client).await?;
     let created = burst(&client, &args, args.posts, args.body_bytes).await;
+    let flushes = log_flushes(&client).await?.saturating_sub(flushes_before);
     let took = began.elapsed().as_secs_f64();
     let burst_cpu = phase.cpu_since(pid, &cpu_before)?;
     sampler.abort();
@@ -202,6 +204,10 @@ async fn main() -> anyhow::Result<()> {
         args.connections,
         rate / fsyncs
     );
+    println!(
+        "| log flushes in the burst | {flushes} ({:.1} creates per flush) | | | |",
+        created as f64 / flushes.max(1) as f64
+    );
     let per = |cpu: Duration| micros_per(cpu, created);
     let projections = |split: &CpuSplit| split.threads_named(PROJECTION_THREADS);
     println!(
@@ -255,6 +261,15 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The log's flushes so far (`quire_log_flushes_total` in `/metrics`).
+async fn log_flushes(client: &Client) -> anyhow::Result<u64> {
+    let text = client.get("/metrics").await.text().await.context("reading /metrics")?;
+    text.lines()
+        .find_map(|line| line.strip_prefix("quire_log_flushes_total "))
+        .and_then(|n| n.trim().parse().ok())
+        .context("/metrics has no quire_log_flushes_total")
 }
 
 fn micros_per(cpu: Duration, n: usize) -> f64 {
