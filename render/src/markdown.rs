@@ -380,11 +380,25 @@ impl Lead {
         Lead::up_to(markdown, LEAD_CHARS)
     }
 
-    /// The words of `markdown`'s plain text that fit in `max_chars` characters.
+    /// The words of `markdown`'s plain text that fit in `max_chars` characters. Parsing stops
+    /// once the text, whitespace collapsed, reaches past them (the word that does not fit has
+    /// begun, so the lead is known), or at `8 × max_chars` bytes of text.
     fn up_to(markdown: &str, max_chars: usize) -> Lead {
         let mut text = String::new();
         let mut skip_depth = 0usize;
+        // Characters of `text` with each run of whitespace counted as one.
+        let mut collapsed = 0usize;
+        let mut in_space = true;
+        let mut count = |piece: &str| {
+            for c in piece.chars() {
+                let space = c.is_whitespace();
+                collapsed += usize::from(!space || !in_space);
+                in_space = space;
+            }
+            collapsed
+        };
         for event in Parser::new_ext(markdown, options()) {
+            let before = text.len();
             match event {
                 Event::Start(
                     Tag::CodeBlock(_)
@@ -402,7 +416,7 @@ impl Lead {
                 Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph | TagEnd::Item) => text.push(' '),
                 _ => {}
             }
-            if text.len() > max_chars * 8 {
+            if text.len() > max_chars * 8 || count(&text[before..]) > max_chars + 1 {
                 break;
             }
         }
