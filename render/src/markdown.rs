@@ -362,6 +362,25 @@ pub fn plain_text_excerpt(markdown: &str, max_chars: usize) -> String {
 /// The characters of a post's text a [`Lead`] keeps: the longest excerpt the pages show.
 pub const LEAD_CHARS: usize = 280;
 
+/// Bytes of a long body [`Lead::of`] parses first (up to the next paragraph).
+const LEAD_PREFIX_BYTES: usize = 1024;
+
+/// The start of `markdown` up to the first blank line past [`LEAD_PREFIX_BYTES`] followed by a
+/// line that begins with a letter; `None` for a short body, one with link or footnote
+/// definitions, or one without such a line.
+fn paragraph_cut(markdown: &str) -> Option<&str> {
+    if markdown.len() <= LEAD_PREFIX_BYTES * 2 || markdown.contains("]:") {
+        return None;
+    }
+    let bytes = markdown.as_bytes();
+    let at = bytes
+        .get(LEAD_PREFIX_BYTES..)?
+        .windows(3)
+        .position(|w| w[0] == b'\n' && w[1] == b'\n' && w[2].is_ascii_alphabetic())?;
+    // A newline is never inside a character of several bytes: the cut is a char boundary.
+    markdown.get(..LEAD_PREFIX_BYTES + at)
+}
+
 /// The start of a post's plain text (as [`plain_text_excerpt`] sees it), enough for every
 /// excerpt the site shows of it: list summaries, descriptions, a note's derived title. A caller
 /// that keeps these instead of whole bodies needs the body only for the post's own page and
@@ -376,7 +395,20 @@ pub struct Lead {
 
 impl Lead {
     /// The lead of `markdown`.
+    ///
+    ///
+    /// A long body is parsed from its start up to a blank line past [`LEAD_PREFIX_BYTES`]
+    /// that a line starting with a letter follows (a new paragraph: any list or quote before
+    /// it has ended) first. Nothing before such a line depends on what follows it, but for
+    /// link and footnote definitions (`[x]: …`), so for a body without `]:` that start gives
+    /// the same text. Only when it holds too little text is the whole body parsed.
     pub fn of(markdown: &str) -> Lead {
+        if let Some(start) = paragraph_cut(markdown) {
+            let lead = Lead::up_to(start, LEAD_CHARS);
+            if lead.more {
+                return lead;
+            }
+        }
         Lead::up_to(markdown, LEAD_CHARS)
     }
 

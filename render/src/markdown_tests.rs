@@ -147,11 +147,38 @@ fn a_lead_gives_every_excerpt_the_body_gives() {
         "x".repeat(300),
         format!("{} tail", "y".repeat(279)),
     ];
-    for _ in 0..60 {
+    // Long bodies with loose and nested lists around where `Lead::of` may cut: a blank line
+    // between items makes a whole list loose, which changes its text.
+    bodies.push(format!(
+        "{}\n\n- a\n  - b\n\n- c\n\nd {}",
+        "word ".repeat(230),
+        "e ".repeat(300)
+    ));
+    bodies.push(format!(
+        "{}\n\n- a\n  - b\n\nd {}",
+        "word ".repeat(230),
+        "e ".repeat(300)
+    ));
+    bodies.push(format!(
+        "{}\n\n- a\n  - b\n\n- c\n\nd {}",
+        "wo ".repeat(20),
+        "e ".repeat(600)
+    ));
+    // Here the first blank line past the first KiB is inside the list, after the word that
+    // does not fit: cutting there would make the list tight and join "a" and "b".
+    bodies.push(format!(
+        "```\n{}\n```\n- {}a\n  - b {}\n\n- c\n\nd {}",
+        "x".repeat(1000),
+        "w ".repeat(100),
+        "f ".repeat(100),
+        "e ".repeat(600)
+    ));
+    for round in 0..90 {
         let mut body = String::new();
-        for _ in 0..next(120) {
+        let length = if round % 2 == 0 { next(120) } else { 200 + next(600) };
+        for _ in 0..length {
             body.push_str(words[next(words.len())]);
-            body.push_str(match next(12) {
+            body.push_str(match next(16) {
                 0 => "\n\n",
                 1 => "\n",
                 2 => "\n\n## Heading\n\n",
@@ -159,6 +186,9 @@ fn a_lead_gives_every_excerpt_the_body_gives() {
                 4 => "\n- item ",
                 // Words run together: one word of the text made of several parser events.
                 5 | 6 => "",
+                7 => "\n\n- loose item ",
+                8 => "\n  - nested ",
+                9 => "\n\n> quoted ",
                 _ => " ",
             });
         }
