@@ -396,7 +396,6 @@ pub struct Lead {
 impl Lead {
     /// The lead of `markdown`.
     ///
-    ///
     /// A long body is parsed from its start up to a blank line past [`LEAD_PREFIX_BYTES`]
     /// that a line starting with a letter follows (a new paragraph: any list or quote before
     /// it has ended) first. Nothing before such a line depends on what follows it, but for
