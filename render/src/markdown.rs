@@ -451,50 +451,41 @@ impl Lead {
                 break;
             }
         }
-        let mut words = String::new();
-        let mut chars = 0;
-        for word in text.split_whitespace() {
-            let needed = chars + usize::from(!words.is_empty()) + word.chars().count();
-            if needed > max_chars {
-                return Lead {
-                    words: words.into(),
-                    more: true,
-                };
-            }
-            if !words.is_empty() {
-                words.push(' ');
-            }
-            words.push_str(word);
-            chars = needed;
-        }
+        let (words, more) = fit_words(text.split_whitespace(), max_chars);
         Lead {
             words: words.into(),
-            more: false,
+            more,
         }
     }
 
     /// The text cut at a word boundary to at most `max_chars` characters, with `…` when cut;
     /// the same as [`plain_text_excerpt`] of the body for any `max_chars` up to [`LEAD_CHARS`].
     pub fn excerpt(&self, max_chars: usize) -> String {
-        let mut out = String::new();
-        let mut chars = 0;
-        for word in self.words.split(' ').filter(|w| !w.is_empty()) {
-            let needed = chars + usize::from(!out.is_empty()) + word.chars().count();
-            if needed > max_chars {
-                out.push('…');
-                return out;
-            }
-            if !out.is_empty() {
-                out.push(' ');
-            }
-            out.push_str(word);
-            chars = needed;
-        }
-        if self.more {
+        let (mut out, cut) = fit_words(self.words.split(' ').filter(|w| !w.is_empty()), max_chars);
+        if cut || self.more {
             out.push('…');
         }
         out
     }
+}
+
+/// The leading `words` that fit in `max_chars` characters joined by one space, and whether a
+/// word was left out.
+fn fit_words<'a>(words: impl Iterator<Item = &'a str>, max_chars: usize) -> (String, bool) {
+    let mut out = String::new();
+    let mut chars = 0;
+    for word in words {
+        let needed = chars + usize::from(!out.is_empty()) + word.chars().count();
+        if needed > max_chars {
+            return (out, true);
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+        chars = needed;
+    }
+    (out, false)
 }
 
 #[cfg(test)]

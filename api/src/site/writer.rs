@@ -13,8 +13,9 @@ const STEPS: usize = 10;
 /// Reports progress of a full render: `(pages done, pages in all)`.
 pub type Progress<'a> = &'a mut dyn FnMut(usize, usize);
 
-/// Renders every page of the site for `posts` (their bodies from `bodies`), calling `progress` along the way, then removes
-/// pages that should no longer exist (and leftover temporary files). Gives up with
+/// Renders every page of the site for `posts` (their bodies from `bodies`), calling `progress`
+/// along the way, then removes pages that should no longer exist (and leftover temporary
+/// files). Gives up with
 /// [`SiteError::Stopped`] between steps once `stopping` says so (a server shutting down).
 pub fn render_all(
     site: &Site,
