@@ -351,19 +351,39 @@ impl Store for SledStore {
         self.head_rx.clone()
     }
 
+    /// Reads the events one key at a time (their seqs have no gaps), not with a range scan:
+    /// sled's cache counts one access per page a scan visits, and evicts only once 64 accesses
+    /// have queued up in one of its 256 shards, so a scan of up to ~16k pages (100k events of
+    /// 3 KB) kept every page it read: 330 MB for a 16 MiB cache. Point reads count one access
+    /// each and keep the cache near its size; they were also faster than the scan (0.21 s against
+    /// 0.28 s for those 100k events).
     fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Envelope>> {
         let head = self.head();
         let start = after.saturating_add(1);
-        if start > head {
+        if start > head || limit == 0 {
             return Ok(Vec::new());
         }
-        let range = start.to_be_bytes()..=head.to_be_bytes();
-        self.trees
-            .events
-            .range(range)
-            .take(limit)
-            .map(|entry| Self::decode_event(&entry?.1))
-            .collect()
+        let end = head.min(after.saturating_add(u64::try_from(limit).unwrap_or(u64::MAX)));
+        let mut events = Vec::with_capacity(usize::try_from(end - after).unwrap_or(limit).min(limit));
+        for seq in start..=end {
+            match self.trees.events.get(seq.to_be_bytes())? {
+                Some(bytes) => events.push(Self::decode_event(&bytes)?),
+                // Not written by Quire's writer (whose seqs have no gaps): read on with a scan.
+                None => {
+                    let rest = limit - events.len();
+                    for entry in self
+                        .trees
+                        .events
+                        .range(seq.to_be_bytes()..=end.to_be_bytes())
+                        .take(rest)
+                    {
+                        events.push(Self::decode_event(&entry?.1)?);
+                    }
+                    break;
+                }
+            }
+        }
+        Ok(events)
     }
 
     fn stream_events(&self, stream: Ulid) -> Result<Vec<Envelope>> {

@@ -4,7 +4,9 @@
 //! a fresh event log, then measures, on a temporary folder:
 //!
 //! - **full render**: the site projection's first catch-up — folding the log and rendering and
-//!   atomically writing every page (fsync per file), as on first start or a settings change;
+//!   atomically writing every page (fsync per file), as on first start or a settings change. It
+//!   runs in a child process that opens the log as the server does (`storage.cache_mb = 16`), so
+//!   its peak RSS is the render's own, like Hugo's, not the generator's;
 //! - **rebuild, unchanged**: `quire rebuild site` when nothing changed (pages are rendered and
 //!   compared, none is written);
 //! - **single publish** and **single edit**: one new published post, or an edit of an old one,
@@ -44,10 +46,62 @@ struct Args {
     /// Folder for the temporary data (default: the system's temporary folder).
     #[arg(long)]
     dir: Option<std::path::PathBuf>,
+    /// Internal: render the site of the data folder DIR in this process and print the result.
+    #[arg(long, hide = true)]
+    render_only: Option<std::path::PathBuf>,
+}
+
+/// The server's default sled cache (`storage.cache_mb`).
+fn server_store_options() -> SledOptions {
+    SledOptions {
+        cache_bytes: 16 * 1024 * 1024,
+        ..SledOptions::default()
+    }
+}
+
+/// The full render in this process: prints `pages seconds peak_kib` for the parent.
+fn render_only(dir: &Path) -> anyhow::Result<()> {
+    let store = SledStore::open(&dir.join("log"), &server_store_options())?;
+    let mut projection = SiteProjection::open(SiteConfig::default(), dir.join("site"))?;
+    let started = Instant::now();
+    let full = projection.catch_up(&store)?;
+    let secs = started.elapsed().as_secs_f64();
+    let peak = hugo::vm_hwm_kib("/proc/self/status").context("VmHWM of the render process")?;
+    println!("{} {secs} {peak}", full.written + full.unchanged);
+    Ok(())
+}
+
+/// Runs [`render_only`] in a child process: pages, seconds and its peak RSS in KiB. A profiler
+/// can wrap the child: `QUIRE_SITE_BENCH_WRAP=heaptrack` runs `heaptrack quire-site-bench …`.
+fn render_in_child(dir: &Path) -> anyhow::Result<(usize, f64, u64)> {
+    let exe = std::env::current_exe()?;
+    let mut command = match std::env::var("QUIRE_SITE_BENCH_WRAP") {
+        Ok(wrapper) if !wrapper.trim().is_empty() => {
+            let mut words = wrapper.split_whitespace();
+            let mut command = std::process::Command::new(words.next().unwrap_or_default());
+            command.args(words).arg(exe);
+            command
+        }
+        _ => std::process::Command::new(exe),
+    };
+    let out = command
+        .arg("--render-only")
+        .arg(dir)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("starting the render process")?;
+    anyhow::ensure!(out.status.success(), "the render process failed: {}", out.status);
+    let text = String::from_utf8(out.stdout)?;
+    let mut fields = text.split_whitespace();
+    let mut next = || fields.next().context("the render process's output");
+    Ok((next()?.parse()?, next()?.parse()?, next()?.parse()?))
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(dir) = &args.render_only {
+        return render_only(dir);
+    }
     let hugo_version = hugo::version(&args.hugo);
     match &hugo_version {
         Some(v) => println!("hugo: {v}"),
@@ -81,18 +135,22 @@ fn run(args: &Args, n: usize, dir: &Path, with_hugo: bool) -> anyhow::Result<()>
         started.elapsed().as_secs_f64()
     );
 
-    let site = dir.join("site");
-    let mut projection = SiteProjection::open(SiteConfig::default(), &site)?;
-    let started = Instant::now();
-    let full = projection.catch_up(store.as_ref())?;
-    let full_secs = started.elapsed().as_secs_f64();
-    let pages = full.written + full.unchanged;
-    let rss = hugo::vm_hwm_kib("/proc/self/status").unwrap_or(0);
+    // The log is closed while the child renders from it, then opened again for the publishes.
+    drop(posts);
+    drop(store);
+    let (pages, full_secs, rss) = render_in_child(dir)?;
     println!(
-        "quire:  full render  {pages} pages in {full_secs:.2} s = {:.0} pages/s (peak RSS of this process {} MiB)",
+        "quire:  full render  {pages} pages in {full_secs:.2} s = {:.0} pages/s (peak RSS of the render process {} MiB)",
         pages as f64 / full_secs,
         rss / 1024
     );
+    let store = Arc::new(SledStore::open(&dir.join("log"), &server_store_options())?);
+    let posts = Posts::new(store.clone(), system_clock());
+    let site = dir.join("site");
+    let mut projection = SiteProjection::open(SiteConfig::default(), &site)?;
+    // As on a server's restart: the model is folded again, the pages on disk are kept.
+    let restarted = projection.catch_up(store.as_ref())?;
+    anyhow::ensure!(restarted.written == 0, "a restart rewrote {} pages", restarted.written);
 
     let started = Instant::now();
     let rebuilt = SiteProjection::open(SiteConfig::default(), &site)?.rebuild(store.as_ref(), &mut |_, _| {})?;
