@@ -222,12 +222,23 @@ fn serve(config: Config) -> anyhow::Result<()> {
     config.validate()?;
     let addr = config.listen_addr()?;
     let listener = TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?;
+    let log_dir = config.data_dir.join("log");
     actix_web::rt::System::new().block_on(async move {
         let running = crate::start(config, listener).await?;
         running.server.await.context("server failed")?;
-        tracing::info!("stopped");
-        Ok(())
-    })
+        Ok::<_, anyhow::Error>(())
+    })?;
+    // Everything holding the log is gone: let sled write its snapshot now, so that the next start
+    // does not read back the whole run first.
+    let started = std::time::Instant::now();
+    match quire_storage::SledStore::write_snapshot(&log_dir, std::time::Duration::from_secs(2)) {
+        Ok(()) => tracing::info!(
+            ms = started.elapsed().as_millis(),
+            "stopped; the log's snapshot is written"
+        ),
+        Err(e) => tracing::info!(error = %e, "stopped; the log's snapshot is left to the next start"),
+    }
+    Ok(())
 }
 
 fn add_user(config: &Config, name: &str, role: &str) -> anyhow::Result<()> {

@@ -310,3 +310,58 @@ fn the_setup_token_creates_one_admin_once() {
     );
     assert!(accounts.new_setup_token().expect("no token").is_none());
 }
+
+/// The newest of sled's snapshot files in `dir` (`snap.<lsn in hex>`): where an open starts
+/// reading the log from; 0 without one (a new log).
+fn newest_snapshot_lsn(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .expect("log folder")
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            u64::from_str_radix(name.strip_prefix("snap.")?, 16).ok()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn writing_the_snapshot_after_a_stop_moves_the_next_opens_starting_point_past_the_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let opened_at = newest_snapshot_lsn(dir.path());
+    let posts = Posts::new(store.clone(), system_clock());
+    for i in 0..50 {
+        posts
+            .create(&actor(), new_post(&format!("Post {i}")), None)
+            .expect("create");
+    }
+    drop(posts);
+    drop(store);
+    assert_eq!(
+        newest_snapshot_lsn(dir.path()),
+        opened_at,
+        "sled writes no snapshot while running or on close"
+    );
+
+    SledStore::write_snapshot(dir.path(), std::time::Duration::from_secs(5)).expect("snapshot");
+    assert!(
+        newest_snapshot_lsn(dir.path()) > opened_at,
+        "the snapshot now starts after the run's writes"
+    );
+    let store = open(dir.path());
+    assert_eq!(store.head(), 50, "nothing was lost or added");
+    assert_eq!(store.events_after(0, 100).expect("events").len(), 50);
+}
+
+#[test]
+fn writing_the_snapshot_while_the_log_is_open_fails_and_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let before = newest_snapshot_lsn(dir.path());
+    let refused = SledStore::write_snapshot(dir.path(), std::time::Duration::from_millis(100));
+    assert!(refused.is_err(), "the open log's lock is held");
+    assert_eq!(newest_snapshot_lsn(dir.path()), before);
+    Posts::new(store.clone(), system_clock())
+        .create(&actor(), new_post("Still writable"), None)
+        .expect("the store still works");
+}

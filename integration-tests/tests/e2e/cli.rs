@@ -130,3 +130,38 @@ async fn verify_and_rebuild_create_no_signing_key() {
     quire(dir.path(), &["rebuild", "site"], "");
     assert!(!keys.exists(), "a read-only command created {}", keys.display());
 }
+
+/// The newest of sled's snapshot files in the log folder (`snap.<lsn in hex>`), 0 without one.
+fn newest_snapshot_lsn(log: &std::path::Path) -> u64 {
+    std::fs::read_dir(log)
+        .expect("log folder")
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            u64::from_str_radix(name.strip_prefix("snap.")?, 16).ok()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// sled writes the snapshot an open starts from only when it opens; a stopping server opens
+/// the log once more so the next start does not read the whole run back first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_stop_leaves_a_snapshot_past_the_runs_writes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = BinaryServer::start(dir.path()).await;
+    let admin = Client::login(&server.base, ADMIN.0, ADMIN.1).await;
+    for i in 0..20 {
+        admin.create_post(json!({"title": format!("Post {i}")})).await;
+    }
+    let log = dir.path().join("log");
+    let while_running = newest_snapshot_lsn(&log);
+    assert_eq!(server.signal(libc::SIGTERM).code(), Some(0));
+    assert!(
+        newest_snapshot_lsn(&log) > while_running,
+        "the stop wrote a snapshot past the run's writes"
+    );
+    let server = BinaryServer::start(dir.path()).await;
+    let admin = Client::login(&server.base, ADMIN.0, ADMIN.1).await;
+    let posts: serde_json::Value = admin.get("/api/v1/posts?limit=100").await.json().await.expect("json");
+    assert_eq!(posts["items"].as_array().map(Vec::len), Some(20), "{posts}");
+}

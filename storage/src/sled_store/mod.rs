@@ -94,6 +94,19 @@ impl std::fmt::Debug for SledStore {
 pub(crate) const HEAD_KEY: &[u8] = b"head";
 
 impl SledStore {
+    /// Opens the closed log in `dir` once and closes it again, after a clean stop. sled writes
+    /// the snapshot it starts from only when it opens a log, after reading everything written
+    /// since the last one: without this, the first start after a long run paid for that run
+    /// (412 ms to ready at 100k events, against 137 ms for the starts after it). Waits at most
+    /// `wait` for this process's last handle to let go of the lock; an error changes nothing,
+    /// the next start then does the work.
+    pub fn write_snapshot(dir: &Path, wait: std::time::Duration) -> Result<()> {
+        let config = sled::Config::new().path(dir).cache_capacity(1024 * 1024);
+        let db = open_db_waiting(&config, wait)?;
+        db.flush()?;
+        Ok(())
+    }
+
     /// Opens (or creates) the database in `dir` and starts the writer thread.
     pub fn open(dir: &Path, options: &SledOptions) -> Result<Self> {
         let db = open_db(&sled::Config::new().path(dir).cache_capacity(options.cache_bytes))?;
@@ -211,7 +224,11 @@ const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// (a restore that imports, then rebuilds git and the site) waits for that instead of failing.
 /// Another running Quire still gets the lock error, after `LOCK_WAIT`.
 fn open_db(config: &sled::Config) -> sled::Result<sled::Db> {
-    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    open_db_waiting(config, LOCK_WAIT)
+}
+
+fn open_db_waiting(config: &sled::Config, wait: std::time::Duration) -> sled::Result<sled::Db> {
+    let deadline = std::time::Instant::now() + wait;
     loop {
         match config.open() {
             Err(sled::Error::Io(e)) if is_lock_error(&e) && std::time::Instant::now() < deadline => {
