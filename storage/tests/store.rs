@@ -365,3 +365,108 @@ fn writing_the_snapshot_while_the_log_is_open_fails_and_changes_nothing() {
         .create(&actor(), new_post("Still writable"), None)
         .expect("the store still works");
 }
+
+fn batch(stream: ulid::Ulid, expected_version: u64, event: quire_storage::EventPayload) -> quire_storage::AppendBatch {
+    quire_storage::AppendBatch {
+        stream,
+        expected_version,
+        actor: "ada".into(),
+        at: time::OffsetDateTime::now_utc(),
+        idempotency: None,
+        events: vec![event],
+        origin: None,
+    }
+}
+
+fn created(slug: &str) -> quire_storage::EventPayload {
+    quire_storage::EventPayload::PostCreated {
+        slug: slug.into(),
+        title: slug.into(),
+        body: "Text".into(),
+        tags: Vec::new(),
+        status: Status::Draft,
+        publish_at: None,
+        author: String::new(),
+        properties: quire_storage::Properties::default(),
+    }
+}
+
+fn published() -> quire_storage::EventPayload {
+    quire_storage::EventPayload::PostPublished {
+        publish_at: time::OffsetDateTime::now_utc(),
+        base_version: None,
+        merged: false,
+    }
+}
+
+/// Appends that queue up together share the writer's transaction; each still gets its own
+/// outcome, and a refused or failing one leaves no trace and fails no other.
+#[test]
+fn appends_applied_together_each_get_their_own_outcome() {
+    use quire_storage::AppendOutcome;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let flushes_before = store.flush_count();
+    let (rounds, per_kind) = (20, 8);
+    let mut appended_events = 0;
+    for round in 0..rounds {
+        let target = ulid::Ulid::new();
+        let first = store
+            .append(batch(target, 0, created(&format!("target-{round}"))))
+            .expect("create");
+        assert!(matches!(first, AppendOutcome::Appended { .. }));
+        appended_events += 1;
+        let start = std::sync::Arc::new(std::sync::Barrier::new(4 * per_kind));
+        let threads: Vec<_> = (0..4 * per_kind)
+            .map(|t| {
+                let (store, start) = (store.clone(), start.clone());
+                std::thread::spawn(move || {
+                    let appended = match t % 4 {
+                        // All publish the same post at version 1: one wins.
+                        0 => batch(target, 1, published()),
+                        // All claim the same slug: one wins.
+                        1 => batch(ulid::Ulid::new(), 0, created(&format!("contested-{round}"))),
+                        // A new post whose first event is not its creation: an error.
+                        2 => batch(ulid::Ulid::new(), 0, published()),
+                        // Creates that nothing stands in the way of.
+                        _ => batch(ulid::Ulid::new(), 0, created(&format!("free-{round}-{t}"))),
+                    };
+                    start.wait();
+                    (t % 4, store.append(appended))
+                })
+            })
+            .collect();
+        let mut wins = [0; 4];
+        for thread in threads {
+            let (kind, outcome) = thread.join().expect("thread");
+            match (kind, outcome) {
+                (_, Ok(AppendOutcome::Appended { .. })) => wins[kind] += 1,
+                (0, Ok(AppendOutcome::VersionConflict { actual: 2, .. })) => {}
+                (1, Ok(AppendOutcome::SlugTaken { .. })) => {}
+                (2, Err(quire_storage::Error::InvalidState { .. })) => {}
+                (kind, outcome) => panic!("kind {kind}: unexpected {outcome:?}"),
+            }
+        }
+        assert_eq!(wins, [1, 1, 0, per_kind], "round {round}");
+        appended_events += 2 + per_kind;
+        assert_eq!(store.post(target).expect("read").map(|p| p.version), Some(2));
+    }
+    assert_eq!(store.head(), appended_events as u64, "refused appends took no seq");
+    let events = store.events_after(0, 10_000).expect("events");
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=appended_events as u64).collect::<Vec<_>>(),
+        "seq is gap-free"
+    );
+    let contested = events
+        .iter()
+        .filter(|e| matches!(&e.payload, quire_storage::EventPayload::PostCreated { slug, .. } if slug.starts_with("contested-")))
+        .count();
+    assert_eq!(contested, rounds, "one contested create per round was stored");
+    let flushes = store.flush_count() - flushes_before;
+    assert!(
+        flushes < appended_events as u64,
+        "{flushes} flushes for {appended_events} appended events: the appends were never applied together"
+    );
+}

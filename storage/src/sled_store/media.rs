@@ -101,9 +101,17 @@ pub(super) fn append_events(
     (events, stream_idx, meta): (&TransactionalTree, &TransactionalTree, &TransactionalTree),
 ) -> TxResult<Vec<Envelope>> {
     let head = read_u64(meta.get(HEAD_KEY)?);
-    let mut stored = Vec::with_capacity(batch.events.len());
-    for (n, (payload, id)) in (1..).zip(batch.events.iter().zip(ids)) {
-        let env = Envelope {
+    let stored = plan_events(batch, ids, actual, head);
+    write_events(&stored, (events, stream_idx, meta))?;
+    Ok(stored)
+}
+
+/// The envelopes `batch`'s events get after the log's `head`, as versions `actual + 1…` of
+/// its stream; nothing is written.
+pub(super) fn plan_events(batch: &AppendBatch, ids: &[Ulid], actual: u64, head: u64) -> Vec<Envelope> {
+    (1..)
+        .zip(batch.events.iter().zip(ids))
+        .map(|(n, (payload, id))| Envelope {
             seq: head + n,
             id: *id,
             stream: batch.stream,
@@ -113,12 +121,23 @@ pub(super) fn append_events(
             idempotency_key: batch.idempotency.as_ref().map(|i| i.key.clone()),
             origin: batch.origin.clone(),
             payload: payload.clone(),
-        };
-        insert_event(events, stream_idx, &env)?;
-        stored.push(env);
+        })
+        .collect()
+}
+
+/// Writes envelopes [`plan_events`] made (each with its index entry) and moves the head to the
+/// last one's seq.
+pub(super) fn write_events(
+    stored: &[Envelope],
+    (events, stream_idx, meta): (&TransactionalTree, &TransactionalTree, &TransactionalTree),
+) -> TxResult<()> {
+    for env in stored {
+        insert_event(events, stream_idx, env)?;
     }
-    meta.insert(HEAD_KEY, &(head + stored.len() as u64).to_be_bytes())?;
-    Ok(stored)
+    if let Some(last) = stored.last() {
+        meta.insert(HEAD_KEY, &last.seq.to_be_bytes())?;
+    }
+    Ok(())
 }
 
 /// Stores the request's idempotency record (if it carried a key) naming the stream's new

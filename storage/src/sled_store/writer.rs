@@ -15,7 +15,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use tokio::sync::watch;
 use ulid::Ulid;
 
-use super::media::{append_events, record_idempotency};
+use super::media::{plan_events, record_idempotency, write_events};
 use super::{id_key, index_keys, read_u64, Trees, HEAD_KEY};
 use crate::event::Envelope;
 use crate::post::Post;
@@ -96,13 +96,20 @@ pub(crate) fn spawn(writer: Writer) -> std::io::Result<JoinHandle<()>> {
 impl Writer {
     fn run(self) {
         while let Ok(first) = self.rx.recv() {
-            let mut done = vec![self.apply(first)];
-            // Take whatever queued up meanwhile, including jobs sent while we were applying.
-            while done.len() < self.max_batch {
-                match self.rx.try_recv() {
-                    Ok(job) => done.push(self.apply(job)),
-                    Err(_) => break,
+            let mut jobs = vec![first];
+            let mut done = Vec::new();
+            // Take whatever queued up meanwhile, including jobs sent while the last ones applied.
+            loop {
+                while done.len() + jobs.len() < self.max_batch {
+                    match self.rx.try_recv() {
+                        Ok(job) => jobs.push(job),
+                        Err(_) => break,
+                    }
                 }
+                if jobs.is_empty() {
+                    break;
+                }
+                self.apply_all(std::mem::take(&mut jobs), &mut done);
             }
             let flushed = self.db.flush();
             self.flushes.fetch_add(1, Ordering::Relaxed);
@@ -114,6 +121,92 @@ impl Writer {
             for job in done {
                 job.send(&flushed);
             }
+        }
+    }
+
+    /// Applies `jobs` in order. Runs of single post appends share one transaction (the write
+    /// path's commonest job; a transaction per append cost more than the appends themselves);
+    /// every other job has its own.
+    fn apply_all(&self, jobs: Vec<Job>, done: &mut Vec<Done>) {
+        let mut group = Vec::new();
+        for job in jobs {
+            match job {
+                Job {
+                    reply: Reply::Post(reply),
+                    batches,
+                } if batches.len() == 1 && batches.iter().all(|b| !b.events.is_empty()) => {
+                    if let Some(batch) = batches.into_iter().next() {
+                        group.push((reply, batch));
+                    }
+                }
+                job => {
+                    self.apply_group(std::mem::take(&mut group), done);
+                    done.push(self.apply(job));
+                }
+            }
+        }
+        self.apply_group(group, done);
+    }
+
+    /// Single post appends in one transaction, each with its own outcome: a refused one (a stale
+    /// version, a taken slug) writes nothing and the others go on. If the transaction fails as a
+    /// whole (a corrupt record, a storage error), each is applied alone, so only the failing one
+    /// fails.
+    fn apply_group(&self, group: Vec<(mpsc::SyncSender<Result<AppendOutcome>>, AppendBatch)>, done: &mut Vec<Done>) {
+        let alone = |reply, batch| Job {
+            batches: vec![batch],
+            reply: Reply::Post(reply),
+        };
+        if group.len() < 2 {
+            done.extend(group.into_iter().map(|(reply, batch)| self.apply(alone(reply, batch))));
+            return;
+        }
+        let batches: Vec<&AppendBatch> = group.iter().map(|(_, batch)| batch).collect();
+        match self.transact_each(&batches) {
+            Ok(outcomes) => {
+                for ((reply, _), outcome) in group.into_iter().zip(outcomes) {
+                    done.push(Done::Post(reply, Box::new(Ok(outcome))));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, appends = group.len(), "a grouped append failed; applying them one by one");
+                done.extend(group.into_iter().map(|(reply, batch)| self.apply(alone(reply, batch))));
+            }
+        }
+    }
+
+    /// Applies each of `batches` in one transaction; a refused batch is its outcome and writes
+    /// nothing ([`append_post`] checks before it writes).
+    fn transact_each(&self, batches: &[&AppendBatch]) -> Result<Vec<AppendOutcome>> {
+        // Ids are made outside the closure: sled may run it more than once.
+        let ids: Vec<Vec<Ulid>> = batches
+            .iter()
+            .map(|b| b.events.iter().map(|_| Ulid::new()).collect())
+            .collect();
+        let t = &self.trees;
+        let trees = (
+            &t.events,
+            &t.stream_idx,
+            &t.meta,
+            &t.posts,
+            &t.slugs,
+            &t.post_idx,
+            &t.idempotency,
+        );
+        let result = sled::Transactional::transaction(&trees, |trees| {
+            batches
+                .iter()
+                .zip(&ids)
+                .map(|(batch, ids)| append_post(trees, batch, ids))
+                .collect::<Result<Vec<_>, _>>()
+        });
+        match result {
+            Ok(outcomes) => Ok(outcomes),
+            Err(TransactionError::Abort(Abort::Error(e))) => Err(e),
+            Err(TransactionError::Abort(Abort::Outcome(_) | Abort::Media(_) | Abort::Dataset(_))) => {
+                Err(Error::invalid("events", "unexpected abort in a grouped append"))
+            }
+            Err(TransactionError::Storage(e)) => Err(Error::Sled(e)),
         }
     }
 
@@ -285,6 +378,8 @@ fn logged<T>(stream: Ulid, result: Result<T>) -> Result<T> {
 }
 
 /// One post batch inside the writer's transaction; a conflict is an outcome, not an abort.
+/// Everything that can refuse the batch is checked before anything is written, so a refused
+/// batch leaves the transaction as it found it (the writer's group transaction relies on it).
 fn append_post(
     (events, stream_idx, meta, posts, slugs, post_idx, idem): &PostTrees,
     batch: &AppendBatch,
@@ -303,16 +398,19 @@ fn append_post(
             current: before,
         });
     }
-    let stored = append_events(batch, ids, actual, (events, stream_idx, meta))?;
+    let head = read_u64(meta.get(HEAD_KEY)?);
+    let stored = plan_events(batch, ids, actual, head);
     let after = stored.iter().fold(before.clone(), Post::apply).ok_or_else(|| {
         abort_err(Error::InvalidState {
             id: batch.stream,
             message: "a post's first event must be PostCreated".into(),
         })
     })?;
-    if let Some(outcome) = update_slugs(slugs, before.as_ref(), &after)? {
+    if let Some(outcome) = slug_taken(slugs, before.as_ref(), &after)? {
         return Ok(outcome);
     }
+    write_events(&stored, (events, stream_idx, meta))?;
+    move_slug(slugs, before.as_ref(), &after)?;
     for k in before.iter().flat_map(index_keys) {
         post_idx.remove(k)?;
     }
@@ -328,14 +426,34 @@ fn append_post(
     })
 }
 
-/// Moves the slug claim from `before` to `after`; `Some(SlugTaken)` when another post has it.
+/// Moves the slug claim from `before` to `after`; `Some(SlugTaken)` when another post has it
+/// (and nothing is moved).
 pub(super) fn update_slugs(
     slugs: &TransactionalTree,
     before: Option<&Post>,
     after: &Post,
 ) -> Result<Option<AppendOutcome>, ConflictableTransactionError<Abort>> {
+    if let Some(taken) = slug_taken(slugs, before, after)? {
+        return Ok(Some(taken));
+    }
+    move_slug(slugs, before, after)?;
+    Ok(None)
+}
+
+/// The slugs a change moves: the live post's slug before and after (`None` when not live).
+fn claims<'a>(before: Option<&'a Post>, after: &'a Post) -> (Option<&'a str>, Option<&'a str>) {
     let old = before.filter(|p| p.is_live()).map(|p| p.slug.as_str());
     let new = after.is_live().then_some(after.slug.as_str());
+    (old, new)
+}
+
+/// `Some(SlugTaken)` when `after` claims a slug another post holds.
+fn slug_taken(
+    slugs: &TransactionalTree,
+    before: Option<&Post>,
+    after: &Post,
+) -> Result<Option<AppendOutcome>, ConflictableTransactionError<Abort>> {
+    let (old, new) = claims(before, after);
     if old == new {
         return Ok(None);
     }
@@ -350,13 +468,26 @@ pub(super) fn update_slugs(
             }
         }
     }
+    Ok(None)
+}
+
+/// Moves the claim (after [`slug_taken`] said the new slug is free).
+fn move_slug(
+    slugs: &TransactionalTree,
+    before: Option<&Post>,
+    after: &Post,
+) -> Result<(), ConflictableTransactionError<Abort>> {
+    let (old, new) = claims(before, after);
+    if old == new {
+        return Ok(());
+    }
     if let Some(slug) = old {
         slugs.remove(slug)?;
     }
     if let Some(slug) = new {
         slugs.insert(slug, &id_key(after.id))?;
     }
-    Ok(None)
+    Ok(())
 }
 
 pub(super) enum Abort {
