@@ -1,9 +1,10 @@
 //! The single writer thread: applies appends in sled transactions and group-commits them.
 //!
 //! Callers queue a [`Job`] and block on its reply. The writer takes every job that is waiting,
-//! applies each in its own multi-tree transaction (events, stream index, head, read model,
-//! idempotency record), then flushes once for all of them and only then replies. A lone writer
-//! pays one flush per append; many concurrent writers share flushes. Being the only writer also
+//! applies them in multi-tree transactions (events, stream index, head, read model, idempotency
+//! record): the single-post appends among them together in one, each other job in its own. Then
+//! it flushes once for all of them and only then replies. A lone writer pays one flush per
+//! append; many concurrent writers share flushes and transactions. Being the only writer also
 //! makes the gap-free `seq` counter trivial: it lives in the `meta` tree and moves inside the
 //! same transaction as the events.
 
