@@ -94,6 +94,17 @@ impl<'a> PostIndex<'a> {
         &self.tags
     }
 
+    /// Orders `pages` for rendering: the posts' own pages first, in the order their bodies went
+    /// into the log ([`PostInput::body_key`]), then every other page; each group otherwise keeps
+    /// its order. Each body read back then follows the one before it in the log, whose cache
+    /// keeps only the part being read; in slug order a full render reads the log at random.
+    pub fn sort_for_reading<P: std::borrow::Borrow<PagePath>>(&self, pages: &mut [P]) {
+        pages.sort_by_cached_key(|page| match page.borrow() {
+            PagePath::Post(slug) => (false, self.post(slug).and_then(|post| post.body_key).unwrap_or(0)),
+            _ => (true, 0),
+        });
+    }
+
     /// Posts left out because their slug is unusable.
     pub fn skipped(&self) -> &[&'a PostInput] {
         &self.skipped

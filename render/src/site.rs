@@ -162,7 +162,7 @@ impl Site {
     ) -> Result<RenderReport> {
         let index = PostIndex::new(posts);
         let mut pages: Vec<&PagePath> = pages.iter().filter(|p| is_safe(p)).collect();
-        pages.sort_by_key(|p| !matches!(p, PagePath::Post(_)));
+        index.sort_for_reading(&mut pages);
         let threads = pages.len().min(writers());
         let mut report = if threads < 2 {
             self.write_chunk(&pages, &index, bodies)?

@@ -78,3 +78,67 @@ fn a_body_that_cannot_be_read_is_an_error() {
         .expect("renders")
         .is_some());
 }
+
+/// Records which bodies were read, by thread, in order.
+struct Recorder(std::sync::Mutex<Vec<(std::thread::ThreadId, u64)>>);
+
+impl Bodies for Recorder {
+    fn body(&self, key: u64) -> Result<String, String> {
+        if let Ok(mut reads) = self.0.lock() {
+            reads.push((std::thread::current().id(), key));
+        }
+        Ok(format!("Body {key}."))
+    }
+}
+
+/// The post pages are rendered in the order their bodies went into the log, not in slug order:
+/// each writer thread reads its stretch of the log forwards.
+#[test]
+fn post_pages_read_their_bodies_in_log_order() {
+    let n = 64_u64;
+    let posts: Vec<PostInput> = (0..n)
+        .map(|key| {
+            // Slug order is unrelated to log order.
+            let slug = format!("post-{:03}", (key * 37) % n);
+            let mut post = common::post(&format!("01P{key:03}"), &slug, &slug, &[]);
+            post.body_markdown = String::new();
+            post.body_key = Some(key);
+            post.lead = Some(Lead::of(&format!("Body {key}.")));
+            post
+        })
+        .collect();
+    let out = tempfile::tempdir().expect("tempdir");
+    let site = Site::new(common::config(), out.path()).expect("config");
+    let pages = posts.iter().map(|p| PagePath::Post(p.slug.clone())).collect();
+    let recorder = Recorder(std::sync::Mutex::new(Vec::new()));
+    site.write_pages_with(&pages, &posts, &recorder).expect("renders");
+    let reads = recorder.0.into_inner().expect("reads");
+    let mut keys: Vec<u64> = reads.iter().map(|&(_, key)| key).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, (0..n).collect::<Vec<_>>(), "each body read once");
+    let mut by_thread: HashMap<std::thread::ThreadId, Vec<u64>> = HashMap::new();
+    for (thread, key) in reads {
+        by_thread.entry(thread).or_default().push(key);
+    }
+    for keys in by_thread.values() {
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "a thread read {keys:?}");
+        assert!(
+            keys.windows(2).all(|w| w[1] == w[0] + 1),
+            "a thread skipped around: {keys:?}"
+        );
+    }
+
+    // The order itself: the posts' pages first, in log order, then the rest.
+    let index = PostIndex::new(&posts);
+    let mut all: Vec<PagePath> = index.all_pages(site.config()).into_iter().collect();
+    index.sort_for_reading(&mut all);
+    let post_keys: Vec<u64> = all
+        .iter()
+        .map_while(|p| match p {
+            PagePath::Post(slug) => index.post(slug).and_then(|p| p.body_key),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(post_keys, (0..n).collect::<Vec<_>>());
+    assert!(all[n as usize..].iter().all(|p| !matches!(p, PagePath::Post(_))));
+}

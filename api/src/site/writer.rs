@@ -24,7 +24,10 @@ pub fn render_all(
     progress: Progress<'_>,
     stopping: &dyn Fn() -> bool,
 ) -> Result<RenderReport> {
-    let pages: Vec<PagePath> = PostIndex::new(posts).all_pages(site.config()).into_iter().collect();
+    let index = PostIndex::new(posts);
+    let mut pages: Vec<PagePath> = index.all_pages(site.config()).into_iter().collect();
+    // Each step then reads a stretch of the log, not posts from all over it.
+    index.sort_for_reading(&mut pages);
     let total = pages.len();
     progress(0, total);
     let mut report = RenderReport::default();
