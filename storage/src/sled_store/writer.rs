@@ -163,7 +163,7 @@ impl Writer {
             return;
         }
         let batches: Vec<&AppendBatch> = group.iter().map(|(_, batch)| batch).collect();
-        match self.transact_each(&batches) {
+        match self.transact_posts(&batches, Refused::Alone) {
             Ok(outcomes) => {
                 for ((reply, _), outcome) in group.into_iter().zip(outcomes) {
                     done.push(Done::Post(reply, Box::new(Ok(outcome))));
@@ -173,41 +173,6 @@ impl Writer {
                 tracing::warn!(error = %e, appends = group.len(), "a grouped append failed; applying them one by one");
                 done.extend(group.into_iter().map(|(reply, batch)| self.apply(alone(reply, batch))));
             }
-        }
-    }
-
-    /// Applies each of `batches` in one transaction; a refused batch is its outcome and writes
-    /// nothing ([`append_post`] checks before it writes).
-    fn transact_each(&self, batches: &[&AppendBatch]) -> Result<Vec<AppendOutcome>> {
-        // Ids are made outside the closure: sled may run it more than once.
-        let ids: Vec<Vec<Ulid>> = batches
-            .iter()
-            .map(|b| b.events.iter().map(|_| Ulid::new()).collect())
-            .collect();
-        let t = &self.trees;
-        let trees = (
-            &t.events,
-            &t.stream_idx,
-            &t.meta,
-            &t.posts,
-            &t.slugs,
-            &t.post_idx,
-            &t.idempotency,
-        );
-        let result = sled::Transactional::transaction(&trees, |trees| {
-            batches
-                .iter()
-                .zip(&ids)
-                .map(|(batch, ids)| append_post(trees, batch, ids))
-                .collect::<Result<Vec<_>, _>>()
-        });
-        match result {
-            Ok(outcomes) => Ok(outcomes),
-            Err(TransactionError::Abort(Abort::Error(e))) => Err(e),
-            Err(TransactionError::Abort(Abort::Outcome(_) | Abort::Media(_) | Abort::Dataset(_))) => {
-                Err(Error::invalid("events", "unexpected abort in a grouped append"))
-            }
-            Err(TransactionError::Storage(e)) => Err(Error::Sled(e)),
         }
     }
 
@@ -321,6 +286,13 @@ impl Writer {
         if batches.is_empty() || batches.iter().any(|b| b.events.is_empty()) {
             return Err(Error::invalid("events", "an append needs at least one event"));
         }
+        let batches: Vec<&AppendBatch> = batches.iter().collect();
+        self.transact_posts(&batches, Refused::AbortsAll)
+    }
+
+    /// Applies post `batches` in one transaction, one outcome each; what a refused batch does is
+    /// `refused`'s choice.
+    fn transact_posts(&self, batches: &[&AppendBatch], refused: Refused) -> Result<Vec<AppendOutcome>> {
         // Ids are made outside the closure: sled may run it more than once.
         let ids: Vec<Vec<Ulid>> = batches
             .iter()
@@ -341,7 +313,8 @@ impl Writer {
             for (batch, ids) in batches.iter().zip(&ids) {
                 match append_post(trees, batch, ids)? {
                     outcome @ AppendOutcome::Appended { .. } => outcomes.push(outcome),
-                    outcome => return abort(outcome),
+                    outcome if refused == Refused::AbortsAll => return abort(outcome),
+                    outcome => outcomes.push(outcome),
                 }
             }
             Ok(outcomes)
@@ -356,6 +329,16 @@ impl Writer {
             Err(TransactionError::Storage(e)) => Err(Error::Sled(e)),
         }
     }
+}
+
+/// What a refused batch (a stale version, a taken slug) does to the others in its transaction.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Refused {
+    /// Nothing is written and its outcome is the only one (the batches of one request).
+    AbortsAll,
+    /// It alone writes nothing ([`append_post`] checks before it writes); the others go on (the
+    /// independent appends of a group).
+    Alone,
 }
 
 /// The trees a post append writes: events, stream index, meta, posts, slugs, post index,
