@@ -10,6 +10,10 @@ pub struct ProcStatus {
     pub hwm_kib: u64,
     /// Threads now.
     pub threads: u64,
+    /// Of `rss_kib`, the anonymous part (`RssAnon`: heap, stacks, caches).
+    pub anon_kib: u64,
+    /// Of `rss_kib`, the part mapped from files (`RssFile`: the binary's code and data, libraries).
+    pub file_kib: u64,
 }
 
 impl ProcStatus {
@@ -35,6 +39,8 @@ impl ProcStatus {
                 "VmRSS" => status.rss_kib = number,
                 "VmHWM" => status.hwm_kib = number,
                 "Threads" => status.threads = number,
+                "RssAnon" => status.anon_kib = number,
+                "RssFile" => status.file_kib = number,
                 _ => {}
             }
         }
@@ -213,14 +219,17 @@ mod tests {
 
     #[test]
     fn reads_the_fields_it_knows() {
-        let text = "Name:\tquire\nVmHWM:\t  52340 kB\nVmRSS:\t   41000 kB\nThreads:\t12\n";
+        let text = "Name:\tquire\nVmHWM:\t  52340 kB\nVmRSS:\t   41000 kB\nRssAnon:\t   30000 kB\n\
+                    RssFile:\t   10900 kB\nRssShmem:\t     100 kB\nThreads:\t12\n";
         let status = ProcStatus::parse(text);
         assert_eq!(
             status,
             ProcStatus {
                 rss_kib: 41000,
                 hwm_kib: 52340,
-                threads: 12
+                threads: 12,
+                anon_kib: 30000,
+                file_kib: 10900,
             }
         );
         assert!(ProcStatus::of(std::process::id()).is_some_and(|s| s.rss_kib > 0 && s.threads >= 1));

@@ -114,7 +114,8 @@ async fn wait_caught_up(client: &Client) -> anyhow::Result<StatusResponse> {
     }
 }
 
-async fn stop(server: BinaryServer) -> anyhow::Result<()> {
+/// Stops `server` with SIGTERM, as a service manager would, and checks it stopped cleanly.
+pub(crate) async fn stop(server: BinaryServer) -> anyhow::Result<()> {
     let status = tokio::task::spawn_blocking(move || server.signal(libc::SIGTERM)).await?;
     anyhow::ensure!(status.success(), "quire stopped with {status}");
     Ok(())

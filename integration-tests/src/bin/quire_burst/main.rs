@@ -169,6 +169,11 @@ async fn main() -> anyhow::Result<()> {
     sampler.abort();
     let idle = ProcStatus::of(pid).context("server status")?;
     report("idle", args.idle_seconds as f64, 0, &phase, &idle);
+    println!(
+        "idle RSS split: {:.1} MiB anonymous (heap, caches, stacks), {:.1} MiB mapped from files (the binary, libraries)",
+        idle.anon_kib as f64 / 1024.0,
+        idle.file_kib as f64 / 1024.0
+    );
 
     let mut by_name = std::collections::BTreeMap::<&str, Duration>::new();
     for (name, time) in burst_cpu.threads.values().chain(catch_up_cpu.threads.values()) {
@@ -260,7 +265,9 @@ async fn main() -> anyhow::Result<()> {
             p99 / fsync_ms
         );
     }
-    Ok(())
+    // A clean stop ends the server's background `git repack` too; killed, the server would
+    // leave it running into the next run (and writing into a folder being removed).
+    cold_start::stop(server).await
 }
 
 /// The log's flushes so far (`quire_log_flushes_total` in `/metrics`).
