@@ -192,7 +192,7 @@ impl Default for ApiConfig {
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        Self { cache_mb: 16 }
+        Self { cache_mb: 8 }
     }
 }
 

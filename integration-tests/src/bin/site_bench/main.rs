@@ -5,7 +5,7 @@
 //!
 //! - **full render**: the site projection's first catch-up — folding the log and rendering and
 //!   atomically writing every page (fsync per file), as on first start or a settings change. It
-//!   runs in a child process that opens the log as the server does (`storage.cache_mb = 16`), so
+//!   runs in a child process that opens the log as the server does (`storage.cache_mb = 8`), so
 //!   its peak RSS is the render's own, like Hugo's, not the generator's;
 //! - **rebuild, unchanged**: `quire rebuild site` when nothing changed (pages are rendered and
 //!   compared, none is written);
@@ -54,7 +54,7 @@ struct Args {
 /// The server's default sled cache (`storage.cache_mb`).
 fn server_store_options() -> SledOptions {
     SledOptions {
-        cache_bytes: 16 * 1024 * 1024,
+        cache_bytes: 8 * 1024 * 1024,
         ..SledOptions::default()
     }
 }
