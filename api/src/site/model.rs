@@ -271,8 +271,8 @@ impl SiteModel {
             }
             (None, Some(input)) => {
                 self.slots.insert(id, self.visible.len());
-                self.visible.push(input);
-                self.visible_ids.push(id);
+                push_gently(&mut self.visible, input);
+                push_gently(&mut self.visible_ids, id);
                 None
             }
             (None, None) => None,
@@ -285,6 +285,17 @@ impl SiteModel {
         }
         before
     }
+}
+
+/// Pushes `item`, growing a full `vec` by an eighth instead of doubling it. The visible posts
+/// are ~260 bytes each and only ever grow one at a time: doubling left up to half of the
+/// table empty (1.7 MB at 10,000 posts, 8 MB at 100,000), while a large buffer grows in
+/// place (`mremap`) at little cost.
+fn push_gently<T>(vec: &mut Vec<T>, item: T) {
+    if vec.len() == vec.capacity() {
+        vec.reserve_exact(vec.len() / 8 + 16);
+    }
+    vec.push(item);
 }
 
 #[cfg(test)]
@@ -432,6 +443,18 @@ mod tests {
         ));
         let post = model.visible_post(b).expect("visible");
         assert!(post.old_slugs.is_empty(), "a draft's slug never was public");
+    }
+
+    #[test]
+    fn the_visible_table_grows_by_an_eighth_not_double() {
+        let (mut model, mut log) = (SiteModel::default(), Log::new());
+        for i in 0..3_000 {
+            model.apply(&log.event(Ulid::new(), created(&format!("p{i}"), Status::Published)));
+            let (len, capacity) = (model.visible.len(), model.visible.capacity());
+            assert!(capacity <= len + len / 8 + 16, "{capacity} slots for {len} posts");
+            assert!(model.visible_ids.capacity() <= len + len / 8 + 16);
+        }
+        assert_eq!(model.visible.len(), 3_000);
     }
 
     #[test]

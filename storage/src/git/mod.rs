@@ -208,6 +208,7 @@ impl GitProjection {
         loop {
             let events = store.events_after(self.projector.position(), PAGE)?;
             if events.is_empty() {
+                self.packer.idle();
                 return Ok(made);
             }
             self.commit_all(store, &events)?;

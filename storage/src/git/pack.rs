@@ -134,6 +134,11 @@ impl Packer {
         }
     }
 
+    /// Called when the projection has caught up: frees the pack writer's scratch buffers.
+    pub(crate) fn idle(&mut self) {
+        self.writer.release_scratch();
+    }
+
     /// Logs the end of a roll-up that finished (an idle projection calls this now and then).
     pub(crate) fn poll(&mut self) {
         self.rollup.running();

@@ -107,6 +107,32 @@ impl PackWriter {
         self.bases.values_mut().for_each(|b| b.live = false);
     }
 
+    /// Gives back the buffers kept allocated for the next pack when no pack is in progress:
+    /// the pack's bytes, the encoded object, its delta and the delta bases (which only serve
+    /// within one pack), ~2 MB with a year folder of 10,000 posts. An idle projection need
+    /// not hold them; the next page allocates them again.
+    pub(crate) fn release_scratch(&mut self) {
+        if self.entries.is_empty() {
+            self.body = Vec::new();
+            self.entries = Vec::new();
+            self.ids = HashSet::new();
+            self.bases = HashMap::new();
+            self.encoded = Vec::new();
+            self.delta = Vec::new();
+        }
+    }
+
+    /// The bytes held by the buffers [`PackWriter::release_scratch`] gives back.
+    #[cfg(test)]
+    pub(crate) fn scratch_bytes(&self) -> usize {
+        let bases: usize = self
+            .bases
+            .values()
+            .map(|b| b.bytes.capacity() + b.root.capacity())
+            .sum();
+        self.body.capacity() + self.encoded.capacity() + self.delta.capacity() + bases
+    }
+
     /// How many packs were finished since the last call.
     pub(crate) fn take_finished(&mut self) -> usize {
         std::mem::take(&mut self.finished)
@@ -489,6 +515,50 @@ fn write_durably(dir: &Path, path: &Path, parts: &[&[u8]]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_idle_writer_gives_its_buffers_back_and_still_writes_deltas() {
+        use crate::git::tree::RawObject;
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("objects").join("pack")).expect("pack folder");
+        let mut writer = PackWriter::new(dir.path());
+        let version = |n: u32| -> Vec<u8> {
+            let mut bytes: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+            bytes.extend_from_slice(format!("version {n}").as_bytes());
+            bytes
+        };
+        let pack_sizes = |writer: &mut PackWriter, first: u32| -> usize {
+            for n in first..first + 2 {
+                writer
+                    .put_version(b"folder", &RawObject(Kind::Blob, &version(n)))
+                    .expect("put");
+            }
+            let size = writer.body.len();
+            writer.finish().expect("finish");
+            size
+        };
+        let whole_then_delta = pack_sizes(&mut writer, 0);
+        assert!(
+            writer.scratch_bytes() > 400_000,
+            "{} bytes kept",
+            writer.scratch_bytes()
+        );
+        writer.release_scratch();
+        assert_eq!(writer.scratch_bytes(), 0);
+        // The next pack is written as before: the second version a delta of the first.
+        let again = pack_sizes(&mut writer, 2);
+        assert!(again < whole_then_delta + 64, "{again} against {whole_then_delta}");
+        let whole = {
+            let mut zlib = Compress::new(Compression::default(), true);
+            let mut out = Vec::new();
+            deflate(&mut zlib, &mut out, &version(2)).expect("deflate");
+            out.len()
+        };
+        assert!(
+            again < whole * 3 / 2,
+            "{again} bytes: the second version was not a delta ({whole} whole)"
+        );
+    }
 
     #[test]
     fn common_prefixes_and_suffixes_match_a_byte_by_byte_count() {
