@@ -44,6 +44,8 @@ mod error;
 mod follow;
 mod hash;
 mod history;
+#[cfg(test)]
+mod idle_tests;
 pub mod import;
 mod notes;
 mod pack;

@@ -139,6 +139,12 @@ impl Packer {
         self.writer.release_scratch();
     }
 
+    /// The bytes the pack writer holds for its next pack.
+    #[cfg(test)]
+    pub(crate) fn scratch_bytes(&self) -> usize {
+        self.writer.scratch_bytes()
+    }
+
     /// Logs the end of a roll-up that finished (an idle projection calls this now and then).
     pub(crate) fn poll(&mut self) {
         self.rollup.running();
