@@ -12,9 +12,12 @@ use serde_json::json;
 /// Peak memory that 50 concurrent wrong-password logins may add (they once added ~930 MB: 19 MiB
 /// of argon2 memory each, all at once; debug build now: +24 MiB).
 const LOGIN_BURST_MAX_MIB: f64 = 100.0;
-/// Peak memory of the whole server through a burst of creates and git's catch-up after it
-/// (debug build: 66 MiB with malloc's threshold fixed, 104–111 MiB before).
-const CREATE_BURST_MAX_MIB: f64 = 100.0;
+/// Peak memory of the whole server through a burst of creates and git's catch-up after it: the
+/// issue's own bound for the peak. It once reached 1.2–3.5 GB. The debug build measures
+/// 74–83 MiB alone on two cores (about 28 MiB of it the binary's mapped code), 91 MiB beside
+/// two busy loops, and 105 MiB in a CI run beside the other tests; the peak follows how many
+/// requests are in flight at once when the cores are busy.
+const CREATE_BURST_MAX_MIB: f64 = 150.0;
 
 /// Environment that keeps the lockouts out of the way: the test wants every login to hash.
 const NO_LOCKOUT: [(&str, &str); 2] = [
@@ -99,11 +102,13 @@ async fn a_burst_of_creates_and_the_git_catch_up_stay_within_bounded_memory() {
     let caught_up = server.proc_status();
     eprintln!(
         "{POSTS} creates over {CONNECTIONS} connections: VmHWM {:.1} MiB after the burst, {:.1} MiB after git \
-         caught up (VmRSS {:.1} MiB, {} threads)",
+         caught up (VmRSS {:.1} MiB, {} threads; anonymous {:.1} MiB, mapped files {:.1} MiB)",
         burst.hwm_mib(),
         caught_up.hwm_mib(),
         caught_up.rss_mib(),
-        caught_up.threads
+        caught_up.threads,
+        caught_up.anon_kib as f64 / 1024.0,
+        caught_up.file_kib as f64 / 1024.0
     );
     assert!(
         caught_up.hwm_mib() <= CREATE_BURST_MAX_MIB,
