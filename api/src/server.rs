@@ -148,9 +148,10 @@ fn bootstrap_admin(state: &AppState, addr: SocketAddr) -> anyhow::Result<()> {
 /// Threads the HTTP workers may start for blocking work (sled, argon2, file reads), all workers
 /// together. actix's default is 512 divided by the cores; every such thread keeps a stack and an
 /// allocator cache, and with 64 concurrent writers the server grew to ~100 threads (65 with 16
-/// per worker). The work is bound by the cores and by the one log writer, not by the number of
-/// waiting threads: writes waiting for one group-commit flush share it however many they are.
-/// Split between the workers (one per core by default), so a 4-core Pi has as many as this
+/// per worker). A post write holds its thread until its append is applied, and waits for the
+/// flush without one (`crate::write::run_write`); more threads would let more creates share one
+/// flush (64 threads: ~20 a flush instead of ~7, README "Benchmarks") at 84 threads in all, a
+/// stack each. Split between the workers (one per core by default), so a 4-core Pi has as many as this
 /// 2-core machine.
 const BLOCKING_THREADS: usize = 8;
 

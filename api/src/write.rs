@@ -104,7 +104,11 @@ where
         Started::Replay(record) => return replay(state, record).await,
     };
     let write = held.as_ref().map(|h| h.write());
-    let result = web::block(move || command(write)).await?;
+    // The command's appends are answered once applied, so the blocking thread is free during
+    // the flush; nothing is answered (nor the key released) before what the command wrote, and
+    // what it read, is durable.
+    let result = web::block(move || quire_storage::durability::deferring(|| command(write))).await?;
+    quire_storage::durability::settled(state.store.as_ref()).await?;
     drop(held);
     match result {
         Ok(post) => Ok(post_http(status, &post)),

@@ -10,6 +10,7 @@
 
 pub mod access;
 pub mod datasets;
+pub mod durability;
 pub mod error;
 pub mod event;
 pub mod git;

@@ -131,6 +131,20 @@ pub trait Store: Send + Sync {
     fn head(&self) -> u64;
     /// A receiver that sees every new durable head.
     fn subscribe(&self) -> watch::Receiver<u64>;
+    /// The log writer's latest round (see [`crate::durability`]); 0 for a store that answers
+    /// every append once durable.
+    fn applied_round(&self) -> u64 {
+        0
+    }
+    /// The last of the writer's rounds a flush made durable.
+    fn durable_round(&self) -> u64 {
+        0
+    }
+    /// The last of the writer's rounds whose flush failed: appends answered before their flush
+    /// up to it are not durable.
+    fn failed_round(&self) -> u64 {
+        0
+    }
     /// Up to `limit` events with `seq > after`, in order.
     fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Envelope>>;
     /// All events of one stream, in version order.

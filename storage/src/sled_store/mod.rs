@@ -25,6 +25,7 @@ use tokio::sync::watch;
 use ulid::Ulid;
 
 use crate::datasets::Dataset;
+use crate::durability::Rounds;
 use crate::event::Envelope;
 use crate::media::{Media, MediaQuery};
 use crate::post::{Post, Status};
@@ -81,6 +82,8 @@ pub struct SledStore {
     head_tx: watch::Sender<u64>,
     head_rx: watch::Receiver<u64>,
     flushes: Arc<AtomicU64>,
+    /// The writer's rounds (see [`crate::durability`]).
+    rounds: Arc<Rounds>,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -132,6 +135,7 @@ impl SledStore {
         let durable_head = Arc::new(AtomicU64::new(head));
         let (head_tx, head_rx) = watch::channel(head);
         let flushes = Arc::new(AtomicU64::new(0));
+        let rounds = Arc::new(Rounds::default());
         let (jobs, rx) = mpsc::channel();
         let writer = writer::spawn(writer::Writer {
             db: db.clone(),
@@ -140,6 +144,7 @@ impl SledStore {
             head_tx: head_tx.clone(),
             durable_head: durable_head.clone(),
             flushes: flushes.clone(),
+            rounds: rounds.clone(),
             max_batch: options.max_batch.max(1),
         })
         .map_err(|source| Error::Io {
@@ -155,6 +160,7 @@ impl SledStore {
             head_tx,
             head_rx,
             flushes,
+            rounds,
         })
     }
 
@@ -306,7 +312,13 @@ impl Store for SledStore {
         let jobs = self.jobs.as_ref().ok_or(Error::Closed)?;
         let reply = Reply::Post(reply);
         let batches = vec![batch];
-        jobs.send(Job { batches, reply }).map_err(|_| Error::Closed)?;
+        let deferred = crate::durability::active();
+        jobs.send(Job {
+            batches,
+            reply,
+            deferred,
+        })
+        .map_err(|_| Error::Closed)?;
         answer.recv().map_err(|_| Error::Closed)?
     }
 
@@ -314,7 +326,12 @@ impl Store for SledStore {
         let (reply, answer) = mpsc::sync_channel(1);
         let jobs = self.jobs.as_ref().ok_or(Error::Closed)?;
         let reply = Reply::Posts(reply);
-        jobs.send(Job { batches, reply }).map_err(|_| Error::Closed)?;
+        jobs.send(Job {
+            batches,
+            reply,
+            deferred: false,
+        })
+        .map_err(|_| Error::Closed)?;
         answer.recv().map_err(|_| Error::Closed)?
     }
 
@@ -322,7 +339,12 @@ impl Store for SledStore {
         let (reply, answer) = mpsc::sync_channel(1);
         let jobs = self.jobs.as_ref().ok_or(Error::Closed)?;
         let reply = Reply::Import(reply);
-        jobs.send(Job { batches, reply }).map_err(|_| Error::Closed)?;
+        jobs.send(Job {
+            batches,
+            reply,
+            deferred: false,
+        })
+        .map_err(|_| Error::Closed)?;
         answer.recv().map_err(|_| Error::Closed)?
     }
 
@@ -331,7 +353,12 @@ impl Store for SledStore {
         let jobs = self.jobs.as_ref().ok_or(Error::Closed)?;
         let reply = Reply::Media(reply);
         let batches = vec![batch];
-        jobs.send(Job { batches, reply }).map_err(|_| Error::Closed)?;
+        jobs.send(Job {
+            batches,
+            reply,
+            deferred: false,
+        })
+        .map_err(|_| Error::Closed)?;
         answer.recv().map_err(|_| Error::Closed)?
     }
 
@@ -340,7 +367,12 @@ impl Store for SledStore {
         let jobs = self.jobs.as_ref().ok_or(Error::Closed)?;
         let reply = Reply::Dataset(reply);
         let batches = vec![batch];
-        jobs.send(Job { batches, reply }).map_err(|_| Error::Closed)?;
+        jobs.send(Job {
+            batches,
+            reply,
+            deferred: false,
+        })
+        .map_err(|_| Error::Closed)?;
         answer.recv().map_err(|_| Error::Closed)?
     }
 
@@ -362,6 +394,18 @@ impl Store for SledStore {
 
     fn head(&self) -> u64 {
         self.durable_head.load(Ordering::Acquire)
+    }
+
+    fn applied_round(&self) -> u64 {
+        self.rounds.applied()
+    }
+
+    fn durable_round(&self) -> u64 {
+        self.rounds.durable()
+    }
+
+    fn failed_round(&self) -> u64 {
+        self.rounds.failed()
     }
 
     fn subscribe(&self) -> watch::Receiver<u64> {

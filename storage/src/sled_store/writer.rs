@@ -4,9 +4,14 @@
 //! applies them in multi-tree transactions (events, stream index, head, read model, idempotency
 //! record): the single-post appends among them together in one, each other job in its own. Then
 //! it flushes once for all of them and only then replies. A lone writer pays one flush per
-//! append; many concurrent writers share flushes and transactions. Being the only writer also
-//! makes the gap-free `seq` counter trivial: it lives in the `meta` tree and moves inside the
-//! same transaction as the events.
+//! append; many concurrent writers share flushes and transactions. A job marked
+//! [`Job::deferred`] is answered before the flush, once applied: its caller waits for the
+//! writer's round to be durable itself, without a thread ([`crate::durability`]), and the
+//! thread goes on to its next command while the flush runs. (The flush cannot overlap the next
+//! round's transaction: sled's flush holds its concurrency-control read lock until the data is
+//! on disk, and a transaction needs that lock exclusively.) Being the only writer also makes the
+//! gap-free `seq` counter trivial: it lives in the `meta` tree and moves inside the same
+//! transaction as the events.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
@@ -18,6 +23,7 @@ use ulid::Ulid;
 
 use super::media::{plan_events, record_idempotency, write_events};
 use super::{id_key, index_keys, read_u64, Trees, HEAD_KEY};
+use crate::durability::Rounds;
 use crate::event::Envelope;
 use crate::post::Post;
 use crate::store::{AppendBatch, AppendOutcome, DatasetOutcome, MediaOutcome};
@@ -27,6 +33,9 @@ pub(crate) struct Job {
     /// One batch, or for [`Reply::Posts`] the batches appended all or none.
     pub(crate) batches: Vec<AppendBatch>,
     pub(crate) reply: Reply,
+    /// Answer as soon as the append is applied, before it is durable: the caller waits for the
+    /// durable head itself (see [`crate::durability`]). Only single post appends defer.
+    pub(crate) deferred: bool,
 }
 
 /// Where a job's answer goes: posts and media streams are folded into different read models.
@@ -39,13 +48,22 @@ pub(crate) enum Reply {
     Import(mpsc::SyncSender<Result<ImportResult>>),
 }
 
+/// A single post append waiting in a group: where its answer goes, its batch, and whether it
+/// is answered before the flush.
+type PostAppend = (mpsc::SyncSender<Result<AppendOutcome>>, AppendBatch, bool);
+
 /// What an import append came to: every envelope, or the batch refused and why.
 pub(crate) type ImportResult = std::result::Result<Vec<Envelope>, (usize, AppendOutcome)>;
 
 /// An applied job waiting for the flush.
 enum Done {
-    /// Boxed: a post outcome carries the whole post, far larger than a media one.
-    Post(mpsc::SyncSender<Result<AppendOutcome>>, Box<Result<AppendOutcome>>),
+    /// Boxed: a post outcome carries the whole post, far larger than a media one. The flag:
+    /// answered before the flush ([`Job::deferred`]).
+    Post(
+        mpsc::SyncSender<Result<AppendOutcome>>,
+        Box<Result<AppendOutcome>>,
+        bool,
+    ),
     Media(mpsc::SyncSender<Result<MediaOutcome>>, Result<MediaOutcome>),
     Posts(mpsc::SyncSender<Result<Vec<AppendOutcome>>>, Result<Vec<AppendOutcome>>),
     Dataset(mpsc::SyncSender<Result<DatasetOutcome>>, Result<DatasetOutcome>),
@@ -59,7 +77,7 @@ impl Done {
         let failed = |e: &sled::Error| Error::Sled(e.clone());
         // A caller that gave up waiting is not an error here.
         match self {
-            Done::Post(reply, result) => {
+            Done::Post(reply, result, _) => {
                 let _ = reply.send(flushed.as_ref().map_err(failed).and(*result));
             }
             Done::Media(reply, result) => {
@@ -85,6 +103,8 @@ pub(crate) struct Writer {
     pub(crate) head_tx: watch::Sender<u64>,
     pub(crate) durable_head: Arc<AtomicU64>,
     pub(crate) flushes: Arc<AtomicU64>,
+    /// Which of the writer's rounds were applied, made durable, failed ([`crate::durability`]).
+    pub(crate) rounds: Arc<Rounds>,
     pub(crate) max_batch: usize,
 }
 
@@ -95,8 +115,10 @@ pub(crate) fn spawn(writer: Writer) -> std::io::Result<JoinHandle<()>> {
 }
 
 impl Writer {
-    fn run(self) {
+    fn run(&self) {
         while let Ok(first) = self.rx.recv() {
+            // Begun before anything is applied: whoever sees this round's writes sees its number.
+            let round = self.rounds.begin();
             let mut jobs = vec![first];
             let mut done = Vec::new();
             // Take whatever queued up meanwhile, including jobs sent while the last ones applied.
@@ -112,14 +134,24 @@ impl Writer {
                 }
                 self.apply_all(std::mem::take(&mut jobs), &mut done);
             }
+            // Deferred appends are answered before the flush: their callers wait for the round
+            // without a thread, and their threads go on to the next commands meanwhile.
+            let (now, later): (Vec<Done>, Vec<Done>) =
+                done.into_iter().partition(|d| matches!(d, Done::Post(_, _, true)));
+            for job in now {
+                job.send(&Ok(0));
+            }
             let flushed = self.db.flush();
             self.flushes.fetch_add(1, Ordering::Relaxed);
+            self.rounds.flushed(round, flushed.is_ok());
             if flushed.is_ok() {
                 let head = read_u64(self.trees.meta.get(HEAD_KEY).ok().flatten());
                 self.durable_head.store(head, Ordering::Release);
-                self.head_tx.send_replace(head);
             }
-            for job in done {
+            // Always sent, also when the head did not move: it wakes the callers waiting for
+            // their round ([`crate::durability::settled`]), who see it durable or failed.
+            self.head_tx.send_replace(self.durable_head.load(Ordering::Acquire));
+            for job in later {
                 job.send(&flushed);
             }
         }
@@ -135,9 +167,10 @@ impl Writer {
                 Job {
                     reply: Reply::Post(reply),
                     batches,
+                    deferred,
                 } if batches.len() == 1 && batches.iter().all(|b| !b.events.is_empty()) => {
                     if let Some(batch) = batches.into_iter().next() {
-                        group.push((reply, batch));
+                        group.push((reply, batch, deferred));
                     }
                 }
                 job => {
@@ -153,25 +186,26 @@ impl Writer {
     /// version, a taken slug) writes nothing and the others go on. If the transaction fails as a
     /// whole (a corrupt record, a storage error), each is applied alone, so only the failing one
     /// fails.
-    fn apply_group(&self, group: Vec<(mpsc::SyncSender<Result<AppendOutcome>>, AppendBatch)>, done: &mut Vec<Done>) {
-        let alone = |reply, batch| Job {
+    fn apply_group(&self, group: Vec<PostAppend>, done: &mut Vec<Done>) {
+        let alone = |(reply, batch, deferred): PostAppend| Job {
             batches: vec![batch],
             reply: Reply::Post(reply),
+            deferred,
         };
         if group.len() < 2 {
-            done.extend(group.into_iter().map(|(reply, batch)| self.apply(alone(reply, batch))));
+            done.extend(group.into_iter().map(|append| self.apply(alone(append))));
             return;
         }
-        let batches: Vec<&AppendBatch> = group.iter().map(|(_, batch)| batch).collect();
+        let batches: Vec<&AppendBatch> = group.iter().map(|(_, batch, _)| batch).collect();
         match self.transact_posts(&batches, Refused::Alone) {
             Ok(outcomes) => {
-                for ((reply, _), outcome) in group.into_iter().zip(outcomes) {
-                    done.push(Done::Post(reply, Box::new(Ok(outcome))));
+                for ((reply, _, deferred), outcome) in group.into_iter().zip(outcomes) {
+                    done.push(Done::Post(reply, Box::new(Ok(outcome)), deferred));
                 }
             }
             Err(e) => {
                 tracing::warn!(error = %e, appends = group.len(), "a grouped append failed; applying them one by one");
-                done.extend(group.into_iter().map(|(reply, batch)| self.apply(alone(reply, batch))));
+                done.extend(group.into_iter().map(|append| self.apply(alone(append))));
             }
         }
     }
@@ -185,7 +219,7 @@ impl Writer {
                         .pop()
                         .ok_or_else(|| Error::invalid("events", "an append needs one batch"))
                 });
-                Done::Post(reply, Box::new(logged(stream, result)))
+                Done::Post(reply, Box::new(logged(stream, result)), job.deferred)
             }
             Reply::Media(reply) => {
                 let result = match job.batches.first() {
