@@ -149,10 +149,10 @@ fn bootstrap_admin(state: &AppState, addr: SocketAddr) -> anyhow::Result<()> {
 /// together. actix's default is 512 divided by the cores; every such thread keeps a stack and an
 /// allocator cache, and with 64 concurrent writers the server grew to ~100 threads (65 with 16
 /// per worker). A post write holds its thread until its append is applied, and waits for the
-/// flush without one (`crate::write::run_write`); more threads would let more creates share one
-/// flush (64 threads: ~20 a flush instead of ~7, README "Benchmarks") at 84 threads in all, a
-/// stack each. Split between the workers (one per core by default), so a 4-core Pi has as many as this
-/// 2-core machine.
+/// flush without one (`crate::write::run_write`); more threads would let more creates share
+/// one flush (64 threads: ~20 a flush instead of ~7, README "Benchmarks") at 84 threads in
+/// all, a stack each. Split between the workers (one per core by default), so a 4-core Pi has
+/// as many as this 2-core machine.
 const BLOCKING_THREADS: usize = 8;
 
 /// [`BLOCKING_THREADS`] shared by `workers` workers (at least 2 each).

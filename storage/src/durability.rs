@@ -12,7 +12,7 @@
 //! [`settled`] waits for everything applied so far, not only the command's own appends: a
 //! refused command (a stale version, a taken slug) was decided on what it read, which may be
 //! another append that is applied but not durable yet. The log's writer counts its rounds (each
-//! applies what queued up, then hands it to one flush): a reader that saw a round's writes
+//! applies what queued up, then flushes once): a reader that saw a round's writes
 //! sees that round's number, and waits until a flush has made that round durable.
 
 use std::cell::Cell;

@@ -34,7 +34,8 @@ pub(crate) struct Job {
     pub(crate) batches: Vec<AppendBatch>,
     pub(crate) reply: Reply,
     /// Answer as soon as the append is applied, before it is durable: the caller waits for the
-    /// durable head itself (see [`crate::durability`]). Only single post appends defer.
+    /// writer's round to be durable itself ([`crate::durability::settled`]). Only single post
+    /// appends (`Store::append`) defer.
     pub(crate) deferred: bool,
 }
 
