@@ -251,8 +251,14 @@ pub(crate) async fn authenticate(state: &AppState, token: String) -> Result<Auth
         .sub
         .parse()
         .map_err(|_| ApiError::unauthorized("the access token is invalid"))?;
-    let accounts = state.accounts.clone();
-    let user = web::block(move || accounts.user(id)).await??;
+    // Known users are answered from memory, without a hop to a blocking thread.
+    let user = match state.accounts.cached_user(id) {
+        Some(user) => Some(user),
+        None => {
+            let accounts = state.accounts.clone();
+            web::block(move || accounts.user(id)).await??
+        }
+    };
     match user {
         Some(user) if !user.disabled => Ok(Auth {
             actor: Actor::user(user.id, user.username.clone(), user.role),

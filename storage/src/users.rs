@@ -118,6 +118,11 @@ impl Accounts {
         self.store.user(id)
     }
 
+    /// A user by id if known without waiting for storage (see [`SecretStore::cached_user`]).
+    pub fn cached_user(&self, id: Ulid) -> Option<User> {
+        self.store.cached_user(id)
+    }
+
     /// A user by name.
     pub fn user_by_name(&self, username: &str) -> Result<Option<User>> {
         self.store.user_by_name(username)

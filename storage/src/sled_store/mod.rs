@@ -84,6 +84,8 @@ pub struct SledStore {
     flushes: Arc<AtomicU64>,
     /// The writer's rounds (see [`crate::durability`]).
     rounds: Arc<Rounds>,
+    /// Users as last read or written (see [`secrets::UserCache`]).
+    users: secrets::UserCache,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -161,6 +163,7 @@ impl SledStore {
             head_rx,
             flushes,
             rounds,
+            users: secrets::UserCache::default(),
         })
     }
 

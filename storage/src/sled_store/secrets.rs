@@ -1,6 +1,9 @@
 //! [`SecretStore`] on sled: users, refresh tokens and settings, each write flushed before it
 //! returns. These trees never enter the event log.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional as _;
 use ulid::Ulid;
@@ -10,6 +13,58 @@ use crate::store::{SecretRecord, SecretStore};
 use crate::tokens::ApiToken;
 use crate::users::{RefreshToken, User};
 use crate::{Error, Result};
+
+/// Users by id as last read or written. Every authenticated request looks its user up; from
+/// sled that lookup may wait (behind the log writer's transaction, itself behind a flush), so it
+/// had to go to a blocking thread, one hop per request. A blog has a handful of users; past
+/// [`UserCache::MAX`] the cache starts again empty.
+#[derive(Debug, Default)]
+pub(super) struct UserCache {
+    /// A generation that every write moves, and the users.
+    inner: Mutex<(u64, HashMap<Ulid, User>)>,
+}
+
+impl UserCache {
+    const MAX: usize = 1024;
+
+    fn lock(&self) -> MutexGuard<'_, (u64, HashMap<Ulid, User>)> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn get(&self, id: Ulid) -> Option<User> {
+        self.lock().1.get(&id).cloned()
+    }
+
+    /// The generation to hand [`UserCache::fill`] after reading a user from sled.
+    fn generation(&self) -> u64 {
+        self.lock().0
+    }
+
+    /// Keeps `user`, read from sled since `generation`, unless a write came in between (then
+    /// what was read may be older than what the write left, and is not kept).
+    fn fill(&self, generation: u64, user: &User) {
+        let mut inner = self.lock();
+        if inner.0 != generation {
+            return;
+        }
+        if inner.1.len() >= Self::MAX {
+            inner.1.clear();
+        }
+        inner.1.insert(user.id, user.clone());
+    }
+
+    /// After a write to sled: `Some` user as written, or `None` to forget every user.
+    fn written(&self, user: Option<&User>) {
+        let mut inner = self.lock();
+        inner.0 += 1;
+        match user {
+            Some(user) => {
+                inner.1.insert(user.id, user.clone());
+            }
+            None => inner.1.clear(),
+        }
+    }
+}
 
 fn decode<T: serde::de::DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|source| Error::Corrupt { tree, source })
@@ -25,11 +80,24 @@ impl SecretStore for SledStore {
     }
 
     fn user(&self, id: Ulid) -> Result<Option<User>> {
-        self.trees
+        if let Some(user) = self.users.get(id) {
+            return Ok(Some(user));
+        }
+        let generation = self.users.generation();
+        let user: Option<User> = self
+            .trees
             .users
             .get(id_key(id))?
             .map(|b| decode("users", &b))
-            .transpose()
+            .transpose()?;
+        if let Some(user) = &user {
+            self.users.fill(generation, user);
+        }
+        Ok(user)
+    }
+
+    fn cached_user(&self, id: Ulid) -> Option<User> {
+        self.users.get(id)
     }
 
     fn user_by_name(&self, username: &str) -> Result<Option<User>> {
@@ -61,6 +129,7 @@ impl SecretStore for SledStore {
             }
             Err(TransactionError::Storage(e)) => return Err(e.into()),
         }
+        self.users.written(Some(user));
         self.db.flush()?;
         Ok(())
     }
@@ -70,7 +139,11 @@ impl SecretStore for SledStore {
     }
 
     fn update_user(&self, user: &User) -> Result<()> {
-        self.trees.users.insert(id_key(user.id), encode("users", user)?)?;
+        let json = encode("users", user)?;
+        let written = self.trees.users.insert(id_key(user.id), json);
+        // Also after a failed write: the tree may hold either record now.
+        self.users.written(written.is_ok().then_some(user));
+        written?;
         self.db.flush()?;
         Ok(())
     }
@@ -208,6 +281,98 @@ impl SecretStore for SledStore {
     }
 
     fn restore_records(&self, records: &mut dyn Iterator<Item = SecretRecord>) -> Result<usize> {
-        self.load_records(records)
+        let loaded = self.load_records(records);
+        self.users.written(None);
+        loaded
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store as _;
+    use crate::Role;
+
+    fn user(name: &str, disabled: bool) -> User {
+        User {
+            id: Ulid::new(),
+            username: name.into(),
+            role: Role::Author,
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+            disabled,
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn a_read_that_a_write_overtook_is_not_kept() {
+        let cache = UserCache::default();
+        let old = user("ada", false);
+        let generation = cache.generation();
+        // A write (disabling her) lands between the read from sled and the fill.
+        let disabled = User {
+            disabled: true,
+            ..old.clone()
+        };
+        cache.written(Some(&disabled));
+        cache.fill(generation, &old);
+        assert_eq!(cache.get(old.id), Some(disabled), "the write's record stays");
+        // Forgetting everything (a restore) also drops fills begun before it.
+        let generation = cache.generation();
+        cache.written(None);
+        cache.fill(generation, &old);
+        assert_eq!(cache.get(old.id), None);
+        // An undisturbed fill is kept.
+        let generation = cache.generation();
+        cache.fill(generation, &old);
+        assert_eq!(cache.get(old.id), Some(old));
+    }
+
+    #[test]
+    fn the_cache_starts_again_when_full() {
+        let cache = UserCache::default();
+        let users: Vec<User> = (0..=UserCache::MAX).map(|i| user(&format!("u{i}"), false)).collect();
+        for u in &users {
+            cache.fill(cache.generation(), u);
+        }
+        assert_eq!(
+            cache.lock().1.len(),
+            1,
+            "cleared at {} and refilled with the last",
+            UserCache::MAX
+        );
+        assert_eq!(
+            cache.get(users[UserCache::MAX].id).map(|u| u.id),
+            Some(users[UserCache::MAX].id)
+        );
+    }
+
+    #[test]
+    fn users_come_from_memory_once_read_and_writes_replace_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SledStore::open(dir.path(), &crate::SledOptions::default()).expect("open");
+        let ada = user("ada", false);
+        store.insert_user(&ada).expect("insert");
+        assert_eq!(store.cached_user(ada.id), Some(ada.clone()), "inserted users are known");
+        let disabled = User {
+            disabled: true,
+            ..ada.clone()
+        };
+        store.update_user(&disabled).expect("update");
+        assert_eq!(
+            store.cached_user(ada.id),
+            Some(disabled.clone()),
+            "an update is seen at once"
+        );
+        assert_eq!(store.user(ada.id).expect("user"), Some(disabled.clone()));
+        assert_eq!(store.head(), 0, "users never enter the log");
+        drop(store);
+
+        // After a restart nothing is cached until read.
+        let store = SledStore::open(dir.path(), &crate::SledOptions::default()).expect("reopen");
+        assert_eq!(store.cached_user(ada.id), None);
+        assert_eq!(store.user(ada.id).expect("user"), Some(disabled.clone()));
+        assert_eq!(store.cached_user(ada.id), Some(disabled));
+        assert_eq!(store.user(Ulid::new()).expect("user"), None);
     }
 }
