@@ -59,6 +59,9 @@ impl UserCache {
         inner.0 += 1;
         match user {
             Some(user) => {
+                if inner.1.len() >= Self::MAX {
+                    inner.1.clear();
+                }
                 inner.1.insert(user.id, user.clone());
             }
             None => inner.1.clear(),
@@ -341,6 +344,15 @@ mod tests {
             "cleared at {} and refilled with the last",
             UserCache::MAX
         );
+        assert_eq!(
+            cache.get(users[UserCache::MAX].id).map(|u| u.id),
+            Some(users[UserCache::MAX].id)
+        );
+        for u in &users {
+            cache.written(Some(u));
+        }
+        let kept = cache.lock().1.len();
+        assert!(kept <= UserCache::MAX, "writes are bounded the same way: {kept} kept");
         assert_eq!(
             cache.get(users[UserCache::MAX].id).map(|u| u.id),
             Some(users[UserCache::MAX].id)
