@@ -269,3 +269,15 @@ export function artifact(name) {
   mkdirSync(ARTIFACTS, { recursive: true });
   return join(ARTIFACTS, name);
 }
+
+/**
+ * Sends a routed request on to the server, as the browser would have. Playwright keeps the
+ * connection open between requests, like a browser; when the server closes an idle one at the
+ * moment it is reused (its keep-alive runs out after 5 s, the editor's least gap between status
+ * reads), the request fails with ECONNRESET before the server read it, and a browser sends it
+ * again: so does this (writes carry an `Idempotency-Key`, so even a repeat is applied once).
+ * @param {import('playwright-core').Route} route
+ */
+export function forward(route) {
+  return route.fetch({ maxRetries: 2 });
+}

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { apiClient, launch, login, pendingCount, profileDir, sleep, startServer, waitFor, writePost } from '../harness.js';
+import { apiClient, forward, launch, login, pendingCount, profileDir, sleep, startServer, waitFor, writePost } from '../harness.js';
 
 test('flaky network: a lost response is retried with the same key and applied once', { timeout: 120000 }, async () => {
   const server = await startServer();
@@ -19,7 +19,7 @@ test('flaky network: a lost response is retried with the same key and applied on
     await context.route(/\/api\/v1\/posts(\/[^/?]+)?$/, async (route) => {
       const request = route.request();
       if (request.method() === 'GET') return route.continue();
-      const response = await route.fetch();
+      const response = await forward(route);
       const lost = loseNext > 0;
       seen.push({ method: request.method(), key: request.headers()['idempotency-key'], status: response.status(), lost });
       if (lost) {

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { apiClient, artifact, launch, login, profileDir, startServer, waitFor, writePost } from '../harness.js';
+import { apiClient, artifact, forward, launch, login, profileDir, startServer, waitFor, writePost } from '../harness.js';
 
 /** @param {...string} args */
 function git(...args) {
@@ -131,7 +131,7 @@ test('mirrors: a diverged forge is shown with the files both sides changed, as t
     let healthy = false;
     // The real status, with the two troubled remotes added (the server has none configured).
     await context.route(/\/api\/v1\/status$/, async (route) => {
-      const response = await route.fetch();
+      const response = await forward(route);
       const json = await response.json();
       if (!healthy) json.git.mirrors.push(forge, refusing);
       await route.fulfill({ response, json });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { apiClient, artifact, launch, login, outbox, pendingCount, profileDir, ROOT, startServer, waitFor } from '../harness.js';
+import { apiClient, artifact, forward, launch, login, outbox, pendingCount, profileDir, ROOT, startServer, waitFor } from '../harness.js';
 
 const JPEG = join(ROOT, 'integration-tests/fixtures/exif-orientation-6-gps.jpg');
 const PNG = join(ROOT, 'web-client/assets/icons/icon-192.png');
@@ -60,7 +60,7 @@ test('photos: picked and pasted offline, uploaded once each before the post, sho
     await context.route(/\/api\/v1\/(media|posts)(\?[^/]*)?$/, async (route) => {
       const request = route.request();
       if (request.method() !== 'POST') return route.continue();
-      const response = await route.fetch();
+      const response = await forward(route);
       const lost = new URL(request.url()).pathname === '/api/v1/media' && loseNext-- > 0;
       seen.push({ path: new URL(request.url()).pathname, key: request.headers()['idempotency-key'], status: response.status(), lost });
       return lost ? route.abort('connectionreset') : route.fulfill({ response });

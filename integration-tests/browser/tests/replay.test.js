@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { apiClient, ADMIN, artifact, launch, login, outbox, pendingCount, profileDir, sleep, startServer, waitFor } from '../harness.js';
+import { apiClient, ADMIN, artifact, forward, launch, login, outbox, pendingCount, profileDir, sleep, startServer, waitFor } from '../harness.js';
 
 const COUNT = 100;
 
@@ -139,7 +139,7 @@ test('replay: an item sent `after` another key waits for it; unrelated items do 
       const title = route.request().postDataJSON().title;
       times[title] = { sent: Date.now(), answered: 0 };
       if (title === 'Slow') await sleep(1500);
-      const response = await route.fetch();
+      const response = await forward(route);
       times[title].answered = Date.now();
       return route.fulfill({ response });
     });
