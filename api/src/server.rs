@@ -155,6 +155,12 @@ fn bootstrap_admin(state: &AppState, addr: SocketAddr) -> anyhow::Result<()> {
 /// as many as this 2-core machine.
 const BLOCKING_THREADS: usize = 8;
 
+/// Seconds an idle HTTP/1.1 connection stays open (actix's default, fixed here), announced in
+/// every response as `Keep-Alive: timeout=5`. A client that reuses an idle connection just as
+/// the server closes it sees the request fail (`ECONNRESET`) before the server read it; Node's
+/// HTTP agent and undici, told the timeout, stop reusing a connection a second before it.
+pub const KEEP_ALIVE_SECS: u64 = 5;
+
 /// [`BLOCKING_THREADS`] shared by `workers` workers (at least 2 each).
 fn blocking_threads_per_worker(workers: usize) -> usize {
     (BLOCKING_THREADS / workers.max(1)).max(2)
@@ -176,6 +182,9 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
     };
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(
+                actix_web::middleware::DefaultHeaders::new().add(("keep-alive", format!("timeout={KEEP_ALIVE_SECS}"))),
+            )
             .wrap(actix_web::middleware::from_fn(crate::metrics::track))
             .app_data(data.clone())
             .app_data(body::payload_config(limit))
@@ -183,6 +192,7 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Runn
             .configure(routes::configure)
             .default_service(web::to(routes::fallback))
     })
+    .keep_alive(std::time::Duration::from_secs(KEEP_ALIVE_SECS))
     .shutdown_timeout(30)
     .worker_max_blocking_threads(blocking_threads_per_worker(workers))
     .workers(workers)

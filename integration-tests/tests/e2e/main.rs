@@ -5,6 +5,7 @@
 mod auth;
 mod cli;
 mod conflict_copies;
+mod connections;
 mod crash;
 mod datasets;
 mod datasets_fetch;
