@@ -144,11 +144,13 @@ impl Writer {
             }
             let flushed = self.db.flush();
             self.flushes.fetch_add(1, Ordering::Relaxed);
-            self.rounds.flushed(round, flushed.is_ok());
+            // The head moves before the round is marked durable: a caller whose round is
+            // durable reads its own appends at once (reads stop at the durable head).
             if flushed.is_ok() {
                 let head = read_u64(self.trees.meta.get(HEAD_KEY).ok().flatten());
                 self.durable_head.store(head, Ordering::Release);
             }
+            self.rounds.flushed(round, flushed.is_ok());
             // Always sent, also when the head did not move: it wakes the callers waiting for
             // their round ([`crate::durability::settled`]), who see it durable or failed.
             self.head_tx.send_replace(self.durable_head.load(Ordering::Acquire));
