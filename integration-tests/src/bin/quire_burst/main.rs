@@ -17,6 +17,7 @@
 //! cargo build --release -p quire-api -p quire-integration-tests --bins
 //! target/release/quire-burst --posts 10000 --connections 64 --idle-seconds 10
 //! target/release/quire-burst --cold-start-events 100000 --years 20
+//! target/release/quire-burst --posts 10000 --busy-threads 2   # a machine busy with other work
 //! ```
 
 use std::io::Write as _;
@@ -75,6 +76,45 @@ struct Args {
     /// Starts timed by `--cold-start-events`.
     #[arg(long, default_value_t = 5)]
     cold_start_runs: usize,
+    /// Threads of this process that spin on the CPU through the burst, as other work on a
+    /// shared machine would (each at the default priority, like `yes > /dev/null`).
+    #[arg(long, default_value_t = 0)]
+    busy_threads: usize,
+}
+
+/// Threads that spin until dropped (`--busy-threads`).
+struct BusyThreads {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl BusyThreads {
+    fn start(n: usize) -> Self {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let threads = (0..n)
+            .map(|_| {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    let mut x = 0_u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        for _ in 0..10_000 {
+                            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                        }
+                    }
+                })
+            })
+            .collect();
+        Self { stop, threads }
+    }
+}
+
+impl Drop for BusyThreads {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// The samples of one phase.
@@ -126,6 +166,13 @@ async fn main() -> anyhow::Result<()> {
     let start = ProcStatus::of(pid).context("server status")?;
     report("start", 0.0, 0, &Phase::default(), &start);
 
+    if args.busy_threads > 0 {
+        println!(
+            "{} busy threads spin beside the server through the burst",
+            args.busy_threads
+        );
+    }
+    let busy = BusyThreads::start(args.busy_threads);
     let phase = Arc::new(Phase::default());
     let sampler = sample(pid, phase.clone());
     let began = Instant::now();
@@ -136,6 +183,7 @@ async fn main() -> anyhow::Result<()> {
     let took = began.elapsed().as_secs_f64();
     let burst_cpu = phase.cpu_since(pid, &cpu_before)?;
     sampler.abort();
+    drop(busy);
     report(
         "burst",
         took,
