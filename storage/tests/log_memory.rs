@@ -85,10 +85,12 @@ fn reading_the_whole_log_keeps_memory_near_the_cache_size() {
     let grown_mib = (most.saturating_sub(before)) / 1024;
     assert!(read_mib >= 56, "read {read_mib} MiB of events");
     // With range scans sled kept every page it read: the resident set grew by 74 MiB. With point
-    // reads it grew by 20 MiB (sled evicts once 64 reads have queued in one of its 256 cache
-    // shards, so a few thousand pages stay whatever the cache size).
+    // reads it grew by 20 MiB while sled's cache had 256 shards whatever its size (it evicts
+    // once 64 reads have queued in one shard, so a few thousand pages stayed), and by 3 MiB
+    // with one shard per MiB of cache (storage/vendor/sled/PATCHED.md): at most 4 × 64 pages
+    // (~22 KiB each here) wait beyond the cache's 4 MiB.
     assert!(
-        grown_mib <= 40,
+        grown_mib <= 12,
         "reading {read_mib} MiB of events grew the resident set by {grown_mib} MiB (cache {} MiB)",
         CACHE_BYTES / (1024 * 1024)
     );

@@ -1,11 +1,15 @@
 //! `--cold-start-events N`: how long the real binary takes from being spawned to `/readyz`
 //! answering 200 on a data folder of N events, with git and the site caught up.
 //!
-//! The folder is made through the API as a user would make it (N creates over the burst's
-//! connections, then the wait until git and the site have every event), the server stopped
-//! with SIGTERM, then started `--cold-start-runs` times. Beside it, the anchor from the same
+//! The folder is made through the API as a user would make it (N creates of `--body-bytes`
+//! over the burst's connections, then the wait until git and the site have every event), the
+//! server stopped with SIGTERM, then started `--cold-start-runs` times. Beside it, the anchor from the same
 //! run: reading every file of the data folder once (as `cat` to /dev/null would), and of the
 //! log (sled) folder alone. Both are warm-cache figures: the folder was just written.
+//!
+//! After each start it also waits until git and the site have caught up with the log again
+//! and the server has been idle for [`SETTLE`], and reads its resident memory: what a server
+//! holds once it has been restarted on a folder of N events (a Pi after a reboot).
 
 use std::io::Read as _;
 use std::path::Path;
@@ -19,6 +23,10 @@ use super::ms;
 
 const GIT_ON: [(&str, &str); 1] = [("QUIRE_GIT__ENABLED", "true")];
 
+/// Idle time after a restart's projections caught up, before its memory is read (the server
+/// gives memory back after a tick without progress).
+const SETTLE: Duration = Duration::from_secs(3);
+
 /// Builds the folder, then times `runs` cold starts; prints the figures and a table row.
 pub(crate) async fn measure(args: &super::Args) -> anyhow::Result<()> {
     let (events, runs) = (args.cold_start_events, args.cold_start_runs.max(1));
@@ -26,7 +34,7 @@ pub(crate) async fn measure(args: &super::Args) -> anyhow::Result<()> {
     let began = Instant::now();
     let server = BinaryServer::start_with_env(data.path(), &GIT_ON).await;
     let client = Client::login(&server.base, ADMIN.0, ADMIN.1).await;
-    let created = super::burst(&client, args, events, super::SHORT_BODY).await;
+    let created = super::burst(&client, args, events, args.body_bytes).await;
     let status = wait_caught_up(&client).await?;
     stop(server).await?;
     println!(
@@ -52,17 +60,30 @@ pub(crate) async fn measure(args: &super::Args) -> anyhow::Result<()> {
         mib(super::folder_size(&data.path().join("site"))),
     );
     let mut times = Vec::with_capacity(runs);
+    let mut idle = Vec::with_capacity(runs);
     for run in 0..runs {
-        let (took, head) = time_to_ready(data.path()).await?;
+        let start = time_to_ready(data.path()).await?;
         anyhow::ensure!(
-            head == status.head,
-            "run {run}: /readyz names head {head}, expected {}",
+            start.head == status.head,
+            "run {run}: /readyz names head {}, expected {}",
+            start.head,
             status.head
         );
-        println!("cold start {}: spawn -> /readyz 200 in {:.0} ms", run + 1, ms(took));
-        times.push(ms(took));
+        println!(
+            "cold start {}: spawn -> /readyz 200 in {:.0} ms; idle once caught up: RSS {:.1} MiB \
+             ({:.1} anonymous, {:.1} from files), peak {:.1} MiB",
+            run + 1,
+            ms(start.took),
+            start.idle.rss_mib(),
+            mib(start.idle.anon_kib * 1024),
+            mib(start.idle.file_kib * 1024),
+            start.idle.hwm_mib()
+        );
+        times.push(ms(start.took));
+        idle.push(start.idle.rss_mib());
     }
     times.sort_by(f64::total_cmp);
+    idle.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
     println!();
     println!("| what | measured | anchor (same run) | ratio | target |");
@@ -73,12 +94,27 @@ pub(crate) async fn measure(args: &super::Args) -> anyhow::Result<()> {
         ms(all_read),
         median / ms(all_read).max(0.001)
     );
+    println!(
+        "| RSS idle after a restart at {} events, median of {runs} | {:.1} MiB | | | <= 60 MB at 10k posts |",
+        status.head,
+        idle[idle.len() / 2]
+    );
     Ok(())
 }
 
+/// One timed start.
+struct Start {
+    /// Spawn to the first 200 from `/readyz`.
+    took: Duration,
+    /// The head `/readyz` named.
+    head: u64,
+    /// The server's memory once its projections caught up and it stayed idle for [`SETTLE`].
+    idle: quire_integration_tests::proc_status::ProcStatus,
+}
+
 /// Spawns the binary on `data` and polls `/readyz` every 2 ms; returns the time to its first
-/// 200 and the head it names, after stopping the server again.
-async fn time_to_ready(data: &Path) -> anyhow::Result<(Duration, u64)> {
+/// 200, the head it names and its memory once idle, after stopping the server again.
+async fn time_to_ready(data: &Path) -> anyhow::Result<Start> {
     let http = reqwest::Client::new();
     let began = Instant::now();
     let server = BinaryServer::spawn_with_env(data, &GIT_ON);
@@ -95,8 +131,13 @@ async fn time_to_ready(data: &Path) -> anyhow::Result<(Duration, u64)> {
         anyhow::ensure!(Instant::now() < deadline, "not ready after 300 s");
         tokio::time::sleep(Duration::from_millis(2)).await;
     };
+    let client = Client::login(&server.base, ADMIN.0, ADMIN.1).await;
+    wait_caught_up(&client).await?;
+    drop(client);
+    tokio::time::sleep(SETTLE).await;
+    let idle = server.proc_status();
     stop(server).await?;
-    Ok((took, head))
+    Ok(Start { took, head, idle })
 }
 
 async fn wait_caught_up(client: &Client) -> anyhow::Result<StatusResponse> {

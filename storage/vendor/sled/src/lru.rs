@@ -25,6 +25,12 @@ const N_SHARDS: usize = 2;
 #[cfg(not(any(test, feature = "lock_free_delays")))]
 const N_SHARDS: usize = 256;
 
+#[cfg(any(test, feature = "lock_free_delays"))]
+const MIN_SHARD_BYTES: u64 = 1;
+
+#[cfg(not(any(test, feature = "lock_free_delays")))]
+const MIN_SHARD_BYTES: u64 = 1024 * 1024;
+
 struct AccessBlock {
     len: AtomicUsize,
     block: [AtomicU64; MAX_QUEUE_ITEMS],
@@ -220,10 +226,14 @@ impl Lru {
             "Please configure the cache \
              capacity to be at least 256 bytes"
         );
-        let shard_capacity = cache_capacity / N_SHARDS as u64;
+        // Quire: at most one shard per MIN_SHARD_BYTES of capacity (see PATCHED.md).
+        let n_shards = usize::try_from(cache_capacity / MIN_SHARD_BYTES)
+            .unwrap_or(N_SHARDS)
+            .clamp(1, N_SHARDS);
+        let shard_capacity = cache_capacity / n_shards as u64;
 
-        let mut shards = Vec::with_capacity(N_SHARDS);
-        shards.resize_with(N_SHARDS, || {
+        let mut shards = Vec::with_capacity(n_shards);
+        shards.resize_with(n_shards, || {
             (AccessQueue::default(), FastLock::new(Shard::new(shard_capacity)))
         });
 
