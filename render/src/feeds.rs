@@ -233,16 +233,113 @@ fn authors(name: &str) -> Vec<JsonAuthor<'_>> {
     }
 }
 
-/// The sitemap (<https://www.sitemaps.org/protocol.html>): every HTML page but the 404 page and
-/// redirects, posts with the date they last changed.
+/// Most URLs one sitemap file may list: the protocol's limit
+/// (<https://www.sitemaps.org/protocol.html>; its other one, 50 MB, is not reached first at
+/// ~100 bytes a URL). A longer sitemap is split into [`PagePath::SitemapPart`]s of this many.
+pub const SITEMAP_MAX_URLS: usize = 50_000;
+
+/// The pages the sitemap names — every HTML page but the 404 page and redirects — in its
+/// order, each with when it last changed where that is known (posts, the home page, the archive).
+fn sitemap_entries<'a>(
+    config: &SiteConfig,
+    index: &'a PostIndex<'_>,
+) -> impl Iterator<Item = (PagePath, Option<time::OffsetDateTime>)> + 'a {
+    let newest = index.posts().iter().map(|p| p.updated_at.max(p.published_at)).max();
+    let older = crate::pagination::older_page_count(index.posts().len(), config.page_size);
+    std::iter::once((PagePath::Home, newest))
+        .chain((1..=older).rev().map(|n| (PagePath::Page(n), None)))
+        .chain(index.posts().iter().map(|post| {
+            let changed = post.updated_at.max(post.published_at);
+            (PagePath::Post(post.slug.clone()), Some(changed))
+        }))
+        .chain([(PagePath::Archive, newest), (PagePath::TagIndex, None)])
+        .chain(index.tags().keys().map(|slug| (PagePath::Tag(slug.clone()), None)))
+}
+
+/// How many URLs the sitemap names ([`sitemap_entries`]' length, without making them).
+fn sitemap_url_count(config: &SiteConfig, index: &PostIndex<'_>) -> usize {
+    let older = crate::pagination::older_page_count(index.posts().len(), config.page_size);
+    3 + older + index.posts().len() + index.tags().len()
+}
+
+/// How many part files a sitemap of `urls` URLs takes, at most `max` each: 0 when it fits in
+/// `sitemap.xml` itself.
+fn parts_for(urls: usize, max: usize) -> usize {
+    if urls <= max {
+        0
+    } else {
+        urls.div_ceil(max.max(1))
+    }
+}
+
+/// The sitemap's part files for these posts: 0 while `sitemap.xml` lists every page itself.
+pub(crate) fn sitemap_parts(config: &SiteConfig, index: &PostIndex<'_>) -> usize {
+    parts_for(sitemap_url_count(config, index), SITEMAP_MAX_URLS)
+}
+
+/// `/sitemap.xml`: every page ([`sitemap_entries`]), or an index of the parts that list them.
 pub(crate) fn sitemap(config: &SiteConfig, index: &PostIndex<'_>) -> String {
-    // About what each post's line takes, so the document is not copied as it grows.
-    let mut xml = String::with_capacity(256 + index.posts().len() * (96 + config.base().len()));
+    sitemap_with(config, index, SITEMAP_MAX_URLS)
+}
+
+/// Part `n` of a split sitemap; `None` if the sitemap has no such part.
+pub(crate) fn sitemap_part(config: &SiteConfig, index: &PostIndex<'_>, n: usize) -> Option<String> {
+    sitemap_part_with(config, index, n, SITEMAP_MAX_URLS)
+}
+
+fn sitemap_with(config: &SiteConfig, index: &PostIndex<'_>, max: usize) -> String {
+    let urls = sitemap_url_count(config, index);
+    let parts = parts_for(urls, max);
+    if parts == 0 {
+        return urlset(config, sitemap_entries(config, index), urls);
+    }
+    // Each part's newest change, as its `lastmod`.
+    let mut newest = vec![None; parts];
+    for (i, (_, changed)) in sitemap_entries(config, index).enumerate() {
+        let slot = &mut newest[(i / max).min(parts - 1)];
+        *slot = (*slot).max(changed);
+    }
+    let mut xml = String::with_capacity(128 + parts * (96 + config.base().len()));
+    xml.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+    xml.push_str("<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    for (i, changed) in newest.into_iter().enumerate() {
+        xml.push_str("  <sitemap><loc>");
+        xml_escape_into(&mut xml, &absolute(config, &PagePath::SitemapPart(i + 1)));
+        xml.push_str("</loc>");
+        if let Some(at) = changed {
+            xml.push_str("<lastmod>");
+            xml.push_str(&rfc3339(at));
+            xml.push_str("</lastmod>");
+        }
+        xml.push_str("</sitemap>\n");
+    }
+    xml.push_str("</sitemapindex>\n");
+    xml
+}
+
+fn sitemap_part_with(config: &SiteConfig, index: &PostIndex<'_>, n: usize, max: usize) -> Option<String> {
+    let urls = sitemap_url_count(config, index);
+    let parts = parts_for(urls, max);
+    if n == 0 || n > parts {
+        return None;
+    }
+    let entries = sitemap_entries(config, index).skip((n - 1) * max).take(max);
+    Some(urlset(config, entries, max.min(urls - (n - 1) * max)))
+}
+
+/// A `<urlset>` of `entries`, about `len` of them.
+fn urlset(
+    config: &SiteConfig,
+    entries: impl Iterator<Item = (PagePath, Option<time::OffsetDateTime>)>,
+    len: usize,
+) -> String {
+    // About what each line takes, so the document is not copied as it grows.
+    let mut xml = String::with_capacity(256 + len * (96 + config.base().len()));
     xml.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
     xml.push_str("<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
-    let mut url = |page: &PagePath, lastmod: Option<time::OffsetDateTime>| {
+    for (page, lastmod) in entries {
         xml.push_str("  <url><loc>");
-        xml_escape_into(&mut xml, &absolute(config, page));
+        xml_escape_into(&mut xml, &absolute(config, &page));
         xml.push_str("</loc>");
         if let Some(at) = lastmod {
             xml.push_str("<lastmod>");
@@ -250,21 +347,6 @@ pub(crate) fn sitemap(config: &SiteConfig, index: &PostIndex<'_>) -> String {
             xml.push_str("</lastmod>");
         }
         xml.push_str("</url>\n");
-    };
-    let newest = index.posts().iter().map(|p| p.updated_at.max(p.published_at)).max();
-    url(&PagePath::Home, newest);
-    let older = crate::pagination::older_page_count(index.posts().len(), config.page_size);
-    for n in (1..=older).rev() {
-        url(&PagePath::Page(n), None);
-    }
-    for post in index.posts() {
-        let changed = post.updated_at.max(post.published_at);
-        url(&PagePath::Post(post.slug.clone()), Some(changed));
-    }
-    url(&PagePath::Archive, newest);
-    url(&PagePath::TagIndex, None);
-    for slug in index.tags().keys() {
-        url(&PagePath::Tag(slug.clone()), None);
     }
     xml.push_str("</urlset>\n");
     xml
@@ -278,7 +360,80 @@ pub(crate) fn robots(config: &SiteConfig) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::xml_escape;
+    use super::{sitemap_part_with, sitemap_with, xml_escape};
+    use crate::index::PostIndex;
+    use crate::model::{PostInput, SiteConfig};
+
+    fn post(i: i64) -> PostInput {
+        let at = time::OffsetDateTime::from_unix_timestamp(1_700_000_000 + i * 86_400).expect("a date");
+        PostInput {
+            id: format!("{i:04}"),
+            slug: format!("p{i}"),
+            title: format!("Post {i}"),
+            body_markdown: String::new(),
+            tags: Vec::new(),
+            published_at: at,
+            updated_at: at,
+            author: String::new(),
+            old_slugs: Vec::new(),
+            properties: Default::default(),
+            body_key: None,
+            lead: None,
+        }
+    }
+
+    /// The `<loc>`s of a sitemap document, in order.
+    fn locs(xml: &str) -> Vec<String> {
+        xml.split("<loc>")
+            .skip(1)
+            .map(|rest| rest.split("</loc>").next().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// Five posts and the home, archive and tag pages: eight URLs, newest post first.
+    #[test]
+    fn a_sitemap_over_the_limit_is_an_index_of_parts_that_list_every_url_once() {
+        let config = SiteConfig {
+            base_url: "https://example.org/".into(),
+            ..SiteConfig::default()
+        };
+        let posts: Vec<PostInput> = (0..5).map(post).collect();
+        let index = PostIndex::new(&posts);
+        let whole = sitemap_with(&config, &index, 8);
+        assert!(whole.contains("<urlset"), "eight URLs fit a limit of eight: {whole}");
+        let all = locs(&whole);
+        assert_eq!(all.len(), 8);
+        assert_eq!(sitemap_part_with(&config, &index, 1, 8), None, "no parts then");
+
+        let split = sitemap_with(&config, &index, 3);
+        assert!(split.contains("<sitemapindex") && !split.contains("<urlset"), "{split}");
+        assert_eq!(
+            locs(&split),
+            [
+                "https://example.org/sitemap-1.xml",
+                "https://example.org/sitemap-2.xml",
+                "https://example.org/sitemap-3.xml"
+            ]
+        );
+        let parts: Vec<String> = (1..=3)
+            .map(|n| sitemap_part_with(&config, &index, n, 3).expect("a part"))
+            .collect();
+        let joined: Vec<String> = parts.iter().flat_map(|part| locs(part)).collect();
+        assert_eq!(joined, all, "the parts list the same URLs in the same order");
+        assert_eq!(parts.iter().map(|p| locs(p).len()).collect::<Vec<_>>(), [3, 3, 2]);
+        assert_eq!(sitemap_part_with(&config, &index, 0, 3), None);
+        assert_eq!(sitemap_part_with(&config, &index, 4, 3), None);
+        // Part 2 holds the posts p2, p1 and p0 (after the home page and p4, p3): its lastmod
+        // is p2's, the newest of them.
+        let lastmods: Vec<&str> = split
+            .split("<lastmod>")
+            .skip(1)
+            .map(|rest| rest.split("</lastmod>").next().unwrap_or_default())
+            .collect();
+        assert_eq!(lastmods.len(), 3);
+        assert_eq!(lastmods[1], crate::templates::rfc3339(posts[2].updated_at));
+        assert_eq!(lastmods[0], crate::templates::rfc3339(posts[4].updated_at));
+    }
 
     /// The fast path (nothing to escape) and the slow one give what the rules say.
     #[test]

@@ -132,6 +132,7 @@ impl<'a> PostIndex<'a> {
         pages.extend(self.by_slug.keys().map(|s| PagePath::Post((*s).to_owned())));
         pages.extend(self.redirects.keys().map(|s| PagePath::Post((*s).to_owned())));
         pages.extend(self.tags.keys().map(|s| PagePath::Tag(s.clone())));
+        pages.extend((1..=crate::feeds::sitemap_parts(config, self)).map(PagePath::SitemapPart));
         pages
     }
 }

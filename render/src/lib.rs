@@ -47,7 +47,7 @@ pub use affected::{affected_pages, affected_pages_ordered, PostOrder};
 pub use chart::{chart_svg, ChartInput};
 pub use data::{data_index, data_page, data_page_file, DataColumn, DataPageInput, DataPager, DataSummary};
 pub use error::{Error, Result};
-pub use feeds::xml_escape;
+pub use feeds::{xml_escape, SITEMAP_MAX_URLS};
 pub use index::{PostIndex, TagEntry};
 pub use markdown::{
     image_variant_path, image_variant_widths, plain_text_excerpt, Lead, Markdown, IMAGE_WIDTHS, LEAD_CHARS,

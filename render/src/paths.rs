@@ -26,8 +26,11 @@ pub enum PagePath {
     AtomFeed,
     /// `/feed.json`: the JSON Feed 1.1.
     JsonFeed,
-    /// `/sitemap.xml`.
+    /// `/sitemap.xml`: every public page, or, past [`crate::SITEMAP_MAX_URLS`] of them, an
+    /// index of the [`PagePath::SitemapPart`]s that list them.
     Sitemap,
+    /// `/sitemap-<n>.xml`, `n` ≥ 1: the `n`-th part of a sitemap too long for one file.
+    SitemapPart(usize),
     /// `/robots.txt`, pointing to the sitemap.
     Robots,
     /// `/404.html`, for the web server's error page.
@@ -51,6 +54,7 @@ impl PagePath {
             PagePath::AtomFeed => "feed.xml".to_owned(),
             PagePath::JsonFeed => "feed.json".to_owned(),
             PagePath::Sitemap => "sitemap.xml".to_owned(),
+            PagePath::SitemapPart(n) => format!("sitemap-{n}.xml"),
             PagePath::Robots => "robots.txt".to_owned(),
             PagePath::NotFound => "404.html".to_owned(),
             PagePath::Stylesheet => "style.css".to_owned(),
@@ -77,6 +81,15 @@ impl PagePath {
         let fixed = [PagePath::Home, PagePath::TagIndex, PagePath::Archive];
         if let Some(i) = single.iter().position(|s| *s == file) {
             return Some(fixed[i].clone());
+        }
+        if let Some(n) = file.strip_prefix("sitemap-").and_then(|rest| rest.strip_suffix(".xml")) {
+            // Only the spelling `file_path` writes: no sign, no leading zero.
+            let canonical = !n.starts_with('0') && n.bytes().all(|b| b.is_ascii_digit());
+            return n
+                .parse()
+                .ok()
+                .filter(|n| canonical && *n >= 1)
+                .map(PagePath::SitemapPart);
         }
         let mut parts = file.split('/');
         let page = match (parts.next(), parts.next(), parts.next(), parts.next()) {
@@ -198,11 +211,23 @@ mod tests {
             PagePath::TagIndex,
             PagePath::Tag("rust".into()),
             PagePath::Archive,
+            PagePath::SitemapPart(1),
+            PagePath::SitemapPart(12),
         ];
         for page in pages {
             assert_eq!(PagePath::from_file_path(&page.file_path()), Some(page));
         }
         assert_eq!(PagePath::from_file_path("page/0/index.html"), None);
+        for other in [
+            "sitemap-0.xml",
+            "sitemap-01.xml",
+            "sitemap-+1.xml",
+            "sitemap-.xml",
+            "sitemap-1.xml.tmp",
+        ] {
+            assert_eq!(PagePath::from_file_path(other), None, "{other}");
+        }
+        assert_eq!(PagePath::SitemapPart(2).url_path(), "/sitemap-2.xml");
         assert_eq!(PagePath::from_file_path("media/x.png"), None);
     }
 

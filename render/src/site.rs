@@ -136,6 +136,7 @@ impl Site {
             PagePath::AtomFeed => Some(feeds::atom(config, &self.markdown, bodies, index)?),
             PagePath::JsonFeed => Some(feeds::json_feed(config, &self.markdown, bodies, index)?),
             PagePath::Sitemap => Some(feeds::sitemap(config, index)),
+            PagePath::SitemapPart(n) => feeds::sitemap_part(config, index, *n),
             PagePath::Robots => Some(feeds::robots(config)),
             PagePath::NotFound => Some(pages::not_found(config)),
             PagePath::Stylesheet => Some(STYLESHEET.to_owned()),
@@ -161,7 +162,19 @@ impl Site {
         bodies: &dyn Bodies,
     ) -> Result<RenderReport> {
         let index = PostIndex::new(posts);
-        let mut pages: Vec<&PagePath> = pages.iter().filter(|p| is_safe(p)).collect();
+        // The sitemap's parts change with it: every part it has now, and any left on disk
+        // from when it had more (rendered as `None`, so removed).
+        let parts = if pages.contains(&PagePath::Sitemap) {
+            let mut parts: BTreeSet<PagePath> = (1..=feeds::sitemap_parts(&self.config, &index))
+                .map(PagePath::SitemapPart)
+                .collect();
+            parts.extend(self.sitemap_parts_on_disk()?);
+            parts.retain(|part| !pages.contains(part));
+            parts
+        } else {
+            BTreeSet::new()
+        };
+        let mut pages: Vec<&PagePath> = pages.iter().chain(&parts).filter(|p| is_safe(p)).collect();
         index.sort_for_reading(&mut pages);
         let threads = pages.len().min(writers());
         let mut report = if threads < 2 {
@@ -244,6 +257,16 @@ impl Site {
         Ok(report)
     }
 
+    /// The sitemap part files in the output folder.
+    fn sitemap_parts_on_disk(&self) -> Result<Vec<PagePath>> {
+        Ok(write::list_dir(&self.out_dir)?
+            .iter()
+            .filter_map(|path| path.file_name()?.to_str())
+            .filter_map(PagePath::from_file_path)
+            .filter(|page| matches!(page, PagePath::SitemapPart(_)))
+            .collect())
+    }
+
     /// Removes pages that should not exist for `posts` — pages of deleted or unpublished posts,
     /// emptied tags, home pages past the last, `/custom.css` once unset — and temporary files
     /// an interrupted write left behind. Only files this crate writes are considered.
@@ -252,6 +275,7 @@ impl Site {
         let expected = index.all_pages(&self.config);
         let mut report = RenderReport::default();
         let mut candidates = vec![PagePath::CustomCss];
+        candidates.extend(self.sitemap_parts_on_disk()?);
         write::sweep_temp_files(&self.out_dir)?;
         for folder in PAGE_FOLDERS {
             let dir = self.out_dir.join(folder);
@@ -279,7 +303,7 @@ impl Site {
 fn is_safe(page: &PagePath) -> bool {
     match page {
         PagePath::Post(slug) | PagePath::Tag(slug) => is_valid_slug(slug),
-        PagePath::Page(n) => *n >= 1,
+        PagePath::Page(n) | PagePath::SitemapPart(n) => *n >= 1,
         _ => true,
     }
 }

@@ -3,8 +3,10 @@
 
 mod common;
 
+use std::collections::{BTreeSet, HashSet};
+
 use common::xml;
-use quire_render::{PagePath, Site};
+use quire_render::{PagePath, PostIndex, Site, SITEMAP_MAX_URLS};
 
 fn render(page: PagePath) -> String {
     let site = Site::new(common::config(), "unused").expect("config");
@@ -111,4 +113,73 @@ fn sitemap_lists_every_public_page_and_robots_points_to_it() {
         "no redirects in the sitemap"
     );
     assert!(render(PagePath::Robots).contains("Sitemap: https://notes.example.org/sitemap.xml\n"));
+}
+
+/// Past the sitemap protocol's 50,000 URLs, `sitemap.xml` becomes an index of part files that
+/// each list at most that many; when the site shrinks again the parts go away.
+#[test]
+fn a_sitemap_past_50000_urls_is_split_into_parts_and_joined_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = common::config();
+    let site = Site::new(config.clone(), dir.path()).expect("config");
+    let start = time::macros::datetime!(2020-01-01 00:00 UTC);
+    // 34,000 posts at two a page: the home page, 16,999 older pages, the posts, the archive
+    // and the tag index make 51,002 URLs.
+    let posts: Vec<_> = (0..34_000i64)
+        .map(|i| {
+            let mut post = common::post(&format!("{i:05}"), &format!("p{i}"), &format!("Post {i}"), &[]);
+            post.published_at = start + time::Duration::minutes(i);
+            post.updated_at = post.published_at;
+            post
+        })
+        .collect();
+    let sitemap_only: BTreeSet<PagePath> = [PagePath::Sitemap].into();
+    let report = site.write_pages(&sitemap_only, &posts).expect("write the sitemap");
+    assert_eq!(
+        report.written,
+        [PagePath::Sitemap, PagePath::SitemapPart(1), PagePath::SitemapPart(2)]
+    );
+    let read = |file: &str| std::fs::read_to_string(dir.path().join(file)).expect(file);
+    let index = xml::parse(&read("sitemap.xml"));
+    assert_eq!(index[0].path, "sitemapindex");
+    assert_eq!(
+        xml::texts(&index, "sitemapindex/sitemap/loc"),
+        [
+            "https://notes.example.org/sitemap-1.xml",
+            "https://notes.example.org/sitemap-2.xml"
+        ]
+    );
+    let mut seen = HashSet::new();
+    for (file, expected) in [("sitemap-1.xml", SITEMAP_MAX_URLS), ("sitemap-2.xml", 1_002)] {
+        let part = xml::parse(&read(file));
+        let locs = xml::texts(&part, "urlset/url/loc");
+        assert_eq!(locs.len(), expected, "{file}");
+        for loc in locs {
+            assert!(seen.insert(loc.to_owned()), "{loc} listed twice");
+        }
+    }
+    assert_eq!(seen.len(), 51_002);
+    for post in &posts {
+        assert!(seen.contains(&format!("https://notes.example.org/posts/{}/", post.slug)));
+    }
+    let all = PostIndex::new(&posts).all_pages(&config);
+    assert!(all.contains(&PagePath::SitemapPart(2)) && !all.contains(&PagePath::SitemapPart(3)));
+
+    // 33,000 posts: 49,502 URLs, one file again.
+    let fewer = &posts[..33_000];
+    let report = site.write_pages(&sitemap_only, fewer).expect("write the sitemap");
+    assert_eq!(report.removed, [PagePath::SitemapPart(1), PagePath::SitemapPart(2)]);
+    assert!(!dir.path().join("sitemap-1.xml").exists() && !dir.path().join("sitemap-2.xml").exists());
+    let whole = xml::parse(&read("sitemap.xml"));
+    assert_eq!(xml::texts(&whole, "urlset/url/loc").len(), 49_502);
+
+    // A part no sitemap names any more (left by a crash, say) goes with the stale pages.
+    std::fs::write(dir.path().join("sitemap-3.xml"), "stale").expect("write");
+    let report = site.remove_stale(fewer).expect("remove stale pages");
+    assert!(
+        report.removed.contains(&PagePath::SitemapPart(3)),
+        "{:?}",
+        report.removed
+    );
+    assert!(!dir.path().join("sitemap-3.xml").exists());
 }
