@@ -33,8 +33,29 @@ pub(crate) fn absolute(config: &SiteConfig, page: &PagePath) -> String {
     format!("{}{}", config.base(), page.url_path())
 }
 
-/// A whole HTML document around `content`.
+/// Where [`frame`] leaves room for a page's content. It cannot come out of anything the frame
+/// escapes (a `<` in text or an attribute becomes `&lt;`) and is no tag the frame writes, so it
+/// occurs exactly once.
+const SLOT: &str = "<quire-content-slot></quire-content-slot>";
+
+/// A whole HTML document around `content`. The frame is put around the content's own buffer,
+/// so a long page (the archive of 100,000 posts is ~25 MB) is not held twice.
 pub(crate) fn layout(config: &SiteConfig, meta: &PageMeta<'_>, content: Markup) -> String {
+    let frame = frame(config, meta);
+    let mut page = content.into_string();
+    match frame.split_once(SLOT) {
+        Some((start, end)) => {
+            page.reserve_exact(start.len() + end.len());
+            page.insert_str(0, start);
+            page.push_str(end);
+            page
+        }
+        None => frame.replace(SLOT, &page),
+    }
+}
+
+/// The HTML document every page shares, with [`SLOT`] where the page's content goes.
+fn frame(config: &SiteConfig, meta: &PageMeta<'_>) -> String {
     let full_title = if meta.title.is_empty() || meta.title == config.title {
         config.title.clone()
     } else {
@@ -87,7 +108,7 @@ pub(crate) fn layout(config: &SiteConfig, meta: &PageMeta<'_>, content: Markup) 
                         }
                     }
                 }
-                main #main { (content) }
+                main #main { (PreEscaped(SLOT)) }
                 footer.site-footer {
                     p {
                         a href={ (base) "/feed.xml" } { "Atom feed" } " · "
@@ -214,4 +235,44 @@ pub(crate) fn redirect_page(config: &SiteConfig, post: &PostInput) -> String {
 /// Trusted HTML (already sanitized) into a template.
 pub(crate) fn trusted(html: String) -> PreEscaped<String> {
     PreEscaped(html)
+}
+
+#[cfg(test)]
+mod tests {
+    use maud::PreEscaped;
+
+    use super::{layout, PageMeta, SLOT};
+    use crate::model::SiteConfig;
+    use crate::paths::PagePath;
+
+    /// The content goes where the frame's slot is, once, even when the page's title, the site's
+    /// title or a navigation label spells the slot out (the frame escapes them).
+    #[test]
+    fn content_fills_the_frame_once_whatever_the_titles_say() {
+        let mut config = SiteConfig {
+            title: SLOT.into(),
+            ..SiteConfig::default()
+        };
+        config.nav.push(crate::model::NavLink {
+            label: SLOT.into(),
+            url: "/about/".into(),
+        });
+        let page = PagePath::Archive;
+        let meta = PageMeta {
+            title: SLOT,
+            description: SLOT,
+            page: &page,
+            og_type: "website",
+            noindex: false,
+        };
+        let html = layout(&config, &meta, PreEscaped("<p>the content</p>".to_owned()));
+        assert!(!html.contains(SLOT), "{html}");
+        assert_eq!(html.matches("<p>the content</p>").count(), 1);
+        assert!(html.contains("<main id=\"main\"><p>the content</p></main>"), "{html}");
+        assert!(html.contains("&lt;quire-content-slot&gt;"), "{html}");
+        assert!(
+            html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>"),
+            "{html}"
+        );
+    }
 }
