@@ -291,7 +291,7 @@ fn sitemap_with(config: &SiteConfig, index: &PostIndex<'_>, max: usize) -> Strin
     let urls = sitemap_url_count(config, index);
     let parts = parts_for(urls, max);
     if parts == 0 {
-        return urlset(config, sitemap_entries(config, index), urls);
+        return sitemap_document(config, "urlset", "url", sitemap_entries(config, index), urls);
     }
     // Each part's newest change, as its `lastmod`.
     let mut newest = vec![None; parts];
@@ -299,22 +299,11 @@ fn sitemap_with(config: &SiteConfig, index: &PostIndex<'_>, max: usize) -> Strin
         let slot = &mut newest[(i / max).min(parts - 1)];
         *slot = (*slot).max(changed);
     }
-    let mut xml = String::with_capacity(128 + parts * (96 + config.base().len()));
-    xml.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
-    xml.push_str("<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
-    for (i, changed) in newest.into_iter().enumerate() {
-        xml.push_str("  <sitemap><loc>");
-        xml_escape_into(&mut xml, &absolute(config, &PagePath::SitemapPart(i + 1)));
-        xml.push_str("</loc>");
-        if let Some(at) = changed {
-            xml.push_str("<lastmod>");
-            xml.push_str(&rfc3339(at));
-            xml.push_str("</lastmod>");
-        }
-        xml.push_str("</sitemap>\n");
-    }
-    xml.push_str("</sitemapindex>\n");
-    xml
+    let entries = newest
+        .into_iter()
+        .enumerate()
+        .map(|(i, changed)| (PagePath::SitemapPart(i + 1), changed));
+    sitemap_document(config, "sitemapindex", "sitemap", entries, parts)
 }
 
 fn sitemap_part_with(config: &SiteConfig, index: &PostIndex<'_>, n: usize, max: usize) -> Option<String> {
@@ -324,21 +313,31 @@ fn sitemap_part_with(config: &SiteConfig, index: &PostIndex<'_>, n: usize, max: 
         return None;
     }
     let entries = sitemap_entries(config, index).skip((n - 1) * max).take(max);
-    Some(urlset(config, entries, max.min(urls - (n - 1) * max)))
+    let len = max.min(urls - (n - 1) * max);
+    Some(sitemap_document(config, "urlset", "url", entries, len))
 }
 
-/// A `<urlset>` of `entries`, about `len` of them.
-fn urlset(
+/// A sitemap document: a `<urlset>` of `<url>`s, or a `<sitemapindex>` of `<sitemap>`s (the
+/// `root` and its `item`s), one per entry with its `<loc>` and, when known, `<lastmod>`;
+/// about `len` of them.
+fn sitemap_document(
     config: &SiteConfig,
+    root: &str,
+    item: &str,
     entries: impl Iterator<Item = (PagePath, Option<time::OffsetDateTime>)>,
     len: usize,
 ) -> String {
     // About what each line takes, so the document is not copied as it grows.
     let mut xml = String::with_capacity(256 + len * (96 + config.base().len()));
     xml.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
-    xml.push_str("<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    xml.push_str(&format!(
+        "<{root} xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n"
+    ));
     for (page, lastmod) in entries {
-        xml.push_str("  <url><loc>");
+        // Pieces, not `format!`: a sitemap has up to 50,000 lines.
+        xml.push_str("  <");
+        xml.push_str(item);
+        xml.push_str("><loc>");
         xml_escape_into(&mut xml, &absolute(config, &page));
         xml.push_str("</loc>");
         if let Some(at) = lastmod {
@@ -346,9 +345,11 @@ fn urlset(
             xml.push_str(&rfc3339(at));
             xml.push_str("</lastmod>");
         }
-        xml.push_str("</url>\n");
+        xml.push_str("</");
+        xml.push_str(item);
+        xml.push_str(">\n");
     }
-    xml.push_str("</urlset>\n");
+    xml.push_str(&format!("</{root}>\n"));
     xml
 }
 

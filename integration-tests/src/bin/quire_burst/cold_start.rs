@@ -3,9 +3,9 @@
 //!
 //! The folder is made through the API as a user would make it (N creates of `--body-bytes`
 //! over the burst's connections, then the wait until git and the site have every event), the
-//! server stopped with SIGTERM, then started `--cold-start-runs` times. Beside it, the anchor from the same
-//! run: reading every file of the data folder once (as `cat` to /dev/null would), and of the
-//! log (sled) folder alone. Both are warm-cache figures: the folder was just written.
+//! server stopped with SIGTERM, then started `--cold-start-runs` times. Beside it, the anchor
+//! from the same run: reading every file of the data folder once (as `cat` to /dev/null
+//! would), and of the log (sled) folder alone. Both are warm-cache figures: the folder was just written.
 //!
 //! After each start it also waits until git and the site have caught up with the log again
 //! and the server has been idle for [`SETTLE`], and reads its resident memory: what a server
